@@ -1,0 +1,135 @@
+// Package activities holds the provisioning job's activities: fetch changed
+// objects from the source into the state store's staging area, provision a
+// batch of staged objects (scope, map, match, push), and finish or reset a
+// cycle. They hold the job's bulk data so the workflows carry only cursors,
+// counters and outcomes.
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// Activities holds what the activities share on one worker: the state store
+// and the open connections, reused across calls of the same job.
+type Activities struct {
+	Store store.Store
+	Log   *logrus.Logger
+
+	mu       sync.Mutex
+	sources  map[string]connectors.Source
+	targets  map[string]connectors.Target
+	programs map[string]*mapping.Program
+}
+
+// New returns the activities over a state store.
+func New(st store.Store, log *logrus.Logger) *Activities {
+	return &Activities{
+		Store:    st,
+		Log:      log,
+		sources:  map[string]connectors.Source{},
+		targets:  map[string]connectors.Target{},
+		programs: map[string]*mapping.Program{},
+	}
+}
+
+// Close closes every cached connection.
+func (a *Activities) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, s := range a.sources {
+		s.Close()
+		delete(a.sources, k)
+	}
+	for k, t := range a.targets {
+		t.Close()
+		delete(a.targets, k)
+	}
+}
+
+func fingerprint(parts ...any) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, p := range parts {
+		_ = enc.Encode(p)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+func (a *Activities) logger(job string) *logrus.Entry {
+	return a.Log.WithField("job", job)
+}
+
+// target returns the job's target connection, opening it on first use. The
+// key covers the connection settings, so a changed configuration reconnects.
+func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Target, error) {
+	key := fingerprint(job.Name, job.Target)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t, ok := a.targets[key]; ok {
+		return t, nil
+	}
+	if job.Target.SCIM == nil {
+		return nil, fmt.Errorf("target: no connection configured")
+	}
+	t, err := job.Target.SCIM.Open(ctx, a.logger(job.Name).WithField("side", "target"))
+	if err != nil {
+		return nil, err
+	}
+	a.targets[key] = t
+	return t, nil
+}
+
+// source returns the job's source connection, opening it on first use.
+func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.Source, error) {
+	key := fingerprint(job.Name, job.Source)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.sources[key]; ok {
+		return s, nil
+	}
+	var (
+		s   connectors.Source
+		err error
+	)
+	switch {
+	case job.Source.File != nil:
+		s, err = job.Source.File.Open()
+	case job.Source.SCIM != nil:
+		s, err = job.Source.SCIM.Open(ctx, a.logger(job.Name).WithField("side", "source"))
+	default:
+		err = fmt.Errorf("source: no connection configured")
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.sources[key] = s
+	return s, nil
+}
+
+// program returns the compiled mapping of one object type.
+func (a *Activities) program(job *config.Job, i int) (*mapping.Program, error) {
+	key := fingerprint(job.Name, job.Objects[i].ObjectMapping)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if p, ok := a.programs[key]; ok {
+		return p, nil
+	}
+	p, err := mapping.Compile(job.Objects[i].ObjectMapping, mapping.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a.programs[key] = p
+	return p, nil
+}

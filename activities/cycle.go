@@ -1,0 +1,69 @@
+package activities
+
+import (
+	"context"
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// FinishInput closes a cycle.
+type FinishInput struct {
+	Job   string      `json:"job"`
+	Cycle store.Cycle `json:"cycle"`
+	// Watermarks are saved only now, when every staged item was handled, so a
+	// cycle that is interrupted is read again in full, never skipped.
+	Watermarks map[connectors.ObjectType]string `json:"watermarks,omitempty"`
+	DryRun     bool                             `json:"dryRun,omitempty"`
+}
+
+// FinishCycle saves the watermarks and drops the cycle's staging area.
+func (a *Activities) FinishCycle(ctx context.Context, in FinishInput) error {
+	if !in.DryRun {
+		for t, w := range in.Watermarks {
+			if err := a.Store.SetWatermark(ctx, in.Job, t, w); err != nil {
+				return err
+			}
+		}
+	}
+	return a.Store.EndCycle(ctx, in.Cycle)
+}
+
+// ResetInput asks for part of a job's state to be cleared.
+type ResetInput struct {
+	Job   string           `json:"job"`
+	Scope store.ResetScope `json:"scope"`
+	// Abandon is a stopped cycle the restart discards.
+	Abandon *store.Cycle `json:"abandon,omitempty"`
+}
+
+// ResetJob clears the selected state of a job (a restart).
+func (a *Activities) ResetJob(ctx context.Context, in ResetInput) error {
+	if in.Abandon != nil {
+		if err := a.Store.EndCycle(ctx, *in.Abandon); err != nil {
+			return err
+		}
+	}
+	return a.Store.Reset(ctx, in.Job, in.Scope)
+}
+
+// ErrInvalidConfiguration is the Temporal error type of a configuration the
+// worker refuses; it is not retried.
+const ErrInvalidConfiguration = "InvalidConfiguration"
+
+// ValidateJob checks the configuration where the job runs — secrets and
+// source files must be readable by the worker — before anything is pushed.
+func (a *Activities) ValidateJob(ctx context.Context, job config.Job) error {
+	if err := job.Validate(); err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil, ps)
+		}
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil)
+	}
+	return nil
+}

@@ -1,0 +1,535 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// BatchInput asks for staged items From..To of a cycle to be provisioned.
+type BatchInput struct {
+	Job     config.Job  `json:"job"`
+	Cycle   store.Cycle `json:"cycle"`
+	From    int         `json:"from"`
+	To      int         `json:"to"`
+	Initial bool        `json:"initial,omitempty"`
+}
+
+// BatchResult holds one provisioning log entry per staged item. It is the
+// activity's result, so the entries are kept in workflow history.
+type BatchResult struct {
+	Entries []audit.Entry `json:"entries"`
+}
+
+// Codes of failures the engine itself raises.
+const (
+	CodeInvalidSourceRecord    = "InvalidSourceRecord"
+	CodeMappingError           = "MappingError"
+	CodeDuplicateTargetEntries = "DuplicateTargetEntries"
+	CodeInternalError          = "InternalError"
+)
+
+// SoftDeletedAttribute is the computed source attribute Azure mappings use
+// for `active`: true when the source object is disabled.
+const SoftDeletedAttribute = "IsSoftDeleted"
+
+// ProvisionBatch scopes, maps, matches and pushes a batch of staged objects.
+// Each object fails alone; its entry says why. Items already done by an
+// earlier attempt return their recorded entry, and objects created before a
+// crash are found again by matching, so a retried batch never duplicates.
+func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchResult, error) {
+	items, err := a.Store.Staged(ctx, in.Cycle, in.From, in.To)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	tgt, err := a.target(ctx, &in.Job)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	b := &batch{a: a, in: in, target: tgt, opts: in.Job.Options.WithDefaults(), objects: map[connectors.ObjectType]int{}, states: map[connectors.ObjectType]map[string]store.ObjectState{}}
+	for i, o := range in.Job.Objects {
+		b.objects[connectors.ObjectType(o.SourceObject)] = i
+	}
+	if err := b.loadStates(ctx, items); err != nil {
+		return BatchResult{}, err
+	}
+
+	entries := make([]audit.Entry, len(items))
+	records := make([]store.Record, len(items))
+	var (
+		wg   sync.WaitGroup
+		next = make(chan int)
+		done int
+		mu   sync.Mutex
+	)
+	for w := 0; w < b.opts.Concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				entries[i], records[i] = b.item(ctx, items[i])
+				mu.Lock()
+				done++
+				activity.RecordHeartbeat(ctx, done)
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range items {
+		if items[i].Outcome != nil {
+			if err := json.Unmarshal(items[i].Outcome, &entries[i]); err == nil {
+				continue
+			}
+		}
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return BatchResult{}, err
+	}
+	var toRecord []store.Record
+	for i := range records {
+		if items[i].Outcome != nil && records[i].Outcome == nil {
+			continue
+		}
+		toRecord = append(toRecord, records[i])
+	}
+	if err := a.Store.Record(ctx, in.Cycle, toRecord); err != nil {
+		return BatchResult{}, err
+	}
+	return BatchResult{Entries: entries}, nil
+}
+
+type batch struct {
+	a       *Activities
+	in      BatchInput
+	target  connectors.Target
+	opts    config.Options
+	objects map[connectors.ObjectType]int
+	states  map[connectors.ObjectType]map[string]store.ObjectState
+}
+
+func (b *batch) loadStates(ctx context.Context, items []store.StagedItem) error {
+	ids := map[connectors.ObjectType][]string{}
+	for _, it := range items {
+		ids[it.Type] = append(ids[it.Type], it.Object.ID)
+	}
+	for t, list := range ids {
+		m, err := b.a.Store.Objects(ctx, b.in.Job.Name, t, list)
+		if err != nil {
+			return err
+		}
+		b.states[t] = m
+	}
+	return nil
+}
+
+// item provisions one staged object and returns its log entry and the state
+// to record.
+func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, store.Record) {
+	start := time.Now()
+	o := it.Object
+	e := audit.Entry{
+		Job: b.in.Job.Name, CycleID: b.in.Cycle.ID, ChangeID: fmt.Sprintf("%s-%d", b.in.Cycle.ID, it.Seq),
+		ObjectType: string(it.Type), SourceID: o.ID, Locator: o.Locator, Time: start.UTC(), DryRun: b.opts.DryRun,
+	}
+	st, known := b.states[it.Type][o.ID]
+	p := &plan{batch: b, item: it, entry: &e, state: st, known: known}
+	rec := p.run(ctx)
+	e.DurationMs = time.Since(start).Milliseconds()
+	rec.Seq, rec.Type, rec.SourceID = it.Seq, it.Type, o.ID
+	rec.Outcome, _ = json.Marshal(e)
+	if b.opts.DryRun {
+		rec.State, rec.Forget = nil, false
+	}
+	return e, rec
+}
+
+// plan is one object's way through scope, mapping, matching and push.
+type plan struct {
+	*batch
+	item  store.StagedItem
+	entry *audit.Entry
+	state store.ObjectState
+	known bool
+	prog  *mapping.Program
+	acts  config.Actions
+}
+
+func (p *plan) run(ctx context.Context) store.Record {
+	o := p.item.Object
+	if o.Invalid != "" {
+		return p.fail(CodeInvalidSourceRecord, o.Invalid)
+	}
+	idx, ok := p.objects[p.item.Type]
+	if !ok {
+		return p.fail(CodeInternalError, fmt.Sprintf("no mapping for object type %q", p.item.Type))
+	}
+	prog, err := p.a.program(&p.in.Job, idx)
+	if err != nil {
+		return p.fail(CodeMappingError, err.Error())
+	}
+	p.prog, p.acts = prog, p.in.Job.Objects[idx].Actions
+
+	if o.Deleted {
+		return p.deleted(ctx)
+	}
+	attrs := make(connectors.Attributes, len(o.Attributes)+1)
+	for k, v := range o.Attributes {
+		attrs[k] = v
+	}
+	attrs[SoftDeletedAttribute] = o.Disabled
+	p.entry.DisplayName = displayName(attrs)
+	scope := prog.Scope(attrs)
+	switch {
+	case o.Disabled:
+		return p.deprovision(ctx, "the source object is disabled")
+	case !scope.InScope:
+		return p.deprovision(ctx, "the source object is out of scope: "+describeScope(scope))
+	}
+	values, err := prog.Map(attrs, !p.state.Linked())
+	if err != nil {
+		return p.fail(CodeMappingError, err.Error())
+	}
+	if p.state.Linked() {
+		return p.update(ctx, values)
+	}
+	return p.matchOrCreate(ctx, values)
+}
+
+// deleted handles an object gone from the source.
+func (p *plan) deleted(ctx context.Context) store.Record {
+	e := p.entry
+	switch {
+	case !p.state.Linked():
+		return p.skip("the object was never provisioned", store.Record{Forget: p.known})
+	case p.acts.NoDelete:
+		// The account stays in the target and is no longer managed.
+		return p.skip("the Delete target action is off; the target object is left in place", store.Record{Forget: true})
+	}
+	e.Action, e.TargetID = audit.Delete, p.state.TargetID
+	if !p.opts.DryRun {
+		if err := p.target.Delete(ctx, p.item.Type, p.state.TargetID); err != nil {
+			return p.fail(codeOf(err), err.Error())
+		}
+	}
+	e.Status = audit.Success
+	return store.Record{Forget: true}
+}
+
+// deprovision disables the target object of a source object that is out of
+// scope or disabled. Unlinked objects are never touched.
+func (p *plan) deprovision(ctx context.Context, reason string) store.Record {
+	e, st := p.entry, p.state
+	st.SourceHash = objectHash(p.item.Object)
+	st.Type, st.SourceID, st.Escrow = p.item.Type, p.item.Object.ID, nil
+	e.TargetID = st.TargetID
+	switch {
+	case !st.Linked():
+		return p.skip(reason, store.Record{State: &st})
+	case !st.Active:
+		return p.skip(reason+"; the target object is already disabled", store.Record{State: &st})
+	case p.opts.SkipOutOfScopeDeletions:
+		return p.skip(reason+"; skipOutOfScopeDeletions is on", store.Record{State: &st})
+	}
+	e.Action, e.Reason = audit.Disable, reason
+	e.Modified = []audit.Property{{Name: "active", Old: "true", New: "false"}}
+	if !p.opts.DryRun {
+		if err := p.target.SetActive(ctx, p.item.Type, st.TargetID, false); err != nil {
+			return p.fail(codeOf(err), err.Error())
+		}
+	}
+	st.Active = false
+	e.Status = audit.Success
+	return store.Record{State: &st}
+}
+
+// matchOrCreate links an unlinked in-scope object to an existing target
+// object found by the matching attributes in precedence order, or creates it.
+func (p *plan) matchOrCreate(ctx context.Context, values connectors.Attributes) store.Record {
+	e := p.entry
+	var found *connectors.TargetObject
+	for _, attr := range p.prog.Matching() {
+		v, ok := values[attr]
+		if !ok || canon(v) == "" {
+			continue
+		}
+		objs, err := p.target.Find(ctx, p.item.Type, attr, v)
+		if err != nil {
+			return p.fail(codeOf(err), err.Error())
+		}
+		if len(objs) > 1 {
+			return p.fail(CodeDuplicateTargetEntries, fmt.Sprintf("%d target objects have %s %q", len(objs), attr, canon(v)))
+		}
+		if len(objs) == 1 {
+			found = &objs[0]
+			break
+		}
+	}
+	if found == nil {
+		return p.create(ctx, values)
+	}
+	e.TargetID = found.ID
+	changes := diff(values, found.Attributes)
+	if p.acts.NoUpdate {
+		changes = nil
+	}
+	if err := p.push(ctx, found.ID, changes, !found.Active); err != nil {
+		return p.fail(codeOf(err), err.Error())
+	}
+	pushed := connectors.Attributes{}
+	for k, v := range found.Attributes {
+		pushed[k] = v
+	}
+	if len(changes) == 0 && found.Active {
+		e.Action, e.Status, e.Reason = audit.Other, audit.Skipped, "matched an existing target object that already has these values"
+	}
+	return p.linked(found.ID, merge(pushed, values))
+}
+
+func (p *plan) create(ctx context.Context, values connectors.Attributes) store.Record {
+	e := p.entry
+	if p.acts.NoCreate {
+		return p.skip("the Create target action is off", store.Record{})
+	}
+	attrs := connectors.Attributes{}
+	for k, v := range values {
+		if canon(v) != "" {
+			attrs[k] = v
+			e.Modified = append(e.Modified, p.property(k, nil, v))
+		}
+	}
+	sortProperties(e.Modified)
+	e.Action = audit.Create
+	id := "(dry run)"
+	if !p.opts.DryRun {
+		var err error
+		if id, err = p.target.Create(ctx, p.item.Type, attrs); err != nil {
+			return p.fail(codeOf(err), err.Error())
+		}
+	}
+	e.TargetID, e.Status = id, audit.Success
+	return p.linked(id, attrs)
+}
+
+// update pushes the differences between the mapped values and the values
+// last pushed, and re-enables a disabled account that is back in scope.
+func (p *plan) update(ctx context.Context, values connectors.Attributes) store.Record {
+	e, st := p.entry, p.state
+	e.TargetID = st.TargetID
+	changes := diff(values, st.Pushed)
+	if p.acts.NoUpdate {
+		changes = nil
+	}
+	err := p.push(ctx, st.TargetID, changes, !st.Active)
+	if errors.Is(err, connectors.ErrNotFound) {
+		// The target object was deleted behind the job's back: provision it again.
+		p.state.TargetID, p.entry.Modified = "", nil
+		return p.matchOrCreate(ctx, values)
+	}
+	if err != nil {
+		return p.fail(codeOf(err), err.Error())
+	}
+	if len(changes) == 0 && st.Active {
+		e.Action, e.Status, e.Reason = audit.Other, audit.Skipped, "the target object already has these values"
+	}
+	return p.linked(st.TargetID, merge(st.Pushed, values))
+}
+
+// push sends attribute changes and re-enables the account when asked, and
+// fills in the entry's action and modified properties.
+func (p *plan) push(ctx context.Context, targetID string, changes []connectors.Change, enable bool) error {
+	e := p.entry
+	for _, c := range changes {
+		e.Modified = append(e.Modified, p.property(c.Attribute, c.Old, c.New))
+	}
+	if enable {
+		e.Modified = append(e.Modified, audit.Property{Name: "active", Old: "false", New: "true"})
+	}
+	e.Action, e.Status = audit.Update, audit.Success
+	if p.opts.DryRun {
+		return nil
+	}
+	if len(changes) > 0 {
+		if err := p.target.Update(ctx, p.item.Type, targetID, changes); err != nil {
+			return err
+		}
+	}
+	if enable {
+		return p.target.SetActive(ctx, p.item.Type, targetID, true)
+	}
+	return nil
+}
+
+func (p *plan) linked(targetID string, pushed connectors.Attributes) store.Record {
+	st := p.state
+	st.Type, st.SourceID, st.TargetID = p.item.Type, p.item.Object.ID, targetID
+	st.SourceHash, st.Active, st.Pushed, st.Escrow = objectHash(p.item.Object), true, pushed, nil
+	st.UpdatedAt = time.Now()
+	return store.Record{State: &st}
+}
+
+func (p *plan) skip(reason string, rec store.Record) store.Record {
+	p.entry.Action, p.entry.Status, p.entry.Reason = audit.Other, audit.Skipped, reason
+	return rec
+}
+
+// fail records a failure and puts the object in escrow: it is retried in a
+// later cycle, after a back-off that doubles with every failed attempt.
+func (p *plan) fail(code, reason string) store.Record {
+	e := p.entry
+	if e.Action == "" || e.Action == audit.Other {
+		e.Action = audit.Other
+	}
+	e.Status, e.ErrorCode, e.Reason = audit.Failure, code, reason
+	if p.item.Object.Invalid != "" || p.item.Object.ID == "" {
+		return store.Record{}
+	}
+	st := p.state
+	st.Type, st.SourceID = p.item.Type, p.item.Object.ID
+	attempts := 1
+	if st.Escrow != nil {
+		attempts = st.Escrow.Attempts + 1
+	}
+	st.Escrow = &store.Escrow{Attempts: attempts, RetryAfter: time.Now().Add(escrowBackoff(attempts)), Code: code, Reason: reason, Object: p.item.Object}
+	st.UpdatedAt = time.Now()
+	return store.Record{State: &st}
+}
+
+// escrowBackoff is the wait before retry attempt n+1: one minute, doubling,
+// at most a day (Azure retries escrows at 6 h, 12 h, then daily).
+func escrowBackoff(attempts int) time.Duration {
+	d := time.Minute * time.Duration(math.Pow(2, float64(min(attempts-1, 11))))
+	return min(d, 24*time.Hour)
+}
+
+func (p *plan) property(name string, old, new any) audit.Property {
+	if p.prog != nil && p.prog.Redacted(name) {
+		return audit.Property{Name: name, Old: redact(old), New: redact(new)}
+	}
+	return audit.Property{Name: name, Old: canon(old), New: canon(new)}
+}
+
+func redact(v any) string {
+	if canon(v) == "" {
+		return ""
+	}
+	return audit.Redacted
+}
+
+func codeOf(err error) string {
+	if k := connectors.KindOf(err); k != "" {
+		return string(k)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return string(connectors.KindTimeout)
+	}
+	return CodeInternalError
+}
+
+// diff lists the attributes whose mapped value differs from the current
+// one. A value that became empty is sent as nil, which clears it.
+func diff(values, current connectors.Attributes) []connectors.Change {
+	var out []connectors.Change
+	for k, v := range values {
+		old, had := current[k]
+		if had && canon(old) == canon(v) || !had && canon(v) == "" {
+			continue
+		}
+		c := connectors.Change{Attribute: k, Old: old, New: v}
+		if canon(v) == "" {
+			c.New = nil
+		}
+		out = append(out, c)
+	}
+	sortChanges(out)
+	return out
+}
+
+func merge(base, values connectors.Attributes) connectors.Attributes {
+	out := make(connectors.Attributes, len(base)+len(values))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range values {
+		if canon(v) == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// canon renders a value for comparison and for the log, so that values that
+// went through JSON (numbers as float64, lists as []any) compare equal.
+func canon(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []string:
+		return strings.Join(x, ", ")
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = canon(e)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
+}
+
+func displayName(attrs connectors.Attributes) string {
+	for _, k := range []string{"displayName", "userName", "mail", "email"} {
+		if s := canon(attrs[k]); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func describeScope(r mapping.ScopeResult) string {
+	var failed []string
+	for _, g := range r.Groups {
+		for _, c := range g.Clauses {
+			if !c.Passed {
+				failed = append(failed, fmt.Sprintf("%s %s %q is false (value %q)", c.Clause.Attribute, c.Clause.Operator, c.Clause.Value, c.Actual))
+			}
+		}
+	}
+	if len(failed) == 0 {
+		return "no scoping filter group passed"
+	}
+	return strings.Join(failed, "; ")
+}

@@ -1,0 +1,260 @@
+// Package config is a provisioning job's configuration: the source and target
+// connections, the object mappings, and the job's options. It is loaded from
+// YAML (or JSON) by the starter, validated before anything runs, and carried
+// in the job workflow's input — so it names secrets but never holds one.
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/openprovisioning/provisioner/connectors/file"
+	"github.com/openprovisioning/provisioner/connectors/scim"
+	"github.com/openprovisioning/provisioner/mapping"
+)
+
+// Job is one provisioning job: one source, one target application.
+type Job struct {
+	// Name identifies the job; the job workflow's ID is derived from it.
+	Name        string `json:"name" yaml:"name"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+	// Interval is the time between the starts of incremental cycles.
+	Interval Duration `json:"interval" yaml:"interval"`
+	Source   Source   `json:"source" yaml:"source"`
+	Target   Target   `json:"target" yaml:"target"`
+	Objects  []Object `json:"objects" yaml:"objects"`
+	Options  Options  `json:"options,omitempty" yaml:"options,omitempty"`
+}
+
+// Source says where objects are read from. Exactly one connection is set.
+type Source struct {
+	File *file.Config `json:"file,omitempty" yaml:"file,omitempty"`
+	SCIM *scim.Config `json:"scim,omitempty" yaml:"scim,omitempty"`
+}
+
+// Target says which application accounts are provisioned into.
+type Target struct {
+	// Application names the target for operators (a search attribute in the UI).
+	Application string       `json:"application" yaml:"application"`
+	SCIM        *scim.Config `json:"scim,omitempty" yaml:"scim,omitempty"`
+}
+
+// Object maps one source object type to the target, with the target
+// object actions Azure calls Create, Update and Delete.
+type Object struct {
+	mapping.ObjectMapping `yaml:",inline"`
+	Actions               Actions `json:"actions,omitempty" yaml:"actions,omitempty"`
+}
+
+// Actions switches target object actions off; all are on by default.
+type Actions struct {
+	NoCreate bool `json:"noCreate,omitempty" yaml:"noCreate,omitempty"`
+	NoUpdate bool `json:"noUpdate,omitempty" yaml:"noUpdate,omitempty"`
+	NoDelete bool `json:"noDelete,omitempty" yaml:"noDelete,omitempty"`
+}
+
+// Options tune how a job runs.
+type Options struct {
+	// BatchSize is how many changed objects one push step handles.
+	BatchSize int `json:"batchSize,omitempty" yaml:"batchSize,omitempty"`
+	// Batches is how many push steps run at once.
+	Batches int `json:"batches,omitempty" yaml:"batches,omitempty"`
+	// Concurrency is how many target calls one push step makes at once.
+	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
+	// SkipOutOfScopeDeletions leaves target accounts alone when their source
+	// object leaves scope or is disabled.
+	SkipOutOfScopeDeletions bool `json:"skipOutOfScopeDeletions,omitempty" yaml:"skipOutOfScopeDeletions,omitempty"`
+	// DryRun computes and records every planned operation and pushes nothing.
+	DryRun bool `json:"dryRun,omitempty" yaml:"dryRun,omitempty"`
+}
+
+// Defaults, chosen so that a batch's outcomes stay far below Temporal's
+// payload limits and a cycle keeps a local target busy.
+const (
+	DefaultBatchSize   = 250
+	DefaultBatches     = 4
+	DefaultConcurrency = 8
+	DefaultInterval    = 40 * time.Minute
+)
+
+// WithDefaults returns the options with zero values replaced by defaults.
+func (o Options) WithDefaults() Options {
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.Batches <= 0 {
+		o.Batches = DefaultBatches
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	return o
+}
+
+// Duration is a time.Duration written as "40m" or "1h30m" in configuration.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a string duration.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"40m\": %w", err)
+	}
+	return d.parse(s)
+}
+
+// UnmarshalYAML reads a string duration.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error { return d.parse(n.Value) }
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+func (d *Duration) parse(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q: use units such as 30s, 40m, 24h", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Problem is one thing wrong with a configuration, at a field path such as
+// `target.scim.baseURL`.
+type Problem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Problems lists everything wrong with a configuration.
+type Problems []Problem
+
+func (p Problems) Error() string {
+	lines := make([]string, len(p))
+	for i, pr := range p {
+		lines[i] = pr.Field + ": " + pr.Message
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads a job configuration from a YAML or JSON file. Unknown fields are
+// refused. Relative file paths inside it are taken from the file's folder.
+func Load(path string) (*Job, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	job, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	job.resolvePaths(filepath.Dir(path))
+	return job, nil
+}
+
+// Parse decodes a job configuration, refusing unknown fields.
+func Parse(b []byte) (*Job, error) {
+	var job Job
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&job); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("invalid configuration: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return &job, nil
+}
+
+func (j *Job) resolvePaths(dir string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	if f := j.Source.File; f != nil {
+		abs(&f.Path)
+	}
+	for _, c := range []*scim.Config{j.Source.SCIM, j.Target.SCIM} {
+		if c != nil {
+			abs(&c.Token.File)
+		}
+	}
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// Validate checks the whole configuration, secrets and source file included,
+// and returns every problem found as Problems.
+func (j *Job) Validate() error {
+	var ps Problems
+	add := func(field string, err error) {
+		if err == nil {
+			return
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			ps = append(ps, Problem{Field: field, Message: line})
+		}
+	}
+	if !namePattern.MatchString(j.Name) {
+		add("name", fmt.Errorf("required: lower-case letters, digits, '.', '_' or '-', at most 63 characters"))
+	}
+	if j.Interval != 0 && time.Duration(j.Interval) < time.Second {
+		add("interval", fmt.Errorf("must be at least 1s"))
+	}
+	switch {
+	case j.Source.File != nil && j.Source.SCIM != nil:
+		add("source", fmt.Errorf("set exactly one of file, scim"))
+	case j.Source.File != nil:
+		add("source.file", j.Source.File.Validate())
+	case j.Source.SCIM != nil:
+		add("source.scim", j.Source.SCIM.Validate())
+	default:
+		add("source", fmt.Errorf("required: set one of file, scim"))
+	}
+	if j.Target.SCIM == nil {
+		add("target", fmt.Errorf("required: set scim"))
+	} else {
+		add("target.scim", j.Target.SCIM.Validate())
+	}
+	if len(j.Objects) == 0 {
+		add("objects", fmt.Errorf("required: map at least one object type"))
+	}
+	for i, o := range j.Objects {
+		field := fmt.Sprintf("objects[%d]", i)
+		if _, err := mapping.Compile(o.ObjectMapping, mapping.Options{}); err != nil {
+			add(field, err)
+		}
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+// IntervalOrDefault returns the interval between incremental cycles.
+func (j *Job) IntervalOrDefault() time.Duration {
+	if j.Interval == 0 {
+		return DefaultInterval
+	}
+	return time.Duration(j.Interval)
+}
+
+// MappingVersion fingerprints what decides the target state — mappings,
+// scoping and target actions — so a change to them starts a new initial cycle.
+func (j *Job) MappingVersion() string {
+	b, _ := json.Marshal(j.Objects)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}

@@ -1,0 +1,187 @@
+// Package connectors defines the one boundary every source and target system
+// is reached through. Each connector lives in its own sub-package (file, scim,
+// ldap) and implements Source, Target or both; the provisioning engine never
+// speaks a wire protocol itself.
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// ObjectType names a kind of object on either side of a job ("User", "Group").
+type ObjectType string
+
+// Object types every connector understands.
+const (
+	User  ObjectType = "User"
+	Group ObjectType = "Group"
+)
+
+// Attributes holds an object's values by attribute name. Values are string,
+// bool, int64, float64, []string or nil; a nil value means "no value".
+type Attributes map[string]any
+
+// Object is one record read from a source.
+type Object struct {
+	// ID is the source anchor: stable for the object's life in the source.
+	ID string `json:"id"`
+	// Locator says where the record was read ("row 17", a DN), for messages.
+	Locator string `json:"locator,omitempty"`
+	// Attributes are the values the source holds for this object.
+	Attributes Attributes `json:"attributes,omitempty"`
+	// Disabled is true when the source marks the account disabled
+	// (an HR status, AD's userAccountControl bit).
+	Disabled bool `json:"disabled,omitempty"`
+	// Deleted is a tombstone: the object is gone from the source.
+	Deleted bool `json:"deleted,omitempty"`
+	// Members lists the source IDs of a group's direct members.
+	Members []string `json:"members,omitempty"`
+	// Invalid is set when the record could not be read; it fails alone.
+	Invalid string `json:"invalid,omitempty"`
+}
+
+// ReadRequest asks a source for one page of objects.
+type ReadRequest struct {
+	Type ObjectType
+	// Since is the watermark of the last completed cycle; empty for a full read.
+	Since string
+	// Cursor resumes a read where the previous page ended; empty to begin.
+	Cursor string
+	// PageSize is a hint; sources may return fewer or more objects.
+	PageSize int
+	// Attributes lists the source attributes the mappings need; empty means all.
+	Attributes []string
+}
+
+// Page is one slice of a read.
+type Page struct {
+	Objects []Object
+	// Cursor resumes after this page; empty when the read is complete.
+	Cursor string
+	// Watermark is set on the last page: the value to pass as Since next cycle.
+	Watermark string
+}
+
+// ChangeDetection says how a source reports what changed.
+type ChangeDetection int
+
+const (
+	// Snapshot sources return every object on every read; the engine finds
+	// changes by content comparison and deletions by absence.
+	Snapshot ChangeDetection = iota
+	// Delta sources return only objects changed since the watermark and
+	// report deletions as tombstones or through DeletionDetector.
+	Delta
+)
+
+// Source is a system objects are read from.
+type Source interface {
+	ChangeDetection() ChangeDetection
+	Read(ctx context.Context, req ReadRequest) (Page, error)
+	Close() error
+}
+
+// DeletionDetector is implemented by delta sources that cannot report
+// tombstones: the engine lists every live ID and treats linked objects that
+// are missing as deleted.
+type DeletionDetector interface {
+	ListIDs(ctx context.Context, t ObjectType, fn func(id string) error) error
+}
+
+// Writer is implemented by sources that accept writeback of values produced
+// by the target (a generated e-mail address or username).
+type Writer interface {
+	Write(ctx context.Context, t ObjectType, id string, values Attributes) error
+}
+
+// TargetObject is an object as the target holds it.
+type TargetObject struct {
+	ID         string     `json:"id"`
+	Attributes Attributes `json:"attributes,omitempty"`
+	Active     bool       `json:"active"`
+}
+
+// Change sets one target attribute (addressed by the target's path syntax,
+// e.g. `emails[type eq "work"].value`) from Old to New. A nil New clears it.
+type Change struct {
+	Attribute string `json:"attribute"`
+	Old       any    `json:"old,omitempty"`
+	New       any    `json:"new,omitempty"`
+}
+
+// Target is an application accounts are provisioned into.
+type Target interface {
+	// Find returns the objects whose attribute equals value exactly.
+	Find(ctx context.Context, t ObjectType, attribute string, value any) ([]TargetObject, error)
+	// Get returns one object by target ID, or an error matching ErrNotFound.
+	Get(ctx context.Context, t ObjectType, id string) (TargetObject, error)
+	// Create creates an object and returns its target ID.
+	Create(ctx context.Context, t ObjectType, attrs Attributes) (string, error)
+	// Update applies changes to attributes; only the listed attributes are sent.
+	Update(ctx context.Context, t ObjectType, id string, changes []Change) error
+	// SetActive enables or disables an account (SCIM `active`, an LDAP attribute).
+	SetActive(ctx context.Context, t ObjectType, id string, active bool) error
+	// Delete removes an object. Deleting an absent object is not an error.
+	Delete(ctx context.Context, t ObjectType, id string) error
+	Close() error
+}
+
+// MembershipTarget is implemented by targets that hold groups: members are
+// added and removed as deltas, never by sending the whole list.
+type MembershipTarget interface {
+	AddMembers(ctx context.Context, groupID string, memberIDs []string) error
+	RemoveMembers(ctx context.Context, groupID string, memberIDs []string) error
+}
+
+// ErrNotFound is matched (with errors.Is) by errors for absent objects.
+var ErrNotFound = errors.New("not found")
+
+// Kind classifies a failed call so the engine can decide between retrying
+// the object later (escrow), quarantining the job, or failing fast.
+type Kind string
+
+// Failure kinds, named after the error codes operators see in provisioning logs.
+const (
+	KindUnauthorized        Kind = "Unauthorized"    // credentials rejected: quarantine
+	KindConflict            Kind = "Conflict"        // e.g. uniqueness violation
+	KindTooManyRequests     Kind = "TooManyRequests" // throttled beyond retries
+	KindServerError         Kind = "InternalServerError"
+	KindTimeout             Kind = "Timeout"
+	KindInvalidRequest      Kind = "UnprocessableEntity" // target refused the values
+	KindNotFound            Kind = "NotFound"
+	KindServiceIncompatible Kind = "ServiceIncompatible" // target is not compliant
+	KindUnavailable         Kind = "Unavailable"         // cannot connect at all
+)
+
+// Error is a failed connector call. Callers match it with errors.As.
+type Error struct {
+	Kind Kind
+	// Op names the call ("POST /Users", "LDAP bind").
+	Op string
+	// Status is the protocol status (HTTP code, LDAP result code) if any.
+	Status int
+	Detail string
+}
+
+func (e *Error) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("%s: %s (%d): %s", e.Op, e.Kind, e.Status, e.Detail)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.Op, e.Kind, e.Detail)
+}
+
+// Is lets errors.Is(err, ErrNotFound) match not-found connector errors.
+func (e *Error) Is(target error) bool {
+	return target == ErrNotFound && e.Kind == KindNotFound
+}
+
+// KindOf returns the Kind of a connector error, or "" for other errors.
+func KindOf(err error) Kind {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce.Kind
+	}
+	return ""
+}

@@ -1,0 +1,101 @@
+// Package testenv starts the real components integration tests run against:
+// a Temporal dev server from the Temporal CLI (built once and cached by
+// scripts/temporal-cli), and the project's own programs built from source.
+package testenv
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+// RepoRoot returns the repository's top folder.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+var (
+	cliOnce sync.Once
+	cliPath string
+	cliErr  error
+)
+
+// TemporalCLI returns the path of the Temporal CLI, building it when missing.
+func TemporalCLI(t testing.TB) string {
+	t.Helper()
+	cliOnce.Do(func() {
+		out, err := exec.Command(filepath.Join(RepoRoot(), "scripts", "temporal-cli")).Output()
+		cliPath, cliErr = strings.TrimSpace(string(out)), err
+	})
+	if cliErr != nil {
+		t.Fatalf("Temporal CLI: %v", cliErr)
+	}
+	return cliPath
+}
+
+// Temporal is a running dev server.
+type Temporal struct {
+	Server *testsuite.DevServer
+	Client client.Client
+}
+
+// StartTemporal starts a Temporal dev server on a free loopback port with the
+// provisioning search attributes registered; extra arguments are passed to
+// `temporal server start-dev` (for example dynamic configuration).
+func StartTemporal(t testing.TB, extra ...string) *Temporal {
+	t.Helper()
+	sas := []temporal.SearchAttributeUpdate{}
+	for _, k := range workflows.Keys() {
+		sas = append(sas, k.ValueSet(""))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:     TemporalCLI(t),
+		LogLevel:         "error",
+		ClientOptions:    &client.Options{Namespace: "default", Logger: quiet{}},
+		SearchAttributes: temporal.NewSearchAttributes(sas...),
+		ExtraArgs:        extra,
+		Stdout:           os.Stderr,
+		Stderr:           os.Stderr,
+	})
+	if err != nil {
+		t.Fatalf("start Temporal dev server: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	return &Temporal{Server: srv, Client: srv.Client()}
+}
+
+// quiet keeps SDK client chatter out of test output.
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}
+
+// Build compiles a main package of the repository (e.g. "./worker") into a
+// test folder and returns the binary's path.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Dir = RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}

@@ -1,0 +1,95 @@
+// Command starter is the operators' command-line client: it validates job
+// configurations, starts jobs, sends them signals and reports their status.
+// Exit codes: 0 success, 1 failure, 2 invalid configuration or usage.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/internal/temporalx"
+)
+
+// Exit codes scripts can rely on.
+const (
+	exitFailure = 1
+	exitInvalid = 2
+)
+
+// invalidError marks errors that exit with exitInvalid.
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string { return e.err.Error() }
+
+type globals struct {
+	address   string
+	namespace string
+}
+
+func main() {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "starter",
+		Short:         "Start and steer provisioning jobs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.address, "address", temporalx.DefaultAddress, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
+	root.PersistentFlags().StringVar(&g.namespace, "namespace", temporalx.DefaultNamespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
+	root.AddCommand(validateCmd(), startCmd(g), statusCmd(g))
+	for _, s := range signalCommands {
+		root.AddCommand(signalCmd(g, s))
+	}
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "starter:", err)
+		var inv invalidError
+		if errors.As(err, &inv) {
+			os.Exit(exitInvalid)
+		}
+		os.Exit(exitFailure)
+	}
+}
+
+// loadValid loads and validates a configuration file, printing every problem.
+func loadValid(path string) (*config.Job, error) {
+	job, err := config.Load(path)
+	if err != nil {
+		return nil, invalidError{err}
+	}
+	if err := job.Validate(); err != nil {
+		return nil, invalidError{fmt.Errorf("%s is invalid:\n%w", path, err)}
+	}
+	return job, nil
+}
+
+func validateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate CONFIG",
+		Short: "Check a job configuration and print every problem",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			job, err := loadValid(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: job %q is valid (%d object mappings, mapping version %s)\n", args[0], job.Name, len(job.Objects), job.MappingVersion())
+			return nil
+		},
+	}
+}
+
+// jobName takes a job name, or the name inside a configuration file.
+func jobName(arg string) (string, error) {
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+		job, err := config.Load(arg)
+		if err != nil {
+			return "", invalidError{err}
+		}
+		return job.Name, nil
+	}
+	return arg, nil
+}

@@ -1,0 +1,433 @@
+// Package sqlite is the embedded state store: one SQLite file, through the
+// pure-Go modernc.org/sqlite driver, so the service needs no database server.
+// Several workers on one machine may share the file; workers on several
+// machines need the PostgreSQL store.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/store"
+
+	// Registers the "sqlite" database/sql driver.
+	_ "modernc.org/sqlite"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS objects (
+	job TEXT NOT NULL,
+	type TEXT NOT NULL,
+	source_id TEXT NOT NULL,
+	source_hash TEXT NOT NULL DEFAULT '',
+	target_id TEXT NOT NULL DEFAULT '',
+	active INTEGER NOT NULL DEFAULT 0,
+	pushed TEXT,
+	members TEXT,
+	escrow TEXT,
+	escrow_due INTEGER,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (job, type, source_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS objects_target ON objects (job, type, target_id) WHERE target_id <> '';
+CREATE INDEX IF NOT EXISTS objects_escrow ON objects (job, type, escrow_due) WHERE escrow_due IS NOT NULL;
+CREATE TABLE IF NOT EXISTS staged (
+	job TEXT NOT NULL,
+	cycle TEXT NOT NULL,
+	seq INTEGER NOT NULL,
+	type TEXT NOT NULL,
+	object TEXT NOT NULL,
+	outcome BLOB,
+	PRIMARY KEY (job, cycle, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen (
+	job TEXT NOT NULL,
+	cycle TEXT NOT NULL,
+	type TEXT NOT NULL,
+	source_id TEXT NOT NULL,
+	PRIMARY KEY (job, cycle, type, source_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS watermarks (
+	job TEXT NOT NULL,
+	type TEXT NOT NULL,
+	value TEXT NOT NULL,
+	PRIMARY KEY (job, type)
+) WITHOUT ROWID;
+`
+
+// Store is the SQLite state store.
+type Store struct {
+	db *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store in the file at path.
+func Open(path string) (*Store, error) {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "busy_timeout(30000)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open state store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create state store schema in %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, escrow, updated_at`
+
+func scanObject(sc interface{ Scan(...any) error }) (store.ObjectState, error) {
+	var (
+		o                       store.ObjectState
+		typ                     string
+		active                  int
+		pushed, members, escrow sql.NullString
+		updated                 int64
+	)
+	if err := sc.Scan(&typ, &o.SourceID, &o.SourceHash, &o.TargetID, &active, &pushed, &members, &escrow, &updated); err != nil {
+		return o, err
+	}
+	o.Type = connectors.ObjectType(typ)
+	o.Active = active != 0
+	o.UpdatedAt = time.UnixMilli(updated).UTC()
+	if err := unmarshalIf(pushed, &o.Pushed); err != nil {
+		return o, fmt.Errorf("object %s: pushed values: %w", o.SourceID, err)
+	}
+	if err := unmarshalIf(members, &o.Members); err != nil {
+		return o, fmt.Errorf("object %s: members: %w", o.SourceID, err)
+	}
+	if escrow.Valid {
+		o.Escrow = &store.Escrow{}
+		if err := json.Unmarshal([]byte(escrow.String), o.Escrow); err != nil {
+			return o, fmt.Errorf("object %s: escrow: %w", o.SourceID, err)
+		}
+	}
+	return o, nil
+}
+
+func unmarshalIf(s sql.NullString, v any) error {
+	if !s.Valid || s.String == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s.String), v)
+}
+
+func marshalIf(v any, empty bool) (sql.NullString, error) {
+	if empty {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(v)
+	return sql.NullString{String: string(b), Valid: true}, err
+}
+
+// Objects returns the known states of the given source IDs.
+func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.ObjectState, error) {
+	out := make(map[string]store.ObjectState, len(ids))
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := make([]any, 0, len(part)+2)
+		args = append(args, job, string(t))
+		for _, id := range part {
+			args = append(args, id)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND source_id IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read object states: %w", err)
+		}
+		for rows.Next() {
+			o, err := scanObject(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[o.SourceID] = o
+		}
+		if err := closeRows(rows); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func putObject(ctx context.Context, ex execer, job string, o store.ObjectState) error {
+	pushed, err := marshalIf(o.Pushed, len(o.Pushed) == 0)
+	if err != nil {
+		return err
+	}
+	members, err := marshalIf(o.Members, o.Members == nil)
+	if err != nil {
+		return err
+	}
+	escrow, err := marshalIf(o.Escrow, o.Escrow == nil)
+	if err != nil {
+		return err
+	}
+	var due sql.NullInt64
+	if o.Escrow != nil {
+		due = sql.NullInt64{Int64: o.Escrow.RetryAfter.UnixMilli(), Valid: true}
+	}
+	if o.UpdatedAt.IsZero() {
+		o.UpdatedAt = time.Now()
+	}
+	_, err = ex.ExecContext(ctx, `INSERT INTO objects (job, `+objectColumns+`, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (job, type, source_id) DO UPDATE SET source_hash = excluded.source_hash, target_id = excluded.target_id,
+		active = excluded.active, pushed = excluded.pushed, members = excluded.members, escrow = excluded.escrow,
+		escrow_due = excluded.escrow_due, updated_at = excluded.updated_at`,
+		job, string(o.Type), o.SourceID, o.SourceHash, o.TargetID, boolInt(o.Active), pushed, members, escrow, o.UpdatedAt.UnixMilli(), due)
+	if err != nil {
+		return fmt.Errorf("save state of object %s: %w", o.SourceID, err)
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// PutObject records one object's state.
+func (s *Store) PutObject(ctx context.Context, job string, o store.ObjectState) error {
+	return putObject(ctx, s.db, job, o)
+}
+
+// Connections calls fn for every linked object of a type.
+func (s *Store) Connections(ctx context.Context, job string, t connectors.ObjectType, fn func(store.ObjectState) error) error {
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND target_id <> '' ORDER BY source_id`, job, string(t))
+}
+
+func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, query string, args ...any) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("list object states: %w", err)
+	}
+	// Collect first: fn may write to the store, and SQLite would wait on this read.
+	var all []store.ObjectState
+	for rows.Next() {
+		o, err := scanObject(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, o)
+	}
+	if err := closeRows(rows); err != nil {
+		return err
+	}
+	for _, o := range all {
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LookupTarget finds the object linked to a target ID.
+func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.ObjectType, targetID string) (store.ObjectState, bool, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND target_id = ?`, job, string(t), targetID)
+	o, err := scanObject(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, false, nil
+	}
+	return o, err == nil, err
+}
+
+// Stage writes staged items.
+func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedItem) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object, outcome) VALUES (?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, it := range items {
+			obj, err := json.Marshal(it.Object)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, c.Job, c.ID, it.Seq, string(it.Type), string(obj), it.Outcome); err != nil {
+				return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin state store transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// TruncateStage drops items staged after a checkpoint.
+func (s *Store) TruncateStage(ctx context.Context, c store.Cycle, after int) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM staged WHERE job = ? AND cycle = ? AND seq > ?`, c.Job, c.ID, after)
+	return err
+}
+
+// Staged returns a range of staged items.
+func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]store.StagedItem, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, type, object, outcome FROM staged WHERE job = ? AND cycle = ? AND seq BETWEEN ? AND ? ORDER BY seq`, c.Job, c.ID, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read staged objects: %w", err)
+	}
+	var out []store.StagedItem
+	for rows.Next() {
+		var (
+			it  store.StagedItem
+			typ string
+			obj string
+		)
+		if err := rows.Scan(&it.Seq, &typ, &obj, &it.Outcome); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		it.Type = connectors.ObjectType(typ)
+		if err := json.Unmarshal([]byte(obj), &it.Object); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("staged object %d: %w", it.Seq, err)
+		}
+		out = append(out, it)
+	}
+	return out, closeRows(rows)
+}
+
+// Record stores outcomes and object states in one transaction.
+func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Record) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range records {
+			if r.Outcome != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE staged SET outcome = ? WHERE job = ? AND cycle = ? AND seq = ?`, r.Outcome, c.Job, c.ID, r.Seq); err != nil {
+					return fmt.Errorf("record outcome of item %d: %w", r.Seq, err)
+				}
+			}
+			switch {
+			case r.Forget:
+				if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE job = ? AND type = ? AND source_id = ?`, c.Job, string(r.Type), r.SourceID); err != nil {
+					return fmt.Errorf("forget object %s: %w", r.SourceID, err)
+				}
+			case r.State != nil:
+				if err := putObject(ctx, tx, c.Job, *r.State); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// DueEscrows lists escrowed objects whose retry time has come.
+func (s *Store) DueEscrows(ctx context.Context, job string, t connectors.ObjectType, now time.Time, fn func(store.ObjectState) error) error {
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND escrow_due IS NOT NULL AND escrow_due <= ? ORDER BY source_id`, job, string(t), now.UnixMilli())
+}
+
+// MarkSeen records source IDs read in a cycle.
+func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.ObjectType, ids []string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO seen (job, cycle, type, source_id) VALUES (?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			if _, err := stmt.ExecContext(ctx, c.Job, c.ID, string(t), id); err != nil {
+				return fmt.Errorf("mark %s seen: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Unseen lists known objects not read in a cycle.
+func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectType, fn func(store.ObjectState) error) error {
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = ? AND o.type = ?
+		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = ? AND s.type = o.type AND s.source_id = o.source_id)
+		ORDER BY o.source_id`, c.Job, string(t), c.ID)
+}
+
+// EndCycle drops a cycle's staging area and seen marks.
+func (s *Store) EndCycle(ctx context.Context, c store.Cycle) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staged WHERE job = ? AND cycle = ?`, c.Job, c.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM seen WHERE job = ? AND cycle = ?`, c.Job, c.ID)
+		return err
+	})
+}
+
+// Watermark returns an object type's watermark.
+func (s *Store) Watermark(ctx context.Context, job string, t connectors.ObjectType) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM watermarks WHERE job = ? AND type = ?`, job, string(t)).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetWatermark stores an object type's watermark.
+func (s *Store) SetWatermark(ctx context.Context, job string, t connectors.ObjectType, watermark string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO watermarks (job, type, value) VALUES (?,?,?) ON CONFLICT (job, type) DO UPDATE SET value = excluded.value`, job, string(t), watermark)
+	return err
+}
+
+// Reset clears the selected state of a job.
+func (s *Store) Reset(ctx context.Context, job string, scope store.ResetScope) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if scope.Watermark {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM watermarks WHERE job = ?`, job); err != nil {
+				return err
+			}
+		}
+		if scope.Escrows {
+			if _, err := tx.ExecContext(ctx, `UPDATE objects SET escrow = NULL, escrow_due = NULL WHERE job = ? AND escrow IS NOT NULL`, job); err != nil {
+				return err
+			}
+		}
+		if scope.ConnectorDataStore {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE job = ?`, job); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

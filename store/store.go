@@ -1,0 +1,126 @@
+// Package store defines the state a provisioning job keeps outside its
+// workflow history: object connections (source ID ↔ target ID) with the
+// values last pushed, the per-cycle staging area that carries changed
+// objects from the fetch step to the push steps, and watermarks. Keeping
+// this bulk data here keeps every workflow run small whatever the job size.
+//
+// store/sqlite is the embedded default; a PostgreSQL store implements the
+// same interface for several workers on several machines.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/openprovisioning/provisioner/connectors"
+)
+
+// ObjectState is what the job knows about one source object. It is an
+// object connection when TargetID is set.
+type ObjectState struct {
+	Type     connectors.ObjectType `json:"type"`
+	SourceID string                `json:"sourceId"`
+	// SourceHash fingerprints the source record last processed successfully,
+	// so unchanged records are skipped by snapshot sources.
+	SourceHash string `json:"sourceHash,omitempty"`
+	// TargetID is the object's ID in the target; empty when never linked.
+	TargetID string `json:"targetId,omitempty"`
+	// Active is false once the job disabled the target object.
+	Active bool `json:"active"`
+	// Pushed holds the target values last written, to send only differences.
+	Pushed connectors.Attributes `json:"pushed,omitempty"`
+	// Members holds the target IDs of a group's members as last pushed.
+	Members []string `json:"members,omitempty"`
+	// Escrow is set while the object's last provisioning attempt failed.
+	Escrow    *Escrow   `json:"escrow,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Escrow is a failed object waiting to be retried in a later cycle with a
+// growing back-off. It keeps the source record, so delta sources that will
+// not report the object again can still be retried.
+type Escrow struct {
+	Attempts   int               `json:"attempts"`
+	RetryAfter time.Time         `json:"retryAfter"`
+	Code       string            `json:"code"`
+	Reason     string            `json:"reason"`
+	Object     connectors.Object `json:"object"`
+}
+
+// Linked reports whether the object has an object connection.
+func (o ObjectState) Linked() bool { return o.TargetID != "" }
+
+// Cycle identifies one cycle of one job; staging is scoped to it.
+type Cycle struct {
+	Job string `json:"job"`
+	ID  string `json:"id"`
+}
+
+// StagedItem is one changed source object waiting to be provisioned in a
+// cycle. Seq numbers items from 1 so push steps can split them in batches.
+type StagedItem struct {
+	Seq    int                   `json:"seq"`
+	Type   connectors.ObjectType `json:"type"`
+	Object connectors.Object     `json:"object"`
+	// Outcome is the recorded result once the item is done; retried push
+	// steps return it instead of acting twice.
+	Outcome []byte `json:"outcome,omitempty"`
+}
+
+// Record is the result of one staged item.
+type Record struct {
+	Seq     int
+	Outcome []byte
+	// State is the object's new state; nil leaves it unchanged.
+	State *ObjectState
+	// Forget removes the object's state (it was deleted in the target).
+	Forget bool
+	Type   connectors.ObjectType
+	// SourceID identifies the object to forget.
+	SourceID string
+}
+
+// ResetScope selects what a restart clears, as Azure's resetScope flags do.
+type ResetScope struct {
+	Watermark          bool `json:"watermark,omitempty"`
+	Escrows            bool `json:"escrows,omitempty"`
+	ConnectorDataStore bool `json:"connectorDataStore,omitempty"`
+}
+
+// Store is the state store. Every method is safe for concurrent use.
+type Store interface {
+	// Objects returns the known state of the given source objects, by source ID.
+	Objects(ctx context.Context, job string, t connectors.ObjectType, sourceIDs []string) (map[string]ObjectState, error)
+	// PutObject records an object's state.
+	PutObject(ctx context.Context, job string, o ObjectState) error
+	// Connections calls fn for every linked object of a type, in source ID order.
+	Connections(ctx context.Context, job string, t connectors.ObjectType, fn func(ObjectState) error) error
+	// LookupTarget returns the state of the object linked to a target ID.
+	LookupTarget(ctx context.Context, job string, t connectors.ObjectType, targetID string) (ObjectState, bool, error)
+
+	// Stage appends items to a cycle's staging area, replacing items with the same Seq.
+	Stage(ctx context.Context, c Cycle, items []StagedItem) error
+	// TruncateStage drops staged items with Seq > after (a resumed fetch re-stages them).
+	TruncateStage(ctx context.Context, c Cycle, after int) error
+	// Staged returns items with from <= Seq <= to, in Seq order.
+	Staged(ctx context.Context, c Cycle, from, to int) ([]StagedItem, error)
+	// Record stores, in one transaction, the outcomes of staged items and the
+	// object states they produced.
+	Record(ctx context.Context, c Cycle, records []Record) error
+	// DueEscrows calls fn for every escrowed object whose retry time has come.
+	DueEscrows(ctx context.Context, job string, t connectors.ObjectType, now time.Time, fn func(ObjectState) error) error
+	// MarkSeen records source IDs read in this cycle, for deletion detection.
+	MarkSeen(ctx context.Context, c Cycle, t connectors.ObjectType, sourceIDs []string) error
+	// Unseen calls fn for every known object of a type not marked seen in the cycle.
+	Unseen(ctx context.Context, c Cycle, t connectors.ObjectType, fn func(ObjectState) error) error
+	// EndCycle drops the cycle's staging area and seen marks.
+	EndCycle(ctx context.Context, c Cycle) error
+
+	// Watermark returns the watermark of an object type ("" when none).
+	Watermark(ctx context.Context, job string, t connectors.ObjectType) (string, error)
+	SetWatermark(ctx context.Context, job string, t connectors.ObjectType, watermark string) error
+
+	// Reset clears the selected state of a job.
+	Reset(ctx context.Context, job string, scope ResetScope) error
+	Close() error
+}

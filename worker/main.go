@@ -1,0 +1,76 @@
+// Command worker runs provisioning jobs: it connects to Temporal, registers
+// the provisioning workflows and activities on the provisioning task queue,
+// and runs until interrupted. Several workers may share the task queue.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/internal/logging"
+	"github.com/openprovisioning/provisioner/internal/temporalx"
+	"github.com/openprovisioning/provisioner/store/sqlite"
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		address   = flag.String("address", temporalx.DefaultAddress, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
+		namespace = flag.String("namespace", temporalx.DefaultNamespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
+		statePath = flag.String("state", envOr("PROVISIONING_STATE", "provisioning.db"), "state store file (env PROVISIONING_STATE)")
+		logFormat = flag.String("log-format", "auto", "log format: json, text or auto (text on a terminal)")
+		logLevel  = flag.String("log-level", "info", "log level")
+		maxActs   = flag.Int("max-activities", 16, "activities run at once by this worker")
+	)
+	flag.Parse()
+
+	log, err := logging.New(*logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(*statePath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	c, err := temporalx.Dial(*address, *namespace, logging.Temporal{Entry: log.WithField("component", "temporal")})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err = temporalx.RegisterSearchAttributes(ctx, c, *namespace)
+	cancel()
+	if err != nil {
+		return err
+	}
+
+	acts := activities.New(st, log)
+	defer acts.Close()
+	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs})
+	workflows.Register(w)
+	w.RegisterActivity(acts)
+	log.WithFields(map[string]any{"address": *address, "namespace": *namespace, "taskQueue": workflows.TaskQueue, "state": *statePath}).Info("worker started")
+	return w.Run(worker.InterruptCh())
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

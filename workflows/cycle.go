@@ -1,0 +1,201 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/connectors"
+)
+
+// a is used to name activity methods; the worker registers a real instance.
+var a *activities.Activities
+
+// History bounds at which a cycle run continues as new. Batch results carry
+// the provisioning log entries, so the size bound is the one that matters;
+// both stay far below Temporal's 10,240-event / 10 MB warnings.
+const (
+	cycleMaxHistoryBytes  = 4 << 20
+	cycleMaxHistoryEvents = 4000
+	progressEvery         = 2 * time.Second
+)
+
+// ProvisioningCycle runs one cycle of a job: it stages the source changes,
+// then provisions them in batches, several at once, and continues as new
+// whenever its history grows large. A stop signal ends it after the batches
+// in flight, returning a resume point.
+func ProvisioningCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
+	c := &cycleImpl{in: in}
+	c.setup(ctx)
+	return c.run(ctx)
+}
+
+type cycleImpl struct {
+	in           CycleInput
+	stop         workflow.ReceiveChannel
+	stopping     bool
+	lastProgress time.Time
+}
+
+func (c *cycleImpl) setup(ctx workflow.Context) {
+	c.stop = workflow.GetSignalChannel(ctx, signalCycleStop)
+	if c.in.State.Counts == nil {
+		c.in.State.Counts = audit.Counts{}
+	}
+	if c.in.State.Started.IsZero() {
+		c.in.State.Started = workflow.Now(ctx)
+	}
+	if c.in.State.NextSeq == 0 {
+		c.in.State.NextSeq = 1
+	}
+}
+
+func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
+	st := &c.in.State
+	if !st.Fetched {
+		c.progress(ctx, "Fetching", true)
+		fctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 4 * time.Hour,
+			HeartbeatTimeout:    time.Minute,
+			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 6},
+			Summary:             fmt.Sprintf("fetch %s changes", c.in.Kind),
+		})
+		err := workflow.ExecuteActivity(fctx, a.FetchChanges, activities.FetchInput{Job: c.in.Job, Cycle: c.in.Cycle, Initial: c.in.Kind == Initial}).Get(ctx, &st.Fetch)
+		if err != nil {
+			return CycleResult{}, fmt.Errorf("fetch from source: %w", err)
+		}
+		st.Fetched = true
+	}
+	c.progress(ctx, "Provisioning", true)
+
+	quarantine, err := c.provision(ctx)
+	if err != nil {
+		return CycleResult{}, err
+	}
+	switch {
+	case quarantine != "":
+		return CycleResult{QuarantineReason: quarantine, Summary: c.summary(ctx)}, nil
+	case c.stopping:
+		return CycleResult{Paused: true, Resume: c.in, Summary: c.summary(ctx)}, nil
+	case st.NextSeq <= st.Fetch.Staged:
+		return CycleResult{}, workflow.NewContinueAsNewError(ctx, ProvisioningCycle, c.in)
+	}
+
+	fin := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
+		Summary:             "save watermark",
+	})
+	err = workflow.ExecuteActivity(fin, a.FinishCycle, activities.FinishInput{
+		Job: c.in.Job.Name, Cycle: c.in.Cycle, Watermarks: st.Fetch.Watermarks, DryRun: c.in.Job.Options.DryRun,
+	}).Get(ctx, nil)
+	if err != nil {
+		return CycleResult{}, err
+	}
+	return CycleResult{Summary: c.summary(ctx)}, nil
+}
+
+// provision runs the batches. It returns when every staged item is done, or
+// after the batches in flight when a stop arrives, the target consistently
+// refuses calls, or the history is big enough to continue as new.
+func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err error) {
+	st := &c.in.State
+	opts := c.in.Job.Options.WithDefaults()
+	inflight := 0
+	var firstErr error
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(c.stop, func(ch workflow.ReceiveChannel, _ bool) {
+		ch.Receive(ctx, nil)
+		c.stopping = true
+	})
+	for {
+		for inflight < opts.Batches && st.NextSeq <= st.Fetch.Staged && !c.stopping && quarantine == "" && firstErr == nil && !c.historyFull(ctx) {
+			from, to := st.NextSeq, min(st.NextSeq+opts.BatchSize-1, st.Fetch.Staged)
+			st.NextSeq = to + 1
+			actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+				StartToCloseTimeout: 30 * time.Minute,
+				HeartbeatTimeout:    time.Minute,
+				RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10},
+				Summary:             fmt.Sprintf("provision items %d-%d", from, to),
+			})
+			f := workflow.ExecuteActivity(actx, a.ProvisionBatch, activities.BatchInput{Job: c.in.Job, Cycle: c.in.Cycle, From: from, To: to, Initial: c.in.Kind == Initial})
+			inflight++
+			sel.AddFuture(f, func(f workflow.Future) {
+				inflight--
+				var res activities.BatchResult
+				if err := f.Get(ctx, &res); err != nil {
+					if firstErr == nil {
+						firstErr = fmt.Errorf("provision items %d-%d: %w", from, to, err)
+					}
+					return
+				}
+				for _, e := range res.Entries {
+					st.Counts.Add(e)
+				}
+				st.Processed += len(res.Entries)
+				if reason := refusedByTarget(res.Entries); reason != "" && quarantine == "" {
+					quarantine = reason
+				}
+				c.progress(ctx, "Provisioning", false)
+			})
+		}
+		if inflight == 0 {
+			break
+		}
+		sel.Select(ctx)
+	}
+	// A stop that arrived with the last batch is still honoured.
+	for c.stop.ReceiveAsync(nil) {
+		c.stopping = true
+	}
+	return quarantine, firstErr
+}
+
+func (c *cycleImpl) historyFull(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistorySize() > cycleMaxHistoryBytes || info.GetCurrentHistoryLength() > cycleMaxHistoryEvents
+}
+
+// refusedByTarget returns a quarantine reason when every call of a batch was
+// refused for a reason retrying cannot fix: rejected credentials or a
+// target that does not speak the protocol.
+func refusedByTarget(entries []audit.Entry) string {
+	refused := 0
+	var reason string
+	for _, e := range entries {
+		switch e.ErrorCode {
+		case string(connectors.KindUnauthorized), string(connectors.KindServiceIncompatible):
+			refused++
+			reason = e.ErrorCode + ": " + e.Reason
+		}
+	}
+	if refused > 0 && refused == len(entries) {
+		return "EncounteredQuarantineException: " + reason
+	}
+	return ""
+}
+
+// progress tells the job how far the cycle is, at most every few seconds.
+func (c *cycleImpl) progress(ctx workflow.Context, phase string, force bool) {
+	now := workflow.Now(ctx)
+	if !force && now.Sub(c.lastProgress) < progressEvery {
+		return
+	}
+	c.lastProgress = now
+	st := c.in.State
+	p := CycleProgress{Number: c.in.Number, Kind: c.in.Kind, Phase: phase, Started: st.Started, Total: st.Fetch.Staged, Processed: st.Processed, Counts: st.Counts}
+	// Progress is informative: the cycle neither waits for nor fails on it.
+	workflow.SignalExternalWorkflow(ctx, c.in.Parent, "", signalCycleProgress, p)
+}
+
+func (c *cycleImpl) summary(ctx workflow.Context) CycleSummary {
+	st := c.in.State
+	return CycleSummary{
+		Number: c.in.Number, ID: c.in.Cycle.ID, Kind: c.in.Kind, Started: st.Started, Finished: workflow.Now(ctx),
+		Read: st.Fetch.Read, Staged: st.Fetch.Staged, Counts: st.Counts,
+	}
+}

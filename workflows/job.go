@@ -1,0 +1,380 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// Job-level bounds: a job run continues as new at a cycle boundary once its
+// history passes these, and quarantined jobs try once a day.
+const (
+	jobMaxHistoryEvents = 2000
+	quarantineInterval  = 24 * time.Hour
+)
+
+// ProvisioningJob is one provisioning job: an initial cycle, then
+// incremental cycles at the job's interval, each run as a child workflow.
+// Signals stop, start, restart, sync-now, quarantine and release it; the
+// status query reports where it is. Between cycles, once its history has
+// grown, it drains its signals and continues as new with its state.
+func ProvisioningJob(ctx workflow.Context, in JobInput) error {
+	j := &jobImpl{cfg: in.Config, st: in.State}
+	if err := j.setup(ctx); err != nil {
+		return err
+	}
+	return j.run(ctx)
+}
+
+type jobImpl struct {
+	cfg     config.Job
+	st      *JobState
+	log     log.Logger
+	signals map[string]workflow.ReceiveChannel
+	// restart is a restart waiting for the running cycle to stop.
+	restart *RestartRequest
+	// cycleID is the running cycle's workflow ID.
+	cycleID string
+	state   State // last upserted, to upsert only on change
+}
+
+func (j *jobImpl) setup(ctx workflow.Context) error {
+	j.log = log.With(workflow.GetLogger(ctx), "job", j.cfg.Name)
+	if j.st == nil {
+		// Validate where the job runs before the first cycle: nothing is
+		// pushed for a configuration the worker cannot use.
+		vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: time.Minute,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+			Summary:             "validate configuration",
+		})
+		if err := workflow.ExecuteActivity(vctx, a.ValidateJob, j.cfg).Get(ctx, nil); err != nil {
+			return err
+		}
+		j.st = &JobState{State: Running, NextKind: Initial, NextRun: workflow.Now(ctx), MappingVersion: j.cfg.MappingVersion(), Totals: audit.Counts{}}
+	}
+	j.signals = map[string]workflow.ReceiveChannel{}
+	for _, name := range []string{SignalStop, SignalStart, SignalRestart, SignalSyncNow, SignalQuarantine, SignalRelease, signalCycleProgress} {
+		j.signals[name] = workflow.GetSignalChannel(ctx, name)
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.status(), nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryConfiguration, func() (config.Job, error) { return j.cfg, nil }); err != nil {
+		return err
+	}
+	j.publish(ctx)
+	return nil
+}
+
+func (j *jobImpl) run(ctx workflow.Context) error {
+	for {
+		j.drain(ctx)
+		if j.restart != nil {
+			if err := j.applyRestart(ctx); err != nil {
+				return err
+			}
+		}
+		if j.historyFull(ctx) {
+			j.drain(ctx)
+			if j.restart == nil {
+				return workflow.NewContinueAsNewError(ctx, ProvisioningJob, JobInput{Config: j.cfg, State: j.st})
+			}
+			continue
+		}
+		j.publish(ctx)
+		if j.st.State == Paused {
+			j.wait(ctx, time.Time{})
+			continue
+		}
+		if j.st.SyncNow || !workflow.Now(ctx).Before(j.st.NextRun) || j.st.PausedCycle != nil && j.st.State == Running {
+			if err := j.runCycle(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		j.wait(ctx, j.st.NextRun)
+	}
+}
+
+func (j *jobImpl) historyFull(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > jobMaxHistoryEvents
+}
+
+// wait blocks until a signal arrives or, when until is set, until then.
+func (j *jobImpl) wait(ctx workflow.Context, until time.Time) {
+	sel := workflow.NewSelector(ctx)
+	j.addSignals(ctx, sel)
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	if !until.IsZero() {
+		d := until.Sub(workflow.Now(ctx))
+		if d <= 0 {
+			return
+		}
+		timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: "next " + strings.ToLower(string(j.st.NextKind)) + " cycle"})
+		sel.AddFuture(timer, func(workflow.Future) {})
+	}
+	sel.Select(ctx)
+}
+
+func (j *jobImpl) addSignals(ctx workflow.Context, sel workflow.Selector) {
+	for _, name := range []string{SignalStop, SignalStart, SignalRestart, SignalSyncNow, SignalQuarantine, SignalRelease, signalCycleProgress} {
+		sel.AddReceive(j.signals[name], func(ch workflow.ReceiveChannel, _ bool) { j.receive(ctx, name, ch) })
+	}
+}
+
+// drain handles every signal already received.
+func (j *jobImpl) drain(ctx workflow.Context) {
+	sel := workflow.NewSelector(ctx)
+	j.addSignals(ctx, sel)
+	for sel.HasPending() {
+		sel.Select(ctx)
+	}
+}
+
+// receive applies one signal to the job's state.
+func (j *jobImpl) receive(ctx workflow.Context, name string, ch workflow.ReceiveChannel) {
+	now := workflow.Now(ctx)
+	switch name {
+	case signalCycleProgress:
+		var p CycleProgress
+		ch.Receive(ctx, &p)
+		if j.st.Current != nil && p.Number == j.st.Current.Number {
+			j.st.Current = &p
+			j.publish(ctx)
+		}
+		return
+	case SignalRestart:
+		var r RestartRequest
+		ch.Receive(ctx, &r)
+		j.restart = &r
+	default:
+		ch.Receive(ctx, nil)
+	}
+	j.log.Info("signal received", "signal", name)
+	switch name {
+	case SignalStop:
+		j.st.State = Paused
+	case SignalStart:
+		j.st.State, j.st.Quarantine = Running, nil
+	case SignalSyncNow:
+		j.st.SyncNow = true
+	case SignalQuarantine:
+		j.quarantine(now, "QuarantinedOnDemand")
+	case SignalRelease:
+		if j.st.State == Quarantined {
+			j.st.State, j.st.Quarantine, j.st.SyncNow = Running, nil, true
+		}
+	}
+	if j.cycleID != "" && (j.st.State != Running || j.restart != nil) {
+		workflow.SignalExternalWorkflow(ctx, j.cycleID, "", signalCycleStop, nil)
+	}
+}
+
+func (j *jobImpl) quarantine(now time.Time, reason string) {
+	j.st.State = Quarantined
+	if j.st.Quarantine == nil {
+		j.st.Quarantine = &Quarantine{Since: now}
+	}
+	j.st.Quarantine.Reason = reason
+	j.st.Quarantine.NextAttempt = now.Add(quarantineInterval)
+	j.st.NextRun = j.st.Quarantine.NextAttempt
+}
+
+// applyRestart clears state by reset scope and schedules an initial cycle.
+func (j *jobImpl) applyRestart(ctx workflow.Context) error {
+	r := j.restart
+	scope, clearQuarantine, err := parseScopes(r.Scopes)
+	if err != nil {
+		j.st.LastError = err.Error()
+		j.restart = nil
+		return nil
+	}
+	var abandon *store.Cycle
+	if j.st.PausedCycle != nil {
+		abandon = &j.st.PausedCycle.Cycle
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
+		Summary:             "reset " + strings.Join(r.Scopes, ","),
+	})
+	if err := workflow.ExecuteActivity(actx, a.ResetJob, activities.ResetInput{Job: j.cfg.Name, Scope: scope, Abandon: abandon}).Get(ctx, nil); err != nil {
+		return err
+	}
+	j.st.PausedCycle = nil
+	j.st.NextKind, j.st.NextRun, j.st.LastError = Initial, workflow.Now(ctx), ""
+	if clearQuarantine || j.st.State == Paused {
+		j.st.State, j.st.Quarantine = Running, nil
+	}
+	j.restart = nil
+	return nil
+}
+
+// parseScopes reads Azure's resetScope flags.
+func parseScopes(scopes []string) (store.ResetScope, bool, error) {
+	if len(scopes) == 0 {
+		return store.ResetScope{Watermark: true, Escrows: true}, true, nil
+	}
+	var s store.ResetScope
+	quarantine := false
+	for _, name := range scopes {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "watermark":
+			s.Watermark = true
+		case "escrows":
+			s.Escrows = true
+		case "quarantinestate":
+			quarantine = true
+		case "connectordatastore":
+			s.ConnectorDataStore = true
+		case "full":
+			s = store.ResetScope{Watermark: true, Escrows: true, ConnectorDataStore: true}
+			quarantine = true
+		case "forcedeletes":
+			// Deletions are not held by a threshold yet, so there is nothing to release.
+		default:
+			return s, false, fmt.Errorf("restart: unknown reset scope %q (use Watermark, Escrows, QuarantineState, ConnectorDataStore, Full or ForceDeletes)", name)
+		}
+	}
+	return s, quarantine, nil
+}
+
+// runCycle runs (or resumes) one cycle as a child workflow and waits for it,
+// handling signals meanwhile.
+func (j *jobImpl) runCycle(ctx workflow.Context) error {
+	in := j.st.PausedCycle
+	if in == nil {
+		j.st.CycleNumber++
+		info := workflow.GetInfo(ctx)
+		in = &CycleInput{
+			Job:    j.cfg,
+			Cycle:  store.Cycle{Job: j.cfg.Name, ID: fmt.Sprintf("%d-%s", j.st.CycleNumber, info.FirstRunID[:8])},
+			Number: j.st.CycleNumber,
+			Kind:   j.st.NextKind,
+			Parent: info.WorkflowExecution.ID,
+		}
+	}
+	j.st.PausedCycle, j.st.SyncNow = nil, false
+	j.st.Current = &CycleProgress{Number: in.Number, Kind: in.Kind, Phase: "Starting", Started: workflow.Now(ctx), Counts: audit.Counts{}}
+	j.publish(ctx)
+
+	j.cycleID = fmt.Sprintf("%s/cycle-%d", in.Parent, in.Number)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            j.cycleID,
+		StaticSummary:         fmt.Sprintf("%s cycle %d of %s", in.Kind, in.Number, j.cfg.Name),
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_TERMINATE,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(AttrJob.ValueSet(j.cfg.Name), AttrApplication.ValueSet(j.cfg.Target.Application), AttrCycleKind.ValueSet(string(in.Kind))),
+	})
+	fut := workflow.ExecuteChildWorkflow(cctx, ProvisioningCycle, *in)
+	var (
+		res  CycleResult
+		err  error
+		done bool
+	)
+	sel := workflow.NewSelector(ctx)
+	j.addSignals(ctx, sel)
+	sel.AddFuture(fut, func(f workflow.Future) {
+		err = f.Get(ctx, &res)
+		done = true
+	})
+	for !done {
+		sel.Select(ctx)
+	}
+	j.cycleID = ""
+	j.st.Current = nil
+	now := workflow.Now(ctx)
+	switch {
+	case err != nil:
+		j.st.LastError = fmt.Sprintf("cycle %d: %v", in.Number, err)
+		j.log.Error("cycle failed", "cycle", in.Number, "error", err)
+		j.scheduleNext(now, in.Kind)
+	case res.Paused:
+		j.st.PausedCycle = &res.Resume
+		j.st.Totals.Merge(countsSince(res.Summary.Counts, in.State.Counts))
+	case res.QuarantineReason != "":
+		j.st.LastCycle = &res.Summary
+		j.st.LastError = res.QuarantineReason
+		j.quarantine(now, res.QuarantineReason)
+		j.st.NextKind = in.Kind
+	default:
+		j.st.LastCycle = &res.Summary
+		j.st.Totals.Merge(countsSince(res.Summary.Counts, in.State.Counts))
+		j.st.LastError = ""
+		if j.st.State == Quarantined {
+			// Any success lifts quarantine.
+			j.st.State, j.st.Quarantine = Running, nil
+		}
+		if res.Summary.Staged == 0 {
+			if j.st.SteadyState.FirstAchieved.IsZero() {
+				j.st.SteadyState.FirstAchieved = now
+			}
+			j.st.SteadyState.LastAchieved = now
+		}
+		j.scheduleNext(now, Incremental)
+	}
+	return nil
+}
+
+func (j *jobImpl) scheduleNext(now time.Time, kind CycleKind) {
+	j.st.NextKind = kind
+	if j.st.State == Quarantined {
+		j.st.NextRun = now.Add(quarantineInterval)
+		return
+	}
+	j.st.NextRun = now.Add(j.cfg.IntervalOrDefault())
+}
+
+// countsSince returns what a cycle counted after it was resumed from base.
+func countsSince(total, base audit.Counts) audit.Counts {
+	out := audit.Counts{}
+	for k, v := range total {
+		out[k] = v - base[k]
+	}
+	return out
+}
+
+func (j *jobImpl) status() Status {
+	return Status{
+		Job: j.cfg.Name, Application: j.cfg.Target.Application, State: j.st.State, Current: j.st.Current,
+		LastCycle: j.st.LastCycle, CycleNumber: j.st.CycleNumber, NextKind: j.st.NextKind, NextRun: j.st.NextRun,
+		Totals: j.st.Totals, LastError: j.st.LastError, Quarantine: j.st.Quarantine, SteadyState: j.st.SteadyState,
+		MappingVersion: j.st.MappingVersion, DryRun: j.cfg.Options.DryRun,
+	}
+}
+
+// publish shows the job's state in the Web UI: a search attribute (only
+// when it changed, to keep history small) and the current details.
+func (j *jobImpl) publish(ctx workflow.Context) {
+	if j.st.State != j.state {
+		j.state = j.st.State
+		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrState.ValueSet(string(j.st.State)))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** — %s\n\n", j.st.State, j.cfg.Name)
+	if c := j.st.Current; c != nil {
+		fmt.Fprintf(&b, "%s cycle %d: %s, %d of %d objects\n\n", c.Kind, c.Number, c.Phase, c.Processed, c.Total)
+	} else if j.st.State != Paused {
+		fmt.Fprintf(&b, "Next %s cycle at %s\n\n", strings.ToLower(string(j.st.NextKind)), j.st.NextRun.UTC().Format(time.RFC3339))
+	}
+	if l := j.st.LastCycle; l != nil {
+		fmt.Fprintf(&b, "Last cycle %d (%s): %d read, %d changed\n\n", l.Number, l.Kind, l.Read, l.Staged)
+	}
+	if j.st.LastError != "" {
+		fmt.Fprintf(&b, "Last error: %s\n", j.st.LastError)
+	}
+	workflow.SetCurrentDetails(ctx, b.String())
+}

@@ -1,0 +1,147 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// State is where a job is in its life.
+type State string
+
+// Job states.
+const (
+	Running     State = "Running"
+	Paused      State = "Paused"
+	Quarantined State = "Quarantined"
+)
+
+// CycleKind says whether a cycle reads every source object or only changes.
+type CycleKind string
+
+// Cycle kinds.
+const (
+	Initial     CycleKind = "Initial"
+	Incremental CycleKind = "Incremental"
+)
+
+// JobInput starts a job workflow; State is set when a run continues as new.
+type JobInput struct {
+	Config config.Job `json:"config"`
+	State  *JobState  `json:"state,omitempty"`
+}
+
+// JobState is everything a job carries from one run to the next.
+type JobState struct {
+	State          State          `json:"state"`
+	CycleNumber    int            `json:"cycleNumber"`
+	NextKind       CycleKind      `json:"nextKind"`
+	NextRun        time.Time      `json:"nextRun"`
+	SyncNow        bool           `json:"syncNow,omitempty"`
+	MappingVersion string         `json:"mappingVersion"`
+	PausedCycle    *CycleInput    `json:"pausedCycle,omitempty"`
+	LastCycle      *CycleSummary  `json:"lastCycle,omitempty"`
+	Totals         audit.Counts   `json:"totals"`
+	LastError      string         `json:"lastError,omitempty"`
+	Quarantine     *Quarantine    `json:"quarantine,omitempty"`
+	SteadyState    SteadyState    `json:"steadyState"`
+	Current        *CycleProgress `json:"current,omitempty"`
+}
+
+// Quarantine says why a job is quarantined and when it tries again.
+type Quarantine struct {
+	Reason      string    `json:"reason"`
+	Since       time.Time `json:"since"`
+	NextAttempt time.Time `json:"nextAttempt"`
+}
+
+// SteadyState records when a cycle last found nothing to change.
+type SteadyState struct {
+	FirstAchieved time.Time `json:"firstAchieved,omitempty"`
+	LastAchieved  time.Time `json:"lastAchieved,omitempty"`
+}
+
+// CycleSummary is the provisioning summary of one finished cycle.
+type CycleSummary struct {
+	Number   int          `json:"number"`
+	ID       string       `json:"id"`
+	Kind     CycleKind    `json:"kind"`
+	Started  time.Time    `json:"started"`
+	Finished time.Time    `json:"finished"`
+	Read     int          `json:"read"`
+	Staged   int          `json:"staged"`
+	Counts   audit.Counts `json:"counts"`
+	Error    string       `json:"error,omitempty"`
+}
+
+// CycleProgress is what a running cycle reports to its job.
+type CycleProgress struct {
+	Number    int          `json:"number"`
+	Kind      CycleKind    `json:"kind"`
+	Phase     string       `json:"phase"`
+	Started   time.Time    `json:"started"`
+	Total     int          `json:"total"`
+	Processed int          `json:"processed"`
+	Counts    audit.Counts `json:"counts"`
+}
+
+// Status answers the status query.
+type Status struct {
+	Job            string         `json:"job"`
+	Application    string         `json:"application"`
+	State          State          `json:"state"`
+	Current        *CycleProgress `json:"current,omitempty"`
+	LastCycle      *CycleSummary  `json:"lastCycle,omitempty"`
+	CycleNumber    int            `json:"cycleNumber"`
+	NextKind       CycleKind      `json:"nextKind"`
+	NextRun        time.Time      `json:"nextRun,omitempty"`
+	Totals         audit.Counts   `json:"totals"`
+	LastError      string         `json:"lastError,omitempty"`
+	Quarantine     *Quarantine    `json:"quarantine,omitempty"`
+	SteadyState    SteadyState    `json:"steadyState"`
+	MappingVersion string         `json:"mappingVersion"`
+	DryRun         bool           `json:"dryRun,omitempty"`
+}
+
+// RestartRequest is the argument of the restart signal. Scopes are Azure's
+// resetScope flags: Watermark, Escrows, QuarantineState, ConnectorDataStore,
+// Full (all of them) and ForceDeletes; none means Watermark, Escrows and
+// QuarantineState, as Azure's portal restart does.
+type RestartRequest struct {
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// CycleInput starts (or continues) one cycle workflow.
+type CycleInput struct {
+	Job    config.Job  `json:"job"`
+	Cycle  store.Cycle `json:"cycle"`
+	Number int         `json:"number"`
+	Kind   CycleKind   `json:"kind"`
+	// Parent is the job workflow's ID, which progress is signalled to.
+	Parent string     `json:"parent"`
+	State  CycleState `json:"state"`
+}
+
+// CycleState is a cycle's resume point, carried through continue-as-new and
+// through a stop.
+type CycleState struct {
+	Started   time.Time              `json:"started"`
+	Fetched   bool                   `json:"fetched"`
+	Fetch     activities.FetchResult `json:"fetch"`
+	NextSeq   int                    `json:"nextSeq"`
+	Processed int                    `json:"processed"`
+	Counts    audit.Counts           `json:"counts"`
+}
+
+// CycleResult is how a cycle workflow ends.
+type CycleResult struct {
+	// Paused is true when the cycle stopped on request; Resume continues it.
+	Paused bool       `json:"paused,omitempty"`
+	Resume CycleInput `json:"resume,omitempty"`
+	// QuarantineReason is set when the target consistently refused the calls.
+	QuarantineReason string       `json:"quarantineReason,omitempty"`
+	Summary          CycleSummary `json:"summary"`
+}
