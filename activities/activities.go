@@ -22,11 +22,17 @@ import (
 )
 
 // Activities holds what the activities share on one worker: the state store
-// and the open connections, reused across calls of the same job.
+// and the open connections, reused across calls of the same job. Every
+// exported method is an activity.
 type Activities struct {
-	Store store.Store
-	Log   *logrus.Logger
+	Store       store.Store
+	Log         *logrus.Logger
+	Connections *Connections
+}
 
+// Connections caches open source and target connections and compiled
+// mappings, keyed by the configuration they came from.
+type Connections struct {
 	mu       sync.Mutex
 	sources  map[string]connectors.Source
 	targets  map[string]connectors.Target
@@ -35,26 +41,24 @@ type Activities struct {
 
 // New returns the activities over a state store.
 func New(st store.Store, log *logrus.Logger) *Activities {
-	return &Activities{
-		Store:    st,
-		Log:      log,
+	return &Activities{Store: st, Log: log, Connections: &Connections{
 		sources:  map[string]connectors.Source{},
 		targets:  map[string]connectors.Target{},
 		programs: map[string]*mapping.Program{},
-	}
+	}}
 }
 
 // Close closes every cached connection.
-func (a *Activities) Close() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for k, s := range a.sources {
+func (c *Connections) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, s := range c.sources {
 		s.Close()
-		delete(a.sources, k)
+		delete(c.sources, k)
 	}
-	for k, t := range a.targets {
+	for k, t := range c.targets {
 		t.Close()
-		delete(a.targets, k)
+		delete(c.targets, k)
 	}
 }
 
@@ -75,9 +79,10 @@ func (a *Activities) logger(job string) *logrus.Entry {
 // key covers the connection settings, so a changed configuration reconnects.
 func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Target, error) {
 	key := fingerprint(job.Name, job.Target)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if t, ok := a.targets[key]; ok {
+	c := a.Connections
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.targets[key]; ok {
 		return t, nil
 	}
 	if job.Target.SCIM == nil {
@@ -87,16 +92,17 @@ func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Ta
 	if err != nil {
 		return nil, err
 	}
-	a.targets[key] = t
+	c.targets[key] = t
 	return t, nil
 }
 
 // source returns the job's source connection, opening it on first use.
 func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.Source, error) {
 	key := fingerprint(job.Name, job.Source)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if s, ok := a.sources[key]; ok {
+	c := a.Connections
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.sources[key]; ok {
 		return s, nil
 	}
 	var (
@@ -114,22 +120,23 @@ func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.So
 	if err != nil {
 		return nil, err
 	}
-	a.sources[key] = s
+	c.sources[key] = s
 	return s, nil
 }
 
 // program returns the compiled mapping of one object type.
 func (a *Activities) program(job *config.Job, i int) (*mapping.Program, error) {
 	key := fingerprint(job.Name, job.Objects[i].ObjectMapping)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if p, ok := a.programs[key]; ok {
+	c := a.Connections
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.programs[key]; ok {
 		return p, nil
 	}
 	p, err := mapping.Compile(job.Objects[i].ObjectMapping, mapping.Options{})
 	if err != nil {
 		return nil, err
 	}
-	a.programs[key] = p
+	c.programs[key] = p
 	return p, nil
 }

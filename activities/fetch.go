@@ -196,10 +196,21 @@ func (a *Activities) stageAbsent(ctx context.Context, in FetchInput, src connect
 			return 0, err
 		}
 	}
+	// Objects missing from a snapshot are disabled unless the job deletes
+	// them; delta sources listed every live ID, so missing ones are deleted.
+	absent := connectors.Object{Deleted: true}
+	if src.ChangeDetection() == connectors.Snapshot && !in.Job.Options.DeleteAbsent {
+		absent = connectors.Object{Disabled: true, Locator: "absent from the source"}
+	}
 	var items []store.StagedItem
 	err := a.Store.Unseen(ctx, in.Cycle, t, func(o store.ObjectState) error {
+		tomb := absent
+		tomb.ID = o.SourceID
+		if o.SourceHash == objectHash(tomb) && o.Escrow == nil {
+			return nil // already handled in an earlier cycle
+		}
 		seq++
-		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: connectors.Object{ID: o.SourceID, Deleted: true}})
+		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: tomb})
 		return nil
 	})
 	if err != nil {

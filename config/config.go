@@ -76,6 +76,10 @@ type Options struct {
 	// SkipOutOfScopeDeletions leaves target accounts alone when their source
 	// object leaves scope or is disabled.
 	SkipOutOfScopeDeletions bool `json:"skipOutOfScopeDeletions,omitempty" yaml:"skipOutOfScopeDeletions,omitempty"`
+	// DeleteAbsent deletes the target accounts of objects missing from a
+	// snapshot source (a row gone from an HR export). By default they are
+	// disabled: a truncated export must not delete accounts.
+	DeleteAbsent bool `json:"deleteAbsent,omitempty" yaml:"deleteAbsent,omitempty"`
 	// DryRun computes and records every planned operation and pushes nothing.
 	DryRun bool `json:"dryRun,omitempty" yaml:"dryRun,omitempty"`
 }

@@ -2,6 +2,12 @@
 // filters decide which objects are provisioned, attribute mappings (direct,
 // constant or an Azure-compatible expression) compute the target values, and
 // matching attributes find existing target objects.
+//
+// Compile checks an ObjectMapping before anything runs and reports every
+// problem at once; the resulting Program scopes (Scope, InScope) and maps
+// (Map) objects without re-parsing. The expression language lives in
+// package expression, scoping operators in package scoping, and Azure's
+// synchronization schema JSON in package azureschema.
 package mapping
 
 // MappingType says how a target attribute gets its value.
@@ -52,6 +58,8 @@ type Clause struct {
 
 // FilterGroup holds clauses that must all pass.
 type FilterGroup struct {
+	// Name is the filter's title, shown when scope is explained.
+	Name    string   `json:"name,omitempty" yaml:"name,omitempty"`
 	Clauses []Clause `json:"clauses" yaml:"clauses"`
 }
 

@@ -60,7 +60,7 @@ func run() error {
 	}
 
 	acts := activities.New(st, log)
-	defer acts.Close()
+	defer acts.Connections.Close()
 	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs})
 	workflows.Register(w)
 	w.RegisterActivity(acts)

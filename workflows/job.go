@@ -79,6 +79,10 @@ func (j *jobImpl) setup(ctx workflow.Context) error {
 
 func (j *jobImpl) run(ctx workflow.Context) error {
 	for {
+		// A cancelled job (Cancel in the Web UI) ends; its cycle is cancelled with it.
+		if ctx.Err() != nil {
+			return temporal.NewCanceledError(j.st.State)
+		}
 		j.drain(ctx)
 		if j.restart != nil {
 			if err := j.applyRestart(ctx); err != nil {
@@ -261,7 +265,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		info := workflow.GetInfo(ctx)
 		in = &CycleInput{
 			Job:    j.cfg,
-			Cycle:  store.Cycle{Job: j.cfg.Name, ID: fmt.Sprintf("%d-%s", j.st.CycleNumber, info.FirstRunID[:8])},
+			Cycle:  store.Cycle{Job: j.cfg.Name, ID: cycleID(j.st.CycleNumber, info.FirstRunID)},
 			Number: j.st.CycleNumber,
 			Kind:   j.st.NextKind,
 			Parent: info.WorkflowExecution.ID,
@@ -327,6 +331,12 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		j.scheduleNext(now, Incremental)
 	}
 	return nil
+}
+
+// cycleID names a cycle's staging area: the number, and the job's first run,
+// so a job started afresh never meets a former job's leftovers.
+func cycleID(n int, firstRunID string) string {
+	return fmt.Sprintf("%d-%s", n, firstRunID[:min(8, len(firstRunID))])
 }
 
 func (j *jobImpl) scheduleNext(now time.Time, kind CycleKind) {

@@ -1,0 +1,60 @@
+package file
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/examples/hrexport"
+)
+
+const benchRows = 100_000
+
+// hrFile writes the generated HR export of benchRows employees.
+func hrFile(b *testing.B) Config {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "hr.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := hrexport.WriteCSV(f, benchRows, 1); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return Config{Path: path, IDColumn: "employeeId", DisabledColumn: "status", DisabledValues: []string{"Inactive"}}
+}
+
+// BenchmarkRead100k reads a 100,000-row HR export in pages of 1,000.
+func BenchmarkRead100k(b *testing.B) {
+	cfg := hrFile(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		objs, _, _ := readAll(b, open(b, cfg), 1000)
+		if len(objs) != benchRows {
+			b.Fatalf("%d rows", len(objs))
+		}
+	}
+	b.ReportMetric(float64(benchRows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkResume100k reads the last page of the export on a fresh source,
+// as a retried activity does: the cost of resuming near the end.
+func BenchmarkResume100k(b *testing.B) {
+	cfg := hrFile(b)
+	p, err := open(b, cfg).Read(context.Background(), connectors.ReadRequest{PageSize: benchRows - 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		last, err := open(b, cfg).Read(context.Background(), connectors.ReadRequest{Cursor: p.Cursor, PageSize: 1000})
+		if err != nil || len(last.Objects) != 1000 {
+			b.Fatalf("%d objects, %v", len(last.Objects), err)
+		}
+	}
+}

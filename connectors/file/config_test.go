@@ -1,0 +1,77 @@
+package file
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	csvPath := writeFile(t, "hr.csv", "\uFEFFid,name,status\n1,Ann,active\n")
+	jsonPath := writeFile(t, "hr.json", `[{"id": "1", "name": "Ann"}]`)
+	jsonlPath := writeFile(t, "hr.jsonl", "\n{\"id\": \"1\"}\n")
+	txtPath := writeFile(t, "export.txt", "id\tname\n1\tAnn\n")
+	missing := filepath.Join(t.TempDir(), "missing.csv")
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string // substrings of the error, one per problem; none for valid
+	}{
+		{"valid csv", Config{Path: csvPath, IDColumn: "id", DisabledColumn: "status", DisabledValues: []string{"Inactive"}}, nil},
+		{"valid json", Config{Path: jsonPath, IDColumn: "id"}, nil},
+		{"valid jsonl", Config{Path: jsonlPath, IDColumn: "id"}, nil},
+		{"format for another extension", Config{Path: txtPath, Format: "CSV", Delimiter: "\t", IDColumn: "id"}, nil},
+		{"nothing set", Config{}, []string{"source.file.path: required", "source.file.idColumn: required"}},
+		{"missing file", Config{Path: missing, IDColumn: "id"}, []string{"source.file.path: open " + missing + ": no such file or directory"}},
+		{"unknown id column", Config{Path: csvPath, IDColumn: "x"}, []string{`source.file.idColumn: column "x" not in the header of ` + csvPath}},
+		{"unknown other columns", Config{Path: csvPath, IDColumn: "id", DisabledColumn: "state", MembersColumn: "members"}, []string{
+			`source.file.disabledColumn: column "state" not in the header of`, `source.file.membersColumn: column "members" not in the header of`}},
+		{"json id field", Config{Path: jsonPath, IDColumn: "employeeId"}, []string{`source.file.idColumn: field "employeeId" not in the first record of`}},
+		{"unknown extension", Config{Path: "export.txt", IDColumn: "id"}, []string{`source.file.format: cannot tell the format from the name "export.txt"`}},
+		{"bad format", Config{Path: csvPath, Format: "xml", IDColumn: "id"}, []string{`source.file.format: "xml" is not csv, json or jsonl`}},
+		{"bad delimiter", Config{Path: csvPath, IDColumn: "id", Delimiter: ";;"}, []string{`source.file.delimiter: ";;" must be one character`}},
+		{"bad type", Config{Path: csvPath, IDColumn: "id", Type: "user"}, []string{`source.file.type: "user" is not User or Group`}},
+		{"json that is lines", Config{Path: jsonlPath, Format: "json", IDColumn: "id"}, []string{"source.file.path: " + jsonlPath + ": not a JSON array"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(tt.want) {
+				t.Fatalf("got %d problems, want %d:\n%v", len(lines), len(tt.want), err)
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(lines[i], w) {
+					t.Errorf("problem %d is %q, want it to start with %q", i+1, lines[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateKeepsTheCause(t *testing.T) {
+	err := Config{Path: filepath.Join(t.TempDir(), "none.csv"), IDColumn: "id"}.Validate()
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("errors.Is(%v, fs.ErrNotExist) is false", err)
+	}
+}
+
+func TestOpenDoesNotNeedTheFile(t *testing.T) {
+	if _, err := (Config{Path: filepath.Join(t.TempDir(), "later.csv"), IDColumn: "id"}).Open(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (Config{Path: "x.csv"}).Open(); err == nil || err.Error() != "source.file.idColumn: required" {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,67 @@
+package file
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/openprovisioning/provisioner/connectors"
+)
+
+// FuzzRead checks that no file makes a read panic and that a read resumed
+// after every record on fresh sources returns what one source returns.
+func FuzzRead(f *testing.F) {
+	for _, seed := range []string{
+		"id,name\n1,Ann\n2,\"B\nob\"\n",
+		"id,n\n1,\"a\n2,b\"\",c\n3,d\n",
+		"\uFEFFid,x\r\n1,\"\"\r\n\r\n1,y",
+		`[{"id": "1", "n": [1]}, {"id": 2}, 3]`,
+		"{\"id\": \"1\"}\n\n{\"id\": \"1\"}\nnot json\n",
+	} {
+		for format := range 3 {
+			f.Add(seed, uint8(format))
+		}
+	}
+	f.Fuzz(func(t *testing.T, content string, format uint8) {
+		cfg := Config{Path: writeFile(t, "in", content), Format: []string{CSV, JSON, JSONL}[format%3], IDColumn: "id"}
+		whole, err := read(open(t, cfg), 1000)
+		if err != nil {
+			if connectors.KindOf(err) != connectors.KindUnavailable {
+				t.Fatalf("%T %v", err, err)
+			}
+			return
+		}
+		var resumed []connectors.Object
+		cursor := ""
+		for {
+			p, err := open(t, cfg).Read(context.Background(), connectors.ReadRequest{Cursor: cursor, PageSize: 1})
+			if err != nil {
+				t.Fatalf("resumed after %d objects: %v", len(resumed), err)
+			}
+			resumed = append(resumed, p.Objects...)
+			if p.Cursor == "" {
+				break
+			}
+			cursor = p.Cursor
+		}
+		if !reflect.DeepEqual(whole, resumed) {
+			t.Fatalf("whole read\n%#v\nresumed\n%#v", whole, resumed)
+		}
+	})
+}
+
+func read(s *Source, pageSize int) ([]connectors.Object, error) {
+	var objs []connectors.Object
+	cursor := ""
+	for {
+		p, err := s.Read(context.Background(), connectors.ReadRequest{Cursor: cursor, PageSize: pageSize})
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, p.Objects...)
+		if p.Cursor == "" {
+			return objs, nil
+		}
+		cursor = p.Cursor
+	}
+}

@@ -1,0 +1,213 @@
+package file
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/openprovisioning/provisioner/connectors"
+)
+
+// pass is one read of the whole file, page by page.
+type pass struct {
+	path   string
+	f      *os.File
+	fp     fingerprint
+	hash   *fileHash
+	sh     *shape
+	rows   rows
+	seen   map[string]int64 // record number of each ID's first occurrence
+	cursor string           // returned with the last page: a Read with it goes on here
+}
+
+// rows reads records one by one.
+type rows interface {
+	// next returns the next record, io.EOF after the last one, or an error
+	// after which the file cannot be read on.
+	next() (record, error)
+	// pos is the position after the last record returned.
+	pos() position
+}
+
+// openRows opens a reader of the configured format, at the beginning or at p.
+func openRows(in *input, sh *shape, p *position) (rows, error) {
+	switch sh.format {
+	case JSON:
+		return openJSON(in, sh, p)
+	case JSONL:
+		return openJSONL(in, sh, p), nil
+	}
+	return openCSV(in, sh, p)
+}
+
+// open starts a read at the beginning, or where cursor c says.
+func (s *Source) open(c string) (*pass, error) {
+	var cur *cursor
+	if c != "" {
+		var err error
+		if cur, err = decodeCursor(c); err != nil {
+			return nil, err
+		}
+	}
+	rd := &pass{path: s.cfg.Path, sh: newShape(s.cfg), seen: map[string]int64{}}
+	f, err := os.Open(s.cfg.Path)
+	if err != nil {
+		return nil, rd.unavailable(err.Error())
+	}
+	rd.f = f
+	if rd.fp, err = stat(f); err != nil {
+		f.Close()
+		return nil, rd.unavailable(err.Error())
+	}
+	if err := rd.start(cur); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return rd, nil
+}
+
+func (rd *pass) start(cur *cursor) error {
+	var at *position
+	if cur == nil {
+		rd.hash = newFileHash()
+	} else {
+		if cur.fp != rd.fp {
+			return rd.changed(cur.fp)
+		}
+		var err error
+		if rd.hash, err = cur.restoreHash(); err != nil {
+			return err
+		}
+		if err := rd.scanIDs(cur.at); err != nil {
+			return rd.fail(err)
+		}
+		at = &cur.at
+	}
+	var err error
+	rd.rows, err = openRows(&input{f: rd.f, end: rd.fp.size, hash: rd.hash}, rd.sh, at)
+	return rd.fail(err)
+}
+
+// scanIDs reads the IDs of the records before a resumed read's position,
+// so that duplicates across the resume point are still found.
+func (rd *pass) scanIDs(at position) error {
+	sh := *rd.sh
+	sh.idsOnly = true
+	r, err := openRows(&input{f: rd.f, end: at.off}, &sh, nil)
+	if err != nil {
+		return err
+	}
+	for r.pos().off < at.off {
+		rec, err := r.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		rd.dedupe(&rec)
+	}
+	if r.pos() != at {
+		return fmt.Errorf("the cursor does not fall on a record boundary of the file")
+	}
+	return nil
+}
+
+// page reads up to size records.
+func (rd *pass) page(ctx context.Context, size int) (connectors.Page, error) {
+	objs := make([]connectors.Object, 0, min(size, 4096))
+	for len(objs) < size {
+		if len(objs)%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return connectors.Page{}, err
+			}
+		}
+		rec, err := rd.rows.next()
+		if err == io.EOF {
+			return rd.last(objs)
+		}
+		if err != nil {
+			return connectors.Page{}, rd.fail(err)
+		}
+		rd.dedupe(&rec)
+		objs = append(objs, rec.obj)
+	}
+	if err := rd.check(); err != nil {
+		return connectors.Page{}, err
+	}
+	c, err := (&cursor{at: rd.rows.pos(), fp: rd.fp, hashed: rd.hash.n}).encode(rd.hash)
+	if err != nil {
+		return connectors.Page{}, err
+	}
+	rd.cursor = c
+	return connectors.Page{Objects: objs, Cursor: c}, nil
+}
+
+func (rd *pass) last(objs []connectors.Object) (connectors.Page, error) {
+	if err := rd.check(); err != nil {
+		return connectors.Page{}, err
+	}
+	if rd.hash.n != rd.fp.size {
+		return connectors.Page{}, rd.unavailable(fmt.Sprintf("read %d of %d bytes", rd.hash.n, rd.fp.size))
+	}
+	return connectors.Page{Objects: objs, Watermark: "sha256:" + hex.EncodeToString(rd.hash.Sum(nil))}, nil
+}
+
+// dedupe turns a record into an invalid one when an earlier record, valid
+// or not, had its ID.
+func (rd *pass) dedupe(rec *record) {
+	if !rec.anchored {
+		return
+	}
+	if first, ok := rd.seen[rec.obj.ID]; ok {
+		*rec = rd.sh.invalid(rec.n, rec.obj.ID, fmt.Sprintf("duplicate %s %q, first on %s %d", rd.sh.IDColumn, rec.obj.ID, rd.sh.word, first))
+		return
+	}
+	// A clone, so the set does not pin the whole record's memory.
+	rd.seen[strings.Clone(rec.obj.ID)] = rec.n
+}
+
+// check fails when the file changed since the read began.
+func (rd *pass) check() error {
+	fp, err := stat(rd.f)
+	if err != nil {
+		return rd.unavailable(err.Error())
+	}
+	if fp != rd.fp {
+		return rd.changed(rd.fp)
+	}
+	return nil
+}
+
+// fail reports an error that ends the read; a file that changed under the
+// reader is the likelier cause of a parse error, so it is reported first.
+func (rd *pass) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := rd.check(); cerr != nil {
+		return cerr
+	}
+	return rd.unavailable(err.Error())
+}
+
+const changedDetail = "the file changed during the read"
+
+// Changed reports whether a Read failed because the file changed since its
+// first page. Retrying with the same cursor fails again: the read must start
+// again with an empty cursor.
+func Changed(err error) bool {
+	ce, ok := err.(*connectors.Error)
+	return ok && strings.HasPrefix(ce.Detail, changedDetail)
+}
+
+func (rd *pass) changed(was fingerprint) error {
+	return rd.unavailable(fmt.Sprintf("%s (it was %d bytes, modified %s); read it again from the beginning", changedDetail, was.size, was.modified()))
+}
+
+func (rd *pass) unavailable(detail string) error {
+	return &connectors.Error{Kind: connectors.KindUnavailable, Op: "read " + rd.path, Detail: detail}
+}

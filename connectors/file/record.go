@@ -1,0 +1,81 @@
+package file
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/openprovisioning/provisioner/connectors"
+)
+
+// record is one record read from the file.
+type record struct {
+	obj connectors.Object
+	n   int64 // row, record or line number, for messages
+	// anchored is false when obj.ID is made up because the record had none.
+	anchored bool
+}
+
+// shape turns a record's values into an Object for one read.
+type shape struct {
+	*settings
+	word    string          // what a record is called: row, record, line
+	want    map[string]bool // attributes to return; nil for all
+	idsOnly bool            // return IDs only, for scanning
+}
+
+func newShape(s *settings) *shape {
+	word := map[string]string{CSV: "row", JSON: "record", JSONL: "line"}[s.format]
+	return &shape{settings: s, word: word}
+}
+
+func wanted(names []string) map[string]bool {
+	if len(names) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+func (sh *shape) keep(name string) bool { return sh.want == nil || sh.want[name] }
+
+func (sh *shape) locator(n int64) string {
+	b := make([]byte, 0, 24)
+	b = append(append(b, sh.word...), ' ')
+	return string(strconv.AppendInt(b, n, 10))
+}
+
+// invalid is a record that fails alone. Without an ID it gets a made-up one
+// ("row:17") so it can still be reported.
+func (sh *shape) invalid(n int64, id, reason string) record {
+	loc := sh.locator(n)
+	rec := record{n: n, anchored: id != ""}
+	if id == "" {
+		id = sh.word + ":" + strconv.FormatInt(n, 10)
+	}
+	rec.obj = connectors.Object{ID: id, Locator: loc, Invalid: loc + ": " + reason}
+	return rec
+}
+
+func (sh *shape) isDisabled(v string) bool {
+	v = strings.TrimSpace(v)
+	for _, d := range sh.disabled {
+		if strings.EqualFold(v, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// splitMembers reads a ";"-separated list of member IDs.
+func splitMembers(v string) []string {
+	var out []string
+	for m := range strings.SplitSeq(v, ";") {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,151 @@
+package ldap
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/openprovisioning/provisioner/connectors"
+)
+
+// TargetConfig configures an LDAP directory as a provisioning target. It
+// names the bind password, never holds it.
+//
+//	url: ldap://ldap.example.org
+//	startTLS: true
+//	bindDN: cn=admin,dc=example,dc=org
+//	bindPassword: {file: /run/secrets/ldap-admin}
+//	users:
+//	  container: ou=people,dc=example,dc=org
+//	  dnTemplate: uid={uid}
+//	  objectClasses: [inetOrgPerson]
+//	  disableAttribute: employeeType
+//	  disableValue: disabled
+//	groups:
+//	  container: ou=groups,dc=example,dc=org
+//	  dnTemplate: cn={cn}
+//	  objectClasses: [groupOfNames]
+type TargetConfig struct {
+	Connection `yaml:",inline"`
+	// IDAttribute is the target ID: entryUUID (default) or objectGUID (AD).
+	IDAttribute string `json:"idAttribute,omitempty" yaml:"idAttribute,omitempty"`
+	// MemberAttribute holds group members' DNs; "member" by default.
+	MemberAttribute string       `json:"memberAttribute,omitempty" yaml:"memberAttribute,omitempty"`
+	Users           ObjectConfig `json:"users" yaml:"users"`
+	// Groups may be left empty when the job provisions users only.
+	Groups ObjectConfig `json:"groups,omitempty" yaml:"groups,omitempty"`
+}
+
+// ObjectConfig says where and how entries of one object type are kept.
+type ObjectConfig struct {
+	// Container is where entries are created and searched (whole subtree).
+	Container string `json:"container" yaml:"container"`
+	// DNTemplate names new entries. {attr} stands for the attribute's
+	// (first) value, DN-escaped. A template that does not end in Container
+	// ("uid={uid}") is put under it; one that does
+	// ("uid={uid},ou=people,dc=example,dc=org") is used as it is. When an
+	// attribute it uses changes, Update renames or moves the entry.
+	DNTemplate    string   `json:"dnTemplate" yaml:"dnTemplate"`
+	ObjectClasses []string `json:"objectClasses" yaml:"objectClasses"`
+	// DisableAttribute is set to DisableValue to disable an account and to
+	// EnableValue to enable it; an empty EnableValue removes the attribute
+	// (employeeType: disabled; AD userAccountControl: 514 / 512).
+	DisableAttribute string `json:"disableAttribute,omitempty" yaml:"disableAttribute,omitempty"`
+	DisableValue     string `json:"disableValue,omitempty" yaml:"disableValue,omitempty"`
+	EnableValue      string `json:"enableValue,omitempty" yaml:"enableValue,omitempty"`
+}
+
+func (c TargetConfig) withDefaults() TargetConfig {
+	c.Connection = c.Connection.withDefaults()
+	if c.IDAttribute == "" {
+		c.IDAttribute = "entryUUID"
+	}
+	if c.MemberAttribute == "" {
+		c.MemberAttribute = "member"
+	}
+	return c
+}
+
+// Validate checks the configuration and that the bind password it names is
+// there, without contacting the directory. Every problem is reported, one
+// per line, each starting with the field it is about.
+func (c TargetConfig) Validate() error { return errors.Join(c.problems(true)...) }
+
+func (c TargetConfig) problems(checkSecrets bool) []error {
+	errs := c.Connection.problems(checkSecrets)
+	for _, a := range []struct{ field, name string }{{"idAttribute", c.IDAttribute}, {"memberAttribute", c.MemberAttribute}} {
+		if a.name != "" && !attrName.MatchString(a.name) {
+			errs = append(errs, fmt.Errorf("%s: %q is not an attribute name", a.field, a.name))
+		}
+	}
+	errs = append(errs, c.Users.problems("users", true)...)
+	return append(errs, c.Groups.problems("groups", false)...)
+}
+
+func (o ObjectConfig) problems(field string, required bool) []error {
+	if !required && o.Container == "" && o.DNTemplate == "" && len(o.ObjectClasses) == 0 {
+		return nil
+	}
+	var errs []error
+	bad := func(sub, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: "+format, append([]any{field, sub}, args...)...))
+	}
+	if _, err := goldap.ParseDN(o.Container); err != nil || o.Container == "" {
+		bad("container", "%q is not a DN", o.Container)
+	}
+	if err := checkTemplate(o.DNTemplate); err != nil {
+		bad("dnTemplate", "%v", err)
+	}
+	if len(o.ObjectClasses) == 0 {
+		bad("objectClasses", "name at least one object class")
+	}
+	for _, oc := range o.ObjectClasses {
+		if !attrName.MatchString(oc) {
+			bad("objectClasses", "%q is not an object class name", oc)
+		}
+	}
+	switch {
+	case o.DisableAttribute != "" && !attrName.MatchString(o.DisableAttribute):
+		bad("disableAttribute", "%q is not an attribute name", o.DisableAttribute)
+	case o.DisableAttribute != "" && o.DisableValue == "":
+		bad("disableValue", "required with disableAttribute")
+	case o.DisableAttribute == "" && (o.DisableValue != "" || o.EnableValue != ""):
+		bad("disableAttribute", "required with disableValue or enableValue")
+	}
+	return errs
+}
+
+// attrName matches an attribute description (name or OID, with options);
+// names go into filters unescaped, so nothing else may pass.
+var attrName = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)+)(;[A-Za-z0-9-]+)*$`)
+
+// objectConfig returns the configuration of an object type.
+func (c TargetConfig) objectConfig(t connectors.ObjectType) (ObjectConfig, error) {
+	switch {
+	case t == connectors.User:
+		return c.Users, nil
+	case t == connectors.Group && c.Groups.Container != "":
+		return c.Groups, nil
+	}
+	return ObjectConfig{}, invalid("LDAP", "object type %q is not configured", t)
+}
+
+// classFilter matches entries of the object type: its first object class.
+func (o ObjectConfig) classFilter() string {
+	return "(objectClass=" + o.ObjectClasses[0] + ")"
+}
+
+// needsPlaceholder reports whether groups of this type must hold a member:
+// groupOfNames and groupOfUniqueNames require one, and an empty DN stands
+// in for "no members".
+func (o ObjectConfig) needsPlaceholder() bool {
+	for _, oc := range o.ObjectClasses {
+		if strings.EqualFold(oc, "groupOfNames") || strings.EqualFold(oc, "groupOfUniqueNames") {
+			return true
+		}
+	}
+	return false
+}

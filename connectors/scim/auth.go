@@ -1,0 +1,79 @@
+package scim
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// credentials are the resolved secrets of a Config and how to send them.
+type credentials struct {
+	authorize func(*http.Request) error
+	// secrets are the strings that must never appear in an error or a log.
+	secrets []string
+}
+
+// resolveCredentials reads the secrets the configuration names. tokenClient
+// is used to call an OAuth token endpoint.
+func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error) {
+	switch {
+	case c.Basic != nil:
+		password, err := c.Basic.Password.Resolve()
+		if err != nil {
+			return credentials{}, errors.New("basic.password: " + secretProblem(err))
+		}
+		encoded := base64.StdEncoding.EncodeToString([]byte(c.Basic.Username + ":" + password))
+		return credentials{
+			authorize: func(r *http.Request) error {
+				r.Header.Set("Authorization", "Basic "+encoded)
+				return nil
+			},
+			secrets: []string{password, encoded},
+		}, nil
+	case c.OAuth != nil:
+		secret, err := c.OAuth.ClientSecret.Resolve()
+		if err != nil {
+			return credentials{}, errors.New("oauth.clientSecret: " + secretProblem(err))
+		}
+		cc := clientcredentials.Config{
+			ClientID:     c.OAuth.ClientID,
+			ClientSecret: secret,
+			TokenURL:     c.OAuth.TokenURL,
+			Scopes:       c.OAuth.Scopes,
+		}
+		// The token source outlives any one call, so it gets its own
+		// context; tokenClient's timeout bounds each token request.
+		tokens := cc.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, tokenClient))
+		return credentials{
+			authorize: func(r *http.Request) error {
+				tok, err := tokens.Token()
+				if err != nil {
+					var re *oauth2.RetrieveError
+					if errors.As(err, &re) {
+						// The endpoint answered and refused: retrying will not help.
+						return &authError{err: err}
+					}
+					return err
+				}
+				tok.SetAuthHeader(r)
+				return nil
+			},
+			secrets: []string{secret},
+		}, nil
+	}
+	token, err := c.Token.Resolve()
+	if err != nil {
+		return credentials{}, errors.New("token: " + secretProblem(err))
+	}
+	return credentials{
+		authorize: func(r *http.Request) error {
+			r.Header.Set("Authorization", "Bearer "+token)
+			return nil
+		},
+		secrets: []string{token},
+	}, nil
+}

@@ -1,0 +1,204 @@
+// Package scim is a SCIM 2.0 connector (RFC 7643, RFC 7644): a target that
+// creates, queries, patches and deletes Users and Groups and changes group
+// memberships in batches, and a source that lists them page by page, by
+// meta.lastModified delta when the service supports it.
+//
+// Attributes are addressed by flat paths, the same on both sides:
+// `userName`, `name.givenName`, `emails[type eq "work"].value`,
+// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`.
+// The enterprise `manager` is its id.
+//
+// Every failed call returns a *connectors.Error, never wrapped.
+package scim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/time/rate"
+)
+
+// Client talks to one SCIM service. It is safe for concurrent use; the
+// concurrency limit, rate limit and Retry-After pauses are shared by all
+// calls.
+type Client struct {
+	cfg     Config
+	http    *retryablehttp.Client
+	idle    *http.Transport
+	gate    *gate
+	secrets []string
+	log     *logrus.Entry
+
+	detectMu sync.Mutex
+	detected *connectors.ChangeDetection // set once the probe gave an answer
+}
+
+var (
+	_ connectors.Target           = (*Client)(nil)
+	_ connectors.MembershipTarget = (*Client)(nil)
+	_ connectors.Source           = (*Client)(nil)
+	_ connectors.DeletionDetector = (*Client)(nil)
+	_ connectors.Writer           = (*Client)(nil)
+)
+
+const (
+	// maxBody bounds a response read into memory: a page of large groups.
+	maxBody   = 64 << 20
+	userAgent = "openprovisioning-scim/1"
+)
+
+// Open checks the configuration, resolves its secrets and returns a client.
+// It sends no request; TestConnection does.
+func (c Config) Open(_ context.Context, log *logrus.Entry) (*Client, error) {
+	if errs := c.problems(false); len(errs) > 0 {
+		return nil, invalid("open", errors.Join(errs...).Error())
+	}
+	cfg := c.withDefaults()
+	if log == nil {
+		log = logrus.NewEntry(logrus.StandardLogger())
+	}
+	log = log.WithField("scim", cfg.BaseURL)
+
+	base := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        cfg.MaxConcurrency * 2,
+		MaxIdleConnsPerHost: cfg.MaxConcurrency,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	timeout := time.Duration(cfg.Timeout)
+	creds, err := cfg.resolveCredentials(&http.Client{Transport: base, Timeout: timeout})
+	if err != nil {
+		return nil, &connectors.Error{Kind: connectors.KindUnauthorized, Op: "open", Detail: err.Error()}
+	}
+	g := &gate{}
+	t := &transport{
+		base:      base,
+		authorize: creds.authorize,
+		timeout:   timeout,
+		slots:     make(chan struct{}, cfg.MaxConcurrency),
+		gate:      g,
+	}
+	if cfg.RequestsPerSecond > 0 {
+		t.limiter = rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(math.Ceil(cfg.RequestsPerSecond))))
+	}
+	client := &Client{cfg: cfg, idle: base, gate: g, secrets: creds.secrets, log: log}
+	client.http = &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Transport: t,
+			// A redirect would carry the credentials elsewhere; a SCIM
+			// service has no reason to send one.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		Logger:       retryLogger{log: log, redact: client.redact},
+		RetryWaitMin: retryWaitMin,
+		RetryWaitMax: time.Duration(cfg.MaxRetryWait),
+		RetryMax:     cfg.MaxRetries,
+		CheckRetry:   checkRetry,
+		Backoff:      client.backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	return client, nil
+}
+
+// Close releases idle connections.
+func (c *Client) Close() error {
+	c.idle.CloseIdleConnections()
+	return nil
+}
+
+// call sends one request and decodes a 2xx answer's JSON body into out
+// (when out is not nil and there is a body). body is marshalled to JSON.
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	op := method + " " + path
+	var payload []byte
+	if body != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(body); err != nil {
+			return invalid(op, "encoding the request: "+err.Error())
+		}
+		payload = buf.Bytes()
+	}
+	u := c.cfg.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rawBody any // a nil []byte would still send Content-Length: 0
+	if payload != nil {
+		rawBody = payload
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, rawBody)
+	if err != nil {
+		return invalid(op, c.redact(err.Error()))
+	}
+	req.Header.Set("Accept", "application/scim+json, application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return c.transportError(op, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return c.transportError(op, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return c.statusError(op, resp.StatusCode, raw)
+	}
+	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return c.incompatible(op, resp.StatusCode, "the answer is not SCIM JSON: "+err.Error())
+	}
+	return nil
+}
+
+// endpoint returns the resource endpoint of an object type.
+func endpoint(t connectors.ObjectType) (string, error) {
+	switch t {
+	case connectors.User:
+		return "/Users", nil
+	case connectors.Group:
+		return "/Groups", nil
+	}
+	return "", invalid("scim", "object type "+string(t)+" is not User or Group")
+}
+
+// resourcePath returns the URL path of one resource.
+func resourcePath(t connectors.ObjectType, id string) (string, error) {
+	ep, err := endpoint(t)
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(id) == "" {
+		return "", invalid(ep, "empty resource id")
+	}
+	return ep + "/" + url.PathEscape(id), nil
+}

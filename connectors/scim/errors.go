@@ -1,0 +1,122 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/openprovisioning/provisioner/connectors"
+)
+
+// maxDetail bounds the service's words kept in an error.
+const maxDetail = 300
+
+// authError is a failure to obtain credentials for a request (an OAuth
+// token endpoint refusing the client). It is not retried.
+type authError struct{ err error }
+
+func (e *authError) Error() string { return "obtaining an access token: " + e.err.Error() }
+func (e *authError) Unwrap() error { return e.err }
+
+// kindForStatus classifies an HTTP status.
+func kindForStatus(status int) connectors.Kind {
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return connectors.KindUnauthorized
+	case status == http.StatusNotFound:
+		return connectors.KindNotFound
+	case status == http.StatusConflict || status == http.StatusPreconditionFailed:
+		return connectors.KindConflict
+	case status == http.StatusTooManyRequests:
+		return connectors.KindTooManyRequests
+	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
+		return connectors.KindTimeout
+	case status == http.StatusNotImplemented:
+		return connectors.KindServiceIncompatible
+	case status >= 500:
+		return connectors.KindServerError
+	case status >= 400:
+		return connectors.KindInvalidRequest
+	}
+	// 1xx and 3xx answers (a redirect to a login page) are not SCIM.
+	return connectors.KindServiceIncompatible
+}
+
+// statusError describes a non-2xx answer, with the SCIM error's scimType
+// and detail when the body is one.
+func (c *Client) statusError(op string, status int, body []byte) *connectors.Error {
+	return &connectors.Error{
+		Kind:   kindForStatus(status),
+		Op:     op,
+		Status: status,
+		Detail: truncate(c.redact(errorDetail(status, body))),
+	}
+}
+
+func errorDetail(status int, body []byte) string {
+	var e struct {
+		ScimType string `json:"scimType"`
+		Detail   string `json:"detail"`
+	}
+	if json.Unmarshal(body, &e) == nil && (e.Detail != "" || e.ScimType != "") {
+		if e.ScimType == "" {
+			return e.Detail
+		}
+		return strings.TrimSuffix(e.ScimType+": "+e.Detail, ": ")
+	}
+	if text := strings.Join(strings.Fields(string(body)), " "); text != "" && utf8.Valid(body) {
+		return text
+	}
+	return http.StatusText(status)
+}
+
+// transportError describes a request that got no answer.
+func (c *Client) transportError(op string, err error) *connectors.Error {
+	kind := connectors.KindUnavailable
+	var (
+		ne net.Error
+		ae *authError
+	)
+	switch {
+	case errors.As(err, &ae):
+		kind = connectors.KindUnauthorized
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.As(err, &ne) && ne.Timeout():
+		kind = connectors.KindTimeout
+	}
+	return &connectors.Error{Kind: kind, Op: op, Detail: truncate(c.redact(err.Error()))}
+}
+
+// incompatible reports an answer that breaks the protocol.
+func (c *Client) incompatible(op string, status int, detail string) *connectors.Error {
+	return &connectors.Error{Kind: connectors.KindServiceIncompatible, Op: op, Status: status, Detail: truncate(c.redact(detail))}
+}
+
+// invalid reports a request the client refuses to send.
+func invalid(op, detail string) *connectors.Error {
+	return &connectors.Error{Kind: connectors.KindInvalidRequest, Op: op, Detail: detail}
+}
+
+// redact removes the client's secrets from text that may echo them. It runs
+// before truncate, which could otherwise leave part of a secret behind.
+func (c *Client) redact(s string) string {
+	for _, secret := range c.secrets {
+		s = strings.ReplaceAll(s, secret, "[REDACTED]")
+	}
+	return s
+}
+
+func truncate(s string) string {
+	if len(s) <= maxDetail {
+		return s
+	}
+	cut := maxDetail
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

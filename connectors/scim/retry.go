@@ -1,0 +1,97 @@
+package scim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/sirupsen/logrus"
+)
+
+// retryWaitMin is the first back-off when the service named no Retry-After.
+const retryWaitMin = 250 * time.Millisecond
+
+// checkRetry retries connection errors, 5xx (but 501, which will not change)
+// and 429. Everything else, 401 included, is answered at once.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		var ae *authError
+		if errors.As(err, &ae) {
+			return false, err
+		}
+		// Retries connection errors, not TLS or URL scheme errors.
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
+	s := resp.StatusCode
+	return s == http.StatusTooManyRequests || (s >= 500 && s != http.StatusNotImplemented), nil
+}
+
+// backoff waits what a 429 or 503 asks in Retry-After (capped at max) and
+// holds the whole client for that long; otherwise it backs off exponentially
+// with jitter.
+func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			d = min(d, hi)
+			c.gate.hold(time.Now().Add(d))
+			return d
+		}
+	}
+	d := hi
+	if attempt < 30 {
+		d = min(lo<<attempt, hi)
+	}
+	// Up to a quarter less, so clients that failed together do not retry together.
+	return d - time.Duration(rand.Int64N(int64(d)/4+1))
+}
+
+// retryAfter reads a Retry-After header: delay-seconds or an HTTP-date
+// (RFC 9110 §10.2.3).
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// retryLogger routes retryablehttp's messages to logrus at debug level. They
+// carry the method and URL, never headers; redact guards anything else.
+type retryLogger struct {
+	log    *logrus.Entry
+	redact func(string) string
+}
+
+func (l retryLogger) Error(msg string, kv ...any) { l.debug(msg, kv) }
+func (l retryLogger) Warn(msg string, kv ...any)  { l.debug(msg, kv) }
+func (l retryLogger) Info(msg string, kv ...any)  { l.debug(msg, kv) }
+func (l retryLogger) Debug(msg string, kv ...any) { l.debug(msg, kv) }
+
+func (l retryLogger) debug(msg string, kv []any) {
+	if !l.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+		return
+	}
+	fields := make(logrus.Fields, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		fields[fmt.Sprint(kv[i])] = l.redact(fmt.Sprint(kv[i+1]))
+	}
+	l.log.WithFields(fields).Debug("scim http: " + msg)
+}

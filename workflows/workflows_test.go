@@ -1,0 +1,286 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/store"
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+var acts *activities.Activities
+
+type jobSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+
+	fetches  []activities.FetchInput
+	batches  []activities.BatchInput
+	resets   []activities.ResetInput
+	finishes []activities.FinishInput
+	staged   int
+	// refuse makes the target reject every call's credentials.
+	refuse bool
+}
+
+func TestJobSuite(t *testing.T) { suite.Run(t, new(jobSuite)) }
+
+func testJob() config.Job {
+	return config.Job{
+		Name:     "hr",
+		Interval: config.Duration(10 * time.Minute),
+		Target:   config.Target{Application: "app"},
+		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{SourceObject: "User", TargetObject: "User",
+			Attributes: []mapping.AttributeMapping{{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1}}}}},
+		Options: config.Options{BatchSize: 10, Batches: 2},
+	}
+}
+
+func (s *jobSuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterWorkflow(workflows.ProvisioningCycle)
+	s.fetches, s.batches, s.resets, s.finishes, s.refuse = nil, nil, nil, nil, false
+	s.staged = 25
+	s.env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(nil)
+	s.env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FetchInput) (activities.FetchResult, error) {
+		s.fetches = append(s.fetches, in)
+		return activities.FetchResult{Staged: s.staged, Read: s.staged}, nil
+	})
+	s.env.OnActivity(acts.ProvisionBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+		s.batches = append(s.batches, in)
+		var res activities.BatchResult
+		for i := in.From; i <= in.To; i++ {
+			e := audit.Entry{SourceID: fmt.Sprint(i), Action: audit.Create, Status: audit.Success}
+			if s.refuse {
+				e.Status, e.ErrorCode, e.Reason = audit.Failure, "Unauthorized", "401"
+			}
+			res.Entries = append(res.Entries, e)
+		}
+		return res, nil
+	})
+	s.env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) error {
+		s.finishes = append(s.finishes, in)
+		return nil
+	})
+	s.env.OnActivity(acts.ResetJob, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ResetInput) error {
+		s.resets = append(s.resets, in)
+		return nil
+	})
+}
+
+func (s *jobSuite) status() workflows.Status {
+	v, err := s.env.QueryWorkflow(workflows.QueryStatus)
+	s.Require().NoError(err)
+	var st workflows.Status
+	s.Require().NoError(v.Get(&st))
+	return st
+}
+
+func (s *jobSuite) at(d time.Duration, fn func()) { s.env.RegisterDelayedCallback(fn, d) }
+
+func (s *jobSuite) run() {
+	s.env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: testJob()})
+	s.Require().True(s.env.IsWorkflowCompleted())
+}
+
+// The job runs an initial cycle at once, then incremental cycles at its interval.
+func (s *jobSuite) TestInitialThenIncrementalCycles() {
+	var afterFirst, afterThird workflows.Status
+	s.at(time.Minute, func() { afterFirst = s.status() })
+	s.at(25*time.Minute, func() { afterThird = s.status(); s.env.CancelWorkflow() })
+	s.run()
+
+	s.Equal(workflows.Running, afterFirst.State)
+	s.Equal(1, afterFirst.CycleNumber)
+	s.Equal(workflows.Incremental, afterFirst.NextKind)
+	s.Equal(25, afterFirst.LastCycle.Counts.Of(audit.Create, audit.Success))
+	s.Equal(3, afterThird.CycleNumber)
+	s.Equal(75, afterThird.Totals.Of(audit.Create, audit.Success))
+	s.Require().Len(s.fetches, 3)
+	s.True(s.fetches[0].Initial)
+	s.False(s.fetches[1].Initial)
+	// 25 staged items in batches of 10: three batches per cycle, covering every item once.
+	s.Len(s.batches, 9)
+	ranges := map[[2]int]int{}
+	for _, b := range s.batches {
+		ranges[[2]int{b.From, b.To}]++
+	}
+	s.Equal(map[[2]int]int{{1, 10}: 3, {11, 20}: 3, {21, 25}: 3}, ranges)
+	s.Len(s.finishes, 3)
+}
+
+// Stop pauses the job; start resumes it; sync-now runs a cycle before the interval.
+func (s *jobSuite) TestStopStartSyncNow() {
+	var paused, resumed workflows.Status
+	s.at(time.Minute, func() { s.env.SignalWorkflow(workflows.SignalStop, nil) })
+	s.at(30*time.Minute, func() { paused = s.status(); s.env.SignalWorkflow(workflows.SignalStart, nil) })
+	s.at(31*time.Minute, func() { resumed = s.status(); s.env.SignalWorkflow(workflows.SignalSyncNow, nil) })
+	s.at(32*time.Minute, func() { s.env.CancelWorkflow() })
+	s.run()
+
+	s.Equal(workflows.Paused, paused.State)
+	s.Equal(1, paused.CycleNumber, "no cycle runs while paused")
+	s.Equal(workflows.Running, resumed.State)
+	s.Require().Len(s.fetches, 3, "start runs the overdue cycle, sync-now one more")
+}
+
+// Restart with Full clears the connector data store and runs an initial cycle.
+func (s *jobSuite) TestRestartFull() {
+	s.at(time.Minute, func() {
+		s.env.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"Full"}})
+	})
+	s.at(2*time.Minute, func() { s.env.CancelWorkflow() })
+	s.run()
+
+	s.Require().Len(s.resets, 1)
+	s.Equal(store.ResetScope{Watermark: true, Escrows: true, ConnectorDataStore: true}, s.resets[0].Scope)
+	s.Require().Len(s.fetches, 2)
+	s.True(s.fetches[1].Initial, "a restart runs an initial cycle")
+}
+
+// Quarantine backs cycles off to once a day; release runs one at once.
+func (s *jobSuite) TestQuarantineAndRelease() {
+	var q workflows.Status
+	s.at(time.Minute, func() { s.env.SignalWorkflow(workflows.SignalQuarantine, nil) })
+	s.at(2*time.Hour, func() { q = s.status(); s.env.SignalWorkflow(workflows.SignalRelease, nil) })
+	s.at(2*time.Hour+time.Minute, func() { s.env.CancelWorkflow() })
+	s.run()
+
+	s.Equal(workflows.Quarantined, q.State)
+	s.Require().NotNil(q.Quarantine)
+	s.Equal("QuarantinedOnDemand", q.Quarantine.Reason)
+	s.Equal(1, q.CycleNumber, "no cycle in quarantine before the daily attempt")
+	s.Len(s.fetches, 2)
+}
+
+// Rejected credentials quarantine the job.
+func (s *jobSuite) TestCredentialsRejectedQuarantines() {
+	s.refuse = true
+	var st workflows.Status
+	s.at(time.Minute, func() { st = s.status(); s.env.CancelWorkflow() })
+	s.run()
+	s.Equal(workflows.Quarantined, st.State)
+	s.Contains(st.Quarantine.Reason, "EncounteredQuarantineException")
+	s.Empty(s.finishes, "the watermark is not saved")
+}
+
+// Between cycles, a job whose history is long continues as new with its state.
+func (s *jobSuite) TestContinueAsNewCarriesState() {
+	s.env.SetContinueAsNewSuggested(true)
+	s.run()
+	err := s.env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(err, &can), "got %v", err)
+	var in workflows.JobInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+	s.Require().NotNil(in.State)
+	s.Equal(workflows.Running, in.State.State)
+}
+
+// Signals received just before continue-as-new are not lost.
+func (s *jobSuite) TestSignalsDrainedBeforeContinueAsNew() {
+	s.env.SetContinueAsNewSuggested(true)
+	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(workflows.SignalStop, nil) }, 0)
+	s.run()
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
+	var in workflows.JobInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+	s.Equal(workflows.Paused, in.State.State)
+}
+
+type cycleSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+}
+
+func TestCycleSuite(t *testing.T) { suite.Run(t, new(cycleSuite)) }
+
+func (s *cycleSuite) env(batches *[]activities.BatchInput) *testsuite.TestWorkflowEnvironment {
+	env := s.NewTestWorkflowEnvironment()
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(activities.FetchResult{Staged: 100, Read: 100}, nil)
+	env.OnActivity(acts.ProvisionBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+		*batches = append(*batches, in)
+		return activities.BatchResult{Entries: make([]audit.Entry, in.To-in.From+1)}, nil
+	})
+	env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
+	return env
+}
+
+func cycleInput() workflows.CycleInput {
+	return workflows.CycleInput{Job: testJob(), Cycle: store.Cycle{Job: "hr", ID: "1-x"}, Number: 1, Kind: workflows.Initial, Parent: "provisioning-job:hr"}
+}
+
+// A cycle whose history is large continues as new after the batches in
+// flight, carrying its resume point; nothing is done twice.
+func (s *cycleSuite) TestContinueAsNewMidCycle() {
+	var batches []activities.BatchInput
+	env := s.env(&batches)
+	env.SetContinueAsNewSuggested(true)
+	env.ExecuteWorkflow(workflows.ProvisioningCycle, cycleInput())
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(env.GetWorkflowError(), &can))
+	var next workflows.CycleInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	s.True(next.State.Fetched, "the next run does not fetch again")
+	s.Equal(len(batches)*10+1, next.State.NextSeq)
+	s.Equal(len(batches)*10, next.State.Processed)
+}
+
+// A stopped cycle returns a resume point after the batches in flight.
+func (s *cycleSuite) TestStopReturnsResumePoint() {
+	var batches []activities.BatchInput
+	env := s.env(&batches)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow("cycle-stop", nil) }, 0)
+	env.ExecuteWorkflow(workflows.ProvisioningCycle, cycleInput())
+	s.Require().NoError(env.GetWorkflowError())
+	var res workflows.CycleResult
+	s.Require().NoError(env.GetWorkflowResult(&res))
+	s.True(res.Paused)
+	s.Less(len(batches), 10)
+	s.Equal(len(batches)*10+1, res.Resume.State.NextSeq)
+
+	// Resuming runs exactly the remaining batches.
+	var rest []activities.BatchInput
+	env2 := s.env(&rest)
+	env2.ExecuteWorkflow(workflows.ProvisioningCycle, res.Resume)
+	s.Require().NoError(env2.GetWorkflowError())
+	s.Equal(10, len(batches)+len(rest))
+	s.Equal(res.Resume.State.NextSeq, rest[0].From)
+}
+
+func TestParseRestartScopes(t *testing.T) {
+	env := (&testsuite.WorkflowTestSuite{}).NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(workflows.ProvisioningCycle)
+	env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(activities.FetchResult{}, nil)
+	env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
+	var st workflows.Status
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"Everything"}})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(workflows.QueryStatus)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&st))
+		env.CancelWorkflow()
+	}, 2*time.Minute)
+	env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: testJob()})
+	require.Contains(t, st.LastError, `unknown reset scope "Everything"`)
+}
