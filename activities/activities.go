@@ -85,10 +85,19 @@ func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Ta
 	if t, ok := c.targets[key]; ok {
 		return t, nil
 	}
-	if job.Target.SCIM == nil {
-		return nil, fmt.Errorf("target: no connection configured")
+	var (
+		t   connectors.Target
+		err error
+	)
+	log := a.logger(job.Name).WithField("side", "target")
+	switch {
+	case job.Target.SCIM != nil:
+		t, err = job.Target.SCIM.Open(ctx, log)
+	case job.Target.LDAP != nil:
+		t, err = job.Target.LDAP.Open(ctx, log)
+	default:
+		err = fmt.Errorf("target: no connection configured")
 	}
-	t, err := job.Target.SCIM.Open(ctx, a.logger(job.Name).WithField("side", "target"))
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +123,8 @@ func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.So
 		s, err = job.Source.File.Open()
 	case job.Source.SCIM != nil:
 		s, err = job.Source.SCIM.Open(ctx, a.logger(job.Name).WithField("side", "source"))
+	case job.Source.LDAP != nil:
+		s, err = job.Source.LDAP.Open(ctx, a.logger(job.Name).WithField("side", "source"))
 	default:
 		err = fmt.Errorf("source: no connection configured")
 	}

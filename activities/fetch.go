@@ -8,6 +8,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/store"
 )
 
@@ -38,6 +39,10 @@ type FetchResult struct {
 type FetchProgress struct {
 	Object int    `json:"object"`
 	Cursor string `json:"cursor"`
+	// ObjectStart and ObjectStartRead are Seq and Read when the current
+	// object type's read began.
+	ObjectStart     int `json:"objectStart"`
+	ObjectStartRead int `json:"objectStartRead"`
 	// Paged is true once every page of the current object type is staged.
 	Paged      bool                             `json:"paged,omitempty"`
 	Seq        int                              `json:"seq"`
@@ -88,8 +93,21 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 			}
 		}
 		staged := map[string]bool{}
+		if !p.Paged && p.Cursor == "" {
+			p.ObjectStart, p.ObjectStartRead = p.Seq, p.Read
+		}
+		restarts := 0
 		for !p.Paged {
 			page, err := src.Read(ctx, connectors.ReadRequest{Type: t, Since: since, Cursor: p.Cursor, PageSize: pageSize, Attributes: prog.SourceAttributes()})
+			if file.Changed(err) && restarts < maxSnapshotRestarts {
+				// The export was replaced mid-read: read the new one from the start.
+				restarts++
+				log.WithField("objectType", t).Warn("the source file changed during the read; reading it again")
+				if p, err = a.restartObject(ctx, in, p); err != nil {
+					return FetchResult{}, err
+				}
+				continue
+			}
 			if err != nil {
 				return FetchResult{}, err
 			}
@@ -124,6 +142,17 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 		activity.RecordHeartbeat(ctx, p)
 	}
 	return FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Watermarks: p.Watermarks}, nil
+}
+
+// maxSnapshotRestarts bounds how often a read starts again because the
+// source file was replaced while it was read.
+const maxSnapshotRestarts = 3
+
+// restartObject drops what was staged for the current object type so its
+// read can begin again.
+func (a *Activities) restartObject(ctx context.Context, in FetchInput, p FetchProgress) (FetchProgress, error) {
+	p.Seq, p.Read, p.Cursor = p.ObjectStart, p.ObjectStartRead, ""
+	return p, a.Store.TruncateStage(ctx, in.Cycle, p.Seq)
 }
 
 // stagePage stages the objects of one page that need provisioning.

@@ -60,7 +60,11 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 	if err != nil {
 		return BatchResult{}, err
 	}
-	b := &batch{a: a, in: in, target: tgt, opts: in.Job.Options.WithDefaults(), objects: map[connectors.ObjectType]int{}, states: map[connectors.ObjectType]map[string]store.ObjectState{}}
+	src, err := a.source(ctx, &in.Job)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	b := &batch{a: a, in: in, target: tgt, source: src, opts: in.Job.Options.WithDefaults(), objects: map[connectors.ObjectType]int{}, states: map[connectors.ObjectType]map[string]store.ObjectState{}}
 	for i, o := range in.Job.Objects {
 		b.objects[connectors.ObjectType(o.SourceObject)] = i
 	}
@@ -122,6 +126,7 @@ type batch struct {
 	a       *Activities
 	in      BatchInput
 	target  connectors.Target
+	source  connectors.Source
 	opts    config.Options
 	objects map[connectors.ObjectType]int
 	states  map[connectors.ObjectType]map[string]store.ObjectState
@@ -209,10 +214,57 @@ func (p *plan) run(ctx context.Context) store.Record {
 	if err != nil {
 		return p.fail(CodeMappingError, err.Error())
 	}
+	var rec store.Record
 	if p.state.Linked() {
-		return p.update(ctx, values)
+		rec = p.update(ctx, values)
+	} else {
+		rec = p.matchOrCreate(ctx, values)
 	}
-	return p.matchOrCreate(ctx, values)
+	if p.entry.Status != audit.Failure && len(p.in.Job.Objects[idx].Writeback) > 0 && !p.opts.DryRun {
+		if err := p.writeback(ctx, p.in.Job.Objects[idx].Writeback, rec); err != nil {
+			return p.fail(codeOf(err), "writeback to the source: "+err.Error())
+		}
+	}
+	return rec
+}
+
+// writeback copies target values into the source object when they differ
+// from what the source holds, so generated values flow back to the system
+// of record.
+func (p *plan) writeback(ctx context.Context, wbs []config.Writeback, rec store.Record) error {
+	if rec.State == nil || !rec.State.Linked() {
+		return nil
+	}
+	w, ok := p.source.(connectors.Writer)
+	if !ok {
+		return fmt.Errorf("the source cannot be written")
+	}
+	id := rec.State.TargetID
+	var current connectors.Attributes
+	values := connectors.Attributes{}
+	for _, wb := range wbs {
+		var v any
+		if wb.Target == "id" {
+			v = id
+		} else {
+			if current == nil {
+				obj, err := p.target.Get(ctx, p.item.Type, id)
+				if err != nil {
+					return err
+				}
+				current = obj.Attributes
+			}
+			v = current[wb.Target]
+		}
+		if canon(v) != canon(p.item.Object.Attributes[wb.Source]) {
+			values[wb.Source] = v
+			p.entry.Modified = append(p.entry.Modified, audit.Property{Name: "source:" + wb.Source, Old: canon(p.item.Object.Attributes[wb.Source]), New: canon(v)})
+		}
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	return w.Write(ctx, p.item.Type, p.item.Object.ID, values)
 }
 
 // deleted handles an object gone from the source.

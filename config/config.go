@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/openprovisioning/provisioner/connectors/file"
+	"github.com/openprovisioning/provisioner/connectors/ldap"
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/mapping"
 )
@@ -42,13 +43,15 @@ type Job struct {
 type Source struct {
 	File *file.Config `json:"file,omitempty" yaml:"file,omitempty"`
 	SCIM *scim.Config `json:"scim,omitempty" yaml:"scim,omitempty"`
+	LDAP *ldap.Config `json:"ldap,omitempty" yaml:"ldap,omitempty"`
 }
 
 // Target says which application accounts are provisioned into.
 type Target struct {
 	// Application names the target for operators (a search attribute in the UI).
-	Application string       `json:"application" yaml:"application"`
-	SCIM        *scim.Config `json:"scim,omitempty" yaml:"scim,omitempty"`
+	Application string             `json:"application" yaml:"application"`
+	SCIM        *scim.Config       `json:"scim,omitempty" yaml:"scim,omitempty"`
+	LDAP        *ldap.TargetConfig `json:"ldap,omitempty" yaml:"ldap,omitempty"`
 }
 
 // Object maps one source object type to the target, with the target
@@ -56,6 +59,16 @@ type Target struct {
 type Object struct {
 	mapping.ObjectMapping `yaml:",inline"`
 	Actions               Actions `json:"actions,omitempty" yaml:"actions,omitempty"`
+	// Writeback copies values the target holds (a generated e-mail address,
+	// the account's ID) back into the source, for sources that can be written.
+	Writeback []Writeback `json:"writeback,omitempty" yaml:"writeback,omitempty"`
+}
+
+// Writeback copies one target attribute into one source attribute. The
+// target attribute "id" is the object's target ID.
+type Writeback struct {
+	Target string `json:"target" yaml:"target"`
+	Source string `json:"source" yaml:"source"`
 }
 
 // Actions switches target object actions off; all are on by default.
@@ -195,20 +208,42 @@ func (j *Job) resolvePaths(dir string) {
 			abs(&c.Token.File)
 		}
 	}
+	for _, c := range []*ldap.Connection{connectionOf(j.Source.LDAP), targetConnectionOf(j.Target.LDAP)} {
+		if c != nil {
+			abs(&c.BindPassword.File)
+			abs(&c.CACertFile)
+		}
+	}
 }
 
-var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+var (
+	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+	fieldName   = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.\[\]]*$`)
+)
 
 // Validate checks the whole configuration, secrets and source file included,
 // and returns every problem found as Problems.
 func (j *Job) Validate() error {
 	var ps Problems
+	// Connector and mapping problems come one per line, most already
+	// prefixed with their field path; the prefix is added where missing.
 	add := func(field string, err error) {
 		if err == nil {
 			return
 		}
 		for _, line := range strings.Split(err.Error(), "\n") {
-			ps = append(ps, Problem{Field: field, Message: line})
+			if line = strings.TrimSpace(line); line == "" {
+				continue
+			}
+			f, msg, ok := strings.Cut(line, ": ")
+			switch {
+			case ok && (strings.HasPrefix(f, field+".") || f == field):
+				ps = append(ps, Problem{Field: f, Message: msg})
+			case ok && fieldName.MatchString(f):
+				ps = append(ps, Problem{Field: field + "." + f, Message: msg})
+			default:
+				ps = append(ps, Problem{Field: field, Message: line})
+			}
 		}
 	}
 	if !namePattern.MatchString(j.Name) {
@@ -217,20 +252,32 @@ func (j *Job) Validate() error {
 	if j.Interval != 0 && time.Duration(j.Interval) < time.Second {
 		add("interval", fmt.Errorf("must be at least 1s"))
 	}
-	switch {
-	case j.Source.File != nil && j.Source.SCIM != nil:
-		add("source", fmt.Errorf("set exactly one of file, scim"))
-	case j.Source.File != nil:
-		add("source.file", j.Source.File.Validate())
-	case j.Source.SCIM != nil:
-		add("source.scim", j.Source.SCIM.Validate())
+	switch countSet(j.Source.File != nil, j.Source.SCIM != nil, j.Source.LDAP != nil) {
+	case 0:
+		add("source", fmt.Errorf("required: set one of file, scim, ldap"))
+	case 1:
+		switch {
+		case j.Source.File != nil:
+			add("source.file", j.Source.File.Validate())
+		case j.Source.SCIM != nil:
+			add("source.scim", j.Source.SCIM.Validate())
+		default:
+			add("source.ldap", j.Source.LDAP.Validate())
+		}
 	default:
-		add("source", fmt.Errorf("required: set one of file, scim"))
+		add("source", fmt.Errorf("set exactly one of file, scim, ldap"))
 	}
-	if j.Target.SCIM == nil {
-		add("target", fmt.Errorf("required: set scim"))
-	} else {
-		add("target.scim", j.Target.SCIM.Validate())
+	switch countSet(j.Target.SCIM != nil, j.Target.LDAP != nil) {
+	case 0:
+		add("target", fmt.Errorf("required: set one of scim, ldap"))
+	case 1:
+		if j.Target.SCIM != nil {
+			add("target.scim", j.Target.SCIM.Validate())
+		} else {
+			add("target.ldap", j.Target.LDAP.Validate())
+		}
+	default:
+		add("target", fmt.Errorf("set exactly one of scim, ldap"))
 	}
 	if len(j.Objects) == 0 {
 		add("objects", fmt.Errorf("required: map at least one object type"))
@@ -240,11 +287,40 @@ func (j *Job) Validate() error {
 		if _, err := mapping.Compile(o.ObjectMapping, mapping.Options{}); err != nil {
 			add(field, err)
 		}
+		for k, w := range o.Writeback {
+			if w.Target == "" || w.Source == "" {
+				add(fmt.Sprintf("%s.writeback[%d]", field, k), fmt.Errorf("set both target and source"))
+			}
+		}
 	}
 	if len(ps) > 0 {
 		return ps
 	}
 	return nil
+}
+
+func connectionOf(c *ldap.Config) *ldap.Connection {
+	if c == nil {
+		return nil
+	}
+	return &c.Connection
+}
+
+func targetConnectionOf(c *ldap.TargetConfig) *ldap.Connection {
+	if c == nil {
+		return nil
+	}
+	return &c.Connection
+}
+
+func countSet(set ...bool) int {
+	n := 0
+	for _, b := range set {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // IntervalOrDefault returns the interval between incremental cycles.
