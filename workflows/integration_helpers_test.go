@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
@@ -21,6 +22,7 @@ import (
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/scim"
+	"github.com/openprovisioning/provisioner/internal/testenv/slapd"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
@@ -157,11 +159,20 @@ func startJob(t *testing.T, c client.Client, job config.Job) {
 
 func status(t *testing.T, c client.Client, job string) workflows.Status {
 	t.Helper()
-	v, err := c.QueryWorkflow(context.Background(), workflows.JobWorkflowID(job), "", workflows.QueryStatus)
+	st, err := queryStatus(c, job)
 	require.NoError(t, err)
-	var st workflows.Status
-	require.NoError(t, v.Get(&st))
 	return st
+}
+
+// queryStatus is for polling: the query fails until the job's first workflow
+// task has run.
+func queryStatus(c client.Client, job string) (workflows.Status, error) {
+	var st workflows.Status
+	v, err := c.QueryWorkflow(context.Background(), workflows.JobWorkflowID(job), "", workflows.QueryStatus)
+	if err == nil {
+		err = v.Get(&st)
+	}
+	return st, err
 }
 
 // waitCycle waits until cycle n of the job has finished.
@@ -211,4 +222,8 @@ func entries(t *testing.T, c client.Client, job string, want int) []audit.Entry 
 
 func listRequest(query string) *workflowservice.ListWorkflowExecutionsRequest {
 	return &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query}
+}
+
+func searchPeople(filter string, attrs ...string) *goldap.SearchRequest {
+	return goldap.NewSearchRequest(slapd.People, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil)
 }

@@ -2,8 +2,10 @@ package file
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -56,5 +58,29 @@ func BenchmarkResume100k(b *testing.B) {
 		if err != nil || len(last.Objects) != 1000 {
 			b.Fatalf("%d objects, %v", len(last.Objects), err)
 		}
+	}
+}
+
+// BenchmarkWriteback100k writes back 200 values at once into a 100,000-row
+// HR export, as the provisioning of a batch does.
+func BenchmarkWriteback100k(b *testing.B) {
+	cfg := hrFile(b)
+	s := open(b, cfg)
+	objs, _, _ := readAll(b, s, benchRows)
+	b.ReportAllocs()
+	round := 0
+	for b.Loop() {
+		round++
+		var wg sync.WaitGroup
+		for i := range 200 {
+			id := objs[i*(benchRows/200)].ID
+			wg.Go(func() {
+				values := connectors.Attributes{"email": fmt.Sprintf("%d.%d@example.com", round, i)}
+				if err := s.Write(context.Background(), connectors.User, id, values); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
 	}
 }

@@ -18,6 +18,9 @@
 // Records are located for messages as "row N" in CSV, N being the line the
 // record starts on with the header as row 1; "record N" for the Nth element
 // of a JSON array; "line N" in JSON Lines.
+//
+// Values the target generates (an e-mail address) can be written back to
+// the record they belong to; the file is then replaced atomically.
 package file
 
 import (

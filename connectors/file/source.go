@@ -11,7 +11,8 @@ import (
 // DefaultPageSize is the page size of a request that does not set one.
 const DefaultPageSize = 1000
 
-// Source reads one file. It is safe for concurrent use; reads are serialized.
+// Source reads one file and writes values back to it (see Write). It is
+// safe for concurrent use; reads are serialized.
 type Source struct {
 	cfg *settings
 	mu  sync.Mutex
