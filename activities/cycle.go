@@ -55,15 +55,21 @@ func (a *Activities) ResetJob(ctx context.Context, in ResetInput) error {
 // worker refuses; it is not retried.
 const ErrInvalidConfiguration = "InvalidConfiguration"
 
+// ValidatedJob describes a configuration the worker accepted.
+type ValidatedJob struct {
+	// MappingVersion fingerprints the mappings, scoping and target actions.
+	MappingVersion string `json:"mappingVersion"`
+}
+
 // ValidateJob checks the configuration where the job runs — secrets and
 // source files must be readable by the worker — before anything is pushed.
-func (a *Activities) ValidateJob(ctx context.Context, job config.Job) error {
+func (a *Activities) ValidateJob(ctx context.Context, job config.Job) (ValidatedJob, error) {
 	if err := job.Validate(); err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {
-			return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil, ps)
+			return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil, ps)
 		}
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil)
+		return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil)
 	}
-	return nil
+	return ValidatedJob{MappingVersion: job.MappingVersion()}, nil
 }

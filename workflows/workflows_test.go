@@ -56,7 +56,7 @@ func (s *jobSuite) SetupTest() {
 	s.env.RegisterWorkflow(workflows.ProvisioningCycle)
 	s.fetches, s.batches, s.resets, s.finishes, s.refuse = nil, nil, nil, nil, false
 	s.staged = 25
-	s.env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(nil)
+	s.env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(activities.ValidatedJob{MappingVersion: "v1"}, nil)
 	s.env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FetchInput) (activities.FetchResult, error) {
 		s.fetches = append(s.fetches, in)
 		return activities.FetchResult{Staged: s.staged, Read: s.staged}, nil
@@ -268,7 +268,7 @@ func (s *cycleSuite) TestStopReturnsResumePoint() {
 func TestParseRestartScopes(t *testing.T) {
 	env := (&testsuite.WorkflowTestSuite{}).NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(workflows.ProvisioningCycle)
-	env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(activities.ValidatedJob{MappingVersion: "v1"}, nil)
 	env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(activities.FetchResult{}, nil)
 	env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
 	var st workflows.Status
