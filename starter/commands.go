@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"sort"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -121,82 +117,6 @@ func signalCmd(g *globals, s signalCommand) *cobra.Command {
 		cmd.Flags().StringSliceVar(&scopes, "scope", nil, "reset scopes: Watermark, Escrows, QuarantineState, ConnectorDataStore, Full, ForceDeletes")
 	}
 	return cmd
-}
-
-func statusCmd(g *globals) *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "status JOB",
-		Short: "Show a job's state, current cycle and last cycle",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := jobName(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := g.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			resp, err := c.QueryWorkflow(cmd.Context(), workflows.JobWorkflowID(name), "", workflows.QueryStatus)
-			if err != nil {
-				return fmt.Errorf("status of job %s: %w", name, err)
-			}
-			var st workflows.Status
-			if err := resp.Get(&st); err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
-			}
-			printStatus(cmd.OutOrStdout(), st)
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
-	return cmd
-}
-
-func printStatus(w io.Writer, st workflows.Status) {
-	fmt.Fprintf(w, "job:          %s → %s\n", st.Job, st.Application)
-	fmt.Fprintf(w, "state:        %s\n", st.State)
-	if c := st.Current; c != nil {
-		fmt.Fprintf(w, "cycle:        %s cycle %d, %s: %d of %d objects\n", c.Kind, c.Number, c.Phase, c.Processed, c.Total)
-	} else if !st.NextRun.IsZero() {
-		fmt.Fprintf(w, "next cycle:   %s at %s\n", st.NextKind, st.NextRun.Local().Format(time.RFC3339))
-	}
-	if l := st.LastCycle; l != nil {
-		fmt.Fprintf(w, "last cycle:   %s cycle %d: %d read, %d changed, %s (%s)\n", l.Kind, l.Number, l.Read, l.Staged, formatCounts(l.Counts), l.Finished.Sub(l.Started).Round(time.Millisecond))
-	}
-	if q := st.Quarantine; q != nil {
-		fmt.Fprintf(w, "quarantine:   %s since %s, next attempt %s\n", q.Reason, q.Since.Local().Format(time.RFC3339), q.NextAttempt.Local().Format(time.RFC3339))
-	}
-	if st.LastError != "" {
-		fmt.Fprintf(w, "last error:   %s\n", st.LastError)
-	}
-	if !st.SteadyState.LastAchieved.IsZero() {
-		fmt.Fprintf(w, "steady state: last %s\n", st.SteadyState.LastAchieved.Local().Format(time.RFC3339))
-	}
-	fmt.Fprintf(w, "totals:       %s\n", formatCounts(st.Totals))
-}
-
-func formatCounts(c map[string]int) string {
-	if len(c) == 0 {
-		return "nothing"
-	}
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, c[k])
-	}
-	return strings.Join(parts, ", ")
 }
 
 // quietLogger keeps the SDK's connection chatter out of command output.

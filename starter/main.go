@@ -1,12 +1,16 @@
 // Command starter is the operators' command-line client: it validates job
-// configurations, starts jobs, sends them signals and reports their status.
+// configurations, starts jobs, sends them signals, reports their status,
+// previews a cycle, lists provisioning logs and replays recorded histories.
 // Exit codes: 0 success, 1 failure, 2 invalid configuration or usage.
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -40,11 +44,17 @@ func main() {
 	}
 	root.PersistentFlags().StringVar(&g.address, "address", temporalx.DefaultAddress, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
 	root.PersistentFlags().StringVar(&g.namespace, "namespace", temporalx.DefaultNamespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
-	root.AddCommand(validateCmd(), startCmd(g), statusCmd(g))
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return invalidError{err} })
+	root.AddCommand(validateCmd(), startCmd(g), statusCmd(g), previewCmd(g), logsCmd(g), replayCmd())
 	for _, s := range signalCommands {
 		root.AddCommand(signalCmd(g, s))
 	}
-	if err := root.Execute(); err != nil {
+	// Ctrl-C cancels the command's context: a watch ends cleanly and a
+	// preview stops its workflow.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "starter:", err)
 		var inv invalidError
 		if errors.As(err, &inv) {

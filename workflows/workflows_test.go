@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,8 @@ type jobSuite struct {
 	staged   int
 	// refuse makes the target reject every call's credentials.
 	refuse bool
+	// mu guards the recordings: the test environment runs activities concurrently.
+	mu sync.Mutex
 }
 
 func TestJobSuite(t *testing.T) { suite.Run(t, new(jobSuite)) }
@@ -58,10 +61,14 @@ func (s *jobSuite) SetupTest() {
 	s.staged = 25
 	s.env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(activities.ValidatedJob{MappingVersion: "v1"}, nil)
 	s.env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FetchInput) (activities.FetchResult, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.fetches = append(s.fetches, in)
 		return activities.FetchResult{Staged: s.staged, Read: s.staged}, nil
 	})
 	s.env.OnActivity(acts.ProvisionBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.batches = append(s.batches, in)
 		var res activities.BatchResult
 		for i := in.From; i <= in.To; i++ {
@@ -74,10 +81,14 @@ func (s *jobSuite) SetupTest() {
 		return res, nil
 	})
 	s.env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.finishes = append(s.finishes, in)
 		return nil
 	})
 	s.env.OnActivity(acts.ResetJob, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ResetInput) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.resets = append(s.resets, in)
 		return nil
 	})
@@ -213,9 +224,12 @@ func TestCycleSuite(t *testing.T) { suite.Run(t, new(cycleSuite)) }
 
 func (s *cycleSuite) env(batches *[]activities.BatchInput) *testsuite.TestWorkflowEnvironment {
 	env := s.NewTestWorkflowEnvironment()
+	var mu sync.Mutex
 	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(activities.FetchResult{Staged: 100, Read: 100}, nil)
 	env.OnActivity(acts.ProvisionBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		*batches = append(*batches, in)
 		return activities.BatchResult{Entries: make([]audit.Entry, in.To-in.From+1)}, nil
 	})

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+func replayCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "replay FILE...",
+		Short: "Replay recorded workflow histories against this build's workflow code",
+		Long: `Replay workflow histories of provisioning jobs and cycles against the
+workflow code of this build. A history is JSON as written by
+"temporal workflow show -o json" or the Web UI's download, gzipped when its
+name ends in .gz. Exits 1 when any history does not replay: running
+workflows with such a history would fail on a worker of this build.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			failed := 0
+			for _, path := range args {
+				h, err := loadHistory(path)
+				if err == nil {
+					err = replay(h)
+				}
+				if err != nil {
+					failed++
+					fmt.Fprintf(out, "FAIL %s: %v\n", path, err)
+					continue
+				}
+				start := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
+				fmt.Fprintf(out, "ok   %s (%s, %d events)\n", path, start.GetWorkflowType().GetName(), len(h.GetEvents()))
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d histories do not replay", failed, len(args))
+			}
+			return nil
+		},
+	}
+}
+
+// replay replays one history with every provisioning workflow registered,
+// under its recorded workflow ID: a job derives its cycles' IDs from its own.
+func replay(h *historypb.History) error {
+	r := worker.NewWorkflowReplayer()
+	workflows.Register(r)
+	id := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowId()
+	return r.ReplayWorkflowHistoryWithOptions(quietLogger{}, h, worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id}})
+}
+
+func loadHistory(path string) (*historypb.History, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = bufio.NewReader(f)
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		defer gz.Close()
+		r = gz
+	}
+	h, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if len(h.GetEvents()) == 0 {
+		return nil, fmt.Errorf("no events")
+	}
+	return h, nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/openprovisioning/provisioner/internal/testenv"
+)
+
+func recordedHistories(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "workflows", "testdata", "*.json*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	return files
+}
+
+func TestReplayReadsPlainAndGzippedHistories(t *testing.T) {
+	path := recordedHistories(t)[0]
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var z bytes.Buffer
+	gz := gzip.NewWriter(&z)
+	_, err = gz.Write(b)
+	require.NoError(t, err)
+	require.NoError(t, gz.Close())
+	zipped := filepath.Join(t.TempDir(), "history.json.gz")
+	require.NoError(t, os.WriteFile(zipped, z.Bytes(), 0o600))
+
+	for _, p := range []string{path, zipped} {
+		h, err := loadHistory(p)
+		require.NoError(t, err)
+		require.NoError(t, replay(h), p)
+	}
+}
+
+func TestReplayFailsOnChangedHistory(t *testing.T) {
+	changed := filepath.Join(t.TempDir(), "changed.json")
+	writeChangedHistory(t, recordedHistories(t)[0], changed)
+	h, err := loadHistory(changed)
+	require.NoError(t, err)
+	require.ErrorContains(t, replay(h), "nondeterministic")
+}
+
+// writeChangedHistory writes a copy of a history whose first activity has
+// another type, as if the workflow code had changed under it.
+func writeChangedHistory(t *testing.T, src, dst string) {
+	t.Helper()
+	h, err := loadHistory(src)
+	require.NoError(t, err)
+	changed := false
+	for _, ev := range h.GetEvents() {
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && !changed {
+			a.ActivityType.Name += "Renamed"
+			changed = true
+		}
+	}
+	require.True(t, changed, "%s schedules no activity", src)
+	b, err := protojson.Marshal(h)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(dst, b, 0o600))
+}

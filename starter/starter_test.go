@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/internal/testenv"
+	"github.com/openprovisioning/provisioner/sampleapp"
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+const tokenEnv = "STARTER_TEST_SAMPLEAPP_TOKEN"
+
+// The starter's commands, run as a binary against a dev server, a worker
+// and the sample application.
+func TestStarterCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	tmp := testenv.StartTemporal(t)
+	e := &env{t: t, bin: testenv.Build(t, "./starter"), address: tmp.Server.FrontendHostPort()}
+	t.Setenv(tokenEnv, "starter-test-token")
+	app := sampleapp.New(sampleapp.Options{Token: "starter-test-token"})
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(srv.Close)
+
+	dir := t.TempDir()
+	const people, contractors = 24, 4
+	var hr strings.Builder
+	hr.WriteString("employeeId,userName,givenName,surname,employeeType\n")
+	for i := 1; i <= people; i++ {
+		typ := "Employee"
+		if i > people-contractors {
+			typ = "Contractor"
+		}
+		fmt.Fprintf(&hr, "E%03d,user%03d@example.com,Given%d,Family,%s\n", i, i, i, typ)
+	}
+	hr.WriteString("E999,broken@example.com\n") // too few fields: fails alone
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hr.csv"), []byte(hr.String()), 0o600))
+	cfg := filepath.Join(dir, "job.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`name: starter-test
+interval: 1h
+source:
+  file: {path: hr.csv, idColumn: employeeId}
+target:
+  application: sampleapp
+  scim: {baseURL: "`+srv.URL+`/scim/v2", token: {env: `+tokenEnv+`}}
+objects:
+  - sourceObject: User
+    targetObject: User
+    scope:
+      groups:
+        - clauses: [{attribute: employeeType, operator: EQUALS, value: Employee}]
+    attributes:
+      - {target: userName, type: Direct, source: userName, matchingPriority: 1}
+      - {target: externalId, type: Direct, source: employeeId, matchingPriority: 2}
+      - {target: name.givenName, type: Direct, source: givenName}
+options: {batchSize: 5, batches: 2}
+`), 0o600))
+	startWorkerProcess(t, e.address, filepath.Join(dir, "state.db"))
+	const employees = people - contractors
+
+	t.Run("preview lists planned creates with values and pushes nothing", func(t *testing.T) {
+		out := e.ok("preview", cfg)
+		require.Contains(t, out, "dry run, nothing was pushed")
+		require.Regexp(t, `Create\s+Success\s+User E001 \(user001@example.com\)\s+\(dry run\)\s+externalId: → E001`, out)
+		require.Contains(t, out, "userName: → user001@example.com")
+		require.Contains(t, out, "InvalidSourceRecord")
+		require.Regexp(t, fmt.Sprintf(`(?m)^\s+Create\s+%d\s*$`, employees), out)
+		require.NotContains(t, out, "User E021", "objects that need nothing are left out")
+
+		var entries []audit.Entry
+		require.NoError(t, json.Unmarshal([]byte(e.ok("preview", cfg, "--json", "--all")), &entries))
+		require.Len(t, entries, people+1)
+		creates := 0
+		for _, en := range entries {
+			require.True(t, en.DryRun)
+			if en.Action == audit.Create {
+				creates++
+				require.Contains(t, en.Modified, audit.Property{Name: "userName", New: strings.ToLower(en.DisplayName)})
+			}
+		}
+		require.Equal(t, employees, creates)
+
+		for req, n := range app.Stats().Requests {
+			require.False(t, strings.HasPrefix(req, "POST") || strings.HasPrefix(req, "PATCH") || strings.HasPrefix(req, "PUT") || strings.HasPrefix(req, "DELETE"), "%d × %s", n, req)
+		}
+		require.Empty(t, app.Users())
+	})
+
+	var st workflows.Status
+	t.Run("start provisions and status reports the cycle", func(t *testing.T) {
+		e.ok("start", cfg)
+		deadline := time.Now().Add(time.Minute)
+		for st.LastCycle == nil || st.Current != nil {
+			require.True(t, time.Now().Before(deadline), "the first cycle did not finish")
+			time.Sleep(200 * time.Millisecond)
+			out, _, code := e.run("status", "starter-test", "--json")
+			if code == 0 {
+				st = workflows.Status{}
+				require.NoError(t, json.Unmarshal([]byte(out), &st))
+			}
+		}
+		require.Len(t, app.Users(), employees)
+		require.Equal(t, employees, st.LastCycle.Counts.Of(audit.Create, audit.Success))
+	})
+
+	t.Run("logs filter and export what the cycle counted", func(t *testing.T) {
+		require.NotNil(t, st.LastCycle, "needs the first cycle")
+		rows := e.csv("logs", cfg, "--action", "create", "--format", "csv")
+		require.Equal(t, audit.Columns, rows[0])
+		require.Len(t, rows[1:], st.LastCycle.Counts.Of(audit.Create, audit.Success))
+		for _, r := range rows[1:] {
+			require.Equal(t, []string{"starter-test", st.LastCycle.ID, "User", "Create", "Success"}, []string{r[0], r[1], r[4], r[9], r[10]})
+			require.Contains(t, r[13], "userName: → "+r[7])
+		}
+
+		// The preview's entries are not in the job's log.
+		all := e.csv("logs", "starter-test", "--format", "csv")
+		require.Len(t, all[1:], st.LastCycle.Counts.Total())
+		require.Len(t, e.csv("logs", "starter-test", "--format", "csv", "--cycle", "1", "--since", "1h")[1:], st.LastCycle.Counts.Total())
+		require.Len(t, e.csv("logs", "starter-test", "--format", "csv", "--cycle", "2")[1:], 0)
+		require.Len(t, e.csv("logs", "starter-test", "--format", "csv", "--since", "2999-01-01")[1:], 0)
+
+		var failed []audit.Entry
+		require.NoError(t, json.Unmarshal([]byte(e.ok("logs", "starter-test", "--status", "failure", "--format", "json")), &failed))
+		require.Len(t, failed, st.LastCycle.Counts.Of(audit.Other, audit.Failure))
+		require.Equal(t, "InvalidSourceRecord", failed[0].ErrorCode)
+
+		one := e.csv("logs", "starter-test", "--object", "E002", "--format", "csv")
+		require.Len(t, one[1:], 1)
+		table := e.ok("logs", "starter-test", "--object", "user002@example.com")
+		require.Regexp(t, `TIME\s+CYCLE\s+ACTION\s+STATUS\s+OBJECT\s+TARGET ID\s+DETAILS`, table)
+		require.Contains(t, table, "name.givenName: → Given2")
+
+		for _, bad := range [][]string{{"--action", "Erase"}, {"--status", "Done"}, {"--since", "yesterday"}, {"--format", "xml"}} {
+			_, stderr, code := e.run(append([]string{"logs", "starter-test"}, bad...)...)
+			require.Equal(t, exitInvalid, code, "%v: %s", bad, stderr)
+		}
+	})
+
+	t.Run("status --watch prints lines until interrupted", func(t *testing.T) {
+		cmd := exec.Command(e.bin, "status", "starter-test", "--watch", "--address", e.address)
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		lines := bufio.NewScanner(stdout)
+		require.True(t, lines.Scan())
+		require.Contains(t, lines.Text(), "job starter-test Running")
+		require.Contains(t, lines.Text(), "last: Initial cycle 1")
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		require.NoError(t, cmd.Wait(), "an interrupted watch exits 0")
+	})
+
+	t.Run("replay passes recorded histories and fails a changed one", func(t *testing.T) {
+		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "workflows", "testdata", "*.json*"))
+		require.NoError(t, err)
+		require.NotEmpty(t, files)
+		out := e.ok(append([]string{"replay"}, files...)...)
+		require.Equal(t, len(files), strings.Count(out, "ok   "))
+
+		changed := filepath.Join(dir, "changed.json")
+		writeChangedHistory(t, files[0], changed)
+		out, _, code := e.run("replay", changed)
+		require.Equal(t, exitFailure, code, out)
+		require.Contains(t, out, "FAIL "+changed)
+	})
+}
+
+// env runs the starter binary against one Temporal server.
+type env struct {
+	t       *testing.T
+	bin     string
+	address string
+}
+
+func (e *env) run(args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := exec.Command(e.bin, append(args, "--address", e.address)...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return out.String(), errOut.String(), exit.ExitCode()
+	}
+	require.NoError(e.t, err)
+	return out.String(), errOut.String(), 0
+}
+
+// ok runs the starter and requires exit code 0.
+func (e *env) ok(args ...string) string {
+	e.t.Helper()
+	out, stderr, code := e.run(args...)
+	require.Zero(e.t, code, "starter %s: %s", strings.Join(args, " "), stderr)
+	return out
+}
+
+// csv runs the starter and parses its CSV output.
+func (e *env) csv(args ...string) [][]string {
+	e.t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(e.ok(args...))).ReadAll()
+	require.NoError(e.t, err)
+	return rows
+}
+
+func startWorkerProcess(t *testing.T, address, state string) {
+	t.Helper()
+	cmd := exec.Command(testenv.Build(t, "./worker"), "-address", address, "-state", state, "-log-format", "json", "-log-level", "warn")
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+}

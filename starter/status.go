@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+func statusCmd(g *globals) *cobra.Command {
+	var asJSON, watch bool
+	cmd := &cobra.Command{
+		Use:   "status JOB",
+		Short: "Show a job's state, current cycle and last cycle",
+		Long: `Show a job's state, current cycle and last cycle. JOB is a job name or its
+configuration file. With --watch the status is refreshed every second until
+interrupted: a live progress bar on a terminal, otherwise a line whenever the
+status changes (a JSON object per line with --json).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, err := jobName(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := g.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if watch {
+				return watchStatus(cmd.Context(), c, name, newView(cmd.OutOrStdout(), asJSON))
+			}
+			st, err := queryStatus(cmd.Context(), c, name)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			printStatus(cmd.OutOrStdout(), st)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "refresh every second until interrupted")
+	return cmd
+}
+
+// queryTimeout bounds one status query, so a job without a worker to
+// answer is reported rather than waited for.
+const queryTimeout = 10 * time.Second
+
+func queryStatus(ctx context.Context, c client.Client, name string) (workflows.Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	var st workflows.Status
+	resp, err := c.QueryWorkflow(ctx, workflows.JobWorkflowID(name), "", workflows.QueryStatus)
+	if err != nil {
+		return st, fmt.Errorf("status of job %s: %w", name, err)
+	}
+	return st, resp.Get(&st)
+}
+
+func printStatus(w io.Writer, st workflows.Status) {
+	fmt.Fprintf(w, "job:          %s → %s\n", st.Job, st.Application)
+	fmt.Fprintf(w, "state:        %s\n", st.State)
+	if c := st.Current; c != nil {
+		fmt.Fprintf(w, "cycle:        %s cycle %d, %s: %d of %d objects\n", c.Kind, c.Number, c.Phase, c.Processed, c.Total)
+	} else if !st.NextRun.IsZero() {
+		fmt.Fprintf(w, "next cycle:   %s at %s\n", st.NextKind, st.NextRun.Local().Format(time.RFC3339))
+	}
+	if l := st.LastCycle; l != nil {
+		fmt.Fprintf(w, "last cycle:   %s cycle %d: %d read, %d changed, %s (%s)\n", l.Kind, l.Number, l.Read, l.Staged, formatCounts(l.Counts), l.Finished.Sub(l.Started).Round(time.Millisecond))
+	}
+	if q := st.Quarantine; q != nil {
+		fmt.Fprintf(w, "quarantine:   %s since %s, next attempt %s\n", q.Reason, q.Since.Local().Format(time.RFC3339), q.NextAttempt.Local().Format(time.RFC3339))
+	}
+	if st.LastError != "" {
+		fmt.Fprintf(w, "last error:   %s\n", st.LastError)
+	}
+	if !st.SteadyState.LastAchieved.IsZero() {
+		fmt.Fprintf(w, "steady state: last %s\n", st.SteadyState.LastAchieved.Local().Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "totals:       %s\n", formatCounts(st.Totals))
+}
+
+func formatCounts(c map[string]int) string {
+	if len(c) == 0 {
+		return "nothing"
+	}
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, c[k])
+	}
+	return strings.Join(parts, ", ")
+}
