@@ -45,7 +45,9 @@ type jobImpl struct {
 	restart *RestartRequest
 	// cycleID is the running cycle's workflow ID.
 	cycleID string
-	state   State // last upserted, to upsert only on change
+	// wake ends a wait when an update changed the schedule.
+	wake  workflow.Channel
+	state State // last upserted, to upsert only on change
 }
 
 func (j *jobImpl) setup(ctx workflow.Context) error {
@@ -64,6 +66,7 @@ func (j *jobImpl) setup(ctx workflow.Context) error {
 		}
 		j.st = &JobState{State: Running, NextKind: Initial, NextRun: workflow.Now(ctx), MappingVersion: v.MappingVersion, Totals: audit.Counts{}}
 	}
+	j.wake = workflow.NewBufferedChannel(ctx, 1)
 	j.signals = map[string]workflow.ReceiveChannel{}
 	for _, name := range []string{SignalStop, SignalStart, SignalRestart, SignalSyncNow, SignalQuarantine, SignalRelease, signalCycleProgress} {
 		j.signals[name] = workflow.GetSignalChannel(ctx, name)
@@ -72,6 +75,11 @@ func (j *jobImpl) setup(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryConfiguration, func() (config.Job, error) { return j.cfg, nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateConfiguration, j.updateConfiguration, workflow.UpdateHandlerOptions{
+		Validator: j.validateConfiguration,
+	}); err != nil {
 		return err
 	}
 	j.publish(ctx)
@@ -121,6 +129,7 @@ func (j *jobImpl) historyFull(ctx workflow.Context) bool {
 func (j *jobImpl) wait(ctx workflow.Context, until time.Time) {
 	sel := workflow.NewSelector(ctx)
 	j.addSignals(ctx, sel)
+	sel.AddReceive(j.wake, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	if !until.IsZero() {
@@ -196,6 +205,42 @@ func (j *jobImpl) quarantine(now time.Time, reason string) {
 	j.st.Quarantine.Reason = reason
 	j.st.Quarantine.NextAttempt = now.Add(quarantineInterval)
 	j.st.NextRun = j.st.Quarantine.NextAttempt
+}
+
+// validateConfiguration refuses, before anything is written to history, a
+// configuration for another job.
+func (j *jobImpl) validateConfiguration(cfg config.Job) error {
+	if cfg.Name != j.cfg.Name {
+		return fmt.Errorf("the configuration is for job %q, not %q", cfg.Name, j.cfg.Name)
+	}
+	return nil
+}
+
+// updateConfiguration validates a new configuration where the job runs and
+// applies it from the next cycle; the cycle in flight keeps the old one.
+func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (Status, error) {
+	vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		Summary:             "validate new configuration",
+	})
+	var v activities.ValidatedJob
+	if err := workflow.ExecuteActivity(vctx, a.ValidateJob, cfg).Get(ctx, &v); err != nil {
+		return j.status(), err
+	}
+	j.cfg = cfg
+	if v.MappingVersion != j.st.MappingVersion {
+		j.st.MappingVersion = v.MappingVersion
+		j.st.NextKind, j.st.NextRun = Initial, workflow.Now(ctx)
+		// A stopped cycle ran the old mappings; the initial cycle redoes it.
+		j.st.PausedCycle = nil
+	} else if j.st.PausedCycle != nil {
+		j.st.PausedCycle.Job = cfg
+	}
+	j.wake.SendAsync(true)
+	j.log.Info("configuration updated", "mappingVersion", v.MappingVersion)
+	j.publish(ctx)
+	return j.status(), nil
 }
 
 // applyRestart clears state by reset scope and schedules an initial cycle.

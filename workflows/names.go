@@ -34,6 +34,14 @@ const (
 	QueryConfiguration = "configuration"
 )
 
+// Updates a job workflow accepts.
+const (
+	// UpdateConfiguration replaces the job's configuration after the worker
+	// validated it; a change to mappings, scoping or target actions starts a
+	// new initial cycle, as in Azure.
+	UpdateConfiguration = "update-configuration"
+)
+
 // Messages between a job and its cycle workflow.
 const (
 	signalCycleProgress = "cycle-progress"

@@ -37,6 +37,8 @@ type jobSuite struct {
 	staged   int
 	// refuse makes the target reject every call's credentials.
 	refuse bool
+	// mappingVersion is what the validation activity reports.
+	mappingVersion func(config.Job) string
 	// mu guards the recordings: the test environment runs activities concurrently.
 	mu sync.Mutex
 }
@@ -59,7 +61,10 @@ func (s *jobSuite) SetupTest() {
 	s.env.RegisterWorkflow(workflows.ProvisioningCycle)
 	s.fetches, s.batches, s.resets, s.finishes, s.refuse = nil, nil, nil, nil, false
 	s.staged = 25
-	s.env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(activities.ValidatedJob{MappingVersion: "v1"}, nil)
+	s.mappingVersion = func(config.Job) string { return "v1" }
+	s.env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(func(_ context.Context, cfg config.Job) (activities.ValidatedJob, error) {
+		return activities.ValidatedJob{MappingVersion: s.mappingVersion(cfg)}, nil
+	})
 	s.env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FetchInput) (activities.FetchResult, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -297,4 +302,32 @@ func TestParseRestartScopes(t *testing.T) {
 	}, 2*time.Minute)
 	env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: testJob()})
 	require.Contains(t, st.LastError, `unknown reset scope "Everything"`)
+}
+
+// A configuration update with new mappings starts an initial cycle at once;
+// one for another job is rejected.
+func (s *jobSuite) TestUpdateConfigurationRestartsInitialCycle() {
+	changed := testJob()
+	changed.Objects[0].Attributes = append(changed.Objects[0].Attributes, mapping.AttributeMapping{Target: "title", Type: mapping.Constant, Value: "Staff"})
+	other := testJob()
+	other.Name = "other"
+	var rejected error
+	var st workflows.Status
+	s.mappingVersion = func(cfg config.Job) string { return fmt.Sprint(len(cfg.Objects[0].Attributes)) }
+	s.at(time.Minute, func() {
+		s.env.UpdateWorkflow(workflows.UpdateConfiguration, "u1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { rejected = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, other)
+		s.env.UpdateWorkflow(workflows.UpdateConfiguration, "u2", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { s.Fail("rejected", err.Error()) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, changed)
+	})
+	s.at(2*time.Minute, func() { st = s.status(); s.env.CancelWorkflow() })
+	s.run()
+	s.Require().Error(rejected)
+	s.Contains(rejected.Error(), `"other"`)
+	s.Require().Len(s.fetches, 2, "the new mappings run at once, not at the next interval")
+	s.True(s.fetches[1].Initial)
+	s.Len(s.fetches[1].Job.Objects[0].Attributes, 2)
+	s.Equal("2", st.MappingVersion)
 }
