@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 	"github.com/openprovisioning/provisioner/workflows"
 
@@ -19,52 +20,75 @@ func (g *globals) dial() (client.Client, error) {
 	return temporalx.Dial(g.address, g.namespace, quietLogger{})
 }
 
+// withConfig loads and validates a configuration file, connects to
+// Temporal and calls fn; nothing is sent for an invalid configuration.
+func (g *globals) withConfig(path string, fn func(job *config.Job, c client.Client) error) error {
+	job, err := loadValid(path)
+	if err != nil {
+		return err
+	}
+	c, err := g.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(job, c)
+}
+
+// withJob resolves a job name (or the name in a configuration file),
+// connects to Temporal and calls fn.
+func (g *globals) withJob(arg string, fn func(name string, c client.Client) error) error {
+	name, err := jobName(arg)
+	if err != nil {
+		return err
+	}
+	c, err := g.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(name, c)
+}
+
 func startCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "start CONFIG",
 		Short: "Start a job from its configuration file, or resume it if it runs",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			job, err := loadValid(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := g.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
-			defer cancel()
-			if err := temporalx.RegisterSearchAttributes(ctx, c, g.namespace); err != nil {
-				return err
-			}
-			id := workflows.JobWorkflowID(job.Name)
-			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-				ID:                       id,
-				TaskQueue:                workflows.TaskQueue,
-				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-				StaticSummary:            fmt.Sprintf("Provisioning job %s → %s", job.Name, job.Target.Application),
-				StaticDetails:            job.Description,
-				TypedSearchAttributes: temporal.NewSearchAttributes(
-					workflows.AttrJob.ValueSet(job.Name),
-					workflows.AttrApplication.ValueSet(job.Target.Application),
-					workflows.AttrState.ValueSet(string(workflows.Running)),
-				),
-			}, workflows.ProvisioningJob, workflows.JobInput{Config: *job})
-			if err != nil {
-				return fmt.Errorf("start job %s: %w", job.Name, err)
-			}
-			out := cmd.OutOrStdout()
-			if run.GetRunID() != "" {
-				fmt.Fprintf(out, "job %s: workflow %s (run %s)\n", job.Name, id, run.GetRunID())
-			}
-			// Starting a running job is idempotent; it also resumes a paused one.
-			if err := c.SignalWorkflow(ctx, id, "", workflows.SignalStart, nil); err != nil {
-				return fmt.Errorf("resume job %s: %w", job.Name, err)
-			}
-			return nil
+			return g.withConfig(args[0], func(job *config.Job, c client.Client) error {
+				ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+				defer cancel()
+				if err := temporalx.RegisterSearchAttributes(ctx, c, g.namespace); err != nil {
+					return err
+				}
+				id := workflows.JobWorkflowID(job.Name)
+				run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+					ID:                       id,
+					TaskQueue:                workflows.TaskQueue,
+					WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+					WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+					StaticSummary:            fmt.Sprintf("Provisioning job %s → %s", job.Name, job.Target.Application),
+					StaticDetails:            job.Description,
+					TypedSearchAttributes: temporal.NewSearchAttributes(
+						workflows.AttrJob.ValueSet(job.Name),
+						workflows.AttrApplication.ValueSet(job.Target.Application),
+						workflows.AttrState.ValueSet(string(workflows.Running)),
+					),
+				}, workflows.ProvisioningJob, workflows.JobInput{Config: *job})
+				if err != nil {
+					return fmt.Errorf("start job %s: %w", job.Name, err)
+				}
+				out := cmd.OutOrStdout()
+				if run.GetRunID() != "" {
+					fmt.Fprintf(out, "job %s: workflow %s (run %s)\n", job.Name, id, run.GetRunID())
+				}
+				// Starting a running job is idempotent; it also resumes a paused one.
+				if err := c.SignalWorkflow(ctx, id, "", workflows.SignalStart, nil); err != nil {
+					return fmt.Errorf("resume job %s: %w", job.Name, err)
+				}
+				return nil
+			})
 		},
 	}
 }
@@ -89,28 +113,21 @@ func signalCmd(g *globals, s signalCommand) *cobra.Command {
 		Short: s.short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := jobName(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := g.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			signal := s.name
-			var arg any
-			switch signal {
-			case "resume":
-				signal = workflows.SignalStart
-			case workflows.SignalRestart:
-				arg = workflows.RestartRequest{Scopes: scopes}
-			}
-			if err := c.SignalWorkflow(cmd.Context(), workflows.JobWorkflowID(name), "", signal, arg); err != nil {
-				return fmt.Errorf("%s job %s: %w", s.name, name, err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "job %s: %s sent\n", name, signal)
-			return nil
+			return g.withJob(args[0], func(name string, c client.Client) error {
+				signal := s.name
+				var arg any
+				switch signal {
+				case "resume":
+					signal = workflows.SignalStart
+				case workflows.SignalRestart:
+					arg = workflows.RestartRequest{Scopes: scopes}
+				}
+				if err := c.SignalWorkflow(cmd.Context(), workflows.JobWorkflowID(name), "", signal, arg); err != nil {
+					return fmt.Errorf("%s job %s: %w", s.name, name, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "job %s: %s sent\n", name, signal)
+				return nil
+			})
 		},
 	}
 	if s.name == workflows.SignalRestart {

@@ -28,35 +28,28 @@ and writes nothing to the target or to the job's state. Objects that need
 nothing are left out unless --all is given.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			job, err := loadValid(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := g.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			res, entries, err := preview(cmd.Context(), c, *job)
-			if err != nil {
-				return err
-			}
-			var shown []audit.Entry
-			for _, e := range entries {
-				if all || planned(e) {
-					shown = append(shown, e)
+			return g.withConfig(args[0], func(job *config.Job, c client.Client) error {
+				res, entries, err := preview(cmd.Context(), c, *job)
+				if err != nil {
+					return err
 				}
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				err = writeJSON(out, shown)
-			} else {
-				err = printPreview(out, job.Name, res, shown, entries)
-			}
-			if err != nil {
-				return err
-			}
-			return checkPreview(res, entries)
+				var shown []audit.Entry
+				for _, e := range entries {
+					if all || planned(e) {
+						shown = append(shown, e)
+					}
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					err = writeJSON(out, shown)
+				} else {
+					err = printPreview(out, job.Name, res, shown, entries)
+				}
+				if err != nil {
+					return err
+				}
+				return checkPreview(res, entries)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the entries as a JSON array")

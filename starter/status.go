@@ -26,29 +26,22 @@ interrupted: a live progress bar on a terminal, otherwise a line whenever the
 status changes (a JSON object per line with --json).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := jobName(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := g.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if watch {
-				return watchStatus(cmd.Context(), c, name, newView(cmd.OutOrStdout(), asJSON))
-			}
-			st, err := queryStatus(cmd.Context(), c, name)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
-			}
-			printStatus(cmd.OutOrStdout(), st)
-			return nil
+			return g.withJob(args[0], func(name string, c client.Client) error {
+				if watch {
+					return watchStatus(cmd.Context(), c, name, newView(cmd.OutOrStdout(), asJSON))
+				}
+				st, err := queryStatus(cmd.Context(), c, name)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					enc.SetIndent("", "  ")
+					return enc.Encode(st)
+				}
+				printStatus(cmd.OutOrStdout(), st)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
