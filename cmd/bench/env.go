@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+const modulePath = "github.com/openprovisioning/provisioner"
+
+// repoRoot finds the repository from the working folder: the worker is
+// built from source and the Temporal CLI comes from the repository's script.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module "+modulePath+"\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("run bench inside the %s repository", modulePath)
+		}
+		dir = parent
+	}
+}
+
+// temporalCLI returns the Temporal CLI's path; the script builds it when
+// missing and honours TEMPORAL_CLI.
+func temporalCLI(ctx context.Context, root string) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "scripts", "temporal-cli"))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("temporal CLI: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// startTemporal starts a dev server on a free loopback port with the
+// provisioning search attributes, its output going to log.
+func startTemporal(ctx context.Context, cli string, extra []string, log io.Writer) (*testsuite.DevServer, error) {
+	var sas []temporal.SearchAttributeUpdate
+	for _, k := range workflows.Keys() {
+		sas = append(sas, k.ValueSet(""))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:     cli,
+		LogLevel:         "error",
+		ClientOptions:    &client.Options{Namespace: "default", Logger: quiet{}},
+		SearchAttributes: temporal.NewSearchAttributes(sas...),
+		ExtraArgs:        extra,
+		Stdout:           log,
+		Stderr:           log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start Temporal dev server: %w", err)
+	}
+	return srv, nil
+}
+
+// quiet keeps SDK client chatter out of the report.
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}
+
+// buildWorker compiles ./worker into dir.
+func buildWorker(ctx context.Context, root, dir string) (string, error) {
+	bin := filepath.Join(dir, "worker")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./worker")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build ./worker: %w\n%s", err, out)
+	}
+	return bin, nil
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors/file"
+	"github.com/openprovisioning/provisioner/connectors/scim"
+	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/secrets"
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+const (
+	jobName  = "bench"
+	tokenEnv = "BENCH_SAMPLEAPP_TOKEN"
+)
+
+// benchJob is the demo job's mapping (examples/hr-to-sampleapp.yaml) over
+// the generated export. The interval is long so that only sync-now starts
+// the incremental cycle.
+func benchJob(hrPath, scimURL string, o options) config.Job {
+	direct := func(target, source string, priority int) mapping.AttributeMapping {
+		return mapping.AttributeMapping{Target: target, Type: mapping.Direct, Source: source, MatchingPriority: priority}
+	}
+	return config.Job{
+		Name:     jobName,
+		Interval: config.Duration(24 * time.Hour),
+		Source: config.Source{File: &file.Config{
+			Path: hrPath, IDColumn: "employeeId", DisabledColumn: "status", DisabledValues: []string{"Inactive"},
+		}},
+		Target: config.Target{Application: "sampleapp", SCIM: &scim.Config{
+			BaseURL: scimURL, Token: secrets.Ref{Env: tokenEnv}, MaxConcurrency: o.concurrency,
+		}},
+		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{
+			Name: "users", SourceObject: "User", TargetObject: "User",
+			Scope: mapping.ScopingFilter{Groups: []mapping.FilterGroup{{Clauses: []mapping.Clause{
+				{Attribute: "employeeType", Operator: "EQUALS", Value: "Employee"},
+			}}}},
+			Attributes: []mapping.AttributeMapping{
+				direct("userName", "userName", 1),
+				direct("externalId", "employeeId", 2),
+				direct("name.givenName", "givenName", 0),
+				direct("name.familyName", "surname", 0),
+				direct("displayName", "displayName", 0),
+				direct(`emails[type eq "work"].value`, "email", 0),
+				direct("title", "jobTitle", 0),
+				direct(enterpriseSchema+":department", "department", 0),
+				direct(enterpriseSchema+":employeeNumber", "employeeId", 0),
+			},
+		}}},
+		// Each batch may use every target connection, so the job is held
+		// back by the shared limit of o.concurrency, as the baseline is.
+		Options: config.Options{BatchSize: o.batchSize, Batches: o.batches, Concurrency: o.concurrency},
+	}
+}
+
+// startJob starts the job workflow as the starter command does, with the
+// search attributes the history listing relies on.
+func startJob(ctx context.Context, c client.Client, job config.Job) error {
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    workflows.JobWorkflowID(job.Name),
+		TaskQueue:             workflows.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrJob.ValueSet(job.Name),
+			workflows.AttrApplication.ValueSet(job.Target.Application),
+			workflows.AttrState.ValueSet(string(workflows.Running)),
+		),
+	}, workflows.ProvisioningJob, workflows.JobInput{Config: job})
+	if err != nil {
+		return fmt.Errorf("start job: %w", err)
+	}
+	return nil
+}
+
+const pollEvery = 100 * time.Millisecond
+
+// waitCycle polls the status query until cycle n has finished. A failed
+// cycle, a quarantine or a dead worker ends the wait with an error.
+func waitCycle(ctx context.Context, c client.Client, n int, timeout time.Duration, w *workerProc) (workflows.Status, error) {
+	var out workflows.Status
+	deadline := time.Now().Add(timeout)
+	var lastErr error
+	for {
+		if err := w.exited(); err != nil {
+			return out, err
+		}
+		st, err := queryStatus(ctx, c)
+		if err == nil {
+			lastErr = nil
+			if st.LastCycle != nil && st.LastCycle.Number >= n && st.Current == nil {
+				return st, nil
+			}
+			switch {
+			case st.State == workflows.Quarantined:
+				return out, fmt.Errorf("cycle %d: the job is quarantined: %s", n, st.LastError)
+			case st.LastError != "" && st.Current == nil && st.CycleNumber >= n:
+				return out, fmt.Errorf("cycle %d failed: %s", n, st.LastError)
+			}
+		} else {
+			lastErr = err
+		}
+		if time.Now().After(deadline) {
+			return out, fmt.Errorf("cycle %d did not finish in %s (last query error: %v)", n, timeout, lastErr)
+		}
+		select {
+		case <-ctx.Done():
+			return out, ctx.Err()
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+func queryStatus(ctx context.Context, c client.Client) (workflows.Status, error) {
+	var st workflows.Status
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := c.QueryWorkflow(qctx, workflows.JobWorkflowID(jobName), "", workflows.QueryStatus)
+	if err != nil {
+		return st, err
+	}
+	return st, v.Get(&st)
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/openprovisioning/provisioner/examples/hrexport"
+	"github.com/openprovisioning/provisioner/sampleapp"
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+// result is everything one run measured.
+type result struct {
+	o             options
+	rows, inScope int
+	load          string // other work sharing the machine skews the figures
+
+	baselineTime time.Duration // zero when skipped
+	baselineCPU  time.Duration // this process's, client and target alike
+
+	initial, incremental phase
+	usersExact           check
+	patches              check
+
+	runs         []runSize
+	tl1, tl2     timeline
+	timelineErr  error
+	peakRSS      int64
+	peakRSSError error
+}
+
+// phase is one measured cycle.
+type phase struct {
+	wall       time.Duration
+	summary    workflows.CycleSummary
+	requests   sampleapp.Stats
+	cpu        map[string]time.Duration
+	cpuWall    time.Duration
+	usersAfter int
+}
+
+// check is a correctness check: a failed one fails the run.
+type check struct {
+	ok     bool
+	detail string
+}
+
+const token = "bench-token"
+
+func run(ctx context.Context, o options) (bool, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return false, err
+	}
+	dir, err := os.MkdirTemp("", "provisioner-bench-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(dir)
+	// The job's configuration is validated here as well as by the worker.
+	if err := os.Setenv(tokenEnv, token); err != nil {
+		return false, err
+	}
+
+	built := make(chan error, 1)
+	bin := o.workerBin
+	if bin == "" {
+		go func() {
+			var err error
+			bin, err = buildWorker(ctx, root, dir)
+			built <- err
+		}()
+	} else {
+		built <- nil
+	}
+
+	logf("generating an HR export of %d rows", o.users)
+	staff := hrexport.Generate(o.users, o.seed)
+	var want []*hrexport.Employee
+	for i := range staff {
+		if inScope(&staff[i]) {
+			want = append(want, &staff[i])
+		}
+	}
+	r := &result{o: o, rows: len(staff), inScope: len(want), load: loadAverage()}
+
+	if !o.skipBaseline {
+		if r.baselineTime, r.baselineCPU, err = runBaseline(ctx, want, o.concurrency); err != nil {
+			return false, err
+		}
+	}
+
+	cli, err := temporalCLI(ctx, root)
+	if err != nil {
+		return false, err
+	}
+	srvLog, err := os.Create(filepath.Join(dir, "temporal.log"))
+	if err != nil {
+		return false, err
+	}
+	defer srvLog.Close()
+	logf("starting the Temporal dev server")
+	srv, err := startTemporal(ctx, cli, o.temporalArgs, srvLog)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = srv.Stop() }()
+	tgt, err := startTarget(token)
+	if err != nil {
+		return false, err
+	}
+	defer tgt.close()
+
+	hrPath := filepath.Join(dir, "hr.csv")
+	if err := writeHR(hrPath, staff); err != nil {
+		return false, err
+	}
+	job := benchJob(hrPath, tgt.url, o)
+	if err := job.Validate(); err != nil {
+		return false, fmt.Errorf("job configuration: %w", err)
+	}
+	if err := <-built; err != nil {
+		return false, err
+	}
+	w, err := startWorker(bin, dir, srv.FrontendHostPort(), o.maxActivities, []string{tokenEnv + "=" + token})
+	if err != nil {
+		return false, err
+	}
+	defer w.stop()
+	c := srv.Client()
+	pids := map[string]int{"worker": w.pid(), "temporal": childNamed("temporal"), "bench+sampleapp": os.Getpid()}
+
+	logf("initial cycle: %d rows, %d in scope", r.rows, r.inScope)
+	r.initial, err = measureCycle(ctx, c, tgt, w, pids, 1, o.timeout, func() error { return startJob(ctx, c, job) })
+	if err != nil {
+		return false, err
+	}
+	r.usersExact = checkUsers(tgt.app, want, false)
+
+	changed, err := changeTitles(staff, o.changed)
+	if err != nil {
+		return false, err
+	}
+	if err := writeHR(hrPath, staff); err != nil {
+		return false, err
+	}
+	logf("incremental cycle: %d rows changed", len(changed))
+	r.incremental, err = measureCycle(ctx, c, tgt, w, pids, 2, o.timeout, func() error {
+		return c.SignalWorkflow(ctx, workflows.JobWorkflowID(jobName), "", workflows.SignalSyncNow, nil)
+	})
+	if err != nil {
+		return false, err
+	}
+	r.patches = checkPatches(r.incremental.requests, o.changed)
+	if c := checkUsers(tgt.app, want, true); !c.ok {
+		r.patches = c
+	}
+
+	logf("reading workflow histories")
+	if r.runs, err = historySizes(ctx, c, 2); err != nil {
+		return false, err
+	}
+	r.tl1, r.timelineErr = cycleTimeline(ctx, c, r.runs, 1)
+	if r.timelineErr == nil {
+		r.tl2, r.timelineErr = cycleTimeline(ctx, c, r.runs, 2)
+	}
+	r.peakRSS, r.peakRSSError = peakRSS(w.pid())
+	w.stop()
+
+	report(os.Stdout, r)
+	return r.usersExact.ok && r.patches.ok, nil
+}
+
+func runBaseline(ctx context.Context, users []*hrexport.Employee, concurrency int) (time.Duration, time.Duration, error) {
+	logf("baseline: POST %d users with %d connections", len(users), concurrency)
+	tgt, err := startTarget(token)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tgt.close()
+	self := os.Getpid()
+	cpu0, _ := cpuTime(self)
+	d, err := baseline(ctx, tgt, token, users, concurrency)
+	if err != nil {
+		return 0, 0, fmt.Errorf("baseline: %w", err)
+	}
+	cpu1, _ := cpuTime(self)
+	if n := tgt.app.Stats().Users; n != len(users) {
+		return 0, 0, fmt.Errorf("baseline: the target holds %d users, not %d", n, len(users))
+	}
+	return d, cpu1 - cpu0, nil
+}
+
+// measureCycle starts a cycle with begin and times it until the job
+// reports it finished, with the target's requests and the CPU each process
+// used meanwhile.
+func measureCycle(ctx context.Context, c client.Client, tgt *target, w *workerProc, pids map[string]int, n int, timeout time.Duration, begin func() error) (phase, error) {
+	var p phase
+	tgt.app.ResetStats()
+	meter := newCPUMeter(pids)
+	start := time.Now()
+	if err := begin(); err != nil {
+		return p, err
+	}
+	st, err := waitCycle(ctx, c, n, timeout, w)
+	p.wall = time.Since(start)
+	if err != nil {
+		return p, err
+	}
+	p.cpu, p.cpuWall = meter.since()
+	p.requests = tgt.app.Stats()
+	p.summary = *st.LastCycle
+	p.usersAfter = p.requests.Users
+	logf("cycle %d finished in %s", n, p.wall.Round(time.Millisecond))
+	return p, nil
+}
