@@ -121,6 +121,8 @@ func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.So
 	switch {
 	case job.Source.File != nil:
 		s, err = job.Source.File.Open()
+	case len(job.Source.Files) > 0:
+		s, err = openFiles(job.Source.Files)
 	case job.Source.SCIM != nil:
 		s, err = job.Source.SCIM.Open(ctx, a.logger(job.Name).WithField("side", "source"))
 	case job.Source.LDAP != nil:

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -49,6 +50,11 @@ type FetchProgress struct {
 	Read       int                              `json:"read"`
 	Deleted    int                              `json:"deleted"`
 	Watermarks map[connectors.ObjectType]string `json:"watermarks,omitempty"`
+	// AssignedBefore are the assigned groups as the group read began, and
+	// Reassigned is set when the read changed who is assigned: a delta
+	// source's users are then read in full, as their records did not change.
+	AssignedBefore []string `json:"assignedBefore,omitempty"`
+	Reassigned     bool     `json:"reassigned,omitempty"`
 }
 
 const defaultPageSize = 1000
@@ -79,12 +85,17 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 		p.Watermarks = map[connectors.ObjectType]string{}
 	}
 	log := a.logger(in.Job.Name).WithField("cycle", in.Cycle.ID)
-	for p.Object < len(in.Job.Objects) {
-		obj := in.Job.Objects[p.Object]
-		t := connectors.ObjectType(obj.SourceObject)
-		prog, err := a.program(&in.Job, p.Object)
-		if err != nil {
-			return FetchResult{}, err
+	steps := fetchSteps(&in.Job)
+	for p.Object < len(steps) {
+		step := steps[p.Object]
+		t := step.Type
+		var attrs []string
+		if step.Object >= 0 {
+			prog, err := a.program(&in.Job, step.Object)
+			if err != nil {
+				return FetchResult{}, err
+			}
+			attrs = prog.SourceAttributes()
 		}
 		since := ""
 		if !in.Initial {
@@ -92,13 +103,25 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 				return FetchResult{}, err
 			}
 		}
+		if p.Reassigned && t != connectors.Group {
+			since = ""
+		}
 		staged := map[string]bool{}
 		if !p.Paged && p.Cursor == "" {
 			p.ObjectStart, p.ObjectStartRead = p.Seq, p.Read
+			if t == connectors.Group && len(in.Job.Options.AssignedGroups) > 0 {
+				if p.AssignedBefore, err = a.Store.FindSourceGroups(ctx, in.Job.Name, in.Job.Options.AssignedGroups); err != nil {
+					return FetchResult{}, err
+				}
+			}
+		}
+		as, err := a.assignment(ctx, &in.Job)
+		if err != nil {
+			return FetchResult{}, err
 		}
 		restarts := 0
 		for !p.Paged {
-			page, err := src.Read(ctx, connectors.ReadRequest{Type: t, Since: since, Cursor: p.Cursor, PageSize: pageSize, Attributes: prog.SourceAttributes()})
+			page, err := src.Read(ctx, connectors.ReadRequest{Type: t, Since: since, Cursor: p.Cursor, PageSize: pageSize, Attributes: attrs})
 			if file.Changed(err) && restarts < maxSnapshotRestarts {
 				// The export was replaced mid-read: read the new one from the start.
 				restarts++
@@ -111,7 +134,18 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 			if err != nil {
 				return FetchResult{}, err
 			}
-			n, err := a.stagePage(ctx, in, t, page.Objects, p.Seq, staged)
+			if t == connectors.Group {
+				changed, err := a.recordGroups(ctx, in.Job.Name, page.Objects)
+				if err != nil {
+					return FetchResult{}, err
+				}
+				if !p.Reassigned {
+					if p.Reassigned, err = a.reassigns(ctx, &in.Job, p.AssignedBefore, changed); err != nil {
+						return FetchResult{}, err
+					}
+				}
+			}
+			n, err := a.stagePage(ctx, in, step, page.Objects, p.Seq, staged, as)
 			if err != nil {
 				return FetchResult{}, err
 			}
@@ -124,24 +158,98 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 			}
 			activity.RecordHeartbeat(ctx, p)
 		}
-		deleted, err := a.stageAbsent(ctx, in, src, t, p.Seq)
+		complete, err := a.markLive(ctx, in, src, t)
 		if err != nil {
 			return FetchResult{}, err
 		}
-		p.Seq += deleted
-		p.Deleted += deleted
-		if src.ChangeDetection() == connectors.Delta {
-			n, err := a.stageDueEscrows(ctx, in, t, p.Seq, staged)
+		if complete && t == connectors.Group {
+			gone, err := a.Store.ForgetUnseenGroups(ctx, in.Cycle)
 			if err != nil {
 				return FetchResult{}, err
 			}
-			p.Seq += n
+			if !p.Reassigned {
+				if p.Reassigned, err = a.reassigns(ctx, &in.Job, p.AssignedBefore, gone); err != nil {
+					return FetchResult{}, err
+				}
+			}
+		}
+		if step.Object >= 0 {
+			deleted := 0
+			if complete {
+				if deleted, err = a.stageAbsent(ctx, in, src, t, p.Seq); err != nil {
+					return FetchResult{}, err
+				}
+			}
+			p.Seq += deleted
+			p.Deleted += deleted
+			if src.ChangeDetection() == connectors.Delta {
+				n, err := a.stageDueEscrows(ctx, in, t, p.Seq, staged)
+				if err != nil {
+					return FetchResult{}, err
+				}
+				p.Seq += n
+			}
 		}
 		log.WithFields(map[string]any{"objectType": t, "read": p.Read, "staged": p.Seq, "deleted": p.Deleted}).Info("fetched source changes")
 		p.Object, p.Cursor, p.Paged = p.Object+1, "", false
 		activity.RecordHeartbeat(ctx, p)
 	}
 	return FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Watermarks: p.Watermarks}, nil
+}
+
+// fetchStep reads one object type: the source object of Objects[Object],
+// or, when Object is -1, groups read only to know who is assigned.
+type fetchStep struct {
+	Type   connectors.ObjectType
+	Object int
+}
+
+// fetchSteps orders the reads: groups first, so the memberships that
+// decide assignment are current when users are read, then the other
+// object types in the order of the job's objects.
+func fetchSteps(job *config.Job) []fetchStep {
+	var steps []fetchStep
+	if i, ok := job.ObjectIndex(connectors.Group); ok {
+		steps = append(steps, fetchStep{Type: connectors.Group, Object: i})
+	} else if job.ReadsGroups() {
+		steps = append(steps, fetchStep{Type: connectors.Group, Object: -1})
+	}
+	for i, o := range job.Objects {
+		if t := connectors.ObjectType(o.SourceObject); t != connectors.Group {
+			steps = append(steps, fetchStep{Type: t, Object: i})
+		}
+	}
+	return steps
+}
+
+// reassigns reports whether changed groups change who is assigned: one of
+// them is (or was) assigned, or, with nested groups flattened, is inside
+// an assigned group.
+func (a *Activities) reassigns(ctx context.Context, job *config.Job, before, changed []string) (bool, error) {
+	if len(job.Options.AssignedGroups) == 0 || len(changed) == 0 {
+		return false, nil
+	}
+	after, err := a.Store.FindSourceGroups(ctx, job.Name, job.Options.AssignedGroups)
+	if err != nil {
+		return false, err
+	}
+	assigned := map[string]bool{}
+	for _, id := range append(slices.Clone(before), after...) {
+		assigned[id] = true
+	}
+	g := newGroupGraph(a.Store, job)
+	if err := g.load(ctx, changed); err != nil {
+		return false, err
+	}
+	for _, id := range changed {
+		if assigned[id] {
+			return true, nil
+		}
+		if job.Options.FlattenNestedGroups && slices.ContainsFunc(g.groups(id), func(p string) bool { return assigned[p] }) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // maxSnapshotRestarts bounds how often a read starts again because the
@@ -155,16 +263,26 @@ func (a *Activities) restartObject(ctx context.Context, in FetchInput, p FetchPr
 	return p, a.Store.TruncateStage(ctx, in.Cycle, p.Seq)
 }
 
-// stagePage stages the objects of one page that need provisioning.
-func (a *Activities) stagePage(ctx context.Context, in FetchInput, t connectors.ObjectType, objs []connectors.Object, seq int, staged map[string]bool) (int, error) {
+// stagePage stages the objects of one page that need provisioning; a
+// read only for assignment stages nothing.
+func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchStep, objs []connectors.Object, seq int, staged map[string]bool, as *assignment) (int, error) {
+	t := step.Type
 	ids := make([]string, 0, len(objs))
 	for _, o := range objs {
 		if o.ID != "" {
 			ids = append(ids, o.ID)
 		}
 	}
+	// Malformed records are marked seen too: a row that cannot be read must
+	// not look like a deleted person.
+	if step.Object < 0 {
+		return 0, a.Store.MarkSeen(ctx, in.Cycle, t, ids)
+	}
 	known, err := a.Store.Objects(ctx, in.Job.Name, t, ids)
 	if err != nil {
+		return 0, err
+	}
+	if err := as.load(ctx, t, ids); err != nil {
 		return 0, err
 	}
 	now := time.Now()
@@ -172,12 +290,13 @@ func (a *Activities) stagePage(ctx context.Context, in FetchInput, t connectors.
 	for _, o := range objs {
 		st, ok := known[o.ID]
 		if !in.Initial && ok && o.Invalid == "" && !o.Deleted {
-			h := objectHash(o)
+			assigned := as.assigned(t, o)
+			h := sourceHash(o, assigned)
 			if st.SourceHash == h && st.Escrow == nil {
 				continue
 			}
 			// An escrowed object waits for its retry time unless its data changed.
-			if st.Escrow != nil && now.Before(st.Escrow.RetryAfter) && objectHash(st.Escrow.Object) == h {
+			if st.Escrow != nil && now.Before(st.Escrow.RetryAfter) && sourceHash(st.Escrow.Object, assigned) == h {
 				continue
 			}
 		}
@@ -188,43 +307,47 @@ func (a *Activities) stagePage(ctx context.Context, in FetchInput, t connectors.
 	if err := a.Store.Stage(ctx, in.Cycle, items); err != nil {
 		return 0, err
 	}
-	// Malformed records are marked seen too: a row that cannot be read must
-	// not look like a deleted person.
 	if err := a.Store.MarkSeen(ctx, in.Cycle, t, ids); err != nil {
 		return 0, err
 	}
 	return len(items), nil
 }
 
-// stageAbsent stages deletions for objects the job knows that the source no
-// longer returns: all snapshot sources, and delta sources that can list IDs.
-func (a *Activities) stageAbsent(ctx context.Context, in FetchInput, src connectors.Source, t connectors.ObjectType, seq int) (int, error) {
-	if src.ChangeDetection() == connectors.Delta {
-		lister, ok := src.(connectors.DeletionDetector)
-		if !ok {
-			return 0, nil
-		}
-		var batch []string
-		flush := func() error {
-			err := a.Store.MarkSeen(ctx, in.Cycle, t, batch)
-			batch = batch[:0]
-			return err
-		}
-		err := lister.ListIDs(ctx, t, func(id string) error {
-			batch = append(batch, id)
-			if len(batch) >= 1000 {
-				activity.RecordHeartbeat(ctx)
-				return flush()
-			}
-			return nil
-		})
-		if err == nil {
-			err = flush()
-		}
-		if err != nil {
-			return 0, err
-		}
+// markLive marks every object the source still has as seen, and reports
+// whether the marks are complete: snapshot reads marked every object as
+// they read it; delta sources that can list their IDs are listed now.
+// Only then does absence mean deletion.
+func (a *Activities) markLive(ctx context.Context, in FetchInput, src connectors.Source, t connectors.ObjectType) (bool, error) {
+	if src.ChangeDetection() == connectors.Snapshot {
+		return true, nil
 	}
+	lister, ok := src.(connectors.DeletionDetector)
+	if !ok {
+		return false, nil
+	}
+	var batch []string
+	flush := func() error {
+		err := a.Store.MarkSeen(ctx, in.Cycle, t, batch)
+		batch = batch[:0]
+		return err
+	}
+	err := lister.ListIDs(ctx, t, func(id string) error {
+		batch = append(batch, id)
+		if len(batch) >= 1000 {
+			activity.RecordHeartbeat(ctx)
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return err == nil, err
+}
+
+// stageAbsent stages deletions for objects the job knows that the source no
+// longer returns, once markLive has marked every live object seen.
+func (a *Activities) stageAbsent(ctx context.Context, in FetchInput, src connectors.Source, t connectors.ObjectType, seq int) (int, error) {
 	// Objects missing from a snapshot are disabled unless the job deletes
 	// them; delta sources listed every live ID, so missing ones are deleted.
 	absent := connectors.Object{Deleted: true}

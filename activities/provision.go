@@ -64,16 +64,23 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 	if err != nil {
 		return BatchResult{}, err
 	}
-	b := &batch{a: a, in: in, target: tgt, source: src, opts: in.Job.Options.WithDefaults(), objects: map[connectors.ObjectType]int{}, states: map[connectors.ObjectType]map[string]store.ObjectState{}}
+	b := &batch{a: a, in: in, target: tgt, source: src, opts: in.Job.Options.WithDefaults(), objects: map[connectors.ObjectType]int{}, states: map[connectors.ObjectType]map[string]store.ObjectState{}, stagedIDs: map[connectors.ObjectType][]string{}}
 	for i, o := range in.Job.Objects {
 		b.objects[connectors.ObjectType(o.SourceObject)] = i
 	}
 	if err := b.loadStates(ctx, items); err != nil {
 		return BatchResult{}, err
 	}
+	if b.assign, err = a.assignment(ctx, &in.Job); err != nil {
+		return BatchResult{}, err
+	}
+	if err := b.assign.load(ctx, connectors.User, b.ids(connectors.User)); err != nil {
+		return BatchResult{}, err
+	}
 
 	entries := make([]audit.Entry, len(items))
 	records := make([]store.Record, len(items))
+	followUps := make([]followUp, len(items))
 	var (
 		wg   sync.WaitGroup
 		next = make(chan int)
@@ -85,7 +92,7 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				entries[i], records[i] = b.item(ctx, items[i])
+				entries[i], records[i], followUps[i] = b.item(ctx, items[i])
 				mu.Lock()
 				done++
 				activity.RecordHeartbeat(ctx, done)
@@ -116,6 +123,12 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 		}
 		toRecord = append(toRecord, records[i])
 	}
+	// Follow-up work is marked before the outcomes are recorded: a batch
+	// retried after a crash skips recorded items, so their marks must
+	// already be there.
+	if err := b.markFollowUps(ctx, items, records, followUps); err != nil {
+		return BatchResult{}, err
+	}
 	if err := a.Store.Record(ctx, in.Cycle, toRecord); err != nil {
 		return BatchResult{}, err
 	}
@@ -130,7 +143,13 @@ type batch struct {
 	opts    config.Options
 	objects map[connectors.ObjectType]int
 	states  map[connectors.ObjectType]map[string]store.ObjectState
+	// stagedIDs are the source IDs of the batch's items, by type.
+	stagedIDs map[connectors.ObjectType][]string
+	assign    *assignment
 }
+
+// ids returns the source IDs of the batch's objects of one type.
+func (b *batch) ids(t connectors.ObjectType) []string { return b.stagedIDs[t] }
 
 func (b *batch) loadStates(ctx context.Context, items []store.StagedItem) error {
 	ids := map[connectors.ObjectType][]string{}
@@ -143,13 +162,14 @@ func (b *batch) loadStates(ctx context.Context, items []store.StagedItem) error 
 			return err
 		}
 		b.states[t] = m
+		b.stagedIDs[t] = list
 	}
 	return nil
 }
 
-// item provisions one staged object and returns its log entry and the state
-// to record.
-func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, store.Record) {
+// item provisions one staged object and returns its log entry, the state
+// to record and the work it leaves for the phases after the batches.
+func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, store.Record, followUp) {
 	start := time.Now()
 	o := it.Object
 	e := audit.Entry{
@@ -157,7 +177,7 @@ func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, sto
 		ObjectType: string(it.Type), SourceID: o.ID, Locator: o.Locator, Time: start.UTC(), DryRun: b.opts.DryRun,
 	}
 	st, known := b.states[it.Type][o.ID]
-	p := &plan{batch: b, item: it, entry: &e, state: st, known: known}
+	p := &plan{batch: b, item: it, entry: &e, state: st, known: known, assigned: b.assign.assigned(it.Type, o)}
 	rec := p.run(ctx)
 	e.DurationMs = time.Since(start).Milliseconds()
 	rec.Seq, rec.Type, rec.SourceID = it.Seq, it.Type, o.ID
@@ -165,7 +185,7 @@ func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, sto
 	if b.opts.DryRun {
 		rec.State, rec.Forget = nil, false
 	}
-	return e, rec
+	return e, rec, p.followUp
 }
 
 // plan is one object's way through scope, mapping, matching and push.
@@ -177,7 +197,17 @@ type plan struct {
 	known bool
 	prog  *mapping.Program
 	acts  config.Actions
+	// assigned is whether the object is assigned, in jobs that sync only
+	// assigned objects.
+	assigned bool
+	// references are the source IDs the object's reference attributes
+	// point to, to record with its state.
+	references map[string]string
+	followUp   followUp
 }
+
+// hash fingerprints the source record for change detection.
+func (p *plan) hash() string { return sourceHash(p.item.Object, p.assigned) }
 
 func (p *plan) run(ctx context.Context) store.Record {
 	o := p.item.Object
@@ -207,12 +237,17 @@ func (p *plan) run(ctx context.Context) store.Record {
 	switch {
 	case o.Disabled:
 		return p.deprovision(ctx, "the source object is disabled")
+	case p.assign != nil && !p.assigned:
+		return p.deprovision(ctx, notAssigned(p.item.Type))
 	case !scope.InScope:
 		return p.deprovision(ctx, "the source object is out of scope: "+describeScope(scope))
 	}
 	values, err := prog.Map(attrs, !p.state.Linked())
 	if err != nil {
 		return p.fail(CodeMappingError, err.Error())
+	}
+	if err := p.resolveReferences(ctx, values); err != nil {
+		return p.fail(codeOf(err), err.Error())
 	}
 	var rec store.Record
 	if p.state.Linked() {
@@ -290,8 +325,11 @@ func (p *plan) deleted(ctx context.Context) store.Record {
 // deprovision disables the target object of a source object that is out of
 // scope or disabled. Unlinked objects are never touched.
 func (p *plan) deprovision(ctx context.Context, reason string) store.Record {
+	if p.item.Type == connectors.Group {
+		return p.removeGroup(ctx, reason)
+	}
 	e, st := p.entry, p.state
-	st.SourceHash = objectHash(p.item.Object)
+	st.SourceHash = p.hash()
 	st.Type, st.SourceID, st.Escrow = p.item.Type, p.item.Object.ID, nil
 	e.TargetID = st.TargetID
 	switch {
@@ -433,8 +471,13 @@ func (p *plan) push(ctx context.Context, targetID string, changes []connectors.C
 
 func (p *plan) linked(targetID string, pushed connectors.Attributes) store.Record {
 	st := p.state
+	if st.TargetID != targetID {
+		// A new target object has none of the members pushed to the old one.
+		st.Members = nil
+	}
 	st.Type, st.SourceID, st.TargetID = p.item.Type, p.item.Object.ID, targetID
-	st.SourceHash, st.Active, st.Pushed, st.Escrow = objectHash(p.item.Object), true, pushed, nil
+	st.SourceHash, st.Active, st.Pushed, st.Escrow = p.hash(), true, pushed, nil
+	st.References = p.references
 	st.UpdatedAt = time.Now()
 	return store.Record{State: &st}
 }

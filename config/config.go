@@ -36,14 +36,21 @@ type Job struct {
 	Source   Source   `json:"source" yaml:"source"`
 	Target   Target   `json:"target" yaml:"target"`
 	Objects  []Object `json:"objects" yaml:"objects"`
-	Options  Options  `json:"options,omitempty" yaml:"options,omitempty"`
+	// AzureSchema names an exported Azure synchronization schema whose object
+	// mappings are added to Objects when the configuration is loaded.
+	AzureSchema string  `json:"azureSchema,omitempty" yaml:"azureSchema,omitempty"`
+	Options     Options `json:"options,omitempty" yaml:"options,omitempty"`
 }
 
 // Source says where objects are read from. Exactly one connection is set.
 type Source struct {
 	File *file.Config `json:"file,omitempty" yaml:"file,omitempty"`
-	SCIM *scim.Config `json:"scim,omitempty" yaml:"scim,omitempty"`
-	LDAP *ldap.Config `json:"ldap,omitempty" yaml:"ldap,omitempty"`
+	// Files reads each object type from its own export: users from one
+	// file, groups from another (type: Group, with a membersColumn listing
+	// the IDs of each group's members, users or groups).
+	Files []file.Config `json:"files,omitempty" yaml:"files,omitempty"`
+	SCIM  *scim.Config  `json:"scim,omitempty" yaml:"scim,omitempty"`
+	LDAP  *ldap.Config  `json:"ldap,omitempty" yaml:"ldap,omitempty"`
 }
 
 // Target says which application accounts are provisioned into.
@@ -95,6 +102,14 @@ type Options struct {
 	DeleteAbsent bool `json:"deleteAbsent,omitempty" yaml:"deleteAbsent,omitempty"`
 	// DryRun computes and records every planned operation and pushes nothing.
 	DryRun bool `json:"dryRun,omitempty" yaml:"dryRun,omitempty"`
+	// AssignedGroups is "sync only assigned": only the members of these
+	// source groups, named by ID or by name, are in scope, and of groups
+	// only these. Scoping filters apply as well. Empty syncs all.
+	AssignedGroups []string `json:"assignedGroups,omitempty" yaml:"assignedGroups,omitempty"`
+	// FlattenNestedGroups makes the members of nested source groups direct
+	// members of the groups that contain them, in the target and for
+	// assignment. Otherwise a nested group is a member as itself.
+	FlattenNestedGroups bool `json:"flattenNestedGroups,omitempty" yaml:"flattenNestedGroups,omitempty"`
 }
 
 // Defaults, chosen so that a batch's outcomes stay far below Temporal's
@@ -180,6 +195,9 @@ func Load(path string) (*Job, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	job.resolvePaths(filepath.Dir(path))
+	if err := job.expandAzureSchema(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return job, nil
 }
 
@@ -202,6 +220,9 @@ func (j *Job) resolvePaths(dir string) {
 	}
 	if f := j.Source.File; f != nil {
 		abs(&f.Path)
+	}
+	for i := range j.Source.Files {
+		abs(&j.Source.Files[i].Path)
 	}
 	for _, c := range []*scim.Config{j.Source.SCIM, j.Target.SCIM} {
 		if c != nil {
@@ -247,29 +268,31 @@ func (j *Job) Validate() error {
 		}
 	}
 	if !namePattern.MatchString(j.Name) {
-		add("name", fmt.Errorf("required: lower-case letters, digits, '.', '_' or '-', at most 63 characters"))
+		add("name", fmt.Errorf("use lower-case letters, digits, '.', '_' or '-', at most 63 characters (required)"))
 	}
 	if j.Interval != 0 && time.Duration(j.Interval) < time.Second {
 		add("interval", fmt.Errorf("must be at least 1s"))
 	}
-	switch countSet(j.Source.File != nil, j.Source.SCIM != nil, j.Source.LDAP != nil) {
+	switch countSet(j.Source.File != nil, len(j.Source.Files) > 0, j.Source.SCIM != nil, j.Source.LDAP != nil) {
 	case 0:
-		add("source", fmt.Errorf("required: set one of file, scim, ldap"))
+		add("source", fmt.Errorf("set one of file, files, scim, ldap (required)"))
 	case 1:
 		switch {
 		case j.Source.File != nil:
 			add("source.file", j.Source.File.Validate())
+		case len(j.Source.Files) > 0:
+			j.validateFiles(add)
 		case j.Source.SCIM != nil:
 			add("source.scim", j.Source.SCIM.Validate())
 		default:
 			add("source.ldap", j.Source.LDAP.Validate())
 		}
 	default:
-		add("source", fmt.Errorf("set exactly one of file, scim, ldap"))
+		add("source", fmt.Errorf("set exactly one of file, files, scim, ldap"))
 	}
 	switch countSet(j.Target.SCIM != nil, j.Target.LDAP != nil) {
 	case 0:
-		add("target", fmt.Errorf("required: set one of scim, ldap"))
+		add("target", fmt.Errorf("set one of scim, ldap (required)"))
 	case 1:
 		if j.Target.SCIM != nil {
 			add("target.scim", j.Target.SCIM.Validate())
@@ -280,7 +303,7 @@ func (j *Job) Validate() error {
 		add("target", fmt.Errorf("set exactly one of scim, ldap"))
 	}
 	if len(j.Objects) == 0 {
-		add("objects", fmt.Errorf("required: map at least one object type"))
+		add("objects", fmt.Errorf("map at least one object type (required)"))
 	}
 	for i, o := range j.Objects {
 		field := fmt.Sprintf("objects[%d]", i)
@@ -293,6 +316,7 @@ func (j *Job) Validate() error {
 			}
 		}
 	}
+	j.validateGroups(add)
 	if len(ps) > 0 {
 		return ps
 	}
@@ -332,9 +356,20 @@ func (j *Job) IntervalOrDefault() time.Duration {
 }
 
 // MappingVersion fingerprints what decides the target state — mappings,
-// scoping and target actions — so a change to them starts a new initial cycle.
+// scoping, assignment and target actions — so a change to them starts a new
+// initial cycle.
 func (j *Job) MappingVersion() string {
-	b, _ := json.Marshal(j.Objects)
+	var b []byte
+	if len(j.Options.AssignedGroups) == 0 && !j.Options.FlattenNestedGroups {
+		// Jobs without assignment keep the version they always had.
+		b, _ = json.Marshal(j.Objects)
+	} else {
+		b, _ = json.Marshal(struct {
+			Objects  []Object
+			Assigned []string
+			Flatten  bool
+		}{j.Objects, j.Options.AssignedGroups, j.Options.FlattenNestedGroups})
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }

@@ -47,6 +47,11 @@ type AttributeMapping struct {
 	ApplyOn      ApplyOn `json:"applyOn,omitempty" yaml:"applyOn,omitempty"`
 	// MatchingPriority > 0 makes this a matching attribute; 1 is tried first.
 	MatchingPriority int `json:"matchingPriority,omitempty" yaml:"matchingPriority,omitempty"`
+	// Reference names the object type (User, Group) whose source ID the
+	// mapped value is, as a manager's employee ID is. The provisioning
+	// engine writes the referenced object's target ID instead, once that
+	// object is provisioned.
+	Reference string `json:"reference,omitempty" yaml:"reference,omitempty"`
 }
 
 // Clause is one condition of a scoping filter group.

@@ -31,6 +31,10 @@ type ObjectState struct {
 	Pushed connectors.Attributes `json:"pushed,omitempty"`
 	// Members holds the target IDs of a group's members as last pushed.
 	Members []string `json:"members,omitempty"`
+	// References holds, by target attribute, the source ID of the object a
+	// reference attribute (manager) points to; "" when it points nowhere.
+	// The target value is written once that object is linked.
+	References map[string]string `json:"references,omitempty"`
 	// Escrow is set while the object's last provisioning attempt failed.
 	Escrow    *Escrow   `json:"escrow,omitempty"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -123,4 +127,66 @@ type Store interface {
 	// Reset clears the selected state of a job.
 	Reset(ctx context.Context, job string, scope ResetScope) error
 	Close() error
+
+	SourceGroups
+	PendingWork
+}
+
+// SourceGroup is a group as the source holds it: its name, for assignment
+// by name, and the source IDs of its direct members (users or groups).
+type SourceGroup struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name,omitempty"`
+	Members []string `json:"members,omitempty"`
+	// Hash fingerprints name and members, so a group read again unchanged
+	// is not written again.
+	Hash string `json:"hash,omitempty"`
+}
+
+// SourceGroups mirrors the source's groups and memberships. Fetch keeps it
+// current; scoping by assignment and the membership phase read it, so an
+// unchanged group's members are known without reading the source again.
+type SourceGroups interface {
+	// PutSourceGroups records groups, replacing their members.
+	PutSourceGroups(ctx context.Context, job string, groups []SourceGroup) error
+	// DeleteSourceGroups forgets groups gone from the source.
+	DeleteSourceGroups(ctx context.Context, job string, ids []string) error
+	// ForgetUnseenGroups forgets the groups not marked seen in the cycle
+	// and returns their IDs; only after a read that listed every group.
+	ForgetUnseenGroups(ctx context.Context, c Cycle) ([]string, error)
+	// SourceGroupHashes returns the recorded hash of the given groups, by ID.
+	SourceGroupHashes(ctx context.Context, job string, ids []string) (map[string]string, error)
+	// SourceMembers returns a group's direct members, sorted.
+	SourceMembers(ctx context.Context, job, groupID string) ([]string, error)
+	// ParentGroups returns, for each of the given IDs that is a member of
+	// some group, the groups it is a direct member of, sorted.
+	ParentGroups(ctx context.Context, job string, memberIDs []string) (map[string][]string, error)
+	// GroupsAmong returns which of the given IDs are source groups.
+	GroupsAmong(ctx context.Context, job string, ids []string) (map[string]bool, error)
+	// FindSourceGroups returns the IDs of the groups whose ID equals one of
+	// keys, or whose name does regardless of case, sorted.
+	FindSourceGroups(ctx context.Context, job string, keys []string) ([]string, error)
+}
+
+// Work names a phase that runs after a cycle's objects are provisioned.
+type Work string
+
+// Phases that keep a to-do list between cycles.
+const (
+	// MembershipWork: groups whose target members must be recomputed.
+	MembershipWork Work = "members"
+	// ReferenceWork: objects with reference attributes not written yet.
+	ReferenceWork Work = "references"
+)
+
+// PendingWork is the to-do list of the phases after the object batches.
+// Marks outlive the cycle: work that fails, or a reference whose object
+// does not exist yet, is tried again next cycle.
+type PendingWork interface {
+	// MarkPending records objects that need work; marking twice is harmless.
+	MarkPending(ctx context.Context, job string, w Work, t connectors.ObjectType, sourceIDs []string) error
+	// Pending returns up to limit marked source IDs greater than after, in order.
+	Pending(ctx context.Context, job string, w Work, t connectors.ObjectType, after string, limit int) ([]string, error)
+	// ClearPending removes marks.
+	ClearPending(ctx context.Context, job string, w Work, t connectors.ObjectType, sourceIDs []string) error
 }

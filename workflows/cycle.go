@@ -25,9 +25,10 @@ const (
 )
 
 // ProvisioningCycle runs one cycle of a job: it stages the source changes,
-// then provisions them in batches, several at once, and continues as new
-// whenever its history grows large. A stop signal ends it after the batches
-// in flight, returning a resume point.
+// then provisions them in batches, several at once, then brings group
+// memberships and reference attributes in step, and continues as new
+// whenever its history grows large. A stop signal ends it after the
+// batches (or the page) in flight, returning a resume point.
 func ProvisioningCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 	c := &cycleImpl{in: in}
 	c.setup(ctx)
@@ -83,6 +84,19 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 		return CycleResult{Paused: true, Resume: c.in, Summary: c.summary(ctx)}, nil
 	case st.NextSeq <= st.Fetch.Staged:
 		return CycleResult{}, workflow.NewContinueAsNewError(ctx, ProvisioningCycle, c.in)
+	}
+	for _, ph := range c.phases() {
+		quarantine, err := c.runPhase(ctx, ph)
+		switch {
+		case err != nil:
+			return CycleResult{}, err
+		case quarantine != "":
+			return CycleResult{QuarantineReason: quarantine, Summary: c.summary(ctx)}, nil
+		case c.stopping:
+			return CycleResult{Paused: true, Resume: c.in, Summary: c.summary(ctx)}, nil
+		case !ph.state.Done:
+			return CycleResult{}, workflow.NewContinueAsNewError(ctx, ProvisioningCycle, c.in)
+		}
 	}
 
 	fin := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{

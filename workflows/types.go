@@ -134,6 +134,16 @@ type CycleState struct {
 	NextSeq   int                    `json:"nextSeq"`
 	Processed int                    `json:"processed"`
 	Counts    audit.Counts           `json:"counts"`
+	// Memberships and References are where the phases that follow the
+	// object batches are.
+	Memberships PhaseState `json:"memberships,omitempty"`
+	References  PhaseState `json:"references,omitempty"`
+}
+
+// PhaseState is how far a phase after the object batches has come.
+type PhaseState struct {
+	Done   bool                   `json:"done,omitempty"`
+	Cursor activities.PhaseCursor `json:"cursor,omitempty"`
 }
 
 // CycleResult is how a cycle workflow ends.

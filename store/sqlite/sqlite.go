@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS objects (
 	active INTEGER NOT NULL DEFAULT 0,
 	pushed TEXT,
 	members TEXT,
+	refs TEXT,
 	escrow TEXT,
 	escrow_due INTEGER,
 	updated_at INTEGER NOT NULL,
@@ -53,6 +54,28 @@ CREATE TABLE IF NOT EXISTS seen (
 	type TEXT NOT NULL,
 	source_id TEXT NOT NULL,
 	PRIMARY KEY (job, cycle, type, source_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS source_groups (
+	job TEXT NOT NULL,
+	group_id TEXT NOT NULL,
+	name TEXT NOT NULL DEFAULT '',
+	hash TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (job, group_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS source_groups_name ON source_groups (job, lower(name));
+CREATE TABLE IF NOT EXISTS source_members (
+	job TEXT NOT NULL,
+	group_id TEXT NOT NULL,
+	member_id TEXT NOT NULL,
+	PRIMARY KEY (job, group_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS source_members_member ON source_members (job, member_id);
+CREATE TABLE IF NOT EXISTS pending (
+	job TEXT NOT NULL,
+	work TEXT NOT NULL,
+	type TEXT NOT NULL,
+	source_id TEXT NOT NULL,
+	PRIMARY KEY (job, work, type, source_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS watermarks (
 	job TEXT NOT NULL,
@@ -86,23 +109,37 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create state store schema in %s: %w", path, err)
 	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("upgrade state store schema in %s: %w", path, err)
+	}
 	return &Store{db: db}, nil
+}
+
+// migrate adds the columns that files created by earlier versions lack.
+func migrate(db *sql.DB) error {
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'refs'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := db.Exec(`ALTER TABLE objects ADD COLUMN refs TEXT`)
+	return err
 }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, escrow, updated_at`
+const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at`
 
 func scanObject(sc interface{ Scan(...any) error }) (store.ObjectState, error) {
 	var (
-		o                       store.ObjectState
-		typ                     string
-		active                  int
-		pushed, members, escrow sql.NullString
-		updated                 int64
+		o                             store.ObjectState
+		typ                           string
+		active                        int
+		pushed, members, refs, escrow sql.NullString
+		updated                       int64
 	)
-	if err := sc.Scan(&typ, &o.SourceID, &o.SourceHash, &o.TargetID, &active, &pushed, &members, &escrow, &updated); err != nil {
+	if err := sc.Scan(&typ, &o.SourceID, &o.SourceHash, &o.TargetID, &active, &pushed, &members, &refs, &escrow, &updated); err != nil {
 		return o, err
 	}
 	o.Type = connectors.ObjectType(typ)
@@ -113,6 +150,9 @@ func scanObject(sc interface{ Scan(...any) error }) (store.ObjectState, error) {
 	}
 	if err := unmarshalIf(members, &o.Members); err != nil {
 		return o, fmt.Errorf("object %s: members: %w", o.SourceID, err)
+	}
+	if err := unmarshalIf(refs, &o.References); err != nil {
+		return o, fmt.Errorf("object %s: references: %w", o.SourceID, err)
 	}
 	if escrow.Valid {
 		o.Escrow = &store.Escrow{}
@@ -189,6 +229,10 @@ func putObject(ctx context.Context, ex execer, job string, o store.ObjectState) 
 	if err != nil {
 		return err
 	}
+	refs, err := marshalIf(o.References, len(o.References) == 0)
+	if err != nil {
+		return err
+	}
 	escrow, err := marshalIf(o.Escrow, o.Escrow == nil)
 	if err != nil {
 		return err
@@ -200,11 +244,11 @@ func putObject(ctx context.Context, ex execer, job string, o store.ObjectState) 
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = time.Now()
 	}
-	_, err = ex.ExecContext(ctx, `INSERT INTO objects (job, `+objectColumns+`, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+	_, err = ex.ExecContext(ctx, `INSERT INTO objects (job, `+objectColumns+`, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (job, type, source_id) DO UPDATE SET source_hash = excluded.source_hash, target_id = excluded.target_id,
-		active = excluded.active, pushed = excluded.pushed, members = excluded.members, escrow = excluded.escrow,
+		active = excluded.active, pushed = excluded.pushed, members = excluded.members, refs = excluded.refs, escrow = excluded.escrow,
 		escrow_due = excluded.escrow_due, updated_at = excluded.updated_at`,
-		job, string(o.Type), o.SourceID, o.SourceHash, o.TargetID, boolInt(o.Active), pushed, members, escrow, o.UpdatedAt.UnixMilli(), due)
+		job, string(o.Type), o.SourceID, o.SourceHash, o.TargetID, boolInt(o.Active), pushed, members, refs, escrow, o.UpdatedAt.UnixMilli(), due)
 	if err != nil {
 		return fmt.Errorf("save state of object %s: %w", o.SourceID, err)
 	}
@@ -424,8 +468,10 @@ func (s *Store) Reset(ctx context.Context, job string, scope store.ResetScope) e
 			}
 		}
 		if scope.ConnectorDataStore {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE job = ?`, job); err != nil {
-				return err
+			for _, table := range []string{"objects", "source_groups", "source_members", "pending"} {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ?`, job); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -1,0 +1,64 @@
+package activities
+
+import (
+	"context"
+	"slices"
+
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// followUp is the work one provisioned object leaves to the phases that
+// run after the cycle's batches.
+type followUp struct {
+	// references is set when a reference attribute waits for the object it
+	// points to.
+	references bool
+}
+
+// markFollowUps marks the work a batch leaves: objects whose references
+// wait for their objects, and groups whose target members must be
+// recomputed — every group provisioned, and the groups (with their
+// ancestors when nested groups are flattened) of every object that was
+// linked, unlinked, disabled or enabled.
+func (b *batch) markFollowUps(ctx context.Context, items []store.StagedItem, records []store.Record, fus []followUp) error {
+	refs := map[connectors.ObjectType][]string{}
+	for i, f := range fus {
+		if f.references {
+			refs[items[i].Type] = append(refs[items[i].Type], items[i].Object.ID)
+		}
+	}
+	for t, ids := range refs {
+		if err := b.a.Store.MarkPending(ctx, b.in.Job.Name, store.ReferenceWork, t, ids); err != nil {
+			return err
+		}
+	}
+	if !b.in.Job.ManagesGroups() {
+		return nil
+	}
+	var changed, groups []string
+	for i, it := range items {
+		id := it.Object.ID
+		if id == "" || it.Object.Invalid != "" {
+			continue
+		}
+		if it.Type == connectors.Group {
+			groups = append(groups, id)
+			changed = append(changed, id)
+			continue
+		}
+		before, r := b.states[it.Type][id], records[i]
+		if r.Forget && before.Linked() || r.State != nil && (r.State.TargetID != before.TargetID || r.State.Active != before.Active) {
+			changed = append(changed, id)
+		}
+	}
+	g := newGroupGraph(b.a.Store, &b.in.Job)
+	if err := g.load(ctx, changed); err != nil {
+		return err
+	}
+	for _, id := range changed {
+		groups = append(groups, g.groups(id)...)
+	}
+	slices.Sort(groups)
+	return b.a.Store.MarkPending(ctx, b.in.Job.Name, store.MembershipWork, connectors.Group, slices.Compact(groups))
+}

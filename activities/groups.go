@@ -1,0 +1,199 @@
+package activities
+
+import (
+	"context"
+	"slices"
+
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// groupGraph answers which source groups contain an object: its direct
+// groups, and, when the job flattens nested groups, the groups that contain
+// those. It reads the source memberships fetch recorded, and caches them
+// for one activity call.
+type groupGraph struct {
+	st      store.Store
+	job     string
+	nested  bool
+	parents map[string][]string // looked-up ID → direct parent groups
+}
+
+func newGroupGraph(st store.Store, job *config.Job) *groupGraph {
+	return &groupGraph{st: st, job: job.Name, nested: job.Options.FlattenNestedGroups, parents: map[string][]string{}}
+}
+
+// load looks up the groups of ids (and their ancestors when nested).
+func (g *groupGraph) load(ctx context.Context, ids []string) error {
+	todo := g.unknown(ids)
+	for len(todo) > 0 {
+		found, err := g.st.ParentGroups(ctx, g.job, todo)
+		if err != nil {
+			return err
+		}
+		var next []string
+		for _, id := range todo {
+			g.parents[id] = found[id]
+			next = append(next, found[id]...)
+		}
+		if !g.nested {
+			return nil
+		}
+		todo = g.unknown(next)
+	}
+	return nil
+}
+
+func (g *groupGraph) unknown(ids []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if _, ok := g.parents[id]; !ok && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// groups returns the loaded groups that contain id, sorted.
+func (g *groupGraph) groups(id string) []string {
+	out := slices.Clone(g.parents[id])
+	if g.nested {
+		seen := map[string]bool{id: true}
+		for i := 0; i < len(out); i++ {
+			seen[out[i]] = true
+			for _, p := range g.parents[out[i]] {
+				if !seen[p] {
+					seen[p] = true
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// assignment is "sync only assigned" for one activity call: the source
+// groups the job's assignedGroups name, and the memberships that decide
+// who belongs to them. A nil *assignment means the job syncs all.
+type assignment struct {
+	groups map[string]bool
+	graph  *groupGraph
+}
+
+// assignment resolves the job's assigned groups, or returns nil when the
+// job syncs all.
+func (a *Activities) assignment(ctx context.Context, job *config.Job) (*assignment, error) {
+	if len(job.Options.AssignedGroups) == 0 {
+		return nil, nil
+	}
+	ids, err := a.Store.FindSourceGroups(ctx, job.Name, job.Options.AssignedGroups)
+	if err != nil {
+		return nil, err
+	}
+	as := &assignment{groups: map[string]bool{}, graph: newGroupGraph(a.Store, job)}
+	for _, id := range ids {
+		as.groups[id] = true
+	}
+	return as, nil
+}
+
+// load prepares deciding about the given objects.
+func (as *assignment) load(ctx context.Context, t connectors.ObjectType, ids []string) error {
+	if as == nil || t == connectors.Group {
+		return nil
+	}
+	return as.graph.load(ctx, ids)
+}
+
+// assigned reports whether an object is assigned: a group named by the
+// job, or a member of one. Disabled and deleted objects are deprovisioned
+// whatever their assignment, so it is false for them.
+func (as *assignment) assigned(t connectors.ObjectType, o connectors.Object) bool {
+	if as == nil || o.Disabled || o.Deleted || o.Invalid != "" {
+		return false
+	}
+	if t == connectors.Group {
+		return as.groups[o.ID]
+	}
+	for _, g := range as.graph.groups(o.ID) {
+		if as.groups[g] {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceHash fingerprints what decides an object's outcome: its record
+// and, in jobs that sync only assigned objects, whether it is assigned, so
+// a change of assignment alone provisions or deprovisions it.
+func sourceHash(o connectors.Object, assigned bool) string {
+	h := objectHash(o)
+	if assigned {
+		return fingerprint(h, "assigned")
+	}
+	return h
+}
+
+// groupName is the name assignedGroups can use for a source group.
+func groupName(attrs connectors.Attributes) string {
+	for _, k := range []string{"displayName", "cn", "name"} {
+		if s := canon(attrs[k]); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// recordGroups keeps the mirror of the source's groups current with one
+// page of a group read and returns the IDs of the groups that changed.
+func (a *Activities) recordGroups(ctx context.Context, job string, objs []connectors.Object) ([]string, error) {
+	var ids, gone []string
+	for _, o := range objs {
+		switch {
+		case o.ID == "" || o.Invalid != "":
+		case o.Deleted:
+			gone = append(gone, o.ID)
+		default:
+			ids = append(ids, o.ID)
+		}
+	}
+	known, err := a.Store.SourceGroupHashes(ctx, job, ids)
+	if err != nil {
+		return nil, err
+	}
+	var put []store.SourceGroup
+	for _, o := range objs {
+		if o.ID == "" || o.Invalid != "" || o.Deleted {
+			continue
+		}
+		g := store.SourceGroup{ID: o.ID, Name: groupName(o.Attributes), Members: o.Members}
+		g.Hash = fingerprint(g.Name, g.Members)
+		if known[o.ID] != g.Hash {
+			put = append(put, g)
+		}
+	}
+	if err := a.Store.PutSourceGroups(ctx, job, put); err != nil {
+		return nil, err
+	}
+	if err := a.Store.DeleteSourceGroups(ctx, job, gone); err != nil {
+		return nil, err
+	}
+	changed := gone
+	for _, g := range put {
+		changed = append(changed, g.ID)
+	}
+	return changed, nil
+}
+
+// notAssigned explains why an object is out of scope in a job that syncs
+// only assigned objects.
+func notAssigned(t connectors.ObjectType) string {
+	if t == connectors.Group {
+		return "the group is not assigned: options.assignedGroups does not name it"
+	}
+	return "the source object is not assigned: it is not a member of a group options.assignedGroups names"
+}
