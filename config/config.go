@@ -96,6 +96,9 @@ type Options struct {
 	// SkipOutOfScopeDeletions leaves target accounts alone when their source
 	// object leaves scope or is disabled.
 	SkipOutOfScopeDeletions bool `json:"skipOutOfScopeDeletions,omitempty" yaml:"skipOutOfScopeDeletions,omitempty"`
+	// DisableAfterQuarantine disables a job continuously in quarantine for
+	// this long; 4 weeks by default, as in Azure.
+	DisableAfterQuarantine Duration `json:"disableAfterQuarantine,omitempty" yaml:"disableAfterQuarantine,omitempty"`
 	// DeleteAbsent deletes the target accounts of objects missing from a
 	// snapshot source (a row gone from an HR export). By default they are
 	// disabled: a truncated export must not delete accounts.
@@ -121,6 +124,9 @@ const (
 	DefaultInterval    = 40 * time.Minute
 )
 
+// DefaultDisableAfterQuarantine is how long a job may stay in quarantine.
+const DefaultDisableAfterQuarantine = 28 * 24 * time.Hour
+
 // WithDefaults returns the options with zero values replaced by defaults.
 func (o Options) WithDefaults() Options {
 	if o.BatchSize <= 0 {
@@ -131,6 +137,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
+	}
+	if o.DisableAfterQuarantine <= 0 {
+		o.DisableAfterQuarantine = Duration(DefaultDisableAfterQuarantine)
 	}
 	return o
 }

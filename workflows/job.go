@@ -106,7 +106,7 @@ func (j *jobImpl) run(ctx workflow.Context) error {
 			continue
 		}
 		j.publish(ctx)
-		if j.st.State == Paused {
+		if j.st.State == Paused || j.st.State == Disabled {
 			j.wait(ctx, time.Time{})
 			continue
 		}
@@ -188,7 +188,7 @@ func (j *jobImpl) receive(ctx workflow.Context, name string, ch workflow.Receive
 	case SignalQuarantine:
 		j.quarantine(now, "QuarantinedOnDemand")
 	case SignalRelease:
-		if j.st.State == Quarantined {
+		if j.st.State == Quarantined || j.st.State == Disabled {
 			j.st.State, j.st.Quarantine, j.st.SyncNow = Running, nil, true
 		}
 	}
@@ -205,6 +205,10 @@ func (j *jobImpl) quarantine(now time.Time, reason string) {
 	j.st.Quarantine.Reason = reason
 	j.st.Quarantine.NextAttempt = now.Add(quarantineInterval)
 	j.st.NextRun = j.st.Quarantine.NextAttempt
+	if limit := time.Duration(j.cfg.Options.WithDefaults().DisableAfterQuarantine); now.Sub(j.st.Quarantine.Since) >= limit {
+		j.st.State = Disabled
+		j.st.LastError = fmt.Sprintf("disabled after %s in quarantine: %s", limit, reason)
+	}
 }
 
 // validateConfiguration refuses, before anything is written to history, a
@@ -266,7 +270,7 @@ func (j *jobImpl) applyRestart(ctx workflow.Context) error {
 	}
 	j.st.PausedCycle = nil
 	j.st.NextKind, j.st.NextRun, j.st.LastError = Initial, workflow.Now(ctx), ""
-	if clearQuarantine || j.st.State == Paused {
+	if clearQuarantine || j.st.State == Paused || j.st.State == Disabled {
 		j.st.State, j.st.Quarantine = Running, nil
 	}
 	j.restart = nil

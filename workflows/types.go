@@ -17,6 +17,9 @@ const (
 	Running     State = "Running"
 	Paused      State = "Paused"
 	Quarantined State = "Quarantined"
+	// Disabled is where a job ends after too long in quarantine; start,
+	// release or restart bring it back.
+	Disabled State = "Disabled"
 )
 
 // CycleKind says whether a cycle reads every source object or only changes.

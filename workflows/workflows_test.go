@@ -331,3 +331,19 @@ func (s *jobSuite) TestUpdateConfigurationRestartsInitialCycle() {
 	s.Len(s.fetches[1].Job.Objects[0].Attributes, 2)
 	s.Equal("2", st.MappingVersion)
 }
+
+// A job that stays in quarantine for four weeks is disabled; start brings it back.
+func (s *jobSuite) TestDisabledAfterFourWeeksInQuarantine() {
+	s.refuse = true
+	var disabled, started workflows.Status
+	s.at(29*24*time.Hour, func() {
+		disabled = s.status()
+		s.refuse = false
+		s.env.SignalWorkflow(workflows.SignalStart, nil)
+	})
+	s.at(29*24*time.Hour+time.Minute, func() { started = s.status(); s.env.CancelWorkflow() })
+	s.run()
+	s.Equal(workflows.Disabled, disabled.State)
+	s.Contains(disabled.LastError, "disabled after")
+	s.Equal(workflows.Running, started.State)
+}
