@@ -281,7 +281,11 @@ func (s *cycleSuite) TestStopReturnsResumePoint() {
 	env2.ExecuteWorkflow(workflows.ProvisioningCycle, res.Resume)
 	s.Require().NoError(env2.GetWorkflowError())
 	s.Equal(10, len(batches)+len(rest))
-	s.Equal(res.Resume.State.NextSeq, rest[0].From)
+	first := rest[0].From
+	for _, b := range rest {
+		first = min(first, b.From)
+	}
+	s.Equal(res.Resume.State.NextSeq, first, "batches run at once finish in any order")
 }
 
 func TestParseRestartScopes(t *testing.T) {
