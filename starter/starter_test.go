@@ -154,6 +154,16 @@ options: {batchSize: 5, batches: 2}
 		}
 	})
 
+	t.Run("report sums each cycle by action and error code", func(t *testing.T) {
+		var cycles []audit.CycleReport
+		require.NoError(t, json.Unmarshal([]byte(e.ok("report", "starter-test", "--json")), &cycles))
+		require.Len(t, cycles, 1)
+		require.Equal(t, st.LastCycle.ID, cycles[0].CycleID)
+		require.Equal(t, map[string]int(st.LastCycle.Counts), map[string]int(cycles[0].Counts))
+		require.Equal(t, st.LastCycle.Counts.Of(audit.Other, audit.Failure), cycles[0].Errors["InvalidSourceRecord"])
+		require.Regexp(t, `CYCLE\s+STARTED\s+DURATION\s+OBJECTS\s+ACTIONS\s+ERRORS`, e.ok("report", "starter-test"))
+	})
+
 	t.Run("status --watch prints lines until interrupted", func(t *testing.T) {
 		cmd := exec.Command(e.bin, "status", "starter-test", "--watch", "--address", e.address)
 		stdout, err := cmd.StdoutPipe()
