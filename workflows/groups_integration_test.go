@@ -534,15 +534,9 @@ func TestGroupsFromDeltaSource(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	const sourceEnv = "TEST_GROUPS_SOURCE_TOKEN"
-	t.Setenv(sourceEnv, "source-token")
-	dir := sampleapp.New(sampleapp.Options{Token: "source-token"})
-	srv := httptest.NewServer(dir.Handler())
-	t.Cleanup(srv.Close)
-	srcCfg := &scim.Config{BaseURL: srv.URL + "/scim/v2", Token: secrets.Ref{Env: sourceEnv}}
+	srcCfg, admin := scimDirectory(t, "TEST_GROUPS_SOURCE_TOKEN")
 	ctx := context.Background()
-	admin, err := srcCfg.Open(ctx, logrus.NewEntry(logrus.New()))
-	require.NoError(t, err)
+	var err error
 	ids := map[string]string{}
 	for _, name := range []string{"ada", "bob", "cy", "dee"} {
 		ids[name], err = admin.Create(ctx, connectors.User, connectors.Attributes{"userName": name + "@example.com"})

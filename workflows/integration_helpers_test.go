@@ -227,3 +227,17 @@ func listRequest(query string) *workflowservice.ListWorkflowExecutionsRequest {
 func searchPeople(filter string, attrs ...string) *goldap.SearchRequest {
 	return goldap.NewSearchRequest(slapd.People, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil)
 }
+
+// scimDirectory starts a sample application used as a SCIM source and
+// returns its connection and a client to fill it.
+func scimDirectory(t *testing.T, tokenEnv string) (*scim.Config, *scim.Client) {
+	t.Helper()
+	t.Setenv(tokenEnv, "source-token")
+	dir := sampleapp.New(sampleapp.Options{Token: "source-token"})
+	srv := httptest.NewServer(dir.Handler())
+	t.Cleanup(srv.Close)
+	cfg := &scim.Config{BaseURL: srv.URL + "/scim/v2", Token: secrets.Ref{Env: tokenEnv}}
+	admin, err := cfg.Open(context.Background(), logrus.NewEntry(logrus.New()))
+	require.NoError(t, err)
+	return cfg, admin
+}

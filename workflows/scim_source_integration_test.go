@@ -3,20 +3,15 @@ package workflows_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
-	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/mapping"
-	"github.com/openprovisioning/provisioner/sampleapp"
-	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
@@ -27,15 +22,9 @@ func TestSCIMSourceToSCIM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	const sourceEnv = "TEST_SCIM_SOURCE_TOKEN"
-	t.Setenv(sourceEnv, "source-token")
-	dir := sampleapp.New(sampleapp.Options{Token: "source-token"})
-	srv := httptest.NewServer(dir.Handler())
-	t.Cleanup(srv.Close)
-	srcCfg := &scim.Config{BaseURL: srv.URL + "/scim/v2", Token: secrets.Ref{Env: sourceEnv}}
+	srcCfg, admin := scimDirectory(t, "TEST_SCIM_SOURCE_TOKEN")
 	ctx := context.Background()
-	admin, err := srcCfg.Open(ctx, logrus.NewEntry(logrus.New()))
-	require.NoError(t, err)
+	var err error
 	ids := map[string]string{}
 	for i := 1; i <= 8; i++ {
 		name := fmt.Sprintf("person%d@example.com", i)
