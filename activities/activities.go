@@ -11,10 +11,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/mapping"
@@ -103,6 +105,26 @@ func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Ta
 	}
 	c.targets[key] = t
 	return t, nil
+}
+
+// forgetTarget drops the job's cached target connection after the target
+// refused its credentials, so that the next call opens it again and reads
+// the secret anew: a rotated token is picked up without a restart.
+func (a *Activities) forgetTarget(job *config.Job, t connectors.Target) {
+	key := fingerprint(job.Name, job.Target)
+	c := a.Connections
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.targets[key] == t {
+		delete(c.targets, key)
+		t.Close()
+	}
+}
+
+// refused reports whether the target refused the credentials of a call
+// behind one of the entries.
+func refused(entries []audit.Entry) bool {
+	return slices.ContainsFunc(entries, func(e audit.Entry) bool { return e.ErrorCode == string(connectors.KindUnauthorized) })
 }
 
 // source returns the job's source connection, opening it on first use.

@@ -31,6 +31,10 @@ type FetchResult struct {
 	Read int `json:"read"`
 	// Deleted is how many staged items are deletions found by absence.
 	Deleted int `json:"deleted"`
+	// Unlinked is how many staged source objects, neither disabled nor
+	// deleted, have no target object linked yet: those in scope are
+	// matched or created.
+	Unlinked int `json:"unlinked,omitempty"`
 	// Watermarks are saved when the cycle completes, per source object type.
 	Watermarks map[connectors.ObjectType]string `json:"watermarks,omitempty"`
 }
@@ -40,15 +44,17 @@ type FetchResult struct {
 type FetchProgress struct {
 	Object int    `json:"object"`
 	Cursor string `json:"cursor"`
-	// ObjectStart and ObjectStartRead are Seq and Read when the current
-	// object type's read began.
-	ObjectStart     int `json:"objectStart"`
-	ObjectStartRead int `json:"objectStartRead"`
+	// ObjectStart, ObjectStartRead and ObjectStartUnlinked are Seq, Read
+	// and Unlinked when the current object type's read began.
+	ObjectStart         int `json:"objectStart"`
+	ObjectStartRead     int `json:"objectStartRead"`
+	ObjectStartUnlinked int `json:"objectStartUnlinked,omitempty"`
 	// Paged is true once every page of the current object type is staged.
 	Paged      bool                             `json:"paged,omitempty"`
 	Seq        int                              `json:"seq"`
 	Read       int                              `json:"read"`
 	Deleted    int                              `json:"deleted"`
+	Unlinked   int                              `json:"unlinked,omitempty"`
 	Watermarks map[connectors.ObjectType]string `json:"watermarks,omitempty"`
 	// AssignedBefore are the assigned groups as the group read began, and
 	// Reassigned is set when the read changed who is assigned: a delta
@@ -108,7 +114,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 		}
 		staged := map[string]bool{}
 		if !p.Paged && p.Cursor == "" {
-			p.ObjectStart, p.ObjectStartRead = p.Seq, p.Read
+			p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked = p.Seq, p.Read, p.Unlinked
 			if t == connectors.Group && len(in.Job.Options.AssignedGroups) > 0 {
 				if p.AssignedBefore, err = a.Store.FindSourceGroups(ctx, in.Job.Name, in.Job.Options.AssignedGroups); err != nil {
 					return FetchResult{}, err
@@ -145,11 +151,12 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 					}
 				}
 			}
-			n, err := a.stagePage(ctx, in, step, page.Objects, p.Seq, staged, as)
+			n, unlinked, err := a.stagePage(ctx, in, step, page.Objects, p.Seq, staged, as)
 			if err != nil {
 				return FetchResult{}, err
 			}
 			p.Seq += n
+			p.Unlinked += unlinked
 			p.Read += len(page.Objects)
 			p.Cursor = page.Cursor
 			if page.Cursor == "" {
@@ -194,7 +201,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 		p.Object, p.Cursor, p.Paged = p.Object+1, "", false
 		activity.RecordHeartbeat(ctx, p)
 	}
-	return FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Watermarks: p.Watermarks}, nil
+	return FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Unlinked: p.Unlinked, Watermarks: p.Watermarks}, nil
 }
 
 // fetchStep reads one object type: the source object of Objects[Object],
@@ -259,13 +266,14 @@ const maxSnapshotRestarts = 3
 // restartObject drops what was staged for the current object type so its
 // read can begin again.
 func (a *Activities) restartObject(ctx context.Context, in FetchInput, p FetchProgress) (FetchProgress, error) {
-	p.Seq, p.Read, p.Cursor = p.ObjectStart, p.ObjectStartRead, ""
+	p.Seq, p.Read, p.Unlinked, p.Cursor = p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, ""
 	return p, a.Store.TruncateStage(ctx, in.Cycle, p.Seq)
 }
 
-// stagePage stages the objects of one page that need provisioning; a
-// read only for assignment stages nothing.
-func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchStep, objs []connectors.Object, seq int, staged map[string]bool, as *assignment) (int, error) {
+// stagePage stages the objects of one page that need provisioning and
+// says how many of them are not linked yet; a read only for assignment
+// stages nothing. Only what comparing needs of the known objects is read.
+func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchStep, objs []connectors.Object, seq int, staged map[string]bool, as *assignment) (int, int, error) {
 	t := step.Type
 	ids := make([]string, 0, len(objs))
 	for _, o := range objs {
@@ -276,41 +284,45 @@ func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchSte
 	// Malformed records are marked seen too: a row that cannot be read must
 	// not look like a deleted person.
 	if step.Object < 0 {
-		return 0, a.Store.MarkSeen(ctx, in.Cycle, t, ids)
+		return 0, 0, a.Store.MarkSeen(ctx, in.Cycle, t, ids)
 	}
-	known, err := a.Store.Objects(ctx, in.Job.Name, t, ids)
+	known, err := a.Store.Fingerprints(ctx, in.Job.Name, t, ids)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := as.load(ctx, t, ids); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	now := time.Now()
-	var items []store.StagedItem
+	items := make([]store.StagedItem, 0, len(objs))
+	unlinked := 0
 	for _, o := range objs {
-		st, ok := known[o.ID]
+		f, ok := known[o.ID]
 		if !in.Initial && ok && o.Invalid == "" && !o.Deleted {
 			assigned := as.assigned(t, o)
 			h := sourceHash(o, assigned)
-			if st.SourceHash == h && st.Escrow == nil {
+			if f.SourceHash == h && f.Escrow == nil {
 				continue
 			}
 			// An escrowed object waits for its retry time unless its data changed.
-			if st.Escrow != nil && now.Before(st.Escrow.RetryAfter) && sourceHash(st.Escrow.Object, assigned) == h {
+			if f.Escrow != nil && now.Before(f.Escrow.RetryAfter) && sourceHash(f.Escrow.Object, assigned) == h {
 				continue
 			}
 		}
 		seq++
 		staged[o.ID] = true
 		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o})
+		if !f.Linked && o.Invalid == "" && !o.Deleted && !o.Disabled {
+			unlinked++
+		}
 	}
 	if err := a.Store.Stage(ctx, in.Cycle, items); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := a.Store.MarkSeen(ctx, in.Cycle, t, ids); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return len(items), nil
+	return len(items), unlinked, nil
 }
 
 // markLive marks every object the source still has as seen, and reports

@@ -62,6 +62,9 @@ func (a *Activities) SyncMemberships(ctx context.Context, in PhaseInput) (PhaseR
 	if err := a.Store.ClearPending(ctx, in.Job.Name, store.MembershipWork, connectors.Group, clear); err != nil {
 		return PhaseResult{}, err
 	}
+	if refused(res.Entries) {
+		a.forgetTarget(&in.Job, tgt)
+	}
 	res.Next = PhaseCursor{After: ids[len(ids)-1]}
 	res.Done = len(ids) < limit
 	return res, nil

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"sync"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 
@@ -39,14 +40,20 @@ type PhaseResult struct {
 // many requests, so pages are those of the push steps.
 func phasePage(job *config.Job) int { return job.Options.WithDefaults().BatchSize }
 
+// heartbeatQuiet is how long a page or batch runs before it heartbeats:
+// each heartbeat is a write on the Temporal server, and a call that ends
+// well within its heartbeat timeout needs none.
+const heartbeatQuiet = 10 * time.Second
+
 // parallel calls fn for 0..n-1 with at most limit calls at once, and
 // heartbeats as they finish. It stops starting calls once ctx is done.
 func parallel(ctx context.Context, limit, n int, fn func(i int)) {
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done int
-		next = make(chan int)
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		done    int
+		next    = make(chan int)
+		started = time.Now()
 	)
 	for w := 0; w < min(limit, n); w++ {
 		wg.Add(1)
@@ -56,7 +63,9 @@ func parallel(ctx context.Context, limit, n int, fn func(i int)) {
 				fn(i)
 				mu.Lock()
 				done++
-				activity.RecordHeartbeat(ctx, done)
+				if time.Since(started) > heartbeatQuiet {
+					activity.RecordHeartbeat(ctx, done)
+				}
 				mu.Unlock()
 			}
 		}()

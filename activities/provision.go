@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -33,6 +34,30 @@ type BatchInput struct {
 // activity's result, so the entries are kept in workflow history.
 type BatchResult struct {
 	Entries []audit.Entry `json:"entries"`
+	// encoded holds each entry as recorded in the state store, so that an
+	// entry is encoded once for both.
+	encoded [][]byte
+}
+
+// MarshalJSON writes the entries as they were encoded for the state store.
+func (r BatchResult) MarshalJSON() ([]byte, error) {
+	if len(r.Entries) == 0 || len(r.encoded) != len(r.Entries) {
+		type plain BatchResult
+		return json.Marshal(plain(r))
+	}
+	n := len(`{"entries":[]}`) + len(r.encoded)
+	for _, e := range r.encoded {
+		n += len(e)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"entries":[`...)
+	for i, e := range r.encoded {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e...)
+	}
+	return append(b, "]}"...), nil
 }
 
 // Codes of failures the engine itself raises.
@@ -65,8 +90,10 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 		return BatchResult{}, err
 	}
 	b := &batch{a: a, in: in, target: tgt, source: src, opts: in.Job.Options.WithDefaults(), objects: map[connectors.ObjectType]int{}, states: map[connectors.ObjectType]map[string]store.ObjectState{}, stagedIDs: map[connectors.ObjectType][]string{}}
+	b.programs = make([]compiled, len(in.Job.Objects))
 	for i, o := range in.Job.Objects {
 		b.objects[connectors.ObjectType(o.SourceObject)] = i
+		b.programs[i].prog, b.programs[i].err = a.program(&in.Job, i)
 	}
 	if err := b.loadStates(ctx, items); err != nil {
 		return BatchResult{}, err
@@ -77,15 +104,19 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 	if err := b.assign.load(ctx, connectors.User, b.ids(connectors.User)); err != nil {
 		return BatchResult{}, err
 	}
+	if b.index, err = b.loadIndex(ctx, items); err != nil {
+		return BatchResult{}, err
+	}
 
 	entries := make([]audit.Entry, len(items))
 	records := make([]store.Record, len(items))
 	followUps := make([]followUp, len(items))
 	var (
-		wg   sync.WaitGroup
-		next = make(chan int)
-		done int
-		mu   sync.Mutex
+		wg      sync.WaitGroup
+		next    = make(chan int)
+		done    int
+		mu      sync.Mutex
+		started = time.Now()
 	)
 	for w := 0; w < b.opts.Concurrency; w++ {
 		wg.Add(1)
@@ -95,7 +126,9 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 				entries[i], records[i], followUps[i] = b.item(ctx, items[i])
 				mu.Lock()
 				done++
-				activity.RecordHeartbeat(ctx, done)
+				if time.Since(started) > heartbeatQuiet {
+					activity.RecordHeartbeat(ctx, done)
+				}
 				mu.Unlock()
 			}
 		}()
@@ -117,10 +150,13 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 		return BatchResult{}, err
 	}
 	var toRecord []store.Record
+	encoded := make([][]byte, len(items))
 	for i := range records {
 		if items[i].Outcome != nil && records[i].Outcome == nil {
+			encoded[i] = items[i].Outcome
 			continue
 		}
+		encoded[i] = records[i].Outcome
 		toRecord = append(toRecord, records[i])
 	}
 	// Follow-up work is marked before the outcomes are recorded: a batch
@@ -132,7 +168,10 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 	if err := a.Store.Record(ctx, in.Cycle, toRecord); err != nil {
 		return BatchResult{}, err
 	}
-	return BatchResult{Entries: entries}, nil
+	if refused(entries) {
+		a.forgetTarget(&in.Job, tgt)
+	}
+	return BatchResult{Entries: entries, encoded: encoded}, nil
 }
 
 type batch struct {
@@ -142,10 +181,22 @@ type batch struct {
 	source  connectors.Source
 	opts    config.Options
 	objects map[connectors.ObjectType]int
-	states  map[connectors.ObjectType]map[string]store.ObjectState
+	// programs are the compiled mappings of the job's objects, looked up
+	// once per batch rather than per item.
+	programs []compiled
+	states   map[connectors.ObjectType]map[string]store.ObjectState
 	// stagedIDs are the source IDs of the batch's items, by type.
 	stagedIDs map[connectors.ObjectType][]string
 	assign    *assignment
+	// index answers matching from the cycle's target index; nil when the
+	// batch asks the target.
+	index *batchIndex
+}
+
+// compiled is an object's mapping, or why it does not compile.
+type compiled struct {
+	prog *mapping.Program
+	err  error
 }
 
 // ids returns the source IDs of the batch's objects of one type.
@@ -218,8 +269,8 @@ func (p *plan) run(ctx context.Context) store.Record {
 	if !ok {
 		return p.fail(CodeInternalError, fmt.Sprintf("no mapping for object type %q", p.item.Type))
 	}
-	prog, err := p.a.program(&p.in.Job, idx)
-	if err != nil {
+	prog := p.programs[idx].prog
+	if err := p.programs[idx].err; err != nil {
 		return p.fail(CodeMappingError, err.Error())
 	}
 	p.prog, p.acts = prog, p.in.Job.Objects[idx].Actions
@@ -227,11 +278,7 @@ func (p *plan) run(ctx context.Context) store.Record {
 	if o.Deleted {
 		return p.deleted(ctx)
 	}
-	attrs := make(connectors.Attributes, len(o.Attributes)+1)
-	for k, v := range o.Attributes {
-		attrs[k] = v
-	}
-	attrs[SoftDeletedAttribute] = o.Disabled
+	attrs := sourceAttributes(o)
 	p.entry.DisplayName = displayName(attrs)
 	scope := prog.Scope(attrs)
 	switch {
@@ -253,7 +300,7 @@ func (p *plan) run(ctx context.Context) store.Record {
 	if p.state.Linked() {
 		rec = p.update(ctx, values)
 	} else {
-		rec = p.matchOrCreate(ctx, values)
+		rec = p.matchOrCreate(ctx, values, p.find)
 	}
 	if p.entry.Status != audit.Failure && len(p.in.Job.Objects[idx].Writeback) > 0 && !p.opts.DryRun {
 		if err := p.writeback(ctx, p.in.Job.Objects[idx].Writeback, rec); err != nil {
@@ -352,74 +399,6 @@ func (p *plan) deprovision(ctx context.Context, reason string) store.Record {
 	return store.Record{State: &st}
 }
 
-// matchOrCreate links an unlinked in-scope object to an existing target
-// object found by the matching attributes in precedence order, or creates it.
-func (p *plan) matchOrCreate(ctx context.Context, values connectors.Attributes) store.Record {
-	e := p.entry
-	var found *connectors.TargetObject
-	for _, attr := range p.prog.Matching() {
-		v, ok := values[attr]
-		if !ok || canon(v) == "" {
-			continue
-		}
-		objs, err := p.target.Find(ctx, p.item.Type, attr, v)
-		if err != nil {
-			return p.fail(codeOf(err), err.Error())
-		}
-		if len(objs) > 1 {
-			return p.fail(CodeDuplicateTargetEntries, fmt.Sprintf("%d target objects have %s %q", len(objs), attr, canon(v)))
-		}
-		if len(objs) == 1 {
-			found = &objs[0]
-			break
-		}
-	}
-	if found == nil {
-		return p.create(ctx, values)
-	}
-	e.TargetID = found.ID
-	changes := diff(values, found.Attributes)
-	if p.acts.NoUpdate {
-		changes = nil
-	}
-	if err := p.push(ctx, found.ID, changes, !found.Active); err != nil {
-		return p.fail(codeOf(err), err.Error())
-	}
-	pushed := connectors.Attributes{}
-	for k, v := range found.Attributes {
-		pushed[k] = v
-	}
-	if len(changes) == 0 && found.Active {
-		e.Action, e.Status, e.Reason = audit.Other, audit.Skipped, "matched an existing target object that already has these values"
-	}
-	return p.linked(found.ID, merge(pushed, values))
-}
-
-func (p *plan) create(ctx context.Context, values connectors.Attributes) store.Record {
-	e := p.entry
-	if p.acts.NoCreate {
-		return p.skip("the Create target action is off", store.Record{})
-	}
-	attrs := connectors.Attributes{}
-	for k, v := range values {
-		if canon(v) != "" {
-			attrs[k] = v
-			e.Modified = append(e.Modified, p.property(k, nil, v))
-		}
-	}
-	sortProperties(e.Modified)
-	e.Action = audit.Create
-	id := "(dry run)"
-	if !p.opts.DryRun {
-		var err error
-		if id, err = p.target.Create(ctx, p.item.Type, attrs); err != nil {
-			return p.fail(codeOf(err), err.Error())
-		}
-	}
-	e.TargetID, e.Status = id, audit.Success
-	return p.linked(id, attrs)
-}
-
 // update pushes the differences between the mapped values and the values
 // last pushed, and re-enables a disabled account that is back in scope.
 func (p *plan) update(ctx context.Context, values connectors.Attributes) store.Record {
@@ -431,9 +410,10 @@ func (p *plan) update(ctx context.Context, values connectors.Attributes) store.R
 	}
 	err := p.push(ctx, st.TargetID, changes, !st.Active)
 	if errors.Is(err, connectors.ErrNotFound) {
-		// The target object was deleted behind the job's back: provision it again.
+		// The target object was deleted behind the job's back: provision it
+		// again, asking the target, which the index may predate.
 		p.state.TargetID, p.entry.Modified = "", nil
-		return p.matchOrCreate(ctx, values)
+		return p.matchOrCreate(ctx, values, p.findInTarget)
 	}
 	if err != nil {
 		return p.fail(codeOf(err), err.Error())
@@ -531,6 +511,10 @@ func redact(v any) string {
 }
 
 func codeOf(err error) string {
+	var dup *duplicateTargets
+	if errors.As(err, &dup) {
+		return CodeDuplicateTargetEntries
+	}
 	if k := connectors.KindOf(err); k != "" {
 		return string(k)
 	}
@@ -557,6 +541,15 @@ func diff(values, current connectors.Attributes) []connectors.Change {
 	}
 	sortChanges(out)
 	return out
+}
+
+// sourceAttributes are the attributes scoping and mappings read: the
+// record's, and IsSoftDeleted.
+func sourceAttributes(o connectors.Object) connectors.Attributes {
+	attrs := make(connectors.Attributes, len(o.Attributes)+1)
+	maps.Copy(attrs, o.Attributes)
+	attrs[SoftDeletedAttribute] = o.Disabled
+	return attrs
 }
 
 func merge(base, values connectors.Attributes) connectors.Attributes {

@@ -112,6 +112,9 @@ func (a *Activities) ResolveReferences(ctx context.Context, in PhaseInput) (Phas
 	if err := a.Store.ClearPending(ctx, in.Job.Name, store.ReferenceWork, t, clear); err != nil {
 		return PhaseResult{}, err
 	}
+	if refused(res.Entries) {
+		a.forgetTarget(&in.Job, r.target)
+	}
 	return res, nil
 }
 

@@ -128,6 +128,14 @@ type Target interface {
 	Close() error
 }
 
+// Lister is implemented by targets that can list every object of a type in
+// pages. When many objects need matching, the engine reads the target once
+// this way and matches against what it read instead of calling Find per
+// object. The listing is complete or it is an error.
+type Lister interface {
+	List(ctx context.Context, t ObjectType, fn func(TargetObject) error) error
+}
+
 // MembershipTarget is implemented by targets that hold groups: members are
 // added and removed as deltas, never by sending the whole list.
 type MembershipTarget interface {

@@ -54,6 +54,15 @@ type Escrow struct {
 // Linked reports whether the object has an object connection.
 func (o ObjectState) Linked() bool { return o.TargetID != "" }
 
+// Fingerprint is what fetch compares a source record with: enough to tell
+// whether the object changed, without reading the values pushed for it.
+type Fingerprint struct {
+	SourceHash string
+	Linked     bool
+	// Escrow is set while the object waits to be retried.
+	Escrow *Escrow
+}
+
 // Cycle identifies one cycle of one job; staging is scoped to it.
 type Cycle struct {
 	Job string `json:"job"`
@@ -95,11 +104,15 @@ type ResetScope struct {
 type Store interface {
 	// Objects returns the known state of the given source objects, by source ID.
 	Objects(ctx context.Context, job string, t connectors.ObjectType, sourceIDs []string) (map[string]ObjectState, error)
+	// Fingerprints returns what fetch compares of the given known source
+	// objects, by source ID.
+	Fingerprints(ctx context.Context, job string, t connectors.ObjectType, sourceIDs []string) (map[string]Fingerprint, error)
 	// PutObject records an object's state.
 	PutObject(ctx context.Context, job string, o ObjectState) error
 	// Connections calls fn for every linked object of a type, in source ID order.
 	Connections(ctx context.Context, job string, t connectors.ObjectType, fn func(ObjectState) error) error
-	// LookupTarget returns the state of the object linked to a target ID.
+	// LookupTarget returns the state of the object linked to a target ID;
+	// it may read every object of the type.
 	LookupTarget(ctx context.Context, job string, t connectors.ObjectType, targetID string) (ObjectState, bool, error)
 
 	// Stage appends items to a cycle's staging area, replacing items with the same Seq.
@@ -130,6 +143,7 @@ type Store interface {
 
 	SourceGroups
 	PendingWork
+	TargetIndex
 }
 
 // SourceGroup is a group as the source holds it: its name, for assignment
@@ -189,4 +203,37 @@ type PendingWork interface {
 	Pending(ctx context.Context, job string, w Work, t connectors.ObjectType, after string, limit int) ([]string, error)
 	// ClearPending removes marks.
 	ClearPending(ctx context.Context, job string, w Work, t connectors.ObjectType, sourceIDs []string) error
+}
+
+// IndexKey is a matching attribute with one of its values, in the form the
+// engine compares values in.
+type IndexKey struct {
+	Attribute string
+	Value     string
+}
+
+// IndexedObject is a target object with the keys it is found under.
+type IndexedObject struct {
+	Object connectors.TargetObject
+	Keys   []IndexKey
+}
+
+// TargetIndex is a cycle's copy of the target's objects, found by the
+// values of their matching attributes: matching many objects then takes
+// one read of the target instead of a query per object. A type's index is
+// used only once it is complete; the cycle's end drops it.
+type TargetIndex interface {
+	// ResetTargetIndex drops what a cycle indexed of a type, complete or not.
+	ResetTargetIndex(ctx context.Context, c Cycle, t connectors.ObjectType) error
+	// AddToTargetIndex records listed target objects under their keys.
+	AddToTargetIndex(ctx context.Context, c Cycle, t connectors.ObjectType, objs []IndexedObject) error
+	// CompleteTargetIndex marks a type's index complete with the number of
+	// objects it holds.
+	CompleteTargetIndex(ctx context.Context, c Cycle, t connectors.ObjectType, objects int) error
+	// TargetIndexed reports whether a type's index is complete, and how
+	// many objects it holds.
+	TargetIndexed(ctx context.Context, c Cycle, t connectors.ObjectType) (objects int, complete bool, err error)
+	// LookupTargetIndex returns the objects found under each key; keys
+	// nothing is found under are absent.
+	LookupTargetIndex(ctx context.Context, c Cycle, t connectors.ObjectType, keys []IndexKey) (map[IndexKey][]connectors.TargetObject, error)
 }

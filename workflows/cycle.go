@@ -24,6 +24,15 @@ const (
 	progressEvery         = 2 * time.Second
 )
 
+// The target is indexed for matching in initial cycles, and in others once
+// this many objects need matching: below it, querying the target per
+// object costs less than reading all of it.
+const indexFromUnlinked = 1000
+
+// targetIndexChange versions the target index step, which cycles recorded
+// before it do not have.
+const targetIndexChange = "target-index"
+
 // ProvisioningCycle runs one cycle of a job: it stages the source changes,
 // then provisions them in batches, several at once, then brings group
 // memberships and reference attributes in step, and continues as new
@@ -71,6 +80,12 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 		}
 		st.Fetched = true
 	}
+	if !st.Indexed {
+		if c.needsIndex() && workflow.GetVersion(ctx, targetIndexChange, workflow.DefaultVersion, 1) == 1 {
+			c.indexTarget(ctx)
+		}
+		st.Indexed = true
+	}
 	c.progress(ctx, "Provisioning", true)
 
 	quarantine, err := c.provision(ctx)
@@ -113,6 +128,29 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 	return CycleResult{Summary: c.summary(ctx)}, nil
 }
 
+// needsIndex reports whether enough staged objects need matching for the
+// target index to pay off.
+func (c *cycleImpl) needsIndex() bool {
+	n := c.in.State.Fetch.Unlinked
+	return n > 0 && (c.in.Kind == Initial || n >= indexFromUnlinked)
+}
+
+// indexTarget has the target's objects indexed for the batches to match
+// against. The index only saves queries: when it cannot be built, the
+// batches query the target for each object instead.
+func (c *cycleImpl) indexTarget(ctx workflow.Context) {
+	c.progress(ctx, "Indexing", true)
+	ictx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 4 * time.Hour,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 3},
+		Summary:             "index target objects",
+	})
+	if err := workflow.ExecuteActivity(ictx, a.IndexTarget, activities.IndexInput{Job: c.in.Job, Cycle: c.in.Cycle}).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("the target could not be indexed; its objects are matched by query", "error", err)
+	}
+}
+
 // provision runs the batches. It returns when every staged item is done, or
 // after the batches in flight when a stop arrives, the target consistently
 // refuses calls, or the history is big enough to continue as new.
@@ -140,18 +178,20 @@ func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err erro
 			inflight++
 			sel.AddFuture(f, func(f workflow.Future) {
 				inflight--
-				var res activities.BatchResult
+				var res batchOutcome
 				if err := f.Get(ctx, &res); err != nil {
 					if firstErr == nil {
 						firstErr = fmt.Errorf("provision items %d-%d: %w", from, to, err)
 					}
 					return
 				}
-				for _, e := range res.Entries {
-					st.Counts.Add(e)
+				entries := make([]audit.Entry, len(res.Entries))
+				for i, o := range res.Entries {
+					entries[i] = o.entry()
+					st.Counts.Add(entries[i])
 				}
-				st.Processed += len(res.Entries)
-				if reason := refusedByTarget(res.Entries); reason != "" && quarantine == "" {
+				st.Processed += len(entries)
+				if reason := refusedByTarget(entries); reason != "" && quarantine == "" {
 					quarantine = reason
 				}
 				c.progress(ctx, "Provisioning", false)
@@ -167,6 +207,25 @@ func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err erro
 		c.stopping = true
 	}
 	return quarantine, firstErr
+}
+
+// batchOutcome is what the cycle reads of a batch's result: how each entry
+// ended. The entries' details stay in history, where the log is read
+// from; not decoding them keeps workflow tasks light.
+type batchOutcome struct {
+	Entries []entryOutcome `json:"entries"`
+}
+
+// entryOutcome holds the fields of a log entry the cycle counts and checks.
+type entryOutcome struct {
+	Action    audit.Action `json:"action"`
+	Status    audit.Status `json:"status"`
+	ErrorCode string       `json:"errorCode,omitempty"`
+	Reason    string       `json:"reason,omitempty"`
+}
+
+func (o entryOutcome) entry() audit.Entry {
+	return audit.Entry{Action: o.Action, Status: o.Status, ErrorCode: o.ErrorCode, Reason: o.Reason}
 }
 
 func (c *cycleImpl) historyFull(ctx workflow.Context) bool {

@@ -131,12 +131,15 @@ type CycleInput struct {
 // CycleState is a cycle's resume point, carried through continue-as-new and
 // through a stop.
 type CycleState struct {
-	Started   time.Time              `json:"started"`
-	Fetched   bool                   `json:"fetched"`
-	Fetch     activities.FetchResult `json:"fetch"`
-	NextSeq   int                    `json:"nextSeq"`
-	Processed int                    `json:"processed"`
-	Counts    audit.Counts           `json:"counts"`
+	Started time.Time              `json:"started"`
+	Fetched bool                   `json:"fetched"`
+	Fetch   activities.FetchResult `json:"fetch"`
+	// Indexed is set once the target index step is behind the cycle, run
+	// or not needed.
+	Indexed   bool         `json:"indexed,omitempty"`
+	NextSeq   int          `json:"nextSeq"`
+	Processed int          `json:"processed"`
+	Counts    audit.Counts `json:"counts"`
 	// Memberships and References are where the phases that follow the
 	// object batches are.
 	Memberships PhaseState `json:"memberships,omitempty"`

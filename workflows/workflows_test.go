@@ -31,10 +31,15 @@ type jobSuite struct {
 	env *testsuite.TestWorkflowEnvironment
 
 	fetches  []activities.FetchInput
+	indexes  []activities.IndexInput
 	batches  []activities.BatchInput
 	resets   []activities.ResetInput
 	finishes []activities.FinishInput
 	staged   int
+	// unlinked is how many staged items each fetch reports unlinked.
+	unlinked int
+	// indexedAfter is how many batches had run when each index was built.
+	indexedAfter []int
 	// refuse makes the target reject every call's credentials.
 	refuse bool
 	// mappingVersion is what the validation activity reports.
@@ -60,6 +65,7 @@ func (s *jobSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.RegisterWorkflow(workflows.ProvisioningCycle)
 	s.fetches, s.batches, s.resets, s.finishes, s.refuse = nil, nil, nil, nil, false
+	s.indexes, s.indexedAfter, s.unlinked = nil, nil, 0
 	s.staged = 25
 	s.mappingVersion = func(config.Job) string { return "v1" }
 	s.env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(func(_ context.Context, cfg config.Job) (activities.ValidatedJob, error) {
@@ -69,7 +75,14 @@ func (s *jobSuite) SetupTest() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.fetches = append(s.fetches, in)
-		return activities.FetchResult{Staged: s.staged, Read: s.staged}, nil
+		return activities.FetchResult{Staged: s.staged, Read: s.staged, Unlinked: s.unlinked}, nil
+	})
+	s.env.OnActivity(acts.IndexTarget, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.IndexInput) (activities.IndexResult, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.indexes = append(s.indexes, in)
+		s.indexedAfter = append(s.indexedAfter, len(s.batches))
+		return activities.IndexResult{}, nil
 	})
 	s.env.OnActivity(acts.ProvisionBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
 		s.mu.Lock()
@@ -138,6 +151,27 @@ func (s *jobSuite) TestInitialThenIncrementalCycles() {
 	}
 	s.Equal(map[[2]int]int{{1, 10}: 3, {11, 20}: 3, {21, 25}: 3}, ranges)
 	s.Len(s.finishes, 3)
+}
+
+// An initial cycle with objects to match has the target indexed before
+// its batches; a later cycle with few such objects queries the target.
+func (s *jobSuite) TestInitialCycleIndexesTarget() {
+	s.unlinked = 25
+	s.at(25*time.Minute, func() { s.env.CancelWorkflow() })
+	s.run()
+	s.Require().Len(s.fetches, 3)
+	s.Require().Len(s.indexes, 1)
+	s.Equal(s.fetches[0].Cycle, s.indexes[0].Cycle)
+	s.Equal([]int{0}, s.indexedAfter, "before the batches")
+}
+
+// Any cycle with many objects to match has the target indexed.
+func (s *jobSuite) TestManyUnlinkedIndexTarget() {
+	s.unlinked = 1000
+	s.at(25*time.Minute, func() { s.env.CancelWorkflow() })
+	s.run()
+	s.Len(s.indexes, 3)
+	s.Equal([]int{0, 3, 6}, s.indexedAfter)
 }
 
 // Stop pauses the job; start resumes it; sync-now runs a cycle before the interval.

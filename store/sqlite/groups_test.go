@@ -109,7 +109,8 @@ func TestReferencesRoundTrip(t *testing.T) {
 	require.Equal(t, map[string]string{"manager": "E1"}, got["E2"].References)
 }
 
-// A state file written before references were kept gains the column.
+// A state file written before references were kept gains the column, and
+// loses the index of target IDs.
 func TestOpenUpgradesOlderFiles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	db, err := sql.Open("sqlite", "file:"+path)
@@ -117,6 +118,7 @@ func TestOpenUpgradesOlderFiles(t *testing.T) {
 	_, err = db.Exec(`CREATE TABLE objects (job TEXT NOT NULL, type TEXT NOT NULL, source_id TEXT NOT NULL,
 		source_hash TEXT NOT NULL DEFAULT '', target_id TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 0,
 		pushed TEXT, members TEXT, escrow TEXT, escrow_due INTEGER, updated_at INTEGER NOT NULL, PRIMARY KEY (job, type, source_id)) WITHOUT ROWID;
+		CREATE INDEX objects_target ON objects (job, type, target_id) WHERE target_id <> '';
 		INSERT INTO objects (job, type, source_id, target_id, active, updated_at) VALUES ('job', 'User', 'E1', 't1', 1, 0)`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
@@ -128,4 +130,12 @@ func TestOpenUpgradesOlderFiles(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "t1", got["E1"].TargetID)
 	require.NoError(t, s.PutObject(context.Background(), "job", store.ObjectState{Type: connectors.User, SourceID: "E1", References: map[string]string{"manager": "E9"}}))
+	require.NoError(t, s.Close())
+
+	db, err = sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	defer db.Close()
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'objects_target'`).Scan(&n))
+	require.Zero(t, n)
 }

@@ -37,7 +37,6 @@ CREATE TABLE IF NOT EXISTS objects (
 	updated_at INTEGER NOT NULL,
 	PRIMARY KEY (job, type, source_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS objects_target ON objects (job, type, target_id) WHERE target_id <> '';
 CREATE INDEX IF NOT EXISTS objects_escrow ON objects (job, type, escrow_due) WHERE escrow_due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS staged (
 	job TEXT NOT NULL,
@@ -76,6 +75,30 @@ CREATE TABLE IF NOT EXISTS pending (
 	type TEXT NOT NULL,
 	source_id TEXT NOT NULL,
 	PRIMARY KEY (job, work, type, source_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS target_objects (
+	job TEXT NOT NULL,
+	cycle TEXT NOT NULL,
+	type TEXT NOT NULL,
+	target_id TEXT NOT NULL,
+	object TEXT NOT NULL,
+	PRIMARY KEY (job, cycle, type, target_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS target_keys (
+	job TEXT NOT NULL,
+	cycle TEXT NOT NULL,
+	type TEXT NOT NULL,
+	attribute TEXT NOT NULL,
+	value TEXT NOT NULL,
+	target_id TEXT NOT NULL,
+	PRIMARY KEY (job, cycle, type, attribute, value, target_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS target_indexes (
+	job TEXT NOT NULL,
+	cycle TEXT NOT NULL,
+	type TEXT NOT NULL,
+	objects INTEGER NOT NULL,
+	PRIMARY KEY (job, cycle, type)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS watermarks (
 	job TEXT NOT NULL,
@@ -116,13 +139,20 @@ func Open(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// migrate adds the columns that files created by earlier versions lack.
+// migrate brings files created by earlier versions up to date: it adds
+// the columns they lack, and drops the index of target IDs, which every
+// recorded object paid for in random page writes and no hot path reads.
 func migrate(db *sql.DB) error {
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'refs'`).Scan(&n); err != nil || n > 0 {
+	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'refs'`).Scan(&n); err != nil {
 		return err
 	}
-	_, err := db.Exec(`ALTER TABLE objects ADD COLUMN refs TEXT`)
+	if n == 0 {
+		if _, err := db.Exec(`ALTER TABLE objects ADD COLUMN refs TEXT`); err != nil {
+			return err
+		}
+	}
+	_, err := db.Exec(`DROP INDEX IF EXISTS objects_target`)
 	return err
 }
 
@@ -208,6 +238,40 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 	return out, nil
 }
 
+// Fingerprints returns what fetch compares of the given known objects,
+// without decoding the values pushed for them.
+func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.Fingerprint, error) {
+	out := make(map[string]store.Fingerprint, len(ids))
+	err := inList(ids, func(ph string, args []any) error {
+		rows, err := s.db.QueryContext(ctx, `SELECT source_id, source_hash, target_id <> '', escrow FROM objects WHERE job = ? AND type = ? AND source_id IN (`+ph+`)`,
+			append([]any{job, string(t)}, args...)...)
+		if err != nil {
+			return fmt.Errorf("read object fingerprints: %w", err)
+		}
+		for rows.Next() {
+			var (
+				id     string
+				f      store.Fingerprint
+				escrow sql.NullString
+			)
+			if err := rows.Scan(&id, &f.SourceHash, &f.Linked, &escrow); err != nil {
+				rows.Close()
+				return err
+			}
+			if escrow.Valid {
+				f.Escrow = &store.Escrow{}
+				if err := json.Unmarshal([]byte(escrow.String), f.Escrow); err != nil {
+					rows.Close()
+					return fmt.Errorf("object %s: escrow: %w", id, err)
+				}
+			}
+			out[id] = f
+		}
+		return closeRows(rows)
+	})
+	return out, err
+}
+
 func closeRows(rows *sql.Rows) error {
 	err := rows.Err()
 	if cerr := rows.Close(); err == nil {
@@ -220,22 +284,28 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func putObject(ctx context.Context, ex execer, job string, o store.ObjectState) error {
+// upsertObject writes one object's state; its arguments come from objectArgs.
+const upsertObject = `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+	ON CONFLICT (job, type, source_id) DO UPDATE SET source_hash = excluded.source_hash, target_id = excluded.target_id,
+	active = excluded.active, pushed = excluded.pushed, members = excluded.members, refs = excluded.refs, escrow = excluded.escrow,
+	escrow_due = excluded.escrow_due, updated_at = excluded.updated_at`
+
+func objectArgs(job string, o store.ObjectState) ([]any, error) {
 	pushed, err := marshalIf(o.Pushed, len(o.Pushed) == 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	members, err := marshalIf(o.Members, o.Members == nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	refs, err := marshalIf(o.References, len(o.References) == 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	escrow, err := marshalIf(o.Escrow, o.Escrow == nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var due sql.NullInt64
 	if o.Escrow != nil {
@@ -244,12 +314,15 @@ func putObject(ctx context.Context, ex execer, job string, o store.ObjectState) 
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = time.Now()
 	}
-	_, err = ex.ExecContext(ctx, `INSERT INTO objects (job, `+objectColumns+`, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (job, type, source_id) DO UPDATE SET source_hash = excluded.source_hash, target_id = excluded.target_id,
-		active = excluded.active, pushed = excluded.pushed, members = excluded.members, refs = excluded.refs, escrow = excluded.escrow,
-		escrow_due = excluded.escrow_due, updated_at = excluded.updated_at`,
-		job, string(o.Type), o.SourceID, o.SourceHash, o.TargetID, boolInt(o.Active), pushed, members, refs, escrow, o.UpdatedAt.UnixMilli(), due)
+	return []any{job, string(o.Type), o.SourceID, o.SourceHash, o.TargetID, boolInt(o.Active), pushed, members, refs, escrow, o.UpdatedAt.UnixMilli(), due}, nil
+}
+
+func putObject(ctx context.Context, ex execer, job string, o store.ObjectState) error {
+	args, err := objectArgs(job, o)
 	if err != nil {
+		return err
+	}
+	if _, err := ex.ExecContext(ctx, upsertObject, args...); err != nil {
 		return fmt.Errorf("save state of object %s: %w", o.SourceID, err)
 	}
 	return nil
@@ -298,7 +371,8 @@ func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, quer
 	return nil
 }
 
-// LookupTarget finds the object linked to a target ID.
+// LookupTarget finds the object linked to a target ID. It reads every
+// object of the type: target IDs are not indexed.
 func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.ObjectType, targetID string) (store.ObjectState, bool, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND target_id = ?`, job, string(t), targetID)
 	o, err := scanObject(row)
@@ -374,23 +448,43 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 	return out, closeRows(rows)
 }
 
-// Record stores outcomes and object states in one transaction.
+// Record stores outcomes and object states in one transaction, with
+// statements prepared once for the whole batch.
 func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Record) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		outcome, err := tx.PrepareContext(ctx, `UPDATE staged SET outcome = ? WHERE job = ? AND cycle = ? AND seq = ?`)
+		if err != nil {
+			return err
+		}
+		defer outcome.Close()
+		put, err := tx.PrepareContext(ctx, upsertObject)
+		if err != nil {
+			return err
+		}
+		defer put.Close()
+		forget, err := tx.PrepareContext(ctx, `DELETE FROM objects WHERE job = ? AND type = ? AND source_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer forget.Close()
 		for _, r := range records {
 			if r.Outcome != nil {
-				if _, err := tx.ExecContext(ctx, `UPDATE staged SET outcome = ? WHERE job = ? AND cycle = ? AND seq = ?`, r.Outcome, c.Job, c.ID, r.Seq); err != nil {
+				if _, err := outcome.ExecContext(ctx, r.Outcome, c.Job, c.ID, r.Seq); err != nil {
 					return fmt.Errorf("record outcome of item %d: %w", r.Seq, err)
 				}
 			}
 			switch {
 			case r.Forget:
-				if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE job = ? AND type = ? AND source_id = ?`, c.Job, string(r.Type), r.SourceID); err != nil {
+				if _, err := forget.ExecContext(ctx, c.Job, string(r.Type), r.SourceID); err != nil {
 					return fmt.Errorf("forget object %s: %w", r.SourceID, err)
 				}
 			case r.State != nil:
-				if err := putObject(ctx, tx, c.Job, *r.State); err != nil {
+				args, err := objectArgs(c.Job, *r.State)
+				if err != nil {
 					return err
+				}
+				if _, err := put.ExecContext(ctx, args...); err != nil {
+					return fmt.Errorf("save state of object %s: %w", r.State.SourceID, err)
 				}
 			}
 		}
@@ -403,18 +497,14 @@ func (s *Store) DueEscrows(ctx context.Context, job string, t connectors.ObjectT
 	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND escrow_due IS NOT NULL AND escrow_due <= ? ORDER BY source_id`, job, string(t), now.UnixMilli())
 }
 
-// MarkSeen records source IDs read in a cycle.
+// MarkSeen records source IDs read in a cycle, many rows per statement.
 func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.ObjectType, ids []string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO seen (job, cycle, type, source_id) VALUES (?,?,?,?)`)
+	return inList(ids, func(_ string, args []any) error {
+		rows := "(?)" + strings.Repeat(",(?)", len(args)-1)
+		_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO seen (job, cycle, type, source_id) SELECT ?, ?, ?, column1 FROM (VALUES `+rows+`)`,
+			append([]any{c.Job, c.ID, string(t)}, args...)...)
 		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, id := range ids {
-			if _, err := stmt.ExecContext(ctx, c.Job, c.ID, string(t), id); err != nil {
-				return fmt.Errorf("mark %s seen: %w", id, err)
-			}
+			return fmt.Errorf("mark objects seen: %w", err)
 		}
 		return nil
 	})
@@ -427,14 +517,15 @@ func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectTy
 		ORDER BY o.source_id`, c.Job, string(t), c.ID)
 }
 
-// EndCycle drops a cycle's staging area and seen marks.
+// EndCycle drops a cycle's staging area, seen marks and target index.
 func (s *Store) EndCycle(ctx context.Context, c store.Cycle) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM staged WHERE job = ? AND cycle = ?`, c.Job, c.ID); err != nil {
-			return err
+		for _, table := range []string{"staged", "seen", "target_objects", "target_keys", "target_indexes"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ? AND cycle = ?`, c.Job, c.ID); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM seen WHERE job = ? AND cycle = ?`, c.Job, c.ID)
-		return err
+		return nil
 	})
 }
 

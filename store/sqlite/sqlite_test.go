@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -138,4 +139,25 @@ func TestEscrowsAndReset(t *testing.T) {
 	got, err = s.Objects(ctx, "job", connectors.User, []string{"A", "B"})
 	require.NoError(t, err)
 	require.Empty(t, got)
+}
+
+func TestMarkSeenManyIDs(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	c := store.Cycle{Job: "job", ID: "1"}
+	var ids []string
+	for i := 0; i < 1200; i++ {
+		id := fmt.Sprint("E", i)
+		ids = append(ids, id)
+		require.NoError(t, s.PutObject(ctx, "job", store.ObjectState{Type: connectors.User, SourceID: id}))
+	}
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, ids[1:]))
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, ids[:2]), "marking twice is harmless")
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, nil))
+	var unseen []string
+	require.NoError(t, s.Unseen(ctx, c, connectors.User, func(o store.ObjectState) error {
+		unseen = append(unseen, o.SourceID)
+		return nil
+	}))
+	require.Empty(t, unseen)
 }

@@ -1,0 +1,37 @@
+package activities
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/openprovisioning/provisioner/audit"
+)
+
+// A batch result written from the entries as recorded reads as one
+// encoded whole, which history readers rely on.
+func TestBatchResultEncodesEntriesOnce(t *testing.T) {
+	entries := []audit.Entry{
+		{Job: "j", SourceID: "E1", Action: audit.Create, Status: audit.Success, Time: time.Unix(1, 0).UTC(), Modified: []audit.Property{{Name: "title", New: "<b>&</b>"}}},
+		{Job: "j", SourceID: "E2", Action: audit.Other, Status: audit.Failure, ErrorCode: "Conflict", Reason: "exists"},
+	}
+	r := BatchResult{Entries: entries}
+	for _, e := range entries {
+		b, err := json.Marshal(e)
+		require.NoError(t, err)
+		r.encoded = append(r.encoded, b)
+	}
+	got, err := json.Marshal(r)
+	require.NoError(t, err)
+	want, err := json.Marshal(struct {
+		Entries []audit.Entry `json:"entries"`
+	}{entries})
+	require.NoError(t, err)
+	require.JSONEq(t, string(want), string(got))
+
+	var back BatchResult
+	require.NoError(t, json.Unmarshal(got, &back))
+	require.Equal(t, entries, back.Entries)
+}

@@ -1,0 +1,135 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// finder returns the target objects whose attribute equals a value.
+type finder func(ctx context.Context, attribute string, value any) ([]connectors.TargetObject, error)
+
+// duplicateTargets is a matching value more than one target object has:
+// the object fails rather than being linked to a guess.
+type duplicateTargets struct {
+	n         int
+	attribute string
+	value     string
+}
+
+func (d *duplicateTargets) Error() string {
+	return fmt.Sprintf("%d target objects have %s %q", d.n, d.attribute, d.value)
+}
+
+// matchOrCreate links an unlinked in-scope object to an existing target
+// object found by the matching attributes in precedence order, or creates it.
+func (p *plan) matchOrCreate(ctx context.Context, values connectors.Attributes, find finder) store.Record {
+	found, err := p.match(ctx, values, find)
+	switch {
+	case err != nil:
+		return p.fail(codeOf(err), err.Error())
+	case found == nil:
+		return p.create(ctx, values)
+	}
+	return p.link(ctx, *found, values)
+}
+
+// match tries the matching attributes in precedence order and returns the
+// one target object the first attribute with a value finds, or nil.
+func (p *plan) match(ctx context.Context, values connectors.Attributes, find finder) (*connectors.TargetObject, error) {
+	for _, attr := range p.prog.Matching() {
+		v, ok := values[attr]
+		if !ok || canon(v) == "" {
+			continue
+		}
+		objs, err := find(ctx, attr, v)
+		if err != nil {
+			return nil, err
+		}
+		if len(objs) > 1 {
+			return nil, &duplicateTargets{n: len(objs), attribute: attr, value: canon(v)}
+		}
+		if len(objs) == 1 {
+			return &objs[0], nil
+		}
+	}
+	return nil, nil
+}
+
+// find answers from the cycle's target index when it can, else asks the
+// target.
+func (p *plan) find(ctx context.Context, attribute string, value any) ([]connectors.TargetObject, error) {
+	if objs, ok := p.index.lookup(p.item.Type, attribute, value); ok {
+		return objs, nil
+	}
+	return p.findInTarget(ctx, attribute, value)
+}
+
+func (p *plan) findInTarget(ctx context.Context, attribute string, value any) ([]connectors.TargetObject, error) {
+	return p.target.Find(ctx, p.item.Type, attribute, value)
+}
+
+// link connects the object to a matched target object and pushes what
+// differs from the mapped values.
+func (p *plan) link(ctx context.Context, found connectors.TargetObject, values connectors.Attributes) store.Record {
+	e := p.entry
+	e.TargetID = found.ID
+	changes := diff(values, found.Attributes)
+	if p.acts.NoUpdate {
+		changes = nil
+	}
+	if err := p.push(ctx, found.ID, changes, !found.Active); err != nil {
+		return p.fail(codeOf(err), err.Error())
+	}
+	if len(changes) == 0 && found.Active {
+		e.Action, e.Status, e.Reason = audit.Other, audit.Skipped, "matched an existing target object that already has these values"
+	}
+	return p.linked(found.ID, merge(found.Attributes, values))
+}
+
+func (p *plan) create(ctx context.Context, values connectors.Attributes) store.Record {
+	e := p.entry
+	if p.acts.NoCreate {
+		return p.skip("the Create target action is off", store.Record{})
+	}
+	attrs := connectors.Attributes{}
+	for k, v := range values {
+		if canon(v) != "" {
+			attrs[k] = v
+			e.Modified = append(e.Modified, p.property(k, nil, v))
+		}
+	}
+	sortProperties(e.Modified)
+	e.Action = audit.Create
+	id := "(dry run)"
+	if !p.opts.DryRun {
+		var err error
+		if id, err = p.target.Create(ctx, p.item.Type, attrs); err != nil {
+			if connectors.KindOf(err) == connectors.KindConflict {
+				return p.conflicted(ctx, values, err)
+			}
+			return p.fail(codeOf(err), err.Error())
+		}
+	}
+	e.TargetID, e.Status = id, audit.Success
+	return p.linked(id, attrs)
+}
+
+// conflicted handles a create the target refused because the object
+// exists: it was created after the index was read, or by an earlier
+// attempt whose answer was lost. The target is asked once and the object
+// linked when exactly one matches; otherwise the conflict stands.
+func (p *plan) conflicted(ctx context.Context, values connectors.Attributes, conflict error) store.Record {
+	found, err := p.match(ctx, values, p.findInTarget)
+	switch {
+	case err != nil:
+		return p.fail(codeOf(err), err.Error())
+	case found == nil:
+		return p.fail(codeOf(conflict), conflict.Error())
+	}
+	p.entry.Modified = nil
+	return p.link(ctx, *found, values)
+}
