@@ -9,13 +9,9 @@ import (
 // attribute stays missing instead of becoming a made-up value.
 
 func evalAppend(e *Env, n *callNode) (Value, error) {
-	src, err := n.arg(e, 0)
-	if err != nil || src.kind == KindNull {
-		return src, err
-	}
-	s, ok := src.Text()
-	if !ok {
-		return Value{}, n.failf("source is multi-valued")
+	s, res, stop, err := n.sourceText(e)
+	if stop {
+		return res, err
 	}
 	suffix, _, err := n.text(e, 1)
 	if err != nil {
@@ -106,13 +102,9 @@ func prepMid(p *prep) {
 // evalMid returns length characters from the 1-based start; a length past
 // the end stops at the end.
 func evalMid(e *Env, n *callNode) (Value, error) {
-	src, err := n.arg(e, 0)
-	if err != nil || src.kind == KindNull {
-		return src, err
-	}
-	s, ok := src.Text()
-	if !ok {
-		return Value{}, n.failf("source is multi-valued")
+	s, res, stop, err := n.sourceText(e)
+	if stop {
+		return res, err
 	}
 	start, sok, err := n.integer(e, 1)
 	if err != nil {
@@ -142,13 +134,9 @@ func evalStripSpaces(e *Env, n *callNode) (Value, error) {
 
 // mapText applies f to argument 0, keeping null as null.
 func mapText(e *Env, n *callNode, f func(string) string) (Value, error) {
-	src, err := n.arg(e, 0)
-	if err != nil || src.kind == KindNull {
-		return src, err
-	}
-	s, ok := src.Text()
-	if !ok {
-		return Value{}, n.failf("source is multi-valued")
+	s, res, stop, err := n.sourceText(e)
+	if stop {
+		return res, err
 	}
 	return StringValue(f(s)), nil
 }
@@ -177,4 +165,19 @@ func evalWord(e *Env, n *callNode) (Value, error) {
 		return StringValue(""), nil
 	}
 	return StringValue(words[num-1]), nil
+}
+
+// sourceText evaluates the first argument as one string. stop is true when
+// the caller must return res and err as they are: an evaluation error, a
+// multi-valued source, or a null source, which stays null.
+func (n *callNode) sourceText(e *Env) (s string, res Value, stop bool, err error) {
+	src, err := n.arg(e, 0)
+	if err != nil || src.kind == KindNull {
+		return "", src, true, err
+	}
+	s, ok := src.Text()
+	if !ok {
+		return "", Value{}, true, n.failf("source is multi-valued")
+	}
+	return s, Value{}, false, nil
 }
