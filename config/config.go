@@ -96,6 +96,9 @@ type Options struct {
 	// SkipOutOfScopeDeletions leaves target accounts alone when their source
 	// object leaves scope or is disabled.
 	SkipOutOfScopeDeletions bool `json:"skipOutOfScopeDeletions,omitempty" yaml:"skipOutOfScopeDeletions,omitempty"`
+	// DeletionThreshold holds a cycle's deletions for approval when the
+	// source suddenly lacks many objects (a truncated export, a wrong base DN).
+	DeletionThreshold *DeletionThreshold `json:"deletionThreshold,omitempty" yaml:"deletionThreshold,omitempty"`
 	// DisableAfterQuarantine disables a job continuously in quarantine for
 	// this long; 4 weeks by default, as in Azure.
 	DisableAfterQuarantine Duration `json:"disableAfterQuarantine,omitempty" yaml:"disableAfterQuarantine,omitempty"`
@@ -123,6 +126,26 @@ const (
 	DefaultConcurrency = 8
 	DefaultInterval    = 40 * time.Minute
 )
+
+// DeletionThreshold is the accidental-deletion guard: a cycle in which more
+// source objects are missing or deleted than Count, or than Percent of the
+// objects read, provisions nothing until an operator approves the deletions
+// (restart with ForceDeletes) or fixes the source and restarts.
+type DeletionThreshold struct {
+	Count   int     `json:"count,omitempty" yaml:"count,omitempty"`
+	Percent float64 `json:"percent,omitempty" yaml:"percent,omitempty"`
+}
+
+// Exceeded reports whether deleted objects out of the total exceed it.
+func (t *DeletionThreshold) Exceeded(deleted, total int) bool {
+	if t == nil || deleted == 0 {
+		return false
+	}
+	if t.Count > 0 && deleted > t.Count {
+		return true
+	}
+	return t.Percent > 0 && total > 0 && float64(deleted)*100/float64(total) > t.Percent
+}
 
 // DefaultDisableAfterQuarantine is how long a job may stay in quarantine.
 const DefaultDisableAfterQuarantine = 28 * 24 * time.Hour

@@ -250,14 +250,17 @@ func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (Sta
 // applyRestart clears state by reset scope and schedules an initial cycle.
 func (j *jobImpl) applyRestart(ctx workflow.Context) error {
 	r := j.restart
-	scope, clearQuarantine, err := parseScopes(r.Scopes)
+	scope, clearQuarantine, force, err := parseScopes(r.Scopes)
 	if err != nil {
 		j.st.LastError = err.Error()
 		j.restart = nil
 		return nil
 	}
+	// Approving held deletions resumes the held cycle; any other restart
+	// discards a stopped cycle and starts afresh.
+	approve := force && j.st.HeldDeletes > 0 && j.st.PausedCycle != nil
 	var abandon *store.Cycle
-	if j.st.PausedCycle != nil {
+	if j.st.PausedCycle != nil && !approve {
 		abandon = &j.st.PausedCycle.Cycle
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -268,8 +271,14 @@ func (j *jobImpl) applyRestart(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(actx, a.ResetJob, activities.ResetInput{Job: j.cfg.Name, Scope: scope, Abandon: abandon}).Get(ctx, nil); err != nil {
 		return err
 	}
-	j.st.PausedCycle = nil
-	j.st.NextKind, j.st.NextRun, j.st.LastError = Initial, workflow.Now(ctx), ""
+	if approve {
+		j.st.PausedCycle.ForceDeletes = true
+	} else {
+		j.st.PausedCycle = nil
+		j.st.NextKind = Initial
+	}
+	j.st.HeldDeletes = 0
+	j.st.NextRun, j.st.LastError = workflow.Now(ctx), ""
 	if clearQuarantine || j.st.State == Paused || j.st.State == Disabled {
 		j.st.State, j.st.Quarantine = Running, nil
 	}
@@ -277,13 +286,12 @@ func (j *jobImpl) applyRestart(ctx workflow.Context) error {
 	return nil
 }
 
-// parseScopes reads Azure's resetScope flags.
-func parseScopes(scopes []string) (store.ResetScope, bool, error) {
+// parseScopes reads Azure's resetScope flags: what to clear, whether to lift
+// quarantine, and whether held deletions are approved.
+func parseScopes(scopes []string) (s store.ResetScope, quarantine, force bool, err error) {
 	if len(scopes) == 0 {
-		return store.ResetScope{Watermark: true, Escrows: true}, true, nil
+		return store.ResetScope{Watermark: true, Escrows: true}, true, false, nil
 	}
-	var s store.ResetScope
-	quarantine := false
 	for _, name := range scopes {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "watermark":
@@ -298,12 +306,12 @@ func parseScopes(scopes []string) (store.ResetScope, bool, error) {
 			s = store.ResetScope{Watermark: true, Escrows: true, ConnectorDataStore: true}
 			quarantine = true
 		case "forcedeletes":
-			// Deletions are not held by a threshold yet, so there is nothing to release.
+			force = true
 		default:
-			return s, false, fmt.Errorf("restart: unknown reset scope %q (use Watermark, Escrows, QuarantineState, ConnectorDataStore, Full or ForceDeletes)", name)
+			return s, false, false, fmt.Errorf("restart: unknown reset scope %q (use Watermark, Escrows, QuarantineState, ConnectorDataStore, Full or ForceDeletes)", name)
 		}
 	}
-	return s, quarantine, nil
+	return s, quarantine, force, nil
 }
 
 // runCycle runs (or resumes) one cycle as a child workflow and waits for it,
@@ -359,6 +367,9 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 	case res.Paused:
 		j.st.PausedCycle = &res.Resume
 		j.st.Totals.Merge(countsSince(res.Summary.Counts, in.State.Counts))
+	case res.HeldDeletes > 0:
+		j.st.PausedCycle, j.st.HeldDeletes, j.st.State = &res.Resume, res.HeldDeletes, Paused
+		j.st.LastError = fmt.Sprintf("TooManyDeletes: cycle %d found %d objects missing or deleted in the source, over the deletion threshold; nothing was pushed. Restart with ForceDeletes to apply them, or fix the source and restart", in.Number, res.HeldDeletes)
 	case res.QuarantineReason != "":
 		j.st.LastCycle = &res.Summary
 		j.st.LastError = res.QuarantineReason
@@ -415,7 +426,7 @@ func (j *jobImpl) status() Status {
 		Job: j.cfg.Name, Application: j.cfg.Target.Application, State: j.st.State, Current: j.st.Current,
 		LastCycle: j.st.LastCycle, CycleNumber: j.st.CycleNumber, NextKind: j.st.NextKind, NextRun: j.st.NextRun,
 		Totals: j.st.Totals, LastError: j.st.LastError, Quarantine: j.st.Quarantine, SteadyState: j.st.SteadyState,
-		MappingVersion: j.st.MappingVersion, DryRun: j.cfg.Options.DryRun,
+		MappingVersion: j.st.MappingVersion, DryRun: j.cfg.Options.DryRun, HeldDeletes: j.st.HeldDeletes,
 	}
 }
 

@@ -52,6 +52,8 @@ type JobState struct {
 	Quarantine     *Quarantine    `json:"quarantine,omitempty"`
 	SteadyState    SteadyState    `json:"steadyState"`
 	Current        *CycleProgress `json:"current,omitempty"`
+	// HeldDeletes counts deletions waiting for approval.
+	HeldDeletes int `json:"heldDeletes,omitempty"`
 }
 
 // Quarantine says why a job is quarantined and when it tries again.
@@ -107,6 +109,7 @@ type Status struct {
 	SteadyState    SteadyState    `json:"steadyState"`
 	MappingVersion string         `json:"mappingVersion"`
 	DryRun         bool           `json:"dryRun,omitempty"`
+	HeldDeletes    int            `json:"heldDeletes,omitempty"`
 }
 
 // RestartRequest is the argument of the restart signal. Scopes are Azure's
@@ -126,6 +129,9 @@ type CycleInput struct {
 	// Parent is the job workflow's ID, which progress is signalled to.
 	Parent string     `json:"parent"`
 	State  CycleState `json:"state"`
+	// ForceDeletes lets the cycle deprovision more than the job's deletion
+	// threshold: an operator approved the held deletions.
+	ForceDeletes bool `json:"forceDeletes,omitempty"`
 }
 
 // CycleState is a cycle's resume point, carried through continue-as-new and
@@ -158,6 +164,9 @@ type CycleResult struct {
 	Paused bool       `json:"paused,omitempty"`
 	Resume CycleInput `json:"resume,omitempty"`
 	// QuarantineReason is set when the target consistently refused the calls.
-	QuarantineReason string       `json:"quarantineReason,omitempty"`
-	Summary          CycleSummary `json:"summary"`
+	QuarantineReason string `json:"quarantineReason,omitempty"`
+	// HeldDeletes is set when the deletion threshold stopped the cycle
+	// before it pushed anything; Resume continues it once approved.
+	HeldDeletes int          `json:"heldDeletes,omitempty"`
+	Summary     CycleSummary `json:"summary"`
 }

@@ -40,6 +40,8 @@ type jobSuite struct {
 	unlinked int
 	// indexedAfter is how many batches had run when each index was built.
 	indexedAfter []int
+	// deleted is how many staged items the fetch reports as deletions.
+	deleted int
 	// refuse makes the target reject every call's credentials.
 	refuse bool
 	// mappingVersion is what the validation activity reports.
@@ -64,7 +66,7 @@ func testJob() config.Job {
 func (s *jobSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.RegisterWorkflow(workflows.ProvisioningCycle)
-	s.fetches, s.batches, s.resets, s.finishes, s.refuse = nil, nil, nil, nil, false
+	s.fetches, s.batches, s.resets, s.finishes, s.refuse, s.deleted = nil, nil, nil, nil, false, 0
 	s.indexes, s.indexedAfter, s.unlinked = nil, nil, 0
 	s.staged = 25
 	s.mappingVersion = func(config.Job) string { return "v1" }
@@ -75,7 +77,7 @@ func (s *jobSuite) SetupTest() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.fetches = append(s.fetches, in)
-		return activities.FetchResult{Staged: s.staged, Read: s.staged, Unlinked: s.unlinked}, nil
+		return activities.FetchResult{Staged: s.staged, Read: s.staged - s.deleted, Deleted: s.deleted, Unlinked: s.unlinked}, nil
 	})
 	s.env.OnActivity(acts.IndexTarget, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.IndexInput) (activities.IndexResult, error) {
 		s.mu.Lock()
@@ -384,4 +386,29 @@ func (s *jobSuite) TestDisabledAfterFourWeeksInQuarantine() {
 	s.Equal(workflows.Disabled, disabled.State)
 	s.Contains(disabled.LastError, "disabled after")
 	s.Equal(workflows.Running, started.State)
+}
+
+// More deletions than the threshold hold the cycle before anything is
+// pushed and pause the job; restart with ForceDeletes applies them.
+func (s *jobSuite) TestDeletionThresholdHoldsDeletes() {
+	job := testJob()
+	job.Options.DeletionThreshold = &config.DeletionThreshold{Count: 5}
+	s.deleted = 10
+	var held, approved workflows.Status
+	s.at(time.Minute, func() {
+		held = s.status()
+		s.env.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"ForceDeletes"}})
+	})
+	s.at(2*time.Minute, func() { approved = s.status(); s.env.CancelWorkflow() })
+	s.env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: job})
+
+	s.Equal(workflows.Paused, held.State)
+	s.Equal(10, held.HeldDeletes)
+	s.Contains(held.LastError, "TooManyDeletes")
+	s.Equal(workflows.Running, approved.State)
+	s.Zero(approved.HeldDeletes)
+	s.Equal(1, approved.CycleNumber, "the held cycle resumed, not a new one")
+	s.Equal(25, approved.LastCycle.Counts.Of(audit.Create, audit.Success))
+	s.Len(s.resets, 1)
+	s.Nil(s.resets[0].Abandon, "the held cycle is kept")
 }
