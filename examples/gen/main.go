@@ -2,7 +2,7 @@
 // benchmarks:
 //
 //	go run ./examples/gen -n 1000 -o examples/hr-users.csv
-//	go run ./examples/gen -n 100000 -o /tmp/hr-100k.csv
+//	go run ./examples/gen -n 100000 -o hr-100k.csv
 package main
 
 import (
