@@ -3,12 +3,10 @@ package activities_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
@@ -40,30 +38,21 @@ type matchWorld struct {
 
 func newMatchWorld(t *testing.T) *matchWorld {
 	t.Helper()
-	return newMatchWorldBehind(t, func(h http.Handler) http.Handler { return h })
+	return newMatchWorldBehind(t, unwrapped)
 }
 
 // newMatchWorldBehind puts wrap between the job and the application.
 func newMatchWorldBehind(t *testing.T, wrap func(http.Handler) http.Handler) *matchWorld {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "state.db"))
-	require.NoError(t, err)
-	t.Setenv("TEST_MATCH_TOKEN", "token")
-	app := sampleapp.New(sampleapp.Options{Token: "token"})
-	srv := httptest.NewServer(wrap(app.Handler()))
-	log := logrus.New()
-	log.SetLevel(logrus.WarnLevel)
-	hr := filepath.Join(dir, "hr.csv")
+	r := newRig(t, "TEST_MATCH_TOKEN", wrap)
+	hr := filepath.Join(t.TempDir(), "hr.csv")
 	require.NoError(t, os.WriteFile(hr, []byte("employeeId,userName\n"), 0o600))
-	w := &matchWorld{st: st, app: app, acts: activities.New(st, log), cycle: store.Cycle{Job: "match", ID: "1"}}
-	t.Cleanup(func() { w.acts.Connections.Close(); srv.Close(); st.Close() })
-	w.env = (&testsuite.WorkflowTestSuite{}).NewTestActivityEnvironment()
-	w.env.RegisterActivity(w.acts)
+	w := &matchWorld{st: r.st, app: r.app, acts: r.acts, env: r.env, cycle: store.Cycle{Job: "match", ID: "1"}}
+	var err error
 	w.job = config.Job{
 		Name:   "match",
 		Source: config.Source{File: &file.Config{Path: hr, IDColumn: "employeeId"}},
-		Target: config.Target{SCIM: &scim.Config{BaseURL: srv.URL + "/scim/v2", Token: secrets.Ref{Env: "TEST_MATCH_TOKEN"}}},
+		Target: config.Target{SCIM: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_MATCH_TOKEN"}}},
 		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{SourceObject: "User", TargetObject: "User", Attributes: []mapping.AttributeMapping{
 			{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1},
 			{Target: "externalId", Type: mapping.Direct, Source: "employeeId", MatchingPriority: 2},

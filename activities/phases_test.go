@@ -2,11 +2,8 @@ package activities_test
 
 import (
 	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
-	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
@@ -37,20 +34,11 @@ type phaseWorld struct {
 
 func newPhaseWorld(t *testing.T, flatten bool) *phaseWorld {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "state.db"))
-	require.NoError(t, err)
-	t.Setenv("TEST_PHASES_TOKEN", "token")
-	app := sampleapp.New(sampleapp.Options{Token: "token"})
-	srv := httptest.NewServer(app.Handler())
-	log := logrus.New()
-	log.SetLevel(logrus.WarnLevel)
-	w := &phaseWorld{st: st, app: app, acts: activities.New(st, log), ids: map[string]string{}}
-	t.Cleanup(func() { w.acts.Connections.Close(); srv.Close(); st.Close() })
-	w.env = (&testsuite.WorkflowTestSuite{}).NewTestActivityEnvironment()
-	w.env.RegisterActivity(w.acts)
+	r := newRig(t, "TEST_PHASES_TOKEN", unwrapped)
+	w := &phaseWorld{st: r.st, app: r.app, acts: r.acts, env: r.env, ids: map[string]string{}}
 	w.job = config.Job{
 		Name:   "phases",
-		Target: config.Target{SCIM: &scim.Config{BaseURL: srv.URL + "/scim/v2", Token: secrets.Ref{Env: "TEST_PHASES_TOKEN"}, MemberBatchSize: 2}},
+		Target: config.Target{SCIM: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_PHASES_TOKEN"}, MemberBatchSize: 2}},
 		Objects: []config.Object{
 			{ObjectMapping: mapping.ObjectMapping{SourceObject: "User", TargetObject: "User", Attributes: []mapping.AttributeMapping{
 				{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1},
