@@ -16,6 +16,7 @@ import (
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/slapd"
 	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/workflows"
 )
@@ -50,7 +51,14 @@ func TestLDAPSourceToSCIM(t *testing.T) {
 		if i%4 == 0 {
 			typ = "Contractor"
 		}
-		ldif.WriteString(personLDIF(fmt.Sprintf("u%02d", i), "Given", fmt.Sprintf("Family%02d", i), typ, fmt.Sprintf("employeeNumber: %d", 1000+i)))
+		extra := []string{fmt.Sprintf("employeeNumber: %d", 1000+i)}
+		switch i {
+		case 5: // managed by a contractor, who is out of scope for now
+			extra = append(extra, "manager: uid=u04,"+slapd.People)
+		case 6, 7:
+			extra = append(extra, "manager: uid=u01,"+slapd.People)
+		}
+		ldif.WriteString(personLDIF(fmt.Sprintf("u%02d", i), "Given", fmt.Sprintf("Family%02d", i), typ, extra...))
 	}
 	// A malformed entry: no employeeNumber, the source anchor of this job.
 	ldif.WriteString(personLDIF("broken", "No", "Number", "Employee"))
@@ -71,6 +79,7 @@ func TestLDAPSourceToSCIM(t *testing.T) {
 		{Target: "name.givenName", Type: mapping.Direct, Source: "givenName"},
 		{Target: "name.familyName", Type: mapping.Direct, Source: "sn"},
 		{Target: "title", Type: mapping.Direct, Source: "title"},
+		{Target: managerAttr, Type: mapping.Direct, Source: "manager", Reference: "User"},
 	}
 	startJob(t, c, w.job)
 
@@ -86,20 +95,29 @@ func TestLDAPSourceToSCIM(t *testing.T) {
 	}
 	require.Len(t, failed, 1)
 	require.Contains(t, failed[0].Reason+failed[0].Locator, "uid=broken")
+	users := w.users(t)
+	require.Equal(t, users["u01@example.org"].ID, manager(users["u06@example.org"]), "a manager DN becomes the manager's account")
+	require.Equal(t, users["u01@example.org"].ID, manager(users["u07@example.org"]))
+	require.Empty(t, manager(users["u05@example.org"]), "the manager is not provisioned yet")
 
-	// Modify, disable and delete in the directory; one incremental cycle.
+	// Modify, disable and delete in the directory, bring the contractor
+	// manager into scope, give another a new manager; one incremental cycle.
 	dir.Modify(t, "dn: uid=u01,"+slapd.People+"\nchangetype: modify\nreplace: title\ntitle: Architect\n\n"+
+		"dn: uid=u04,"+slapd.People+"\nchangetype: modify\nreplace: employeeType\nemployeeType: Employee\n\n"+
+		"dn: uid=u07,"+slapd.People+"\nchangetype: modify\nreplace: manager\nmanager: uid=u09,"+slapd.People+"\n\n"+
 		"dn: uid=u02,"+slapd.People+"\nchangetype: modify\nadd: businessCategory\nbusinessCategory: disabled\n\n"+
 		"dn: uid=u03,"+slapd.People+"\nchangetype: delete\n\n")
 	w.app.ResetStats()
 	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
 	st = waitCycle(t, c, w.job.Name, 2, time.Minute)
-	users := w.users(t)
+	users = w.users(t)
 	require.Equal(t, "Architect", users["u01@example.org"].Attributes["title"])
+	require.Equal(t, users["u04@example.org"].ID, manager(users["u05@example.org"]), "resolved once the manager is provisioned, without a restart")
+	require.Equal(t, users["u09@example.org"].ID, manager(users["u07@example.org"]), "a new manager")
 	require.False(t, active(users["u02@example.org"]), "disabled in the directory")
 	require.NotContains(t, users, "u03@example.org", "deleted in the directory")
 	require.Equal(t, 1, w.app.Stats().Requests["DELETE /Users"])
-	require.Zero(t, w.app.Stats().Requests["POST /Users"])
+	require.Equal(t, 1, w.app.Stats().Requests["POST /Users"], "the contractor who came into scope")
 
 	// The directory goes away: the cycle fails with a clear error and
 	// nobody is disabled or deleted.
@@ -114,7 +132,7 @@ func TestLDAPSourceToSCIM(t *testing.T) {
 	require.Contains(t, s.LastError, "Unavailable")
 	stats := w.app.Stats()
 	require.Zero(t, stats.Requests["PATCH /Users"]+stats.Requests["DELETE /Users"], "a failed read deprovisions nobody")
-	require.Len(t, w.users(t), 8)
+	require.Len(t, w.users(t), 9)
 }
 
 // A rejected bind is reported in status and history, and nothing is pushed.
@@ -190,4 +208,14 @@ func TestHRFileToLDAPWithWriteback(t *testing.T) {
 			require.NotContains(t, string(hr), mail)
 		}
 	}
+}
+
+// manager is the target ID of an account's enterprise manager, "" for none.
+func manager(r sampleapp.Resource) string {
+	ext, _ := r.Attributes[sampleapp.EnterpriseSchema].(map[string]any)
+	m, _ := ext["manager"].(map[string]any)
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprint(m["value"])
 }

@@ -92,11 +92,14 @@ func (rd *pass) start(cur *cursor) error {
 }
 
 // scanIDs reads the IDs of the records before a resumed read's position,
-// so that duplicates across the resume point are still found.
+// so that duplicates across the resume point are still found. It reads the
+// whole file, not just up to the position: a malformed record that is cut
+// back to its first line parses as it did in the first read only when the
+// bytes after the cut are there too.
 func (rd *pass) scanIDs(at position) error {
 	sh := *rd.sh
 	sh.idsOnly = true
-	r, err := openRows(&input{f: rd.f, end: at.off}, &sh, nil)
+	r, err := openRows(&input{f: rd.f, end: rd.fp.size}, &sh, nil)
 	if err != nil {
 		return err
 	}

@@ -87,6 +87,10 @@ type Config struct {
 	DisabledMask      int64    `json:"disabledMask,omitempty" yaml:"disabledMask,omitempty"`
 	// MemberAttribute holds a group's member DNs; "member" by default.
 	MemberAttribute string `json:"memberAttribute,omitempty" yaml:"memberAttribute,omitempty"`
+	// ReferenceAttributes hold DNs of other entries (manager, secretary);
+	// they are read as those entries' IDs, which is what a reference mapping
+	// resolves to target IDs. ["manager"] when unset; [] for none.
+	ReferenceAttributes []string `json:"referenceAttributes,omitempty" yaml:"referenceAttributes,omitempty"`
 }
 
 const (
@@ -117,6 +121,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PageSize == 0 {
 		c.PageSize = defaultPageSize
+	}
+	if c.ReferenceAttributes == nil {
+		c.ReferenceAttributes = []string{"manager"}
 	}
 	return c
 }
@@ -167,6 +174,13 @@ func (c Config) problems(checkSecrets bool) []error {
 	} {
 		if a.name != "" && !attrName.MatchString(a.name) {
 			bad(a.field, "%q is not an attribute name", a.name)
+		}
+	}
+	for i, name := range c.ReferenceAttributes {
+		if !attrName.MatchString(name) {
+			bad(fmt.Sprintf("referenceAttributes[%d]", i), "%q is not an attribute name", name)
+		} else if strings.EqualFold(name, d.IDAttribute) || strings.EqualFold(name, d.MemberAttribute) {
+			bad(fmt.Sprintf("referenceAttributes[%d]", i), "%q is the ID or member attribute", name)
 		}
 	}
 	if c.PageSize < 0 {

@@ -19,9 +19,9 @@ type liveRead struct {
 	// base and count are the cursor position the pager stands at.
 	base, count int
 	used        time.Time
-	// members caches member DN (folded) → ID for the read's groups; "" for
-	// DNs that have no ID.
-	members map[string]string
+	// ids caches DN (folded) → ID for the member and reference DNs the
+	// read meets; "" for DNs that have no ID.
+	ids map[string]string
 	// kept is set when the connection was kept from an earlier page.
 	kept bool
 	// skipping is set while a resumed search looks for the cursor's anchor;

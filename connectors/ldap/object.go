@@ -39,13 +39,25 @@ func (d *Directory) object(ctx context.Context, lr *liveRead, q query, e *goldap
 		if name == "" {
 			name = a.Name
 		}
-		o.Attributes[name] = attrValue(decodeValues(a.Name, a.ByteValues), d.multi[folded])
+		vals := decodeValues(a.Name, a.ByteValues)
+		if d.refs[folded] {
+			// A reference is by the referenced entry's ID, which a reference
+			// mapping resolves; a DN would change when the entry moves.
+			if vals, err = d.memberIDs(ctx, lr.ids, vals); err != nil {
+				return o, err
+			}
+			if len(vals) == 0 {
+				o.Attributes[name] = nil // dangling: the reference is cleared
+				continue
+			}
+		}
+		o.Attributes[name] = attrValue(vals, d.multi[folded])
 	}
 	if o.Disabled, err = d.disabled(e); err != nil {
 		problems = append(problems, err.Error())
 	}
 	if q.group {
-		if o.Members, err = d.memberIDs(ctx, lr.members, e.GetEqualFoldAttributeValues(d.cfg.MemberAttribute)); err != nil {
+		if o.Members, err = d.memberIDs(ctx, lr.ids, e.GetEqualFoldAttributeValues(d.cfg.MemberAttribute)); err != nil {
 			return o, err
 		}
 	}
@@ -86,7 +98,7 @@ func (d *Directory) disabled(e *goldap.Entry) (bool, error) {
 // memberLookups is how many member DNs are looked up at once.
 const memberLookups = 8
 
-// memberIDs translates member DNs into IDs. Each DN not yet in the read's
+// memberIDs translates member or reference DNs into IDs. Each DN not yet in the read's
 // cache is looked up with a base-scope search for its ID attribute (portable
 // to OpenLDAP and AD, unlike entryDN filters), several at a time; groups
 // share members, so the cache makes most lookups free. DNs that do not

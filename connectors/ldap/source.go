@@ -26,6 +26,7 @@ type Directory struct {
 	c     *client
 	id    idCodec
 	multi map[string]bool // folded names of Config.MultiValued
+	refs  map[string]bool // folded names of Config.ReferenceAttributes
 
 	mu     sync.Mutex
 	reads  map[string]*liveRead // by cursor session
@@ -52,10 +53,7 @@ func (cfg Config) Open(ctx context.Context, log *logrus.Entry) (*Directory, erro
 	if err != nil {
 		return nil, err
 	}
-	d := &Directory{cfg: cfg, c: c, id: idCodec{cfg.IDAttribute}, multi: map[string]bool{}, reads: map[string]*liveRead{}}
-	for _, a := range cfg.MultiValued {
-		d.multi[strings.ToLower(a)] = true
-	}
+	d := &Directory{cfg: cfg, c: c, id: idCodec{cfg.IDAttribute}, multi: folded(cfg.MultiValued), refs: folded(cfg.ReferenceAttributes), reads: map[string]*liveRead{}}
 	if err := c.do(ctx, "LDAP bind", func(*goldap.Conn) error { return nil }); err != nil {
 		return nil, err
 	}
@@ -173,7 +171,7 @@ func (d *Directory) Read(ctx context.Context, req connectors.ReadRequest) (conne
 			if err != nil {
 				return connectors.Page{}, err
 			}
-			lr = &liveRead{conn: conn, members: map[string]string{}, skipping: cur.Count > 0}
+			lr = &liveRead{conn: conn, ids: map[string]string{}, skipping: cur.Count > 0}
 		}
 		base := d.cfg.BaseDNs[cur.Base]
 		if lr.pager == nil {
@@ -268,4 +266,12 @@ func (d *Directory) highestCommittedUSN(ctx context.Context) (string, error) {
 		return "", nil // not published: the watermark falls back to the highest value seen
 	}
 	return n.above().String(), nil
+}
+
+func folded(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = true
+	}
+	return m
 }

@@ -181,6 +181,38 @@ func TestGroupMembers(t *testing.T) {
 	}
 }
 
+// Manager DNs are read as the managers' IDs, whatever the DN's case; a
+// manager that is not there clears the reference; an attribute that is not
+// a reference attribute keeps its DN.
+func TestReferenceAttributesReadAsIDs(t *testing.T) {
+	s := startWithUsers(t, 4, slapd.Options{})
+	s.Modify(t, "dn: "+userDN(2)+"\nchangetype: modify\nadd: manager\nmanager: "+userDN(1)+"\n\n"+
+		"dn: "+userDN(3)+"\nchangetype: modify\nadd: manager\nmanager: "+strings.ToUpper(userDN(1))+"\n-\nadd: seeAlso\nseeAlso: "+userDN(1)+"\n\n"+
+		"dn: "+userDN(4)+"\nchangetype: modify\nadd: manager\nmanager: uid=gone,"+slapd.People+"\n")
+	req := connectors.ReadRequest{Type: connectors.User, Attributes: []string{"uid", "manager", "seeAlso"}}
+	objs, _, _ := readAll(t, open(t, sourceConfig(s)), req)
+	boss := objs[userDN(1)].ID
+	if got := objs[userDN(2)].Attributes["manager"]; got != boss {
+		t.Fatalf("u2 manager %v, want the ID %s", got, boss)
+	}
+	if got := objs[userDN(3)].Attributes["manager"]; got != boss {
+		t.Fatalf("u3 manager %v (upper-case DN), want %s", got, boss)
+	}
+	if got, ok := objs[userDN(4)].Attributes["manager"]; !ok || got != nil {
+		t.Fatalf("u4's manager is not there: want a cleared reference, got %v (present %v)", got, ok)
+	}
+	if got := objs[userDN(3)].Attributes["seeAlso"]; got != userDN(1) {
+		t.Fatalf("seeAlso %v: not a reference attribute, the DN stays", got)
+	}
+
+	cfg := sourceConfig(s)
+	cfg.ReferenceAttributes = []string{}
+	objs, _, _ = readAll(t, open(t, cfg), req)
+	if got := objs[userDN(2)].Attributes["manager"]; got != userDN(1) {
+		t.Fatalf("with no reference attributes the DN stays: %v", got)
+	}
+}
+
 // An entry without the ID attribute fails alone, with its DN.
 func TestMalformedEntryFailsAlone(t *testing.T) {
 	s := startWithUsers(t, 3, slapd.Options{})

@@ -20,19 +20,21 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		t.Fatal(err)
 	}
 	for field, breakIt := range map[string]func(*Config){
-		"url:":               func(c *Config) { c.URL = "http://dc1" },
-		"startTLS:":          func(c *Config) { c.StartTLS = true },
-		"bindDN:":            func(c *Config) { c.BindDN = "not a dn" },
-		"bindPassword:":      func(c *Config) { c.BindPassword = secrets.Ref{} },
-		"bindPassword: env":  func(c *Config) { c.BindPassword = secrets.Ref{Env: "LDAP_TEST_UNSET"} },
-		"idAttribute:":       func(c *Config) { c.IDAttribute = "uid)(x" },
-		"dialect:":           func(c *Config) { c.Dialect = "novell" },
-		"baseDNs:":           func(c *Config) { c.BaseDNs = nil },
-		"baseDNs[1]:":        func(c *Config) { c.BaseDNs = append(c.BaseDNs, "x") },
-		"userFilter:":        func(c *Config) { c.UserFilter = "(uid=" },
-		"delta:":             func(c *Config) { c.Delta = "whenChanged" },
-		"pageSize:":          func(c *Config) { c.PageSize = -1 },
-		"disabledAttribute:": func(c *Config) { c.DisabledValues = []string{"TRUE"} },
+		"url:":                    func(c *Config) { c.URL = "http://dc1" },
+		"startTLS:":               func(c *Config) { c.StartTLS = true },
+		"bindDN:":                 func(c *Config) { c.BindDN = "not a dn" },
+		"bindPassword:":           func(c *Config) { c.BindPassword = secrets.Ref{} },
+		"bindPassword: env":       func(c *Config) { c.BindPassword = secrets.Ref{Env: "LDAP_TEST_UNSET"} },
+		"idAttribute:":            func(c *Config) { c.IDAttribute = "uid)(x" },
+		"dialect:":                func(c *Config) { c.Dialect = "novell" },
+		"baseDNs:":                func(c *Config) { c.BaseDNs = nil },
+		"baseDNs[1]:":             func(c *Config) { c.BaseDNs = append(c.BaseDNs, "x") },
+		"userFilter:":             func(c *Config) { c.UserFilter = "(uid=" },
+		"delta:":                  func(c *Config) { c.Delta = "whenChanged" },
+		"pageSize:":               func(c *Config) { c.PageSize = -1 },
+		"disabledAttribute:":      func(c *Config) { c.DisabledValues = []string{"TRUE"} },
+		"referenceAttributes[0]:": func(c *Config) { c.ReferenceAttributes = []string{"manager)"} },
+		"referenceAttributes[1]:": func(c *Config) { c.ReferenceAttributes = []string{"manager", "Member"} },
 	} {
 		c := good
 		c.BaseDNs = append([]string(nil), good.BaseDNs...)
