@@ -90,6 +90,12 @@ type DeletionDetector interface {
 	ListIDs(ctx context.Context, t ObjectType, fn func(id string) error) error
 }
 
+// Getter is implemented by sources that can read one object by its ID, for
+// provisioning on demand. A missing object is an error matching ErrNotFound.
+type Getter interface {
+	Get(ctx context.Context, t ObjectType, id string, attributes []string) (Object, error)
+}
+
 // Writer is implemented by sources that accept writeback of values produced
 // by the target (a generated e-mail address or username).
 type Writer interface {

@@ -168,7 +168,7 @@ func (c *csvRows) object(row int64, fields []string) record {
 		return c.sh.invalid(row, "", fmt.Sprintf("%s is empty", c.sh.IDColumn))
 	}
 	rec := record{n: row, anchored: true, obj: connectors.Object{ID: id}}
-	if c.sh.idsOnly {
+	if c.sh.bare(id) {
 		return rec
 	}
 	rec.obj.Locator = c.sh.locator(row)

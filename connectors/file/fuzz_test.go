@@ -3,13 +3,15 @@ package file
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/openprovisioning/provisioner/connectors"
 )
 
-// FuzzRead checks that no file makes a read panic and that a read resumed
-// after every record on fresh sources returns what one source returns.
+// FuzzRead checks that no file makes a read panic, that a read resumed
+// after every record on fresh sources returns what one source returns, and
+// that Get returns the object a read returns first under each ID.
 func FuzzRead(f *testing.F) {
 	for _, seed := range []string{
 		"id,name\n1,Ann\n2,\"B\nob\"\n",
@@ -46,6 +48,17 @@ func FuzzRead(f *testing.F) {
 		}
 		if !reflect.DeepEqual(whole, resumed) {
 			t.Fatalf("whole read\n%#v\nresumed\n%#v", whole, resumed)
+		}
+		s := open(t, cfg)
+		got := map[string]bool{}
+		for _, o := range whole {
+			if got[o.ID] || strings.Contains(o.ID, ":") { // a duplicate, or an ID made up for a record without one
+				continue
+			}
+			got[o.ID] = true
+			if g, err := s.Get(context.Background(), "", o.ID, nil); err != nil || !reflect.DeepEqual(g, o) {
+				t.Fatalf("Get %q: %v\n%#v\nread\n%#v", o.ID, err, g, o)
+			}
 		}
 	})
 }

@@ -27,7 +27,7 @@ func (sh *shape) object(n int64, v any) record {
 		return sh.invalid(n, "", fmt.Sprintf("%s is empty", sh.IDColumn))
 	}
 	rec := record{n: n, anchored: true, obj: connectors.Object{ID: id}}
-	if sh.idsOnly {
+	if sh.bare(id) {
 		return rec
 	}
 	rec.obj.Locator = sh.locator(n)

@@ -52,6 +52,19 @@ func (s *Source) open(c string) (*pass, error) {
 			return nil, err
 		}
 	}
+	rd, err := s.openFile()
+	if err != nil {
+		return nil, err
+	}
+	if err := rd.start(cur); err != nil {
+		rd.f.Close()
+		return nil, err
+	}
+	return rd, nil
+}
+
+// openFile opens the file and takes its fingerprint, for a read or a Get.
+func (s *Source) openFile() (*pass, error) {
 	rd := &pass{path: s.cfg.Path, sh: newShape(s.cfg), seen: map[string]int64{}}
 	f, err := os.Open(s.cfg.Path)
 	if err != nil {
@@ -61,10 +74,6 @@ func (s *Source) open(c string) (*pass, error) {
 	if rd.fp, err = stat(f); err != nil {
 		f.Close()
 		return nil, rd.unavailable(err.Error())
-	}
-	if err := rd.start(cur); err != nil {
-		f.Close()
-		return nil, err
 	}
 	return rd, nil
 }

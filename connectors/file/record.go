@@ -21,6 +21,7 @@ type shape struct {
 	word    string          // what a record is called: row, record, line
 	want    map[string]bool // attributes to return; nil for all
 	idsOnly bool            // return IDs only, for scanning
+	only    string          // when set, other records come back with their ID only
 }
 
 func newShape(s *settings) *shape {
@@ -40,6 +41,9 @@ func wanted(names []string) map[string]bool {
 }
 
 func (sh *shape) keep(name string) bool { return sh.want == nil || sh.want[name] }
+
+// bare reports whether the record with this ID is returned with its ID only.
+func (sh *shape) bare(id string) bool { return sh.idsOnly || (sh.only != "" && id != sh.only) }
 
 func (sh *shape) locator(n int64) string {
 	b := make([]byte, 0, 24)

@@ -14,8 +14,9 @@ import (
 
 // object converts an entry. A malformed entry (no ID, a bad disabled flag,
 // a member list it cannot read) becomes an Object with Invalid set, which
-// fails alone; only a failure to reach the directory is an error.
-func (d *Directory) object(ctx context.Context, lr *liveRead, q query, e *goldap.Entry) (connectors.Object, error) {
+// fails alone; only a failure to reach the directory is an error. ids is
+// the read's cache of member and reference DNs (see memberIDs).
+func (d *Directory) object(ctx context.Context, ids map[string]string, q query, e *goldap.Entry) (connectors.Object, error) {
 	o := connectors.Object{Locator: e.DN, Attributes: connectors.Attributes{}}
 	var problems []string
 	id, err := d.id.of(e)
@@ -43,7 +44,7 @@ func (d *Directory) object(ctx context.Context, lr *liveRead, q query, e *goldap
 		if d.refs[folded] {
 			// A reference is by the referenced entry's ID, which a reference
 			// mapping resolves; a DN would change when the entry moves.
-			if vals, err = d.memberIDs(ctx, lr.ids, vals); err != nil {
+			if vals, err = d.memberIDs(ctx, ids, vals); err != nil {
 				return o, err
 			}
 			if len(vals) == 0 {
@@ -57,7 +58,7 @@ func (d *Directory) object(ctx context.Context, lr *liveRead, q query, e *goldap
 		problems = append(problems, err.Error())
 	}
 	if q.group {
-		if o.Members, err = d.memberIDs(ctx, lr.ids, e.GetEqualFoldAttributeValues(d.cfg.MemberAttribute)); err != nil {
+		if o.Members, err = d.memberIDs(ctx, ids, e.GetEqualFoldAttributeValues(d.cfg.MemberAttribute)); err != nil {
 			return o, err
 		}
 	}

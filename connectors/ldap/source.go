@@ -197,7 +197,7 @@ func (d *Directory) Read(ctx context.Context, req connectors.ReadRequest) (conne
 			continue
 		}
 		for _, e := range entries {
-			o, err := d.object(ctx, lr, q, e)
+			o, err := d.object(ctx, lr.ids, q, e)
 			if err != nil {
 				lr.close()
 				return connectors.Page{}, err

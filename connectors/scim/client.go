@@ -1,7 +1,8 @@
 // Package scim is a SCIM 2.0 connector (RFC 7643, RFC 7644): a target that
 // creates, queries, patches and deletes Users and Groups and changes group
 // memberships in batches, and a source that lists them page by page, by
-// meta.lastModified delta when the service supports it.
+// meta.lastModified delta when the service supports it (opened with
+// Config.OpenSource, the source also reads one object by its id).
 //
 // Attributes are addressed by flat paths, the same on both sides:
 // `userName`, `name.givenName`, `emails[type eq "work"].value`,

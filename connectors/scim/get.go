@@ -1,0 +1,53 @@
+package scim
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/openprovisioning/provisioner/connectors"
+)
+
+// Source is a Client opened as a job's source. It adds connectors.Getter,
+// which a Client cannot implement: its Get is the target's, which reads a
+// TargetObject and leaves group members out.
+type Source struct {
+	*Client
+}
+
+var (
+	_ connectors.Source           = (*Source)(nil)
+	_ connectors.DeletionDetector = (*Source)(nil)
+	_ connectors.Writer           = (*Source)(nil)
+	_ connectors.Getter           = (*Source)(nil)
+)
+
+// OpenSource is Open for the source side of a job.
+func (c Config) OpenSource(ctx context.Context, log *logrus.Entry) (*Source, error) {
+	client, err := c.Open(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Client: client}, nil
+}
+
+// Get reads one user or group, GET /Users/{id} or /Groups/{id}, and
+// converts it as Read converts the resources it lists: members included,
+// active read as Disabled. attributes is not sent, as Read sends none.
+// A resource that is not there is NotFound (the service's 404).
+func (s *Source) Get(ctx context.Context, t connectors.ObjectType, id string, attributes []string) (connectors.Object, error) {
+	path, err := resourcePath(t, id)
+	if err != nil {
+		return connectors.Object{}, err
+	}
+	var res map[string]any
+	if err := s.call(ctx, http.MethodGet, path, nil, nil, &res); err != nil {
+		return connectors.Object{}, err
+	}
+	if resourceID(res) == "" {
+		return connectors.Object{}, s.incompatible(http.MethodGet+" "+path, http.StatusOK, "the resource has no id")
+	}
+	ep, _ := endpoint(t)
+	return sourceObject(t, ep, res), nil
+}
