@@ -146,7 +146,7 @@ func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.So
 	case len(job.Source.Files) > 0:
 		s, err = openFiles(job.Source.Files)
 	case job.Source.SCIM != nil:
-		s, err = job.Source.SCIM.Open(ctx, a.logger(job.Name).WithField("side", "source"))
+		s, err = job.Source.SCIM.OpenSource(ctx, a.logger(job.Name).WithField("side", "source"))
 	case job.Source.LDAP != nil:
 		s, err = job.Source.LDAP.Open(ctx, a.logger(job.Name).WithField("side", "source"))
 	default:

@@ -18,6 +18,7 @@ type fileSet struct {
 var (
 	_ connectors.Source = (*fileSet)(nil)
 	_ connectors.Writer = (*fileSet)(nil)
+	_ connectors.Getter = (*fileSet)(nil)
 )
 
 func openFiles(cfgs []file.Config) (*fileSet, error) {
@@ -47,6 +48,15 @@ func (fs *fileSet) Read(ctx context.Context, req connectors.ReadRequest) (connec
 		return connectors.Page{}, err
 	}
 	return s.Read(ctx, req)
+}
+
+// Get reads one object from the file of its type.
+func (fs *fileSet) Get(ctx context.Context, t connectors.ObjectType, id string, attributes []string) (connectors.Object, error) {
+	s, err := fs.file(t)
+	if err != nil {
+		return connectors.Object{}, err
+	}
+	return s.Get(ctx, t, id, attributes)
 }
 
 // Write passes writeback on to the file of the object's type.

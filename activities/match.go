@@ -49,6 +49,7 @@ func (p *plan) match(ctx context.Context, values connectors.Attributes, find fin
 		if err != nil {
 			return nil, err
 		}
+		p.trace.matched("%s %q: %s", attr, p.shown(attr, v), plural(len(objs), "target object"))
 		if len(objs) > 1 {
 			return nil, &duplicateTargets{n: len(objs), attribute: attr, value: canon(v)}
 		}
@@ -57,6 +58,21 @@ func (p *plan) match(ctx context.Context, values connectors.Attributes, find fin
 		}
 	}
 	return nil, nil
+}
+
+// shown is a matching value as a trace may show it.
+func (p *plan) shown(attr string, v any) string {
+	if p.prog.Redacted(attr) {
+		return audit.Redacted
+	}
+	return canon(v)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // find answers from the cycle's target index when it can, else asks the

@@ -77,6 +77,12 @@ const SoftDeletedAttribute = "IsSoftDeleted"
 // earlier attempt return their recorded entry, and objects created before a
 // crash are found again by matching, so a retried batch never duplicates.
 func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchResult, error) {
+	return a.provisionBatch(ctx, in, nil)
+}
+
+// provisionBatch is ProvisionBatch; traces, by Seq, collect how the items
+// they are given for went through scope and matching.
+func (a *Activities) provisionBatch(ctx context.Context, in BatchInput, traces map[int]*trace) (BatchResult, error) {
 	items, err := a.Store.Staged(ctx, in.Cycle, in.From, in.To)
 	if err != nil {
 		return BatchResult{}, err
@@ -89,7 +95,7 @@ func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchRe
 	if err != nil {
 		return BatchResult{}, err
 	}
-	b := &batch{a: a, in: in, target: tgt, source: src, opts: in.Job.Options.WithDefaults(), objects: map[connectors.ObjectType]int{}, states: map[connectors.ObjectType]map[string]store.ObjectState{}, stagedIDs: map[connectors.ObjectType][]string{}}
+	b := &batch{a: a, in: in, target: tgt, source: src, opts: in.Job.Options.WithDefaults(), objects: map[connectors.ObjectType]int{}, states: map[connectors.ObjectType]map[string]store.ObjectState{}, stagedIDs: map[connectors.ObjectType][]string{}, traces: traces}
 	b.programs = make([]compiled, len(in.Job.Objects))
 	for i, o := range in.Job.Objects {
 		b.objects[connectors.ObjectType(o.SourceObject)] = i
@@ -191,6 +197,8 @@ type batch struct {
 	// index answers matching from the cycle's target index; nil when the
 	// batch asks the target.
 	index *batchIndex
+	// traces are set by Seq for the items provisioned on demand.
+	traces map[int]*trace
 }
 
 // compiled is an object's mapping, or why it does not compile.
@@ -228,7 +236,7 @@ func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, sto
 		ObjectType: string(it.Type), SourceID: o.ID, Locator: o.Locator, Time: start.UTC(), DryRun: b.opts.DryRun,
 	}
 	st, known := b.states[it.Type][o.ID]
-	p := &plan{batch: b, item: it, entry: &e, state: st, known: known, assigned: b.assign.assigned(it.Type, o)}
+	p := &plan{batch: b, item: it, entry: &e, state: st, known: known, assigned: b.assign.assigned(it.Type, o), trace: b.traces[it.Seq]}
 	rec := p.run(ctx)
 	e.DurationMs = time.Since(start).Milliseconds()
 	rec.Seq, rec.Type, rec.SourceID = it.Seq, it.Type, o.ID
@@ -255,6 +263,8 @@ type plan struct {
 	// point to, to record with its state.
 	references map[string]string
 	followUp   followUp
+	// trace is set when the object is provisioned on demand.
+	trace *trace
 }
 
 // hash fingerprints the source record for change detection.
@@ -281,6 +291,7 @@ func (p *plan) run(ctx context.Context) store.Record {
 	attrs := sourceAttributes(o)
 	p.entry.DisplayName = displayName(attrs)
 	scope := prog.Scope(attrs)
+	p.trace.scoped(scope)
 	switch {
 	case o.Disabled:
 		return p.deprovision(ctx, "the source object is disabled")
@@ -372,6 +383,9 @@ func (p *plan) deleted(ctx context.Context) store.Record {
 // deprovision disables the target object of a source object that is out of
 // scope or disabled. Unlinked objects are never touched.
 func (p *plan) deprovision(ctx context.Context, reason string) store.Record {
+	if p.trace != nil {
+		p.trace.unscoped = reason
+	}
 	if p.item.Type == connectors.Group {
 		return p.removeGroup(ctx, reason)
 	}
@@ -408,10 +422,12 @@ func (p *plan) update(ctx context.Context, values connectors.Attributes) store.R
 	if p.acts.NoUpdate {
 		changes = nil
 	}
+	p.trace.matched("linked to target object %s by its object connection", st.TargetID)
 	err := p.push(ctx, st.TargetID, changes, !st.Active)
 	if errors.Is(err, connectors.ErrNotFound) {
 		// The target object was deleted behind the job's back: provision it
 		// again, asking the target, which the index may predate.
+		p.trace.matched("target object %s is gone from the target; matching again", st.TargetID)
 		p.state.TargetID, p.entry.Modified = "", nil
 		return p.matchOrCreate(ctx, values, p.findInTarget)
 	}

@@ -16,18 +16,20 @@ import (
 )
 
 // ReadHistory calls fn with every provisioning log entry of a job, read from
-// the histories of its cycle workflows (every run, across continue-as-new).
-// It finds the cycles through the ProvisioningJob search attribute.
+// the histories of its cycle workflows and, for objects provisioned on
+// demand, of the job workflow (every run, across continue-as-new). It finds
+// them through the ProvisioningJob search attribute.
 func ReadHistory(ctx context.Context, c client.Client, namespace, job string, fn func(Entry) error) error {
 	return ReadHistorySince(ctx, c, namespace, job, time.Time{}, fn)
 }
 
-// ReadHistorySince is ReadHistory for the cycle runs still open at since
-// (all of them when since is zero): runs that closed earlier hold no entry
-// from since on, so their histories are not read at all. Runs are read
-// oldest first, so entries come in the order they were made.
+// ReadHistorySince is ReadHistory for the runs still open at since (all of
+// them when since is zero): runs that closed earlier hold no entry from
+// since on, so their histories are not read at all. Runs are read oldest
+// first, so a cycle's entries come in the order they were made; entries
+// made on demand come with the job run that made them.
 func ReadHistorySince(ctx context.Context, c client.Client, namespace, job string, since time.Time, fn func(Entry) error) error {
-	query := fmt.Sprintf("ProvisioningJob = %q AND WorkflowType = %q", job, "ProvisioningCycle")
+	query := fmt.Sprintf("ProvisioningJob = %q AND WorkflowType IN (%q, %q)", job, "ProvisioningCycle", "ProvisioningJob")
 	if !since.IsZero() {
 		query += fmt.Sprintf(" AND (ExecutionStatus = %q OR CloseTime >= %q)", "Running", since.UTC().Format(time.RFC3339Nano))
 	}

@@ -51,6 +51,7 @@ func Compile(om ObjectMapping, opts Options) (*Program, error) {
 	p.sources = c.sources
 	slices.Sort(p.sources)
 	p.sources = slices.Compact(p.sources)
+	p.redactedSources = c.redactedSources
 	return p, nil
 }
 
@@ -60,6 +61,8 @@ type compiler struct {
 	known    map[string]bool
 	problems Problems
 	sources  []string
+	// redactedSources are read by expressions that call Redact().
+	redactedSources []string
 }
 
 func (c *compiler) objectName() string {
@@ -199,6 +202,9 @@ func (c *compiler) expression(name string, cm *compiledMapping) {
 	}
 	cm.expr = x
 	cm.redacted = x.Calls("Redact")
+	if cm.redacted {
+		c.redactedSources = append(c.redactedSources, x.Attributes()...)
+	}
 	switch x.TopLevel() {
 	case "SingleAppRoleAssignment":
 		cm.roles = RolesSingle

@@ -179,6 +179,11 @@ func TestRedactedAndRoles(t *testing.T) {
 			t.Errorf("Redacted(%q) = %v", target, !want)
 		}
 	}
+	for attr, want := range map[string]bool{"pin": true, "appRoleAssignments": false, "givenName": false} {
+		if p.RedactedSource(attr) != want {
+			t.Errorf("RedactedSource(%q) = %v", attr, !want)
+		}
+	}
 	for target, want := range map[string]RoleMode{"roles": RolesReplace, "roles2": RolesAdd, `roles[primary eq "True"].value`: RolesSingle, "userName": RolesNone, "missing": RolesNone} {
 		if got := p.Roles(target); got != want {
 			t.Errorf("Roles(%q) = %v, want %v", target, got, want)

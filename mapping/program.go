@@ -19,8 +19,10 @@ type Program struct {
 	clauses  [][]Clause
 	matching []string
 	sources  []string
-	now      func() time.Time
-	exists   func(target, value string) (bool, error)
+	// redactedSources are source attributes read by a Redact() mapping.
+	redactedSources []string
+	now             func() time.Time
+	exists          func(target, value string) (bool, error)
 }
 
 // RoleMode says how a target attribute computed by an app role function is
@@ -72,6 +74,13 @@ func (p *Program) Redacted(target string) bool {
 		}
 	}
 	return false
+}
+
+// RedactedSource reports whether a mapping that calls Redact() reads the
+// source attribute: where source values are shown (provisioning on demand),
+// the engine hides its value too.
+func (p *Program) RedactedSource(attr string) bool {
+	return slices.Contains(p.redactedSources, attr)
 }
 
 // Roles reports how the mapping of target computes app roles.

@@ -164,6 +164,44 @@ options: {batchSize: 5, batches: 2}
 		require.Regexp(t, `CYCLE\s+STARTED\s+DURATION\s+OBJECTS\s+ACTIONS\s+ERRORS`, e.ok("report", "starter-test"))
 	})
 
+	t.Run("on-demand provisions a new hire now and explains each step", func(t *testing.T) {
+		require.NotNil(t, st.LastCycle, "needs the first cycle")
+		f, err := os.OpenFile(filepath.Join(dir, "hr.csv"), os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = f.WriteString("E100,new.hire@example.com,New,Hire,Employee\n")
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+
+		out := e.ok("on-demand", cfg, "E100")
+		require.Regexp(t, `1\. Import\s+Success\s+read row \d+`, out)
+		require.Contains(t, out, `userName = "new.hire@example.com"`)
+		require.Contains(t, out, `filter 1: employeeType EQUALS "Employee" — value "Employee": true`)
+		require.Contains(t, out, `userName "new.hire@example.com": 0 target objects; externalId "E100": 0 target objects; no target object matched`)
+		require.Regexp(t, `4\. Action\s+Success\s+Create target object \S+`, out)
+		require.Contains(t, out, `name.givenName: "" → "New"`)
+		require.Len(t, app.Users(), employees+1, "created now, before any cycle")
+
+		var res struct {
+			Steps []struct{ Name, Status string }
+		}
+		out, _, code := e.run("on-demand", "starter-test", "E024", "--json")
+		require.Equal(t, 0, code, out)
+		require.NoError(t, json.Unmarshal([]byte(out), &res))
+		require.Equal(t, "Skipped", res.Steps[1].Status, "a contractor is out of scope")
+		require.Len(t, app.Users(), employees+1)
+
+		out, _, code = e.run("on-demand", "starter-test", "E404")
+		require.Equal(t, exitFailure, code, out)
+		require.Contains(t, out, `the source has no User with ID "E404"`)
+		_, stderr, code := e.run("on-demand", "starter-test", "G1", "--type", "group")
+		require.Equal(t, exitInvalid, code, stderr)
+		require.Contains(t, stderr, "does not provision Group objects")
+
+		logged := e.csv("logs", "starter-test", "--object", "E100", "--format", "csv")
+		require.Len(t, logged[1:], 1, "the on-demand outcome is in the job's log")
+		require.Equal(t, "Create", logged[1][9])
+	})
+
 	t.Run("status --watch prints lines until interrupted", func(t *testing.T) {
 		cmd := exec.Command(e.bin, "status", "starter-test", "--watch", "--address", e.address)
 		stdout, err := cmd.StdoutPipe()

@@ -200,6 +200,22 @@ func signal(t *testing.T, c client.Client, job, name string, arg any) {
 	require.NoError(t, c.SignalWorkflow(context.Background(), workflows.JobWorkflowID(job), "", name, arg))
 }
 
+// provisionOnDemand sends the job a provision-on-demand update and waits
+// for its result.
+func provisionOnDemand(t *testing.T, c client.Client, job string, r workflows.OnDemandRequest) activities.OnDemandResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.JobWorkflowID(job), UpdateName: workflows.UpdateProvisionOnDemand,
+		Args: []any{r}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	require.NoError(t, err)
+	var res activities.OnDemandResult
+	require.NoError(t, h.Get(ctx, &res))
+	return res
+}
+
 // entries reads the job's provisioning log back from workflow history.
 func entries(t *testing.T, c client.Client, job string, want int) []audit.Entry {
 	t.Helper()

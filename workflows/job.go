@@ -82,6 +82,11 @@ func (j *jobImpl) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateProvisionOnDemand, j.provisionOnDemand, workflow.UpdateHandlerOptions{
+		Validator: j.validateOnDemand,
+	}); err != nil {
+		return err
+	}
 	j.publish(ctx)
 	return nil
 }
@@ -101,6 +106,13 @@ func (j *jobImpl) run(ctx workflow.Context) error {
 		if j.historyFull(ctx) {
 			j.drain(ctx)
 			if j.restart == nil {
+				// Updates in flight finish in this run; continuing as new
+				// would drop them.
+				if workflow.GetVersion(ctx, "finish-updates-before-continue-as-new", workflow.DefaultVersion, 1) == 1 {
+					if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+						return err
+					}
+				}
 				return workflow.NewContinueAsNewError(ctx, ProvisioningJob, JobInput{Config: j.cfg, State: j.st})
 			}
 			continue
@@ -245,6 +257,37 @@ func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (Sta
 	j.log.Info("configuration updated", "mappingVersion", v.MappingVersion)
 	j.publish(ctx)
 	return j.status(), nil
+}
+
+// validateOnDemand refuses, before anything is written to history, a
+// request the job cannot serve.
+func (j *jobImpl) validateOnDemand(r OnDemandRequest) error {
+	if r.ID == "" {
+		return temporal.NewApplicationError("name the source object's ID", activities.ErrRequestRefused)
+	}
+	if _, ok := j.cfg.ObjectIndex(r.Type); !ok {
+		return temporal.NewApplicationError(fmt.Sprintf("job %s does not provision %s objects", j.cfg.Name, r.Type), activities.ErrRequestRefused)
+	}
+	return nil
+}
+
+// provisionOnDemand provisions one object now, whatever the job's state,
+// beside the cycle in flight, and returns its steps; the outcome is in
+// the job's history like a cycle's.
+func (j *jobImpl) provisionOnDemand(ctx workflow.Context, r OnDemandRequest) (activities.OnDemandResult, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		Summary:             fmt.Sprintf("provision %s %s on demand", r.Type, r.ID),
+	})
+	in := activities.OnDemandInput{Job: j.cfg, Type: r.Type, SourceID: r.ID, RequestID: workflow.GetCurrentUpdateInfo(ctx).ID}
+	var res activities.OnDemandResult
+	err := workflow.ExecuteActivity(actx, a.ProvisionOnDemand, in).Get(ctx, &res)
+	if err == nil {
+		j.log.Info("provisioned on demand", "type", r.Type, "id", r.ID, "action", res.Object().Action, "status", res.Object().Status)
+	}
+	return res, err
 }
 
 // applyRestart clears state by reset scope and schedules an initial cycle.

@@ -40,6 +40,9 @@ const (
 	// validated it; a change to mappings, scoping or target actions starts a
 	// new initial cycle, as in Azure.
 	UpdateConfiguration = "update-configuration"
+	// UpdateProvisionOnDemand provisions one source object now and returns
+	// the steps it went through (activities.OnDemandResult).
+	UpdateProvisionOnDemand = "provision-on-demand"
 )
 
 // Messages between a job and its cycle workflow.

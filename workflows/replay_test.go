@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/workflows"
 )
@@ -155,11 +156,17 @@ func TestRecordHistories(t *testing.T) {
 	require.True(t, continued, "a cycle continued as new")
 }
 
-// runControls takes the job through an initial cycle, sync-now, a stop in
-// the middle of a cycle and a start, quarantine and release, and a restart.
+// runControls takes the job through an initial cycle, provisioning on
+// demand, sync-now, a stop in the middle of a cycle and a start,
+// quarantine and release, and a restart.
 func runControls(t *testing.T, c client.Client, w *world, ps []person) {
 	job := w.job.Name
 	waitCycle(t, c, job, 1, time.Minute)
+
+	ps = append(ps, person{ID: "E90000", UserName: "new.hire@example.com", Given: "New", Family: "Hire", Title: "Engineer", Type: "Employee", Status: "Active"})
+	writeHR(t, w.hrPath, ps)
+	res := provisionOnDemand(t, c, job, workflows.OnDemandRequest{Type: "User", ID: "E90000"})
+	require.Equal(t, audit.Create, res.Object().Action)
 
 	ps[0].Title = "Principal Engineer"
 	writeHR(t, w.hrPath, ps)

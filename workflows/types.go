@@ -6,6 +6,7 @@ import (
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/store"
 )
 
@@ -118,6 +119,13 @@ type Status struct {
 // QuarantineState, as Azure's portal restart does.
 type RestartRequest struct {
 	Scopes []string `json:"scopes,omitempty"`
+}
+
+// OnDemandRequest names the source object to provision on demand: a user,
+// or a group with its members.
+type OnDemandRequest struct {
+	Type connectors.ObjectType `json:"type"`
+	ID   string                `json:"id"`
 }
 
 // CycleInput starts (or continues) one cycle workflow.

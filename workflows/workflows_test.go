@@ -256,6 +256,67 @@ func (s *jobSuite) TestSignalsDrainedBeforeContinueAsNew() {
 	s.Equal(workflows.Paused, in.State.State)
 }
 
+// Provision on demand runs beside the job's cycles and returns the
+// activity's steps; a request the job cannot serve is refused before it
+// reaches history.
+func (s *jobSuite) TestProvisionOnDemand() {
+	var got []activities.OnDemandInput
+	s.env.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OnDemandInput) (activities.OnDemandResult, error) {
+		got = append(got, in)
+		return activities.OnDemandResult{Type: in.Type, SourceID: in.SourceID, Entries: []audit.Entry{{Action: audit.Create, Status: audit.Success}}}, nil
+	})
+	var res activities.OnDemandResult
+	var completeErr, rejected error
+	s.at(time.Minute, func() {
+		s.env.UpdateWorkflow(workflows.UpdateProvisionOnDemand, "req-1", &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: func(err error) { completeErr = err },
+			OnComplete: func(v any, err error) {
+				completeErr = err
+				if err == nil {
+					res = v.(activities.OnDemandResult)
+				}
+			},
+		}, workflows.OnDemandRequest{Type: "User", ID: "E1"})
+		s.env.UpdateWorkflow(workflows.UpdateProvisionOnDemand, "req-2", &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { rejected = err },
+			OnComplete: func(any, error) {},
+		}, workflows.OnDemandRequest{Type: "Group", ID: "G1"})
+	})
+	s.at(2*time.Minute, func() { s.env.CancelWorkflow() })
+	s.run()
+	s.Require().NoError(completeErr)
+	s.Equal(audit.Create, res.Object().Action)
+	s.Require().Len(got, 1, "the refused request ran nothing")
+	s.Equal("req-1", got[0].RequestID)
+	s.Equal("hr", got[0].Job.Name)
+	s.Require().Error(rejected)
+	s.Contains(rejected.Error(), "does not provision Group objects")
+}
+
+// An on-demand request in flight when the job continues as new finishes
+// first, rather than being dropped with the run.
+func (s *jobSuite) TestUpdatesFinishBeforeContinueAsNew() {
+	s.env.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).After(5*time.Minute).Return(activities.OnDemandResult{SourceID: "E1"}, nil)
+	done := false
+	s.at(time.Minute, func() {
+		s.env.UpdateWorkflow(workflows.UpdateProvisionOnDemand, "req", &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(error) {},
+			OnComplete: func(_ any, err error) { done = err == nil },
+		}, workflows.OnDemandRequest{Type: "User", ID: "E1"})
+	})
+	s.at(2*time.Minute, func() {
+		s.env.SetContinueAsNewSuggested(true)
+		s.env.SignalWorkflow(workflows.SignalSyncNow, nil)
+	})
+	s.run()
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
+	s.True(done, "the update completed before the run continued as new")
+}
+
 type cycleSuite struct {
 	suite.Suite
 	testsuite.WorkflowTestSuite

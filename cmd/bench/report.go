@@ -19,6 +19,7 @@ const (
 	targetEvents      = 10000
 	targetBytes       = 10 << 20
 	targetRSS         = 300 << 20
+	targetOnDemand    = time.Second
 )
 
 func report(out io.Writer, r *result) {
@@ -123,6 +124,9 @@ func verdicts(tw io.Writer, r *result) {
 	} else {
 		row("worker peak RSS (VmHWM)", mb(r.peakRSS), "< "+mb(targetRSS), r.peakRSS < targetRSS)
 	}
+	row(fmt.Sprintf("provision on demand, new hire at the end of the export (median of %d; max %s)", onDemandHires, secs(r.onDemand.max)),
+		secs(r.onDemand.median), "< "+secs(targetOnDemand), r.onDemand.median < targetOnDemand)
+	row("provisioned on demand", fmt.Sprintf("%d created", r.onDemand.created), fmt.Sprintf("%d created", onDemandHires), r.onDemand.created == onDemandHires)
 	row("target holds exactly the in-scope users", r.usersExact.detail, num(r.inScope)+" users", r.usersExact.ok)
 	row("incremental cycle writes", r.patches.detail, num(r.o.changed)+" PATCH /Users", r.patches.ok)
 }

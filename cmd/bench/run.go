@@ -26,6 +26,7 @@ type result struct {
 	initial, incremental phase
 	usersExact           check
 	patches              check
+	onDemand             onDemand
 
 	runs         []runSize
 	tl1, tl2     timeline
@@ -161,6 +162,11 @@ func run(ctx context.Context, o options) (bool, error) {
 		r.patches = c
 	}
 
+	logf("provision on demand: %d new hires, one request each", onDemandHires)
+	if r.onDemand, err = measureOnDemand(ctx, c, hrPath, staff); err != nil {
+		return false, err
+	}
+
 	logf("reading workflow histories")
 	if r.runs, err = historySizes(ctx, c, 2); err != nil {
 		return false, err
@@ -173,7 +179,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	w.stop()
 
 	report(os.Stdout, r)
-	return r.usersExact.ok && r.patches.ok, nil
+	return r.usersExact.ok && r.patches.ok && r.onDemand.created == onDemandHires, nil
 }
 
 func runBaseline(ctx context.Context, users []*hrexport.Employee, concurrency int) (time.Duration, time.Duration, error) {

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/examples/hrexport"
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+// onDemandHires is how many new hires are provisioned on demand, one
+// request each, to time the requests.
+const onDemandHires = 10
+
+// onDemand is the timing of provisioning on demand: the whole request, as
+// an operator's command waits for it.
+type onDemand struct {
+	median, max time.Duration
+	created     int
+}
+
+// measureOnDemand adds new hires at the end of the export (the slowest to
+// find in a file) and provisions each on demand.
+func measureOnDemand(ctx context.Context, c client.Client, hrPath string, staff []hrexport.Employee) (onDemand, error) {
+	staff = slices.Clone(staff)
+	var hires []string
+	for i := range onDemandHires {
+		e := staff[i]
+		e.ID = fmt.Sprintf("N%06d", i+1)
+		e.UserName, e.Email = fmt.Sprintf("new.hire%d@example.com", i+1), fmt.Sprintf("new.hire%d@example.com", i+1)
+		e.EmployeeType, e.Status = "Employee", "Active"
+		staff = append(staff, e)
+		hires = append(hires, e.ID)
+	}
+	if err := writeHR(hrPath, staff); err != nil {
+		return onDemand{}, err
+	}
+	var times []time.Duration
+	var r onDemand
+	for _, id := range hires {
+		start := time.Now()
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID:   workflows.JobWorkflowID(jobName),
+			UpdateName:   workflows.UpdateProvisionOnDemand,
+			Args:         []any{workflows.OnDemandRequest{Type: connectors.User, ID: id}},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err != nil {
+			return r, fmt.Errorf("provision %s on demand: %w", id, err)
+		}
+		var res activities.OnDemandResult
+		if err := h.Get(ctx, &res); err != nil {
+			return r, fmt.Errorf("provision %s on demand: %w", id, err)
+		}
+		times = append(times, time.Since(start))
+		if e := res.Object(); e.Action == audit.Create && e.Status == audit.Success {
+			r.created++
+		}
+	}
+	slices.Sort(times)
+	r.median, r.max = times[len(times)/2], times[len(times)-1]
+	return r, nil
+}
