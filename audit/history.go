@@ -25,9 +25,9 @@ func ReadHistory(ctx context.Context, c client.Client, namespace, job string, fn
 
 // ReadHistorySince is ReadHistory for the runs still open at since (all of
 // them when since is zero): runs that closed earlier hold no entry from
-// since on, so their histories are not read at all. Runs are read oldest
-// first, so a cycle's entries come in the order they were made; entries
-// made on demand come with the job run that made them.
+// since on, so their histories are not read at all. Entries come in the
+// order they were made: cycle runs are read oldest first, and the job
+// runs' few entries (on demand, rollback) are read first and merged in.
 func ReadHistorySince(ctx context.Context, c client.Client, namespace, job string, since time.Time, fn func(Entry) error) error {
 	query := fmt.Sprintf("ProvisioningJob = %q AND WorkflowType IN (%q, %q)", job, "ProvisioningCycle", "ProvisioningJob")
 	if !since.IsZero() {
@@ -46,8 +46,39 @@ func ReadHistorySince(ctx context.Context, c client.Client, namespace, job strin
 		}
 	}
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].GetStartTime().AsTime().Before(runs[j].GetStartTime().AsTime()) })
+	var jobEntries []Entry
 	for _, r := range runs {
-		if _, err := readRun(ctx, c, r.GetExecution().GetWorkflowId(), r.GetExecution().GetRunId(), fn); err != nil {
+		if r.GetType().GetName() != "ProvisioningJob" {
+			continue
+		}
+		_, err := readRun(ctx, c, r.GetExecution().GetWorkflowId(), r.GetExecution().GetRunId(), func(e Entry) error {
+			jobEntries = append(jobEntries, e)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	sort.SliceStable(jobEntries, func(i, j int) bool { return jobEntries[i].Time.Before(jobEntries[j].Time) })
+	merged := func(e Entry) error {
+		for len(jobEntries) > 0 && !jobEntries[0].Time.After(e.Time) {
+			if err := fn(jobEntries[0]); err != nil {
+				return err
+			}
+			jobEntries = jobEntries[1:]
+		}
+		return fn(e)
+	}
+	for _, r := range runs {
+		if r.GetType().GetName() == "ProvisioningJob" {
+			continue
+		}
+		if _, err := readRun(ctx, c, r.GetExecution().GetWorkflowId(), r.GetExecution().GetRunId(), merged); err != nil {
+			return err
+		}
+	}
+	for _, e := range jobEntries {
+		if err := fn(e); err != nil {
 			return err
 		}
 	}

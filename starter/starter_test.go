@@ -228,6 +228,65 @@ options: {batchSize: 5, batches: 2}
 		require.Equal(t, exitFailure, code, out)
 		require.Contains(t, out, "FAIL "+changed)
 	})
+
+	t.Run("rollback restores what a cycle changed, once the job is stopped", func(t *testing.T) {
+		require.NotNil(t, st.LastCycle, "needs the first cycle")
+		hrPath := filepath.Join(dir, "hr.csv")
+		b, err := os.ReadFile(hrPath)
+		require.NoError(t, err)
+		renamed := strings.Replace(string(b), "E001,user001@example.com,Given1,", "E001,user001@example.com,Renamed,", 1)
+		require.NotEqual(t, string(b), renamed)
+		require.NoError(t, os.WriteFile(hrPath, []byte(renamed), 0o600))
+		e.ok("sync-now", "starter-test")
+		require.Eventually(t, func() bool { return givenName(app, "user001@example.com") == "Renamed" }, time.Minute, 200*time.Millisecond)
+		waitIdle(t, e, 2)
+
+		_, stderr, code := e.run("rollback", "starter-test", "--cycle", "2", "--apply")
+		require.Equal(t, exitInvalid, code, stderr)
+		require.Contains(t, stderr, "stop it first")
+
+		out := e.ok("rollback", "starter-test", "--cycle", "2")
+		require.Contains(t, out, "dry run: nothing was changed")
+		require.Regexp(t, `Update\s+User E001 \(user001@example.com\)\s+\S+\s+name.givenName: "Renamed" → "Given1"`, out)
+		require.Equal(t, "Renamed", givenName(app, "user001@example.com"), "a dry run changes nothing")
+
+		e.ok("stop", "starter-test")
+		require.Eventually(t, func() bool {
+			out, _, code := e.run("status", "starter-test", "--json")
+			var s workflows.Status
+			return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.State == workflows.Paused
+		}, time.Minute, 200*time.Millisecond)
+		out = e.ok("rollback", "starter-test", "--cycle", "2", "--apply")
+		require.Contains(t, out, "1 restored, 0 failed")
+		require.Equal(t, "Given1", givenName(app, "user001@example.com"))
+
+		var logged []audit.Entry
+		require.NoError(t, json.Unmarshal([]byte(e.ok("logs", "starter-test", "--object", "E001", "--format", "json")), &logged))
+		last := logged[len(logged)-1]
+		require.Contains(t, last.Reason, "rolled back to before")
+		require.Equal(t, []audit.Property{{Name: "name.givenName", Old: "Renamed", New: "Given1"}}, last.Modified)
+	})
+}
+
+// waitIdle waits until the job has finished cycle n and runs none.
+func waitIdle(t *testing.T, e *env, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		out, _, code := e.run("status", "starter-test", "--json")
+		var s workflows.Status
+		return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.LastCycle != nil && s.LastCycle.Number >= n && s.Current == nil
+	}, time.Minute, 200*time.Millisecond)
+}
+
+// givenName is the given name the application holds for a user.
+func givenName(app *sampleapp.App, userName string) string {
+	for _, u := range app.Users() {
+		if u.Attributes["userName"] == userName {
+			name, _ := u.Attributes["name"].(map[string]any)
+			return fmt.Sprint(name["givenName"])
+		}
+	}
+	return ""
 }
 
 // env runs the starter binary against one Temporal server.

@@ -87,6 +87,11 @@ func (j *jobImpl) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRollback, j.rollback, workflow.UpdateHandlerOptions{
+		Validator: j.validateRollback,
+	}); err != nil {
+		return err
+	}
 	j.publish(ctx)
 	return nil
 }
@@ -287,6 +292,39 @@ func (j *jobImpl) provisionOnDemand(ctx workflow.Context, r OnDemandRequest) (ac
 	if err == nil {
 		j.log.Info("provisioned on demand", "type", r.Type, "id", r.ID, "action", res.Object().Action, "status", res.Object().Status)
 	}
+	return res, err
+}
+
+// validateRollback refuses a rollback while cycles may run: a cycle would
+// push over the restored values, or the rollback over the cycle's.
+func (j *jobImpl) validateRollback(plan audit.RollbackPlan) error {
+	if len(plan.Restores) == 0 {
+		return temporal.NewApplicationError("the rollback plan restores nothing", activities.ErrRequestRefused)
+	}
+	if j.st.State != Paused {
+		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it first, so no cycle runs during the rollback", j.cfg.Name, j.st.State), activities.ErrRequestRefused)
+	}
+	return nil
+}
+
+// rollback restores target objects as the plan says; the entries are in
+// the job's history like a cycle's.
+func (j *jobImpl) rollback(ctx workflow.Context, plan audit.RollbackPlan) (activities.RollbackResult, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Hour,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		Summary:             fmt.Sprintf("roll back %d objects", len(plan.Restores)),
+	})
+	in := activities.RollbackInput{Job: j.cfg, Plan: plan, RequestID: workflow.GetCurrentUpdateInfo(ctx).ID}
+	var res activities.RollbackResult
+	err := workflow.ExecuteActivity(actx, a.RollBack, in).Get(ctx, &res)
+	if err == nil {
+		j.log.Info("rolled back", "objects", len(res.Entries), "since", plan.Since)
+	}
+	// A large rollback comes in many updates: the loop looks at the
+	// history's size after each, and continues as new when it grew.
+	j.wake.SendAsync(true)
 	return res, err
 }
 

@@ -43,6 +43,9 @@ const (
 	// UpdateProvisionOnDemand provisions one source object now and returns
 	// the steps it went through (activities.OnDemandResult).
 	UpdateProvisionOnDemand = "provision-on-demand"
+	// UpdateRollback restores target objects as an audit.RollbackPlan says
+	// (activities.RollbackResult); the job must be stopped first.
+	UpdateRollback = "rollback"
 )
 
 // Messages between a job and its cycle workflow.

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -157,8 +158,8 @@ func TestRecordHistories(t *testing.T) {
 }
 
 // runControls takes the job through an initial cycle, provisioning on
-// demand, sync-now, a stop in the middle of a cycle and a start,
-// quarantine and release, and a restart.
+// demand, sync-now, a stop in the middle of a cycle, a rollback and a
+// start, quarantine and release, and a restart.
 func runControls(t *testing.T, c client.Client, w *world, ps []person) {
 	job := w.job.Name
 	waitCycle(t, c, job, 1, time.Minute)
@@ -188,6 +189,7 @@ func runControls(t *testing.T, c client.Client, w *world, ps []person) {
 		st := status(t, c, job)
 		return st.State == workflows.Paused && st.Current == nil
 	}, time.Minute, 50*time.Millisecond)
+	rollBack(t, c, job, "2")
 	signal(t, c, job, workflows.SignalStart, nil)
 	waitCycle(t, c, job, 3, time.Minute)
 
@@ -252,4 +254,35 @@ func writeHistory(t *testing.T, dir, name string, h *historypb.History) {
 	}
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	t.Logf("recorded %s (%d events, %d bytes)", filepath.Base(path), len(h.GetEvents()), len(b))
+}
+
+// rollBack rolls the job back to before a cycle, as `starter rollback`
+// does, and checks something was restored.
+func rollBack(t *testing.T, c client.Client, job, cycle string) {
+	t.Helper()
+	var all []audit.Entry
+	var since time.Time
+	require.NoError(t, audit.ReadHistory(context.Background(), c, "default", job, func(e audit.Entry) error {
+		all = append(all, e)
+		if (audit.Filter{CycleID: cycle}).Match(e) && (since.IsZero() || e.Time.Before(since)) {
+			since = e.Time
+		}
+		return nil
+	}))
+	require.False(t, since.IsZero(), "cycle %s is in the log", cycle)
+	plan := audit.PlanRollback(all, since)
+	require.NotEmpty(t, plan.Restores)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.JobWorkflowID(job), UpdateName: workflows.UpdateRollback,
+		Args: []any{plan}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	require.NoError(t, err)
+	var res activities.RollbackResult
+	require.NoError(t, h.Get(ctx, &res))
+	require.Len(t, res.Entries, len(plan.Restores))
+	for _, e := range res.Entries {
+		require.Equal(t, audit.Success, e.Status, e.Reason)
+	}
 }

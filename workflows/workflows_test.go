@@ -295,6 +295,41 @@ func (s *jobSuite) TestProvisionOnDemand() {
 	s.Contains(rejected.Error(), "does not provision Group objects")
 }
 
+// A rollback is refused while the job runs, and done once it is stopped.
+func (s *jobSuite) TestRollbackNeedsAStoppedJob() {
+	var ran []activities.RollbackInput
+	s.env.OnActivity(acts.RollBack, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RollbackInput) (activities.RollbackResult, error) {
+		ran = append(ran, in)
+		return activities.RollbackResult{Entries: []audit.Entry{{Action: audit.Update, Status: audit.Success}}}, nil
+	})
+	plan := audit.RollbackPlan{Restores: []audit.Restore{{ObjectType: "User", SourceID: "E1", TargetID: "t1", Action: audit.Update}}}
+	var refused, completed error
+	var res activities.RollbackResult
+	send := func(id string, onReject func(error)) {
+		s.env.UpdateWorkflow(workflows.UpdateRollback, id, &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: onReject,
+			OnComplete: func(v any, err error) {
+				completed = err
+				if err == nil {
+					res = v.(activities.RollbackResult)
+				}
+			},
+		}, plan)
+	}
+	s.at(time.Minute, func() { send("while-running", func(err error) { refused = err }) })
+	s.at(2*time.Minute, func() { s.env.SignalWorkflow(workflows.SignalStop, nil) })
+	s.at(3*time.Minute, func() { send("while-stopped", func(err error) { completed = err }) })
+	s.at(4*time.Minute, func() { s.env.CancelWorkflow() })
+	s.run()
+	s.Require().Error(refused)
+	s.Contains(refused.Error(), "stop it first")
+	s.Require().NoError(completed)
+	s.Require().Len(ran, 1)
+	s.Equal("while-stopped", ran[0].RequestID)
+	s.Len(res.Entries, 1)
+}
+
 // An on-demand request in flight when the job continues as new finishes
 // first, rather than being dropped with the run.
 func (s *jobSuite) TestUpdatesFinishBeforeContinueAsNew() {
