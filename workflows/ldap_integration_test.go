@@ -162,8 +162,8 @@ func TestLDAPRejectedBind(t *testing.T) {
 }
 
 // The cloud-HR architecture: an HR export provisioned into an LDAP
-// directory, with the e-mail address the mapping generates written back to
-// the HR export.
+// directory, with managers written as DNs, and the e-mail address the
+// mapping generates written back to the HR export.
 func TestHRFileToLDAPWithWriteback(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -187,6 +187,8 @@ func TestHRFileToLDAPWithWriteback(t *testing.T) {
 		{Target: "sn", Type: mapping.Direct, Source: "surname"},
 		{Target: "title", Type: mapping.Direct, Source: "jobTitle"},
 		{Target: "mail", Type: mapping.Expression, Expression: `Join("", ToLower([givenName]), ".", ToLower([employeeId]), "@corp.example.org")`},
+		// Everyone reports to E00001, who reports to no one.
+		{Target: "manager", Type: mapping.Expression, Expression: `Switch([employeeId], "E00001", "E00001", "")`, Reference: "User"},
 	}
 	w.job.Objects[0].Writeback = []config.Writeback{{Target: "mail", Source: "email"}}
 	startJob(t, c, w.job)
@@ -194,9 +196,16 @@ func TestHRFileToLDAPWithWriteback(t *testing.T) {
 	require.Equal(t, inScope(ps), st.LastCycle.Counts.Of(audit.Create, audit.Success), "%v", entries(t, c, w.job.Name, len(ps)))
 
 	conn := dir.Conn(t)
-	res, err := conn.Search(searchPeople("(objectClass=inetOrgPerson)", "uid", "mail"))
+	res, err := conn.Search(searchPeople("(objectClass=inetOrgPerson)", "uid", "mail", "manager"))
 	require.NoError(t, err)
 	require.Len(t, res.Entries, inScope(ps))
+	for _, e := range res.Entries {
+		want := "uid=E00001," + slapd.People
+		if e.GetAttributeValue("uid") == "E00001" {
+			want = ""
+		}
+		require.True(t, strings.EqualFold(want, e.GetAttributeValue("manager")), "%s: manager %q, want %q", e.DN, e.GetAttributeValue("manager"), want)
+	}
 
 	hr, err := os.ReadFile(w.hrPath)
 	require.NoError(t, err)

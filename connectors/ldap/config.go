@@ -176,13 +176,7 @@ func (c Config) problems(checkSecrets bool) []error {
 			bad(a.field, "%q is not an attribute name", a.name)
 		}
 	}
-	for i, name := range c.ReferenceAttributes {
-		if !attrName.MatchString(name) {
-			bad(fmt.Sprintf("referenceAttributes[%d]", i), "%q is not an attribute name", name)
-		} else if strings.EqualFold(name, d.IDAttribute) || strings.EqualFold(name, d.MemberAttribute) {
-			bad(fmt.Sprintf("referenceAttributes[%d]", i), "%q is the ID or member attribute", name)
-		}
-	}
+	errs = append(errs, referenceProblems(c.ReferenceAttributes, d.IDAttribute, d.MemberAttribute)...)
 	if c.PageSize < 0 {
 		bad("pageSize", "must not be negative")
 	}

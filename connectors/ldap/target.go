@@ -3,6 +3,7 @@ package ldap
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -14,9 +15,10 @@ import (
 // Target provisions users and groups into an LDAP directory. It is safe for
 // concurrent use.
 type Target struct {
-	cfg TargetConfig
-	c   *client
-	id  idCodec
+	cfg  TargetConfig
+	c    *client
+	id   idCodec
+	refs map[string]bool // folded names of TargetConfig.ReferenceAttributes
 }
 
 var (
@@ -40,7 +42,7 @@ func (cfg TargetConfig) Open(ctx context.Context, log *logrus.Entry) (*Target, e
 	if err := c.do(ctx, "LDAP bind", func(*goldap.Conn) error { return nil }); err != nil {
 		return nil, err
 	}
-	return &Target{cfg: cfg, c: c, id: idCodec{cfg.IDAttribute}}, nil
+	return &Target{cfg: cfg, c: c, id: idCodec{cfg.IDAttribute}, refs: folded(cfg.ReferenceAttributes)}, nil
 }
 
 // Close ends the connection.
@@ -99,6 +101,9 @@ func (t *Target) Create(ctx context.Context, typ connectors.ObjectType, attrs co
 		return "", err
 	}
 	op := "LDAP add " + dn
+	if attrs, err = t.referenceDNs(ctx, op, attrs); err != nil {
+		return "", err
+	}
 	req := goldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", o.ObjectClasses)
 	has := map[string]bool{}
@@ -167,6 +172,9 @@ func (t *Target) Update(ctx context.Context, typ connectors.ObjectType, id strin
 		naming = naming || o.names(ch.Attribute)
 	}
 	dn := e.DN
+	if values, err = t.referenceDNs(ctx, "LDAP modify "+dn, values); err != nil {
+		return err
+	}
 	if naming {
 		newDN, err := o.dnFor("LDAP modify "+dn, after)
 		if err != nil {
@@ -260,4 +268,36 @@ func (t *Target) targetObject(o ObjectConfig, e *goldap.Entry) connectors.Target
 		}
 	}
 	return obj
+}
+
+// referenceDNs returns attrs with the values of reference attributes, the
+// target IDs of the entries they point to, replaced by those entries' DNs.
+// An ID no entry has fails the write: the engine writes a reference only
+// once its object exists.
+func (t *Target) referenceDNs(ctx context.Context, op string, attrs connectors.Attributes) (connectors.Attributes, error) {
+	var out connectors.Attributes
+	for name, v := range attrs {
+		if !t.refs[strings.ToLower(name)] || v == nil {
+			continue
+		}
+		ids, err := encodeValues(v)
+		if err != nil || len(ids) == 0 {
+			continue // left to the write, which reports a bad value
+		}
+		dns, missing, err := t.memberDNs(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		if len(missing) > 0 {
+			return nil, invalid(op, "%s: no entry has ID %s", name, strings.Join(missing, ", "))
+		}
+		if out == nil {
+			out = maps.Clone(attrs)
+		}
+		out[name] = attrValue(dns, len(dns) > 1)
+	}
+	if out == nil {
+		return attrs, nil
+	}
+	return out, nil
 }

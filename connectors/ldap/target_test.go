@@ -158,6 +158,48 @@ func TestTargetErrors(t *testing.T) {
 	wantKind(t, err, connectors.KindNotFound)
 }
 
+// A manager is written by target ID and stored as the manager's DN.
+func TestTargetReferencesWrittenAsDNs(t *testing.T) {
+	tg, s := openTarget(t)
+	ctx := context.Background()
+	person := func(uid string, extra connectors.Attributes) string {
+		attrs := connectors.Attributes{"uid": uid, "ou": "staff", "cn": uid, "sn": uid}
+		for k, v := range extra {
+			attrs[k] = v
+		}
+		id, err := tg.Create(ctx, connectors.User, attrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	boss := person("boss", nil)
+	other := person("other", nil)
+	report := person("report", connectors.Attributes{"manager": boss})
+	manager := func() string {
+		return searchOne(t, s.Conn(t), "uid=report,"+staff, "manager").GetAttributeValue("manager")
+	}
+	if got := manager(); !strings.EqualFold(got, "uid=boss,"+staff) {
+		t.Fatalf("manager %q, want the boss's DN", got)
+	}
+	if err := tg.Update(ctx, connectors.User, report, []connectors.Change{{Attribute: "manager", Old: boss, New: other}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := manager(); !strings.EqualFold(got, "uid=other,"+staff) {
+		t.Fatalf("manager %q after the change, want the other's DN", got)
+	}
+	if err := tg.Update(ctx, connectors.User, report, []connectors.Change{{Attribute: "manager", Old: other}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := manager(); got != "" {
+		t.Fatalf("manager %q, want it cleared", got)
+	}
+	err := tg.Update(ctx, connectors.User, report, []connectors.Change{{Attribute: "manager", New: "00000000-0000-0000-0000-000000000000"}})
+	if ce := wantKind(t, err, connectors.KindInvalidRequest); !strings.Contains(ce.Detail, "manager") {
+		t.Fatalf("an unknown manager names the attribute: %v", err)
+	}
+}
+
 func TestTargetGroupMembership(t *testing.T) {
 	tg, s := openTarget(t)
 	ctx := context.Background()

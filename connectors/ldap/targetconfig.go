@@ -33,8 +33,12 @@ type TargetConfig struct {
 	// IDAttribute is the target ID: entryUUID (default) or objectGUID (AD).
 	IDAttribute string `json:"idAttribute,omitempty" yaml:"idAttribute,omitempty"`
 	// MemberAttribute holds group members' DNs; "member" by default.
-	MemberAttribute string       `json:"memberAttribute,omitempty" yaml:"memberAttribute,omitempty"`
-	Users           ObjectConfig `json:"users" yaml:"users"`
+	MemberAttribute string `json:"memberAttribute,omitempty" yaml:"memberAttribute,omitempty"`
+	// ReferenceAttributes hold DNs of other entries (manager, secretary):
+	// the engine writes a referenced object's target ID, which is written
+	// as that entry's DN. ["manager"] when unset; [] for none.
+	ReferenceAttributes []string     `json:"referenceAttributes,omitempty" yaml:"referenceAttributes,omitempty"`
+	Users               ObjectConfig `json:"users" yaml:"users"`
 	// Groups may be left empty when the job provisions users only.
 	Groups ObjectConfig `json:"groups,omitempty" yaml:"groups,omitempty"`
 }
@@ -66,6 +70,9 @@ func (c TargetConfig) withDefaults() TargetConfig {
 	if c.MemberAttribute == "" {
 		c.MemberAttribute = "member"
 	}
+	if c.ReferenceAttributes == nil {
+		c.ReferenceAttributes = []string{"manager"}
+	}
 	return c
 }
 
@@ -81,8 +88,25 @@ func (c TargetConfig) problems(checkSecrets bool) []error {
 			errs = append(errs, fmt.Errorf("%s: %q is not an attribute name", a.field, a.name))
 		}
 	}
+	d := c.withDefaults()
+	errs = append(errs, referenceProblems(c.ReferenceAttributes, d.IDAttribute, d.MemberAttribute)...)
 	errs = append(errs, c.Users.problems("users", true)...)
 	return append(errs, c.Groups.problems("groups", false)...)
+}
+
+// referenceProblems checks referenceAttributes, which source and target
+// configurations share.
+func referenceProblems(names []string, id, member string) []error {
+	var errs []error
+	for i, name := range names {
+		field := fmt.Sprintf("referenceAttributes[%d]", i)
+		if !attrName.MatchString(name) {
+			errs = append(errs, fmt.Errorf("%s: %q is not an attribute name", field, name))
+		} else if strings.EqualFold(name, id) || strings.EqualFold(name, member) {
+			errs = append(errs, fmt.Errorf("%s: %q is the ID or member attribute", field, name))
+		}
+	}
+	return errs
 }
 
 func (o ObjectConfig) problems(field string, required bool) []error {

@@ -65,6 +65,7 @@ func TestTargetConfigValidate(t *testing.T) {
 		},
 		"idAttribute:":            func(c *TargetConfig) { c.IDAttribute = "(uid=*)" },
 		"users.disableAttribute:": func(c *TargetConfig) { c.Users.EnableValue = "512" },
+		"referenceAttributes[0]:": func(c *TargetConfig) { c.ReferenceAttributes = []string{"entryUUID"} },
 	} {
 		c := good
 		breakIt(&c)
