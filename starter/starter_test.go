@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/internal/testenv"
+	"github.com/openprovisioning/provisioner/internal/testenv/chromium"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/workflows"
 )
@@ -32,7 +35,7 @@ func TestStarterCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	tmp := testenv.StartTemporal(t)
+	tmp := testenv.StartTemporalWithUI(t)
 	e := &env{t: t, bin: testenv.Build(t, "./starter"), address: tmp.Server.FrontendHostPort()}
 	t.Setenv(tokenEnv, "starter-test-token")
 	app := sampleapp.New(sampleapp.Options{Token: "starter-test-token"})
@@ -118,6 +121,21 @@ options: {batchSize: 5, batches: 2}
 		}
 		require.Len(t, app.Users(), employees)
 		require.Equal(t, employees, st.LastCycle.Counts.Of(audit.Create, audit.Success))
+	})
+
+	// What operators see in the Web UI: the job and its cycles found by the
+	// ProvisioningJob search attribute, with the state column; the summaries
+	// of the job's activities, cycles and timers.
+	t.Run("the Web UI lists the job and its cycles by search attribute and shows the job's state", func(t *testing.T) {
+		require.NotNil(t, st.LastCycle, "needs the first cycle")
+		job := workflows.JobWorkflowID("starter-test")
+		chromium.Text(t, tmp.UI+"/namespaces/default/workflows?query="+url.QueryEscape(`ProvisioningJob="starter-test"`),
+			job, job+"/cycle-1", "ProvisioningJob", "Running")
+		desc, err := tmp.Client.DescribeWorkflow(context.Background(), job, "")
+		require.NoError(t, err)
+		run := desc.RawResponse.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		chromium.Text(t, tmp.UI+"/namespaces/default/workflows/"+url.PathEscape(job)+"/"+run+"/user-metadata",
+			"Events with Metadata", "validate configuration", "Initial cycle 1 of starter-test", "next incremental cycle")
 	})
 
 	t.Run("logs filter and export what the cycle counted", func(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/internal/logging"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
-	"github.com/openprovisioning/provisioner/store/sqlite"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
@@ -30,7 +29,7 @@ func run() error {
 	var (
 		address   = flag.String("address", temporalx.DefaultAddress, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
 		namespace = flag.String("namespace", temporalx.DefaultNamespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
-		statePath = flag.String("state", envOr("PROVISIONING_STATE", "provisioning.db"), "state store file (env PROVISIONING_STATE)")
+		statePath = flag.String("state", envOr("PROVISIONING_STATE", "provisioning.db"), "state store: a SQLite file, or a PostgreSQL URL postgres://user@host/db shared by workers on several machines (password in PGPASSWORD) (env PROVISIONING_STATE)")
 		logFormat = flag.String("log-format", "auto", "log format: json, text or auto (text on a terminal)")
 		logLevel  = flag.String("log-level", "info", "log level")
 		maxActs   = flag.Int("max-activities", 16, "activities run at once by this worker")
@@ -41,7 +40,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(*statePath)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	st, stateName, err := openStore(ctx, *statePath)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func run() error {
 		return err
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
 	err = temporalx.RegisterSearchAttributes(ctx, c, *namespace)
 	cancel()
 	if err != nil {
@@ -64,7 +65,7 @@ func run() error {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
-	log.WithFields(map[string]any{"address": *address, "namespace": *namespace, "taskQueue": workflows.TaskQueue, "state": *statePath}).Info("worker started")
+	log.WithFields(map[string]any{"address": *address, "namespace": *namespace, "taskQueue": workflows.TaskQueue, "state": stateName}).Info("worker started")
 	return w.Run(worker.InterruptCh())
 }
 

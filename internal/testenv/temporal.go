@@ -5,6 +5,8 @@ package testenv
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,12 +52,33 @@ func TemporalCLI(t testing.TB) string {
 type Temporal struct {
 	Server *testsuite.DevServer
 	Client client.Client
+	// UI is the Web UI's address, "" when the server runs without it.
+	UI string
 }
 
 // StartTemporal starts a Temporal dev server on a free loopback port with the
 // provisioning search attributes registered; extra arguments are passed to
 // `temporal server start-dev` (for example dynamic configuration).
 func StartTemporal(t testing.TB, extra ...string) *Temporal {
+	t.Helper()
+	return startTemporal(t, "", extra)
+}
+
+// StartTemporalWithUI is StartTemporal with the Web UI served too.
+func StartTemporalWithUI(t testing.TB) *Temporal {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	tmp := startTemporal(t, port, nil)
+	tmp.UI = "http://127.0.0.1:" + port
+	return tmp
+}
+
+func startTemporal(t testing.TB, uiPort string, extra []string) *Temporal {
 	t.Helper()
 	sas := []temporal.SearchAttributeUpdate{}
 	for _, k := range workflows.Keys() {
@@ -69,6 +92,8 @@ func StartTemporal(t testing.TB, extra ...string) *Temporal {
 		ClientOptions:    &client.Options{Namespace: "default", Logger: quiet{}},
 		SearchAttributes: temporal.NewSearchAttributes(sas...),
 		ExtraArgs:        extra,
+		EnableUI:         uiPort != "",
+		UIPort:           uiPort,
 		Stdout:           os.Stderr,
 		Stderr:           os.Stderr,
 	})

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+
+	"github.com/openprovisioning/provisioner/internal/testenv/debian"
 )
 
 // Where distributions put OpenLDAP's programs, modules and schemas. The
@@ -35,17 +37,7 @@ var (
 // lookup finds the tools, installing Debian's packages when they are missing
 // and the process may do so (root with apt-get), as on a fresh CI machine.
 func lookup() (tools, error) {
-	findOnce.Do(func() {
-		found, errLookup = locate()
-		if errLookup == nil {
-			return
-		}
-		if err := install(); err != nil {
-			errLookup = fmt.Errorf("%w; installing failed: %v", errLookup, err)
-			return
-		}
-		found, errLookup = locate()
-	})
+	findOnce.Do(func() { found, errLookup = debian.Locate(locate, "slapd", "ldap-utils") })
 	return found, errLookup
 }
 
@@ -89,41 +81,4 @@ func firstDirWith(dirs []string, file string) string {
 		}
 	}
 	return ""
-}
-
-// install runs apt-get; a first failure is usually stale package lists on
-// a fresh machine, so the lists are updated and the install tried again.
-func install() error {
-	if os.Geteuid() != 0 {
-		return errors.New("not root, cannot run apt-get")
-	}
-	apt, err := exec.LookPath("apt-get")
-	if err != nil {
-		return errors.New("apt-get not available")
-	}
-	run := func(args ...string) error {
-		// The lock timeout lets test binaries of several packages, started
-		// at once by go test, wait for each other's installs.
-		cmd := exec.Command(apt, append([]string{"-o", "DPkg::Lock::Timeout=600"}, args...)...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("apt-get %v: %v\n%s", args, err, tail(out, 2000))
-		}
-		return nil
-	}
-	pkgs := []string{"install", "-y", "--no-install-recommends", "slapd", "ldap-utils"}
-	if run(pkgs...) == nil {
-		return nil
-	}
-	if err := run("update"); err != nil {
-		return err
-	}
-	return run(pkgs...)
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
 }

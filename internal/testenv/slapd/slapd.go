@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/openprovisioning/provisioner/internal/testenv/debian"
 )
 
 // The directory tree every server holds.
@@ -129,7 +131,7 @@ func (s *Server) prepare(opts Options) error {
 	cmd.Args[0] = "slapadd"
 	cmd.Stdin = in
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("slapadd: %v\n%s", err, tail(out, 4000))
+		return fmt.Errorf("slapadd: %v\n%s", err, debian.Tail(out, 4000))
 	}
 	return nil
 }
@@ -173,7 +175,7 @@ func (s *Server) run() error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exit:
-			return fmt.Errorf("slapd exited at start: %s", tail(logs.Bytes(), 4000))
+			return fmt.Errorf("slapd exited at start: %s", debian.Tail(logs.Bytes(), 4000))
 		case <-time.After(50 * time.Millisecond):
 		}
 		if s.ping() == nil {
