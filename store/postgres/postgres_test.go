@@ -178,18 +178,6 @@ func TestRecordIsAtomic(t *testing.T) {
 	require.Empty(t, got)
 }
 
-// Names are folded in Go, so case is ignored beyond ASCII whatever the
-// database's locale.
-func TestFindSourceGroupsFoldsUnicode(t *testing.T) {
-	srv := server(t)
-	ctx := t.Context()
-	s := open(t, srv.DSN())
-	require.NoError(t, s.PutSourceGroups(ctx, "job", []store.SourceGroup{{ID: "G1", Name: "Ärzte"}, {ID: "G2", Name: "ΣΥΜΒΟΥΛΙΟ"}}))
-	found, err := s.FindSourceGroups(ctx, "job", []string{"ärzte", "συμβουλιο"})
-	require.NoError(t, err)
-	require.Equal(t, []string{"G1", "G2"}, found)
-}
-
 func BenchmarkRecord(b *testing.B) {
 	storetest.BenchRecord(b, open(b, server(b).DSN()))
 }

@@ -42,8 +42,8 @@ func (s *Store) PutSourceGroups(ctx context.Context, job string, groups []store.
 		}
 		defer member.Close()
 		for _, g := range groups {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO source_groups (job, group_id, name, hash) VALUES (?,?,?,?)
-				ON CONFLICT (job, group_id) DO UPDATE SET name = excluded.name, hash = excluded.hash`, job, g.ID, g.Name, g.Hash); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO source_groups (job, group_id, name, hash, folded) VALUES (?,?,?,?,?)
+				ON CONFLICT (job, group_id) DO UPDATE SET name = excluded.name, hash = excluded.hash, folded = excluded.folded`, job, g.ID, g.Name, g.Hash, strings.ToLower(g.Name)); err != nil {
 				return fmt.Errorf("record source group %s: %w", g.ID, err)
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM source_members WHERE job = ? AND group_id = ?`, job, g.ID); err != nil {
@@ -158,7 +158,7 @@ func (s *Store) FindSourceGroups(ctx context.Context, job string, keys []string)
 	for _, q := range []struct {
 		where string
 		keys  []string
-	}{{"group_id", keys}, {"lower(name)", folded}} {
+	}{{"group_id", keys}, {"folded", folded}} {
 		err := inList(q.keys, func(ph string, args []any) error {
 			rows, err := s.db.QueryContext(ctx, `SELECT group_id FROM source_groups WHERE job = ? AND `+q.where+` IN (`+ph+`)`, append([]any{job}, args...)...)
 			if err != nil {

@@ -59,9 +59,10 @@ CREATE TABLE IF NOT EXISTS source_groups (
 	group_id TEXT NOT NULL,
 	name TEXT NOT NULL DEFAULT '',
 	hash TEXT NOT NULL DEFAULT '',
+	-- folded is the name lower-cased in Go: SQLite's lower() folds ASCII only.
+	folded TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (job, group_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS source_groups_name ON source_groups (job, lower(name));
 CREATE TABLE IF NOT EXISTS source_members (
 	job TEXT NOT NULL,
 	group_id TEXT NOT NULL,
@@ -140,8 +141,9 @@ func Open(path string) (*Store, error) {
 }
 
 // migrate brings files created by earlier versions up to date: it adds
-// the columns they lack, and drops the index of target IDs, which every
-// recorded object paid for in random page writes and no hot path reads.
+// the columns they lack (filling folded group names), drops the index of
+// target IDs, which every recorded object paid for in random page writes
+// and no hot path reads, and indexes group names by their folded form.
 func migrate(db *sql.DB) error {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'refs'`).Scan(&n); err != nil {
@@ -152,8 +154,55 @@ func migrate(db *sql.DB) error {
 			return err
 		}
 	}
-	_, err := db.Exec(`DROP INDEX IF EXISTS objects_target`)
+	if _, err := db.Exec(`DROP INDEX IF EXISTS objects_target; DROP INDEX IF EXISTS source_groups_name`); err != nil {
+		return err
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('source_groups') WHERE name = 'folded'`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if err := addFoldedNames(db); err != nil {
+			return err
+		}
+	}
+	_, err := db.Exec(`CREATE INDEX IF NOT EXISTS source_groups_folded ON source_groups (job, folded)`)
 	return err
+}
+
+// addFoldedNames adds the folded column to a file from an earlier version
+// and fills it, in one transaction.
+func addFoldedNames(db *sql.DB) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`ALTER TABLE source_groups ADD COLUMN folded TEXT NOT NULL DEFAULT ''`); err != nil {
+		return err
+	}
+	rows, err := tx.Query(`SELECT job, group_id, name FROM source_groups`)
+	if err != nil {
+		return err
+	}
+	var groups [][3]string
+	for rows.Next() {
+		var g [3]string
+		if err := rows.Scan(&g[0], &g[1], &g[2]); err != nil {
+			rows.Close()
+			return err
+		}
+		groups = append(groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if _, err := tx.Exec(`UPDATE source_groups SET folded = ? WHERE job = ? AND group_id = ?`, strings.ToLower(g[2]), g[0], g[1]); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Close closes the database.

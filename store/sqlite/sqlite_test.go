@@ -40,7 +40,11 @@ func TestOpenUpgradesOlderFiles(t *testing.T) {
 		source_hash TEXT NOT NULL DEFAULT '', target_id TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 0,
 		pushed TEXT, members TEXT, escrow TEXT, escrow_due INTEGER, updated_at INTEGER NOT NULL, PRIMARY KEY (job, type, source_id)) WITHOUT ROWID;
 		CREATE INDEX objects_target ON objects (job, type, target_id) WHERE target_id <> '';
-		INSERT INTO objects (job, type, source_id, target_id, active, updated_at) VALUES ('job', 'User', 'E1', 't1', 1, 0)`)
+		INSERT INTO objects (job, type, source_id, target_id, active, updated_at) VALUES ('job', 'User', 'E1', 't1', 1, 0);
+		CREATE TABLE source_groups (job TEXT NOT NULL, group_id TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
+			hash TEXT NOT NULL DEFAULT '', PRIMARY KEY (job, group_id)) WITHOUT ROWID;
+		CREATE INDEX source_groups_name ON source_groups (job, lower(name));
+		INSERT INTO source_groups (job, group_id, name) VALUES ('job', 'G1', 'Ärzte')`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
@@ -51,6 +55,9 @@ func TestOpenUpgradesOlderFiles(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "t1", got["E1"].TargetID)
 	require.NoError(t, s.PutObject(context.Background(), "job", store.ObjectState{Type: connectors.User, SourceID: "E1", References: map[string]string{"manager": "E9"}}))
+	groups, err := s.FindSourceGroups(context.Background(), "job", []string{"ÄRZTE"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"G1"}, groups, "names recorded before the upgrade are found in any case")
 	require.NoError(t, s.Close())
 
 	db, err = sql.Open("sqlite", "file:"+path)

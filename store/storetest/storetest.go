@@ -803,6 +803,8 @@ func findSourceGroups(t *testing.T, s store.Store) {
 		{ID: "G2", Name: "Everyone"},
 		{ID: "G3", Name: "ENGINEERING"},
 		{ID: "g4", Name: "G1"},
+		{ID: "G5", Name: "Ärzte"},
+		{ID: "G6", Name: "ΣΥΜΒΟΥΛΙΟ"},
 	}))
 	require.NoError(t, s.PutSourceGroups(ctx, "other", []store.SourceGroup{{ID: "G9", Name: "Engineering"}}))
 	for _, q := range []struct {
@@ -815,6 +817,8 @@ func findSourceGroups(t *testing.T, s store.Store) {
 		{[]string{"G1"}, []string{"G1", "g4"}},
 		{[]string{"g2"}, nil},
 		{[]string{"everyone", "G2", "Engineering"}, []string{"G1", "G2", "G3"}},
+		{[]string{"ärzte", "συμβουλιο"}, []string{"G5", "G6"}},
+		{[]string{"ÄRZTE"}, []string{"G5"}},
 		{nil, nil},
 	} {
 		found, err := s.FindSourceGroups(ctx, "job", q.keys)
@@ -822,7 +826,7 @@ func findSourceGroups(t *testing.T, s store.Store) {
 		if len(found) == 0 {
 			found = nil
 		}
-		require.Equal(t, q.want, found, "keys %q: by ID, or by name in any case, sorted, once each", q.keys)
+		require.Equal(t, q.want, found, "keys %q: by ID, or by name in any case (beyond ASCII too), sorted, once each", q.keys)
 	}
 }
 
