@@ -99,6 +99,9 @@ type Options struct {
 	// DeletionThreshold holds a cycle's deletions for approval when the
 	// source suddenly lacks many objects (a truncated export, a wrong base DN).
 	DeletionThreshold *DeletionThreshold `json:"deletionThreshold,omitempty" yaml:"deletionThreshold,omitempty"`
+	// EscrowThreshold quarantines a job whose objects fail in numbers;
+	// Azure's figures by default.
+	EscrowThreshold EscrowThreshold `json:"escrowThreshold,omitzero" yaml:"escrowThreshold,omitempty"`
 	// DisableAfterQuarantine disables a job continuously in quarantine for
 	// this long; 4 weeks by default, as in Azure.
 	DisableAfterQuarantine Duration `json:"disableAfterQuarantine,omitempty" yaml:"disableAfterQuarantine,omitempty"`
@@ -145,6 +148,61 @@ func (t *DeletionThreshold) Exceeded(deleted, total int) bool {
 		return true
 	}
 	return t.Percent > 0 && total > 0 && float64(deleted)*100/float64(total) > t.Percent
+}
+
+// EscrowThreshold quarantines a job when a cycle's objects fail in
+// numbers that say the target, not the data, is at fault. It is evaluated
+// once Minimum objects failed: the job is quarantined when more than
+// Percent of the objects the cycle provisioned failed, or more than Total
+// did. Reference and membership failures count only towards Cap, which
+// quarantines whatever the proportion. Zero fields take Azure's figures.
+type EscrowThreshold struct {
+	Minimum int     `json:"minimum,omitempty" yaml:"minimum,omitempty"`
+	Percent float64 `json:"percent,omitempty" yaml:"percent,omitempty"`
+	Total   int     `json:"total,omitempty" yaml:"total,omitempty"`
+	Cap     int     `json:"cap,omitempty" yaml:"cap,omitempty"`
+}
+
+// Azure's escrow thresholds.
+const (
+	DefaultEscrowMinimum = 5000
+	DefaultEscrowPercent = 40
+	DefaultEscrowTotal   = 40000
+	DefaultEscrowCap     = 60000
+)
+
+func (t EscrowThreshold) withDefaults() EscrowThreshold {
+	if t.Minimum <= 0 {
+		t.Minimum = DefaultEscrowMinimum
+	}
+	if t.Percent <= 0 {
+		t.Percent = DefaultEscrowPercent
+	}
+	if t.Total <= 0 {
+		t.Total = DefaultEscrowTotal
+	}
+	if t.Cap <= 0 {
+		t.Cap = DefaultEscrowCap
+	}
+	return t
+}
+
+// Exceeded returns the quarantine reason, with Azure's name for it, when
+// failed objects out of processed, plus failed references and
+// memberships, pass the threshold; "" otherwise.
+func (t EscrowThreshold) Exceeded(failed, processed, referenceFailed int) string {
+	t = t.withDefaults()
+	switch {
+	case failed+referenceFailed > t.Cap:
+		return fmt.Sprintf("EncounteredBaseEscrowThreshold: %d objects, references and memberships failed this cycle, over the cap of %d", failed+referenceFailed, t.Cap)
+	case failed < t.Minimum:
+		return ""
+	case failed > t.Total:
+		return fmt.Sprintf("EncounteredTotalEscrowThreshold: %d objects failed this cycle, over %d", failed, t.Total)
+	case processed > 0 && float64(failed)*100/float64(processed) > t.Percent:
+		return fmt.Sprintf("EncounteredEscrowProportionThreshold: %d of %d objects failed this cycle, over %g%%", failed, processed, t.Percent)
+	}
+	return ""
 }
 
 // DefaultDisableAfterQuarantine is how long a job may stay in quarantine.
@@ -347,6 +405,9 @@ func (j *Job) Validate() error {
 				add(fmt.Sprintf("%s.writeback[%d]", field, k), fmt.Errorf("set both target and source"))
 			}
 		}
+	}
+	if t := j.Options.EscrowThreshold; t.Minimum < 0 || t.Total < 0 || t.Cap < 0 || t.Percent < 0 || t.Percent > 100 {
+		add("options.escrowThreshold", fmt.Errorf("counts must not be negative and percent must be within 0-100"))
 	}
 	j.validateGroups(add)
 	if len(ps) > 0 {

@@ -55,7 +55,7 @@ func TestValidateNamesEveryField(t *testing.T) {
 	dir := t.TempDir()
 	bad := strings.NewReplacer(
 		"name: hr", "name: Not A Name",
-		"interval: 90s", "interval: 10ms",
+		"interval: 90s", "interval: 10ms\noptions: {escrowThreshold: {percent: 140}}",
 		`baseURL: "https://app.example.com/scim/v2", `, "",
 		"CONFIG_TEST_TOKEN", "CONFIG_TEST_ABSENT",
 	).Replace(valid)
@@ -70,6 +70,7 @@ func TestValidateNamesEveryField(t *testing.T) {
 	}
 	require.Contains(t, fields, "name")
 	require.Contains(t, fields, "interval")
+	require.Contains(t, fields, "options.escrowThreshold")
 	require.Contains(t, fields, "source.file.path", "the HR file is not there")
 	require.Contains(t, fields, "target.scim.baseURL")
 	require.Contains(t, fields["target.scim.token"], "CONFIG_TEST_ABSENT")
@@ -134,4 +135,28 @@ func TestAzureSchemaIsExpanded(t *testing.T) {
 	exported, err := job.ExportAzureSchema()
 	require.NoError(t, err)
 	require.Contains(t, string(exported), `"targetAttributeName": "userName"`)
+}
+
+// Azure's worked examples of its escrow thresholds, which are the defaults.
+func TestEscrowThresholdAzureExamples(t *testing.T) {
+	var def config.EscrowThreshold
+	for _, c := range []struct {
+		failed, succeeded, references int
+		want                          string
+	}{
+		{45000, 0, 0, "EncounteredTotalEscrowThreshold"},
+		{30000, 5000, 0, "EncounteredEscrowProportionThreshold"},
+		{20000, 100000, 0, ""},
+		{40000, 0, 21000, "EncounteredBaseEscrowThreshold"},
+		{4999, 0, 0, ""},
+		{5000, 5000, 0, "EncounteredEscrowProportionThreshold"},
+	} {
+		got := def.Exceeded(c.failed, c.failed+c.succeeded, c.references)
+		if c.want == "" && got != "" || c.want != "" && !strings.HasPrefix(got, c.want+": ") {
+			t.Errorf("%d failed, %d succeeded, %d reference failures: %q, want %s", c.failed, c.succeeded, c.references, got, c.want)
+		}
+	}
+	if got := (config.EscrowThreshold{Minimum: 1, Percent: 90}).Exceeded(8, 10, 0); got != "" {
+		t.Errorf("80%% is under a 90%% threshold: %q", got)
+	}
 }

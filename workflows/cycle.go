@@ -194,10 +194,16 @@ func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err erro
 				for i, o := range res.Entries {
 					entries[i] = o.entry()
 					st.Counts.Add(entries[i])
+					if o.Status == audit.Failure && o.ErrorCode != activities.CodeInvalidSourceRecord {
+						st.Failed++
+					}
 				}
 				st.Processed += len(entries)
 				if reason := refusedByTarget(entries); reason != "" && quarantine == "" {
 					quarantine = reason
+				}
+				if quarantine == "" {
+					quarantine = c.escrowThreshold(ctx)
 				}
 				c.progress(ctx, "Provisioning", false)
 			})
@@ -236,6 +242,21 @@ func (o entryOutcome) entry() audit.Entry {
 func (c *cycleImpl) historyFull(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
 	return info.GetContinueAsNewSuggested() || info.GetCurrentHistorySize() > cycleMaxHistoryBytes || info.GetCurrentHistoryLength() > cycleMaxHistoryEvents
+}
+
+// escrowThresholdChange versions the escrow threshold check: histories
+// recorded before it never met the threshold, and replay unchanged.
+const escrowThresholdChange = "escrow-threshold"
+
+// escrowThreshold returns a quarantine reason when the cycle's failures
+// pass the job's escrow threshold.
+func (c *cycleImpl) escrowThreshold(ctx workflow.Context) string {
+	st := &c.in.State
+	reason := c.in.Job.Options.EscrowThreshold.Exceeded(st.Failed, st.Processed, st.ReferenceFailed)
+	if reason == "" || workflow.GetVersion(ctx, escrowThresholdChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return ""
+	}
+	return reason
 }
 
 // refusedByTarget returns a quarantine reason when every call of a batch was

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/audit"
 )
 
 // phase is a step that follows a cycle's object batches, done page by
@@ -61,9 +62,15 @@ func (c *cycleImpl) runPhase(ctx workflow.Context, ph phase) (quarantine string,
 		}
 		for _, e := range res.Entries {
 			st.Counts.Add(e)
+			if e.Status == audit.Failure {
+				st.ReferenceFailed++
+			}
 		}
 		ph.state.Cursor, ph.state.Done = res.Next, res.Done
 		if reason := refusedByTarget(res.Entries); reason != "" {
+			return reason, nil
+		}
+		if reason := c.escrowThreshold(ctx); reason != "" {
 			return reason, nil
 		}
 		c.progress(ctx, ph.name, false)

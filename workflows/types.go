@@ -154,6 +154,11 @@ type CycleState struct {
 	NextSeq   int          `json:"nextSeq"`
 	Processed int          `json:"processed"`
 	Counts    audit.Counts `json:"counts"`
+	// Failed counts the objects that failed, but for malformed source
+	// records; ReferenceFailed the references and memberships. They decide
+	// the escrow threshold.
+	Failed          int `json:"failed,omitempty"`
+	ReferenceFailed int `json:"referenceFailed,omitempty"`
 	// Memberships and References are where the phases that follow the
 	// object batches are.
 	Memberships PhaseState `json:"memberships,omitempty"`

@@ -420,6 +420,57 @@ func (s *cycleSuite) TestStopReturnsResumePoint() {
 	s.Equal(res.Resume.State.NextSeq, first, "batches run at once finish in any order")
 }
 
+// A cycle whose objects fail in numbers stops scheduling batches and asks
+// for quarantine, with Azure's reason; malformed source records do not
+// count, and failures under the minimum never quarantine.
+func (s *cycleSuite) TestEscrowThreshold() {
+	run := func(code string, threshold config.EscrowThreshold) (workflows.CycleResult, int) {
+		env := s.NewTestWorkflowEnvironment()
+		var mu sync.Mutex
+		batches := 0
+		env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+		env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(activities.FetchResult{Staged: 100, Read: 100}, nil)
+		env.OnActivity(acts.ProvisionBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			batches++
+			var res activities.BatchResult
+			for i := in.From; i <= in.To; i++ {
+				e := audit.Entry{Action: audit.Update, Status: audit.Success}
+				if i%2 == 0 {
+					e = audit.Entry{Action: audit.Update, Status: audit.Failure, ErrorCode: code, Reason: "refused"}
+				}
+				res.Entries = append(res.Entries, e)
+			}
+			return res, nil
+		})
+		env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
+		in := cycleInput()
+		in.Job.Options.Batches = 1
+		in.Job.Options.EscrowThreshold = threshold
+		env.ExecuteWorkflow(workflows.ProvisioningCycle, in)
+		s.Require().NoError(env.GetWorkflowError())
+		var res workflows.CycleResult
+		s.Require().NoError(env.GetWorkflowResult(&res))
+		return res, batches
+	}
+	low := config.EscrowThreshold{Minimum: 10}
+	res, batches := run("UnprocessableEntity", low)
+	s.Contains(res.QuarantineReason, "EncounteredEscrowProportionThreshold: 10 of 20 objects failed this cycle, over 40%")
+	s.Equal(2, batches, "no batch after the threshold")
+
+	res, batches = run("UnprocessableEntity", config.EscrowThreshold{Minimum: 10, Percent: 60, Total: 24})
+	s.Contains(res.QuarantineReason, "EncounteredTotalEscrowThreshold: 25 objects failed this cycle, over 24")
+	s.Equal(5, batches)
+
+	res, batches = run(activities.CodeInvalidSourceRecord, low)
+	s.Empty(res.QuarantineReason, "malformed source records are the data's fault, not the target's")
+	s.Equal(10, batches)
+
+	res, _ = run("UnprocessableEntity", config.EscrowThreshold{})
+	s.Empty(res.QuarantineReason, "50 failures are under Azure's minimum of 5,000")
+}
+
 func TestParseRestartScopes(t *testing.T) {
 	env := (&testsuite.WorkflowTestSuite{}).NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(workflows.ProvisioningCycle)
