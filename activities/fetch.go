@@ -35,6 +35,11 @@ type FetchResult struct {
 	// deleted, have no target object linked yet: those in scope are
 	// matched or created.
 	Unlinked int `json:"unlinked,omitempty"`
+	// Leaving is how many staged objects with a target object linked are
+	// now disabled, out of scope or unassigned: their accounts are disabled
+	// (unless the job skips out-of-scope deletions). The deletion guard
+	// counts them with Deleted.
+	Leaving int `json:"leaving,omitempty"`
 	// Watermarks are saved when the cycle completes, per source object type.
 	Watermarks map[connectors.ObjectType]string `json:"watermarks,omitempty"`
 }
@@ -44,17 +49,20 @@ type FetchResult struct {
 type FetchProgress struct {
 	Object int    `json:"object"`
 	Cursor string `json:"cursor"`
-	// ObjectStart, ObjectStartRead and ObjectStartUnlinked are Seq, Read
-	// and Unlinked when the current object type's read began.
+	// ObjectStart, ObjectStartRead, ObjectStartUnlinked and
+	// ObjectStartLeaving are Seq, Read, Unlinked and Leaving when the
+	// current object type's read began.
 	ObjectStart         int `json:"objectStart"`
 	ObjectStartRead     int `json:"objectStartRead"`
 	ObjectStartUnlinked int `json:"objectStartUnlinked,omitempty"`
+	ObjectStartLeaving  int `json:"objectStartLeaving,omitempty"`
 	// Paged is true once every page of the current object type is staged.
 	Paged      bool                             `json:"paged,omitempty"`
 	Seq        int                              `json:"seq"`
 	Read       int                              `json:"read"`
 	Deleted    int                              `json:"deleted"`
 	Unlinked   int                              `json:"unlinked,omitempty"`
+	Leaving    int                              `json:"leaving,omitempty"`
 	Watermarks map[connectors.ObjectType]string `json:"watermarks,omitempty"`
 	// AssignedBefore are the assigned groups as the group read began, and
 	// Reassigned is set when the read changed who is assigned: a delta
@@ -114,7 +122,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 		}
 		staged := map[string]bool{}
 		if !p.Paged && p.Cursor == "" {
-			p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked = p.Seq, p.Read, p.Unlinked
+			p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, p.ObjectStartLeaving = p.Seq, p.Read, p.Unlinked, p.Leaving
 			if t == connectors.Group && len(in.Job.Options.AssignedGroups) > 0 {
 				if p.AssignedBefore, err = a.Store.FindSourceGroups(ctx, in.Job.Name, in.Job.Options.AssignedGroups); err != nil {
 					return FetchResult{}, err
@@ -151,12 +159,13 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 					}
 				}
 			}
-			n, unlinked, err := a.stagePage(ctx, in, step, page.Objects, p.Seq, staged, as)
+			n, err := a.stagePage(ctx, in, step, page.Objects, p.Seq, staged, as)
 			if err != nil {
 				return FetchResult{}, err
 			}
-			p.Seq += n
-			p.Unlinked += unlinked
+			p.Seq += n.staged
+			p.Unlinked += n.unlinked
+			p.Leaving += n.leaving
 			p.Read += len(page.Objects)
 			p.Cursor = page.Cursor
 			if page.Cursor == "" {
@@ -201,7 +210,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResu
 		p.Object, p.Cursor, p.Paged = p.Object+1, "", false
 		activity.RecordHeartbeat(ctx, p)
 	}
-	return FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Unlinked: p.Unlinked, Watermarks: p.Watermarks}, nil
+	return FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Unlinked: p.Unlinked, Leaving: p.Leaving, Watermarks: p.Watermarks}, nil
 }
 
 // fetchStep reads one object type: the source object of Objects[Object],
@@ -266,14 +275,21 @@ const maxSnapshotRestarts = 3
 // restartObject drops what was staged for the current object type so its
 // read can begin again.
 func (a *Activities) restartObject(ctx context.Context, in FetchInput, p FetchProgress) (FetchProgress, error) {
-	p.Seq, p.Read, p.Unlinked, p.Cursor = p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, ""
+	p.Seq, p.Read, p.Unlinked, p.Leaving, p.Cursor = p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, p.ObjectStartLeaving, ""
 	return p, a.Store.TruncateStage(ctx, in.Cycle, p.Seq)
 }
 
+// pageCounts is what staging one page counted.
+type pageCounts struct {
+	staged   int
+	unlinked int // not linked yet: matched or created
+	leaving  int // linked, and now disabled, out of scope or unassigned
+}
+
 // stagePage stages the objects of one page that need provisioning and
-// says how many of them are not linked yet; a read only for assignment
-// stages nothing. Only what comparing needs of the known objects is read.
-func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchStep, objs []connectors.Object, seq int, staged map[string]bool, as *assignment) (int, int, error) {
+// counts them; a read only for assignment stages nothing. Only what
+// comparing needs of the known objects is read.
+func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchStep, objs []connectors.Object, seq int, staged map[string]bool, as *assignment) (pageCounts, error) {
 	t := step.Type
 	ids := make([]string, 0, len(objs))
 	for _, o := range objs {
@@ -284,18 +300,22 @@ func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchSte
 	// Malformed records are marked seen too: a row that cannot be read must
 	// not look like a deleted person.
 	if step.Object < 0 {
-		return 0, 0, a.Store.MarkSeen(ctx, in.Cycle, t, ids)
+		return pageCounts{}, a.Store.MarkSeen(ctx, in.Cycle, t, ids)
 	}
 	known, err := a.Store.Fingerprints(ctx, in.Job.Name, t, ids)
 	if err != nil {
-		return 0, 0, err
+		return pageCounts{}, err
 	}
 	if err := as.load(ctx, t, ids); err != nil {
-		return 0, 0, err
+		return pageCounts{}, err
 	}
+	// Objects of a mapping that does not compile fail in their batch; they
+	// are not counted here.
+	prog, perr := a.program(&in.Job, step.Object)
+	countLeaving := perr == nil && !in.Job.Options.SkipOutOfScopeDeletions
 	now := time.Now()
 	items := make([]store.StagedItem, 0, len(objs))
-	unlinked := 0
+	var n pageCounts
 	for _, o := range objs {
 		f, ok := known[o.ID]
 		if !in.Initial && ok && o.Invalid == "" && !o.Deleted {
@@ -312,17 +332,22 @@ func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchSte
 		seq++
 		staged[o.ID] = true
 		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o})
-		if !f.Linked && o.Invalid == "" && !o.Deleted && !o.Disabled {
-			unlinked++
+		switch {
+		case o.Invalid != "" || o.Deleted:
+		case !f.Linked && !o.Disabled:
+			n.unlinked++
+		case f.Linked && f.Active && countLeaving && (o.Disabled || as != nil && !as.assigned(t, o) || !prog.InScope(sourceAttributes(o))):
+			n.leaving++
 		}
 	}
 	if err := a.Store.Stage(ctx, in.Cycle, items); err != nil {
-		return 0, 0, err
+		return pageCounts{}, err
 	}
 	if err := a.Store.MarkSeen(ctx, in.Cycle, t, ids); err != nil {
-		return 0, 0, err
+		return pageCounts{}, err
 	}
-	return len(items), unlinked, nil
+	n.staged = len(items)
+	return n, nil
 }
 
 // markLive marks every object the source still has as seen, and reports

@@ -130,10 +130,12 @@ const (
 	DefaultInterval    = 40 * time.Minute
 )
 
-// DeletionThreshold is the accidental-deletion guard: a cycle in which more
-// source objects are missing or deleted than Count, or than Percent of the
-// objects read, provisions nothing until an operator approves the deletions
-// (restart with ForceDeletes) or fixes the source and restarts.
+// DeletionThreshold is the accidental-deletion guard: a cycle that would
+// delete or disable more accounts than Count, or than Percent of the
+// objects read — source objects missing or deleted, or linked ones now
+// disabled, out of scope or unassigned — provisions nothing until an
+// operator approves (restart with ForceDeletes) or fixes the source or the
+// scoping and restarts.
 type DeletionThreshold struct {
 	Count   int     `json:"count,omitempty" yaml:"count,omitempty"`
 	Percent float64 `json:"percent,omitempty" yaml:"percent,omitempty"`

@@ -59,6 +59,8 @@ func (o ObjectState) Linked() bool { return o.TargetID != "" }
 type Fingerprint struct {
 	SourceHash string
 	Linked     bool
+	// Active is false once the job disabled the linked target object.
+	Active bool
 	// Escrow is set while the object waits to be retried.
 	Escrow *Escrow
 }

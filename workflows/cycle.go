@@ -81,9 +81,12 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 		st.Fetched = true
 	}
 	// Only a configured threshold adds this branch, so histories of jobs
-	// without one replay unchanged.
-	if g := c.in.Job.Options.DeletionThreshold; !c.in.ForceDeletes && st.NextSeq == 1 && g.Exceeded(st.Fetch.Deleted, st.Fetch.Read+st.Fetch.Deleted) {
-		return CycleResult{HeldDeletes: st.Fetch.Deleted, Resume: c.in, Summary: c.summary(ctx)}, nil
+	// without one replay unchanged; the counts come from the fetch's
+	// recorded result, so a history recorded before disables were counted
+	// decides as it did.
+	removals := st.Fetch.Deleted + st.Fetch.Leaving
+	if g := c.in.Job.Options.DeletionThreshold; !c.in.ForceDeletes && st.NextSeq == 1 && g.Exceeded(removals, st.Fetch.Read+st.Fetch.Deleted) {
+		return CycleResult{HeldDeletes: removals, Resume: c.in, Summary: c.summary(ctx)}, nil
 	}
 	if !st.Indexed {
 		if c.needsIndex() && workflow.GetVersion(ctx, targetIndexChange, workflow.DefaultVersion, 1) == 1 {

@@ -57,3 +57,47 @@ func TestDeletionGuardHoldsTruncatedExport(t *testing.T) {
 	require.Equal(t, want-inScope(ps[:50]), disabled)
 	require.Equal(t, disabled, st.LastCycle.Counts.Of(audit.Disable, audit.Success))
 }
+
+// An export in which half the staff became contractors, out of scope, trips
+// the guard as well: those accounts would be disabled. Once the export is
+// fixed, a plain restart runs, and nobody is disabled.
+func TestDeletionGuardHoldsMassScopeLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	tmp := testenv.StartTemporal(t)
+	c := tmp.Client
+	startWorker(t, c)
+	w := newWorld(t, "guard-scope")
+	w.job.Options.DeletionThreshold = &config.DeletionThreshold{Count: 20}
+	ps := people(100)
+	writeHR(t, w.hrPath, ps)
+	startJob(t, c, w.job)
+	waitCycle(t, c, w.job.Name, 1, time.Minute)
+
+	wrong := append([]person(nil), ps...)
+	for i := range wrong[:50] {
+		wrong[i].Type = "Contractor"
+	}
+	writeHR(t, w.hrPath, wrong)
+	w.app.ResetStats()
+	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	require.Eventually(t, func() bool {
+		s, err := queryStatus(c, w.job.Name)
+		return err == nil && s.HeldDeletes > 0
+	}, time.Minute, 100*time.Millisecond)
+	st := status(t, c, w.job.Name)
+	require.Equal(t, workflows.Paused, st.State)
+	require.Equal(t, inScope(ps[:50]), st.HeldDeletes, "the employees who would leave scope")
+	require.Contains(t, st.LastError, "out of scope")
+	require.Zero(t, w.app.Stats().Requests["PATCH /Users"])
+
+	writeHR(t, w.hrPath, ps)
+	signal(t, c, w.job.Name, workflows.SignalRestart, nil)
+	st = waitCycle(t, c, w.job.Name, 2, time.Minute)
+	require.Equal(t, workflows.Running, st.State)
+	for _, u := range w.users(t) {
+		require.True(t, active(u), "the fixed export disables nobody")
+	}
+	require.Len(t, w.users(t), inScope(ps))
+}

@@ -450,7 +450,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		j.st.Totals.Merge(countsSince(res.Summary.Counts, in.State.Counts))
 	case res.HeldDeletes > 0:
 		j.st.PausedCycle, j.st.HeldDeletes, j.st.State = &res.Resume, res.HeldDeletes, Paused
-		j.st.LastError = fmt.Sprintf("TooManyDeletes: cycle %d found %d objects missing or deleted in the source, over the deletion threshold; nothing was pushed. Restart with ForceDeletes to apply them, or fix the source and restart", in.Number, res.HeldDeletes)
+		j.st.LastError = fmt.Sprintf("TooManyDeletes: cycle %d would delete or disable %d accounts (objects missing, deleted, disabled, out of scope or unassigned in the source), over the deletion threshold; nothing was pushed. Restart with ForceDeletes to apply them, or fix the source or the scoping and restart", in.Number, res.HeldDeletes)
 	case res.QuarantineReason != "":
 		j.st.LastCycle = &res.Summary
 		j.st.LastError = res.QuarantineReason

@@ -315,7 +315,7 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 // Fingerprints returns what fetch compares of the given known objects,
 // without decoding the values pushed for them.
 func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.Fingerprint, error) {
-	rows, _ := s.pool.Query(ctx, probe(`SELECT source_id, source_hash, target_id <> '', escrow FROM objects o`), job, string(t), ids)
+	rows, _ := s.pool.Query(ctx, probe(`SELECT source_id, source_hash, target_id <> '', active, escrow FROM objects o`), job, string(t), ids)
 	out := make(map[string]store.Fingerprint, len(ids))
 	_, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
 		var (
@@ -323,7 +323,7 @@ func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.Objec
 			f      store.Fingerprint
 			escrow *string
 		)
-		if err := row.Scan(&id, &f.SourceHash, &f.Linked, &escrow); err != nil {
+		if err := row.Scan(&id, &f.SourceHash, &f.Linked, &f.Active, &escrow); err != nil {
 			return struct{}{}, err
 		}
 		if escrow != nil {

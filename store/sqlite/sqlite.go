@@ -292,7 +292,7 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.Fingerprint, error) {
 	out := make(map[string]store.Fingerprint, len(ids))
 	err := inList(ids, func(ph string, args []any) error {
-		rows, err := s.db.QueryContext(ctx, `SELECT source_id, source_hash, target_id <> '', escrow FROM objects WHERE job = ? AND type = ? AND source_id IN (`+ph+`)`,
+		rows, err := s.db.QueryContext(ctx, `SELECT source_id, source_hash, target_id <> '', active, escrow FROM objects WHERE job = ? AND type = ? AND source_id IN (`+ph+`)`,
 			append([]any{job, string(t)}, args...)...)
 		if err != nil {
 			return fmt.Errorf("read object fingerprints: %w", err)
@@ -303,7 +303,7 @@ func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.Objec
 				f      store.Fingerprint
 				escrow sql.NullString
 			)
-			if err := rows.Scan(&id, &f.SourceHash, &f.Linked, &escrow); err != nil {
+			if err := rows.Scan(&id, &f.SourceHash, &f.Linked, &f.Active, &escrow); err != nil {
 				rows.Close()
 				return err
 			}

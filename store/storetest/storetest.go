@@ -205,19 +205,21 @@ func objectsManyIDs(t *testing.T, s store.Store) {
 func fingerprints(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	retry := time.Now().Add(time.Hour)
-	put(t, s, "job", store.ObjectState{Type: connectors.User, SourceID: "A", SourceHash: "ha", TargetID: "tA", Pushed: connectors.Attributes{"userName": "a"}})
+	put(t, s, "job", store.ObjectState{Type: connectors.User, SourceID: "A", SourceHash: "ha", TargetID: "tA", Active: true, Pushed: connectors.Attributes{"userName": "a"}})
+	put(t, s, "job", store.ObjectState{Type: connectors.User, SourceID: "D", SourceHash: "hd", TargetID: "tD"})
 	put(t, s, "job", store.ObjectState{Type: connectors.User, SourceID: "B", SourceHash: "hb",
 		Escrow: &store.Escrow{Attempts: 2, RetryAfter: retry, Object: connectors.Object{ID: "B"}}})
 	put(t, s, "job", store.ObjectState{Type: connectors.Group, SourceID: "C", SourceHash: "hc"})
 	put(t, s, "other", store.ObjectState{Type: connectors.User, SourceID: "C", SourceHash: "hc"})
-	ids := []string{"A", "B", "C"}
+	ids := []string{"A", "B", "C", "D"}
 	for i := range 1200 {
 		ids = append(ids, fmt.Sprint("absent", i))
 	}
 	got, err := s.Fingerprints(ctx, "job", connectors.User, ids)
 	require.NoError(t, err)
-	require.Len(t, got, 2)
-	require.Equal(t, store.Fingerprint{SourceHash: "ha", Linked: true}, got["A"])
+	require.Len(t, got, 3)
+	require.Equal(t, store.Fingerprint{SourceHash: "ha", Linked: true, Active: true}, got["A"])
+	require.Equal(t, store.Fingerprint{SourceHash: "hd", Linked: true}, got["D"], "linked, its account disabled")
 	require.Equal(t, "hb", got["B"].SourceHash)
 	require.False(t, got["B"].Linked)
 	require.Equal(t, 2, got["B"].Escrow.Attempts)
