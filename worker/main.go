@@ -33,12 +33,18 @@ func run() error {
 		logFormat = flag.String("log-format", "auto", "log format: json, text or auto (text on a terminal)")
 		logLevel  = flag.String("log-level", "info", "log level")
 		maxActs   = flag.Int("max-activities", 16, "activities run at once by this worker")
+		debug     = flag.String("debug-listen", "", "serve Go's profiler (/debug/pprof/) on this loopback host:port, e.g. 127.0.0.1:6060")
 	)
 	flag.Parse()
 
 	log, err := logging.New(*logFormat, *logLevel)
 	if err != nil {
 		return err
+	}
+	if *debug != "" {
+		if err := serveProfiler(*debug, log); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	st, stateName, err := openStore(ctx, *statePath)

@@ -36,6 +36,7 @@ type options struct {
 	timeout       time.Duration
 	workerBin     string
 	temporalArgs  multiFlag
+	workerArgs    multiFlag
 }
 
 // multiFlag collects a flag given several times.
@@ -56,6 +57,7 @@ func main() {
 	flag.BoolVar(&o.skipBaseline, "skip-baseline", false, "skip the bare HTTP baseline")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "longest wait for one cycle")
 	flag.StringVar(&o.workerBin, "worker-bin", "", "worker binary to run instead of building ./worker")
+	flag.Var(&o.workerArgs, "worker-arg", "extra argument to the worker (repeatable), e.g. -debug-listen=127.0.0.1:6060 to profile it")
 	flag.Var(&o.temporalArgs, "temporal-arg", "extra argument to `temporal server start-dev` (repeatable), e.g. --dynamic-config-value")
 	flag.Parse()
 	if o.changed < 0 {

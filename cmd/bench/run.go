@@ -128,7 +128,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	if err := <-built; err != nil {
 		return false, err
 	}
-	w, err := startWorker(bin, dir, srv.FrontendHostPort(), o.maxActivities, []string{tokenEnv + "=" + token})
+	w, err := startWorker(bin, dir, srv.FrontendHostPort(), o.maxActivities, o.workerArgs, []string{tokenEnv + "=" + token})
 	if err != nil {
 		return false, err
 	}

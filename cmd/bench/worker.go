@@ -19,19 +19,19 @@ type workerProc struct {
 	err  error         // its exit status, once done is closed
 }
 
-func startWorker(bin, dir, address string, maxActivities int, env []string) (*workerProc, error) {
+func startWorker(bin, dir, address string, maxActivities int, extra, env []string) (*workerProc, error) {
 	logPath := filepath.Join(dir, "worker.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin,
+	cmd := exec.Command(bin, append([]string{
 		"-address", address,
 		"-state", filepath.Join(dir, "state.db"),
 		"-log-format", "json",
 		"-log-level", "warn",
 		"-max-activities", strconv.Itoa(maxActivities),
-	)
+	}, extra...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {

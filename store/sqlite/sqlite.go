@@ -334,10 +334,21 @@ type execer interface {
 }
 
 // upsertObject writes one object's state; its arguments come from objectArgs.
-const upsertObject = `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+const upsertObject = `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)` + onObjectConflict
+
+const onObjectConflict = `
 	ON CONFLICT (job, type, source_id) DO UPDATE SET source_hash = excluded.source_hash, target_id = excluded.target_id,
 	active = excluded.active, pushed = excluded.pushed, members = excluded.members, refs = excluded.refs, escrow = excluded.escrow,
 	escrow_due = excluded.escrow_due, updated_at = excluded.updated_at`
+
+// objectArgCount is how many arguments objectArgs returns: one row's.
+const objectArgCount = 12
+
+// upsertObjectRows is upsertObject for n rows.
+func upsertObjectRows(n int) string {
+	row := "(?,?,?,?,?,?,?,?,?,?,?,?)"
+	return `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES ` + row + strings.Repeat(","+row, n-1) + onObjectConflict
+}
 
 func objectArgs(job string, o store.ObjectState) ([]any, error) {
 	pushed, err := marshalIf(o.Pushed, len(o.Pushed) == 0)
@@ -501,44 +512,89 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 // statements prepared once for the whole batch.
 func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Record) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		outcome, err := tx.PrepareContext(ctx, `UPDATE staged SET outcome = ? WHERE job = ? AND cycle = ? AND seq = ?`)
-		if err != nil {
+		if err := recordOutcomes(ctx, tx, c, records); err != nil {
 			return err
 		}
-		defer outcome.Close()
-		put, err := tx.PrepareContext(ctx, upsertObject)
-		if err != nil {
+		// States are written many rows per statement, in order: a forget
+		// first writes the states before it, so the last record of an
+		// object wins as if each were written alone.
+		var rows []store.ObjectState
+		flush := func() error {
+			err := upsertObjects(ctx, tx, c.Job, rows)
+			rows = rows[:0]
 			return err
 		}
-		defer put.Close()
-		forget, err := tx.PrepareContext(ctx, `DELETE FROM objects WHERE job = ? AND type = ? AND source_id = ?`)
-		if err != nil {
-			return err
-		}
-		defer forget.Close()
 		for _, r := range records {
-			if r.Outcome != nil {
-				if _, err := outcome.ExecContext(ctx, r.Outcome, c.Job, c.ID, r.Seq); err != nil {
-					return fmt.Errorf("record outcome of item %d: %w", r.Seq, err)
-				}
-			}
 			switch {
 			case r.Forget:
-				if _, err := forget.ExecContext(ctx, c.Job, string(r.Type), r.SourceID); err != nil {
+				if err := flush(); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE job = ? AND type = ? AND source_id = ?`, c.Job, string(r.Type), r.SourceID); err != nil {
 					return fmt.Errorf("forget object %s: %w", r.SourceID, err)
 				}
 			case r.State != nil:
-				args, err := objectArgs(c.Job, *r.State)
-				if err != nil {
-					return err
-				}
-				if _, err := put.ExecContext(ctx, args...); err != nil {
-					return fmt.Errorf("save state of object %s: %w", r.State.SourceID, err)
-				}
+				rows = append(rows, *r.State)
 			}
 		}
-		return nil
+		return flush()
 	})
+}
+
+// rowsPerStatement bounds the rows of one multi-row statement, far below
+// SQLite's limit of 32,766 parameters.
+const rowsPerStatement = 200
+
+// recordOutcomes writes the staged items' outcomes, many per statement.
+func recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, records []store.Record) error {
+	var args []any
+	flush := func(n int) error {
+		if n == 0 {
+			return nil
+		}
+		values := "(?,?)" + strings.Repeat(",(?,?)", n-1)
+		_, err := tx.ExecContext(ctx, `UPDATE staged SET outcome = v.column2 FROM (VALUES `+values+`) AS v
+			WHERE staged.job = ? AND staged.cycle = ? AND staged.seq = v.column1`, append(args, c.Job, c.ID)...)
+		args = args[:0]
+		if err != nil {
+			return fmt.Errorf("record outcomes: %w", err)
+		}
+		return nil
+	}
+	n := 0
+	for _, r := range records {
+		if r.Outcome == nil {
+			continue
+		}
+		args = append(args, r.Seq, r.Outcome)
+		if n++; n == rowsPerStatement {
+			if err := flush(n); err != nil {
+				return err
+			}
+			n = 0
+		}
+	}
+	return flush(n)
+}
+
+// upsertObjects writes object states, many rows per statement; of two rows
+// for one object the later wins.
+func upsertObjects(ctx context.Context, tx *sql.Tx, job string, states []store.ObjectState) error {
+	for start := 0; start < len(states); start += rowsPerStatement {
+		part := states[start:min(start+rowsPerStatement, len(states))]
+		args := make([]any, 0, len(part)*objectArgCount)
+		for _, o := range part {
+			a, err := objectArgs(job, o)
+			if err != nil {
+				return err
+			}
+			args = append(args, a...)
+		}
+		if _, err := tx.ExecContext(ctx, upsertObjectRows(len(part)), args...); err != nil {
+			return fmt.Errorf("save object states: %w", err)
+		}
+	}
+	return nil
 }
 
 // DueEscrows lists escrowed objects whose retry time has come.
