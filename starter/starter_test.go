@@ -247,7 +247,7 @@ options: {batchSize: 5, batches: 2}
 		require.Contains(t, out, "FAIL "+changed)
 	})
 
-	t.Run("rollback restores what a cycle changed, once the job is stopped", func(t *testing.T) {
+	t.Run("a signal sent from the Web UI runs a cycle; rollback restores what it changed, once the job is stopped", func(t *testing.T) {
 		require.NotNil(t, st.LastCycle, "needs the first cycle")
 		hrPath := filepath.Join(dir, "hr.csv")
 		b, err := os.ReadFile(hrPath)
@@ -255,7 +255,13 @@ options: {batchSize: 5, batches: 2}
 		renamed := strings.Replace(string(b), "E001,user001@example.com,Given1,", "E001,user001@example.com,Renamed,", 1)
 		require.NotEqual(t, string(b), renamed)
 		require.NoError(t, os.WriteFile(hrPath, []byte(renamed), 0o600))
-		e.ok("sync-now", "starter-test")
+		// Operators steer jobs from the Web UI: the sync-now signal sent
+		// from the job's page runs the incremental cycle.
+		page := chromium.Open(t, tmp.UI+"/namespaces/default/workflows/"+url.PathEscape(workflows.JobWorkflowID("starter-test")))
+		page.ClickButton("More Actions")
+		page.Click(`[data-testid=signal-button]`)
+		page.Type(`#signal-name`, workflows.SignalSyncNow)
+		page.Click(`dialog[open] [data-testid=confirm-modal-button]`)
 		require.Eventually(t, func() bool { return givenName(app, "user001@example.com") == "Renamed" }, time.Minute, 200*time.Millisecond)
 		waitIdle(t, e, 2)
 

@@ -38,10 +38,15 @@ func look() (string, error) {
 	return "", fmt.Errorf("chromium not found")
 }
 
-// Text loads url, waits until the page's visible text holds every one of
-// want (the Web UI renders after its API calls return), and returns that
-// text. It fails the test with the text it saw when want does not appear.
-func Text(t testing.TB, url string, want ...string) string {
+// Page is a page open in headless Chromium until the test ends.
+type Page struct {
+	t   testing.TB
+	url string
+	ctx context.Context
+}
+
+// Open loads url in a new headless Chromium.
+func Open(t testing.TB, url string) *Page {
 	t.Helper()
 	bin, err := find()
 	if err != nil {
@@ -53,20 +58,32 @@ func Text(t testing.TB, url string, want ...string) string {
 		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
 		chromedp.WindowSize(1600, 1000))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
 	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancel() })
 	if _, err := chromedp.Run(browser, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
+	return &Page{t: t, url: url, ctx: browser}
+}
+
+// Text loads url and returns its text once it shows every one of want.
+func Text(t testing.TB, url string, want ...string) string {
+	t.Helper()
+	return Open(t, url).WaitText(want...)
+}
+
+// WaitText waits until the page's visible text holds every one of want
+// (the Web UI renders after its API calls return), and returns that text.
+// It fails the test with the text it saw when want does not appear.
+func (p *Page) WaitText(want ...string) string {
+	p.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		text, err := chromedp.Run(browser, chromedp.Evaluate[string](`document.body.innerText`))
+		text, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body.innerText`))
 		if err != nil {
-			t.Fatalf("read %s: %v", url, err)
+			p.t.Fatalf("read %s: %v", p.url, err)
 		}
 		missing := ""
 		for _, w := range want {
@@ -79,7 +96,68 @@ func Text(t testing.TB, url string, want ...string) string {
 			return text
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s does not show %q; it shows:\n%s", url, missing, text)
+			p.t.Fatalf("%s does not show %q; it shows:\n%s", p.url, missing, text)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// Click clicks the first visible element the CSS selector matches,
+// waiting for one to appear (pages often hold hidden copies of menus).
+func (p *Page) Click(selector string) {
+	p.t.Helper()
+	p.clickJS(selector, fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).find(e => e.getClientRects().length > 0)`, selector))
+}
+
+// ClickButton clicks the visible button whose text is text.
+func (p *Page) ClickButton(text string) {
+	p.t.Helper()
+	p.clickJS("the "+text+" button", fmt.Sprintf(`Array.from(document.querySelectorAll('button')).find(b => b.innerText.trim() === %q && b.getClientRects().length > 0)`, text))
+}
+
+// clickJS waits for the element find evaluates to, then clicks it.
+func (p *Page) clickJS(what, find string) {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		clicked, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`(() => { const e = `+find+`; if (!e) return false; e.click(); return true })()`))
+		if err != nil {
+			p.t.Fatalf("click %s on %s: %v", what, p.url, err)
+		}
+		if clicked {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s never appeared on %s", what, p.url)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// Type sets the value of the first visible input the CSS selector matches
+// and tells the page's input handlers, as typing would.
+func (p *Page) Type(selector, text string) {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	js := fmt.Sprintf(`(() => {
+		const e = Array.from(document.querySelectorAll(%q)).find(e => e.getClientRects().length > 0);
+		if (!e) return false;
+		e.focus();
+		Object.getOwnPropertyDescriptor(Object.getPrototypeOf(e), 'value').set.call(e, %q);
+		e.dispatchEvent(new Event('input', {bubbles: true}));
+		e.dispatchEvent(new Event('change', {bubbles: true}));
+		return true;
+	})()`, selector, text)
+	for {
+		typed, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			p.t.Fatalf("type into %s on %s: %v", selector, p.url, err)
+		}
+		if typed {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s never appeared on %s", selector, p.url)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
