@@ -33,6 +33,9 @@ func (b *batch) markFollowUps(ctx context.Context, items []store.StagedItem, rec
 			return err
 		}
 	}
+	if err := b.markReferrers(ctx, items, records); err != nil {
+		return err
+	}
 	if !b.in.Job.ManagesGroups() {
 		return nil
 	}
@@ -61,4 +64,34 @@ func (b *batch) markFollowUps(ctx context.Context, items []store.StagedItem, rec
 	}
 	slices.Sort(groups)
 	return b.a.Store.MarkPending(ctx, b.in.Job.Name, store.MembershipWork, connectors.Group, slices.Compact(groups))
+}
+
+// markReferrers marks for the reference phase the objects that refer to an
+// object now linked to a new target object (created again after it was
+// deleted in the target), so their references follow it without waiting
+// for their own records to change.
+func (b *batch) markReferrers(ctx context.Context, items []store.StagedItem, records []store.Record) error {
+	if len(b.in.Job.ReferenceTypes()) == 0 {
+		return nil
+	}
+	var moved []string
+	for i, it := range items {
+		before, r := b.states[it.Type][it.Object.ID], records[i]
+		if r.State != nil && before.Linked() && r.State.Linked() && r.State.TargetID != before.TargetID {
+			moved = append(moved, it.Object.ID)
+		}
+	}
+	if len(moved) == 0 {
+		return nil
+	}
+	referrers, err := b.a.Store.Referrers(ctx, b.in.Job.Name, moved)
+	if err != nil {
+		return err
+	}
+	for t, ids := range referrers {
+		if err := b.a.Store.MarkPending(ctx, b.in.Job.Name, store.ReferenceWork, t, ids); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package activities_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,6 +13,7 @@ import (
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
@@ -199,4 +202,52 @@ func TestResolveReferencesWaitsForTheObject(t *testing.T) {
 	got, err := w.st.Objects(ctx, w.job.Name, connectors.User, []string{"E2"})
 	require.NoError(t, err)
 	require.Equal(t, w.ids["E1"], got["E2"].Pushed[managerAttr], "recorded as pushed")
+}
+
+// A manager deleted in the target behind the job's back is created again
+// with a new ID at its next change; the reports' references follow it in
+// the same cycle's reference phase, though their own records did not change.
+func TestReferencesFollowAnObjectCreatedAgain(t *testing.T) {
+	ctx := context.Background()
+	w := newPhaseWorld(t, false)
+	hr := filepath.Join(t.TempDir(), "hr.csv")
+	require.NoError(t, os.WriteFile(hr, []byte("id,userName,managerId\n"), 0o600))
+	w.job.Source = config.Source{File: &file.Config{Path: hr, IDColumn: "id"}}
+	w.link(t, connectors.User, "E1", "ada", true)
+	w.link(t, connectors.User, "E2", "bob", true)
+	st, err := w.st.Objects(ctx, w.job.Name, connectors.User, []string{"E2"})
+	require.NoError(t, err)
+	report := st["E2"]
+	report.References = map[string]string{managerAttr: "E1"}
+	report.Pushed[managerAttr] = w.ids["E1"]
+	require.NoError(t, w.st.PutObject(ctx, w.job.Name, report))
+
+	tgt, err := w.job.Target.SCIM.Open(ctx, nil)
+	require.NoError(t, err)
+	defer tgt.Close()
+	require.NoError(t, tgt.Delete(ctx, connectors.User, w.ids["E1"]))
+
+	cycle := store.Cycle{Job: w.job.Name, ID: "1"}
+	require.NoError(t, w.st.Stage(ctx, cycle, []store.StagedItem{{Seq: 1, Type: connectors.User,
+		Object: connectors.Object{ID: "E1", Attributes: connectors.Attributes{"id": "E1", "userName": "ada.lovelace", "managerId": nil}}}}))
+	v, err := w.env.ExecuteActivity(w.acts.ProvisionBatch, activities.BatchInput{Job: w.job, Cycle: cycle, From: 1, To: 1})
+	require.NoError(t, err)
+	var batch activities.BatchResult
+	require.NoError(t, v.Get(&batch))
+	require.Equal(t, audit.Create, batch.Entries[0].Action, "created again: %+v", batch.Entries[0])
+	again := batch.Entries[0].TargetID
+	require.NotEqual(t, w.ids["E1"], again)
+
+	pending, err := w.st.Pending(ctx, w.job.Name, store.ReferenceWork, connectors.User, "", 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{"E2"}, pending, "the report is marked for the reference phase")
+	res := w.run(t, w.acts.ResolveReferences)
+	require.Len(t, res.Entries, 1)
+	require.Equal(t, []audit.Property{{Name: managerAttr, Old: w.ids["E1"], New: again}}, res.Entries[0].Modified)
+	for _, u := range w.app.Users() {
+		if u.ID == w.ids["E2"] {
+			ext := u.Attributes[sampleapp.EnterpriseSchema].(map[string]any)
+			require.Equal(t, again, ext["manager"].(map[string]any)["value"])
+		}
+	}
 }

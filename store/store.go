@@ -205,6 +205,11 @@ type PendingWork interface {
 	Pending(ctx context.Context, job string, w Work, t connectors.ObjectType, after string, limit int) ([]string, error)
 	// ClearPending removes marks.
 	ClearPending(ctx context.Context, job string, w Work, t connectors.ObjectType, sourceIDs []string) error
+	// Referrers returns, by type and sorted, the source IDs of the objects
+	// whose reference attributes point to one of sourceIDs, so their
+	// references can be written again when those objects get new target
+	// IDs. It may read every object of the job that has references.
+	Referrers(ctx context.Context, job string, sourceIDs []string) (map[connectors.ObjectType][]string, error)
 }
 
 // IndexKey is a matching attribute with one of its values, in the form the

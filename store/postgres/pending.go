@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/store"
 )
@@ -42,4 +44,26 @@ func (s *Store) ClearPending(ctx context.Context, job string, w store.Work, t co
 		return fmt.Errorf("clear pending %s: %w", w, err)
 	}
 	return nil
+}
+
+// Referrers finds the objects whose references point to sourceIDs.
+func (s *Store) Referrers(ctx context.Context, job string, sourceIDs []string) (map[connectors.ObjectType][]string, error) {
+	out := map[connectors.ObjectType][]string{}
+	if len(sourceIDs) == 0 {
+		return out, nil
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT DISTINCT o.type, o.source_id FROM objects o, jsonb_each_text(o.refs::jsonb) r
+		WHERE o.job = $1 AND o.refs IS NOT NULL AND r.value = ANY($2) ORDER BY 1, 2`, job, sortedIDs(sourceIDs))
+	_, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var t, id string
+		if err := row.Scan(&t, &id); err != nil {
+			return struct{}{}, err
+		}
+		out[connectors.ObjectType(t)] = append(out[connectors.ObjectType(t)], id)
+		return struct{}{}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find referring objects: %w", err)
+	}
+	return out, nil
 }

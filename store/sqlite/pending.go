@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/store"
@@ -49,4 +51,36 @@ func (s *Store) ClearPending(ctx context.Context, job string, w store.Work, t co
 		}
 		return nil
 	})
+}
+
+// Referrers finds the objects whose references point to sourceIDs.
+func (s *Store) Referrers(ctx context.Context, job string, sourceIDs []string) (map[connectors.ObjectType][]string, error) {
+	found := map[connectors.ObjectType]map[string]bool{}
+	err := inList(sourceIDs, func(ph string, args []any) error {
+		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT o.type, o.source_id FROM objects o, json_each(o.refs) r
+			WHERE o.job = ? AND o.refs IS NOT NULL AND r.value IN (`+ph+`)`, append([]any{job}, args...)...)
+		if err != nil {
+			return fmt.Errorf("find referring objects: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t, id string
+			if err := rows.Scan(&t, &id); err != nil {
+				return err
+			}
+			if found[connectors.ObjectType(t)] == nil {
+				found[connectors.ObjectType(t)] = map[string]bool{}
+			}
+			found[connectors.ObjectType(t)][id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[connectors.ObjectType][]string, len(found))
+	for t, ids := range found {
+		out[t] = slices.Sorted(maps.Keys(ids))
+	}
+	return out, nil
 }

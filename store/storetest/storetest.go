@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FindSourceGroups", findSourceGroups},
 		{"ForgetUnseenGroups", forgetUnseenGroups},
 		{"PendingWork", pendingWork},
+		{"Referrers", referrers},
 		{"TargetIndex", targetIndex},
 		{"TargetIndexLookup", targetIndexLookup},
 		{"ConcurrentBatches", concurrentBatches},
@@ -1080,4 +1081,29 @@ func BenchRecord(b *testing.B, s store.Store) {
 		require.NoError(b, s.Record(ctx, c, recs))
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "objects/s")
+}
+
+func referrers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ref := func(typ connectors.ObjectType, id string, refs map[string]string) {
+		put(t, s, "job", store.ObjectState{Type: typ, SourceID: id, TargetID: "t" + id, References: refs})
+	}
+	ref(connectors.User, "boss", nil)
+	ref(connectors.User, "r2", map[string]string{"manager": "boss"})
+	ref(connectors.User, "r1", map[string]string{"manager": "boss", "secretary": "sec"})
+	ref(connectors.User, "r3", map[string]string{"manager": "other"})
+	ref(connectors.User, "r4", map[string]string{"manager": ""})
+	ref(connectors.Group, "g1", map[string]string{"owner": "sec"})
+	put(t, s, "other", store.ObjectState{Type: connectors.User, SourceID: "x", References: map[string]string{"manager": "boss"}})
+
+	got, err := s.Referrers(ctx, "job", []string{"boss", "sec"})
+	require.NoError(t, err)
+	require.Equal(t, map[connectors.ObjectType][]string{connectors.User: {"r1", "r2"}, connectors.Group: {"g1"}}, got,
+		"each referrer once, sorted, of this job only")
+	got, err = s.Referrers(ctx, "job", []string{"nobody"})
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = s.Referrers(ctx, "job", nil)
+	require.NoError(t, err)
+	require.Empty(t, got)
 }
