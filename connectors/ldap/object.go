@@ -25,15 +25,25 @@ func (d *Directory) object(ctx context.Context, ids map[string]string, q query, 
 	}
 	o.ID = id
 	member := strings.ToLower(d.cfg.MemberAttribute)
+	var memberDNs []string
 	for _, a := range e.Attributes {
 		folded := strings.ToLower(a.Name)
 		if q.group && folded == member {
+			memberDNs = append(memberDNs, a.Values...)
 			continue
 		}
 		if q.group && strings.HasPrefix(folded, member+";range=") {
 			// AD splits member lists over 1500 values into ranges; reading
 			// only the first range would drop members silently.
-			problems = append(problems, "member list is split into ranges (over 1500 members), which is not read yet")
+			vals, err := rangedValues(ctx, a, d.fetchRange(e.DN))
+			switch {
+			case connectors.KindOf(err) != "":
+				return o, err
+			case err != nil:
+				problems = append(problems, err.Error())
+			default:
+				memberDNs = append(memberDNs, vals...)
+			}
 			continue
 		}
 		name := q.names[folded]
@@ -58,7 +68,7 @@ func (d *Directory) object(ctx context.Context, ids map[string]string, q query, 
 		problems = append(problems, err.Error())
 	}
 	if q.group {
-		if o.Members, err = d.memberIDs(ctx, ids, e.GetEqualFoldAttributeValues(d.cfg.MemberAttribute)); err != nil {
+		if o.Members, err = d.memberIDs(ctx, ids, memberDNs); err != nil {
 			return o, err
 		}
 	}
