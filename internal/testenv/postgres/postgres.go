@@ -25,6 +25,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/openprovisioning/provisioner/internal/testenv/daemon"
 	"github.com/openprovisioning/provisioner/internal/testenv/debian"
 )
 
@@ -39,8 +40,7 @@ type Server struct {
 	cred     *syscall.Credential // nil unless the test runs as root
 	password string
 	port     int
-	cmd      *exec.Cmd
-	exit     chan struct{}
+	proc     *daemon.Process
 	dsn      string
 	created  atomic.Int64
 }
@@ -191,27 +191,12 @@ func (s *Server) start() error {
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "statement_timeout=2min")
 	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		return err
+	log := func() []byte {
+		out, _ := os.ReadFile(logPath)
+		return out
 	}
-	exit := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exit) }()
-	s.cmd, s.exit = cmd, exit
-
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exit:
-			out, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres exited at start: %s", debian.Tail(out, 4000))
-		case <-time.After(50 * time.Millisecond):
-		}
-		if s.ping() == nil {
-			return nil
-		}
-	}
-	s.Stop()
-	return fmt.Errorf("postgres did not answer on port %d within 30s", port)
+	s.proc, err = daemon.Start("postgres", cmd, log, s.ping, 30*time.Second)
+	return err
 }
 
 func (s *Server) ping() error {
@@ -226,18 +211,9 @@ func (s *Server) ping() error {
 
 // Stop ends the server. It is safe to call more than once.
 func (s *Server) Stop() {
-	if s.cmd == nil {
-		return
-	}
 	// SIGINT is PostgreSQL's fast shutdown: clients are disconnected.
-	_ = s.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-s.exit:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exit
-	}
-	s.cmd = nil
+	s.proc.Stop(syscall.SIGINT)
+	s.proc = nil
 }
 
 func freePort() (int, error) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/openprovisioning/provisioner/internal/testenv/daemon"
 	"github.com/openprovisioning/provisioner/internal/testenv/debian"
 )
 
@@ -61,8 +62,7 @@ type Server struct {
 
 	tools tools
 	dir   string
-	cmd   *exec.Cmd
-	exit  chan struct{}
+	proc  *daemon.Process
 }
 
 // Start runs a server for the test and stops it in t.Cleanup. When slapd is
@@ -164,26 +164,9 @@ func (s *Server) run() error {
 	cmd := exec.Command(s.tools.slapd, "-f", filepath.Join(s.dir, "slapd.conf"), "-h", urls, "-d", "0")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exit := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exit) }()
-	s.cmd, s.exit = cmd, exit
-
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exit:
-			return fmt.Errorf("slapd exited at start: %s", debian.Tail(logs.Bytes(), 4000))
-		case <-time.After(50 * time.Millisecond):
-		}
-		if s.ping() == nil {
-			return nil
-		}
-	}
-	s.Stop()
-	return fmt.Errorf("slapd did not answer on %s within 15s", s.URL)
+	var err error
+	s.proc, err = daemon.Start("slapd on "+s.URL, cmd, logs.Bytes, s.ping, 15*time.Second)
+	return err
 }
 
 // Restart stops the server and starts it again on the same ports and data,
@@ -211,17 +194,8 @@ func (s *Server) ping() error {
 // Stop ends the server; tests call it to make the directory unreachable.
 // It is safe to call more than once.
 func (s *Server) Stop() {
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exit:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exit
-	}
-	s.cmd = nil
+	s.proc.Stop(syscall.SIGTERM)
+	s.proc = nil
 }
 
 // Conn returns a connection bound as the root DN, closed when the test ends.
