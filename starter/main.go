@@ -45,7 +45,7 @@ func main() {
 	root.PersistentFlags().StringVar(&g.address, "address", temporalx.DefaultAddress, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
 	root.PersistentFlags().StringVar(&g.namespace, "namespace", temporalx.DefaultNamespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return invalidError{err} })
-	root.AddCommand(validateCmd(), exportCmd(), startCmd(g), updateCmd(g), statusCmd(g), previewCmd(g), onDemandCmd(g), rollbackCmd(g), logsCmd(g), reportCmd(g), replayCmd())
+	root.AddCommand(validateCmd(), exportCmd(), startCmd(g), updateCmd(g), statusCmd(g), previewCmd(g), onDemandCmd(g), rollbackCmd(g), connectionsCmd(g), logsCmd(g), reportCmd(g), replayCmd())
 	for _, s := range signalCommands {
 		root.AddCommand(signalCmd(g, s))
 	}

@@ -258,9 +258,19 @@ options: {batchSize: 5, batches: 2}
 		// Operators steer jobs from the Web UI: the sync-now signal sent
 		// from the job's page runs the incremental cycle.
 		page := chromium.Open(t, tmp.UI+"/namespaces/default/workflows/"+url.PathEscape(workflows.JobWorkflowID("starter-test")))
-		page.ClickButton("More Actions")
-		page.Click(`[data-testid=signal-button]`)
-		page.Type(`#signal-name`, workflows.SignalSyncNow)
+		page.WaitText(workflows.JobWorkflowID("starter-test"), "More Actions")
+		page.Until(`dialog[open] input`, func() {
+			page.ClickButton("More Actions")
+			page.Click(`[data-testid=signal-button]`)
+		})
+		// Once the UI has asked the worker for the job's signals it offers
+		// them in a list; until then it takes a typed name.
+		if page.Visible(`#signal-name`) {
+			page.Type(`#signal-name`, workflows.SignalSyncNow)
+		} else {
+			page.Until(`dialog[open] li[role=option]`, func() { page.Click(`[data-testid=signal-select-button]`) })
+			page.ClickText(`dialog[open] li[role=option]`, workflows.SignalSyncNow)
+		}
 		page.Click(`dialog[open] [data-testid=confirm-modal-button]`)
 		require.Eventually(t, func() bool { return givenName(app, "user001@example.com") == "Renamed" }, time.Minute, 200*time.Millisecond)
 		waitIdle(t, e, 2)
@@ -289,6 +299,34 @@ options: {batchSize: 5, batches: 2}
 		last := logged[len(logged)-1]
 		require.Contains(t, last.Reason, "rolled back to before")
 		require.Equal(t, []audit.Property{{Name: "name.givenName", Old: "Renamed", New: "Given1"}}, last.Modified)
+	})
+
+	t.Run("connections show, list and delete object connections", func(t *testing.T) {
+		var ada string
+		for _, u := range app.Users() {
+			if u.Attributes["userName"] == "user001@example.com" {
+				ada = u.ID
+			}
+		}
+		require.NotEmpty(t, ada)
+		for _, id := range []string{"E001", ada} {
+			out := e.ok("connections", "starter-test", "--object", id)
+			require.Regexp(t, `User\s+E001\s+`+ada+`\s+true`, out, "found by %s", id)
+		}
+		out := e.ok("connections", cfg, "--limit", "3")
+		require.Regexp(t, `(?s)E001.*E002.*E003.*more: --after E003`, out)
+		require.Contains(t, e.ok("connections", "starter-test", "--after", "E003", "--limit", "1"), "E004")
+
+		// The job was stopped for the rollback: a connection may be deleted.
+		out = e.ok("connections", "starter-test", "--delete", "E001")
+		require.Contains(t, out, "is deleted; the next cycle matches it again")
+		_, stderr, code := e.run("connections", "starter-test", "--object", "E001")
+		require.Equal(t, exitFailure, code)
+		require.Contains(t, stderr, `no User with source or target ID "E001"`)
+		e.ok("resume", "starter-test")
+		_, stderr, code = e.run("connections", "starter-test", "--delete", "E002")
+		require.Equal(t, exitInvalid, code, stderr)
+		require.Contains(t, stderr, "stop it before deleting")
 	})
 }
 

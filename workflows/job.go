@@ -92,6 +92,11 @@ func (j *jobImpl) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateConnections, j.connections, workflow.UpdateHandlerOptions{
+		Validator: j.validateConnections,
+	}); err != nil {
+		return err
+	}
 	j.publish(ctx)
 	return nil
 }
@@ -325,6 +330,37 @@ func (j *jobImpl) rollback(ctx workflow.Context, plan audit.RollbackPlan) (activ
 	// A large rollback comes in many updates: the loop looks at the
 	// history's size after each, and continues as new when it grew.
 	j.wake.SendAsync(true)
+	return res, err
+}
+
+// validateConnections refuses requests for types the job does not
+// provision, and deleting a connection while cycles may run, as Azure does.
+func (j *jobImpl) validateConnections(r ConnectionsRequest) error {
+	if _, ok := j.cfg.ObjectIndex(r.Type); !ok {
+		return temporal.NewApplicationError(fmt.Sprintf("job %s does not provision %s objects", j.cfg.Name, r.Type), activities.ErrRequestRefused)
+	}
+	if r.Delete && r.ID == "" {
+		return temporal.NewApplicationError("name the object whose connection to delete", activities.ErrRequestRefused)
+	}
+	if r.Delete && j.st.State != Paused && j.st.State != Disabled {
+		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it before deleting a connection", j.cfg.Name, j.st.State), activities.ErrRequestRefused)
+	}
+	return nil
+}
+
+// connections reads the job's object connections, or deletes one.
+func (j *jobImpl) connections(ctx workflow.Context, r ConnectionsRequest) (activities.ConnectionsResult, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		Summary:             "object connections",
+	})
+	in := activities.ConnectionsInput{Job: j.cfg.Name, Type: r.Type, ID: r.ID, After: r.After, Limit: r.Limit, Delete: r.Delete}
+	var res activities.ConnectionsResult
+	err := workflow.ExecuteActivity(actx, a.ObjectConnections, in).Get(ctx, &res)
+	if err == nil && res.Deleted {
+		j.log.Info("object connection deleted", "type", r.Type, "id", r.ID)
+	}
 	return res, err
 }
 

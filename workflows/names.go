@@ -46,6 +46,9 @@ const (
 	// UpdateRollback restores target objects as an audit.RollbackPlan says
 	// (activities.RollbackResult); the job must be stopped first.
 	UpdateRollback = "rollback"
+	// UpdateConnections reads a job's object connections, or deletes one
+	// while the job is stopped (activities.ConnectionsResult).
+	UpdateConnections = "connections"
 )
 
 // Messages between a job and its cycle workflow.

@@ -128,6 +128,17 @@ type OnDemandRequest struct {
 	ID   string                `json:"id"`
 }
 
+// ConnectionsRequest asks a job for its object connections: one object's,
+// by source or target ID, or a page of them after a source ID. Delete
+// forgets the one object's connection; the job must be stopped.
+type ConnectionsRequest struct {
+	Type   connectors.ObjectType `json:"type"`
+	ID     string                `json:"id,omitempty"`
+	After  string                `json:"after,omitempty"`
+	Limit  int                   `json:"limit,omitempty"`
+	Delete bool                  `json:"delete,omitempty"`
+}
+
 // CycleInput starts (or continues) one cycle workflow.
 type CycleInput struct {
 	Job    config.Job  `json:"job"`

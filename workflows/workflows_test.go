@@ -330,6 +330,41 @@ func (s *jobSuite) TestRollbackNeedsAStoppedJob() {
 	s.Len(res.Entries, 1)
 }
 
+// Connections are read whatever the job's state; deleting one is refused
+// until the job is stopped.
+func (s *jobSuite) TestConnections() {
+	var ran []activities.ConnectionsInput
+	s.env.OnActivity(acts.ObjectConnections, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ConnectionsInput) (activities.ConnectionsResult, error) {
+		ran = append(ran, in)
+		return activities.ConnectionsResult{Deleted: in.Delete}, nil
+	})
+	errs := map[string]error{}
+	send := func(id string, r workflows.ConnectionsRequest) {
+		s.env.UpdateWorkflow(workflows.UpdateConnections, id, &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { errs[id] = err },
+			OnComplete: func(_ any, err error) { errs[id] = err },
+		}, r)
+	}
+	s.at(time.Minute, func() {
+		send("read", workflows.ConnectionsRequest{Type: "User", ID: "E1"})
+		send("delete-running", workflows.ConnectionsRequest{Type: "User", ID: "E1", Delete: true})
+	})
+	s.at(2*time.Minute, func() { s.env.SignalWorkflow(workflows.SignalStop, nil) })
+	s.at(3*time.Minute, func() { send("delete-stopped", workflows.ConnectionsRequest{Type: "User", ID: "E1", Delete: true}) })
+	s.at(4*time.Minute, func() { s.env.CancelWorkflow() })
+	s.run()
+	s.Require().Len(errs, 3)
+	s.NoError(errs["read"])
+	s.Require().Error(errs["delete-running"])
+	s.Contains(errs["delete-running"].Error(), "stop it before deleting")
+	s.NoError(errs["delete-stopped"])
+	s.Require().Len(ran, 2)
+	s.False(ran[0].Delete)
+	s.True(ran[1].Delete)
+	s.Equal("hr", ran[1].Job)
+}
+
 // An on-demand request in flight when the job continues as new finishes
 // first, rather than being dropped with the run.
 func (s *jobSuite) TestUpdatesFinishBeforeContinueAsNew() {

@@ -112,7 +112,41 @@ func (p *Page) Click(selector string) {
 // ClickButton clicks the visible button whose text is text.
 func (p *Page) ClickButton(text string) {
 	p.t.Helper()
-	p.clickJS("the "+text+" button", fmt.Sprintf(`Array.from(document.querySelectorAll('button')).find(b => b.innerText.trim() === %q && b.getClientRects().length > 0)`, text))
+	p.ClickText("button", text)
+}
+
+// ClickText clicks the visible element the CSS selector matches whose
+// text is text.
+func (p *Page) ClickText(selector, text string) {
+	p.t.Helper()
+	p.clickJS(fmt.Sprintf("%s %q", selector, text), fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).find(b => b.innerText.trim() === %q && b.getClientRects().length > 0)`, selector, text))
+}
+
+// Visible reports whether an element the CSS selector matches is visible.
+func (p *Page) Visible(selector string) bool {
+	p.t.Helper()
+	ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).some(e => e.getClientRects().length > 0)`, selector)))
+	if err != nil {
+		p.t.Fatalf("look for %s on %s: %v", selector, p.url, err)
+	}
+	return ok
+}
+
+// Until repeats steps until an element the CSS selector matches is visible:
+// a page's first clicks can land before its scripts listen for them.
+func (p *Page) Until(selector string, steps func()) {
+	p.t.Helper()
+	for range 10 {
+		steps()
+		for range 12 {
+			if p.Visible(selector) {
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	text, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	p.t.Fatalf("%s never appeared on %s; it shows:\n%s", selector, p.url, text)
 }
 
 // clickJS waits for the element find evaluates to, then clicks it.
