@@ -25,14 +25,19 @@ func (c *client) search(ctx context.Context, base string, scope int, filter stri
 }
 
 // findEntry returns the entry under bases that matches filter and has the
-// ID, with attrs, or a NotFound error.
+// ID, with attrs, or a NotFound error. An ID that more than one entry has
+// (a configured ID attribute that is not unique) is a Conflict: writing to
+// either would be a guess.
 func (c *client) findEntry(ctx context.Context, bases []string, filter string, codec idCodec, id string, attrs []string) (*goldap.Entry, error) {
 	idFilter, err := codec.filter(id)
 	if err != nil {
 		return nil, &connectors.Error{Kind: connectors.KindNotFound, Op: "LDAP search", Detail: err.Error()}
 	}
 	for _, base := range bases {
-		entries, err := c.search(ctx, base, goldap.ScopeWholeSubtree, "(&"+filter+idFilter+")", attrs, 1)
+		entries, err := c.search(ctx, base, goldap.ScopeWholeSubtree, "(&"+filter+idFilter+")", attrs, 2)
+		if len(entries) > 1 || resultCode(err) == goldap.LDAPResultSizeLimitExceeded {
+			return nil, &connectors.Error{Kind: connectors.KindConflict, Op: "LDAP search " + base, Detail: "more than one entry has " + idFilter}
+		}
 		if err != nil {
 			return nil, err
 		}

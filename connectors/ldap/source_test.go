@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -279,6 +280,25 @@ func TestWriteback(t *testing.T) {
 	err = d.Write(context.Background(), connectors.User, "00000000-0000-0000-0000-000000000000", connectors.Attributes{"mail": "x@y"})
 	if !strings.Contains(err.Error(), "NotFound") || connectors.KindOf(err) != connectors.KindNotFound {
 		t.Fatalf("writeback to a missing entry: %v", err)
+	}
+}
+
+// Writeback to an ID that several entries share (a configured ID attribute
+// that is not unique) is refused as a conflict, not written to a guess.
+func TestWritebackRefusesAmbiguousID(t *testing.T) {
+	for _, n := range []int{2, 3} {
+		s := startWithUsers(t, n, slapd.Options{})
+		var ldif strings.Builder
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&ldif, "dn: %s\nchangetype: modify\nadd: employeeNumber\nemployeeNumber: 7\n\n", userDN(i))
+		}
+		s.Modify(t, ldif.String())
+		cfg := sourceConfig(s)
+		cfg.IDAttribute = "employeeNumber"
+		err := open(t, cfg).Write(context.Background(), connectors.User, "7", connectors.Attributes{"mail": "x@example.com"})
+		if ce := wantKind(t, err, connectors.KindConflict); !strings.Contains(ce.Detail, "more than one entry") {
+			t.Fatalf("%d entries with one ID: %v", n, err)
+		}
 	}
 }
 
