@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -143,3 +145,28 @@ func (quietLogger) Debug(string, ...any) {}
 func (quietLogger) Info(string, ...any)  {}
 func (quietLogger) Warn(string, ...any)  {}
 func (quietLogger) Error(string, ...any) {}
+
+// askJob sends a job an update and waits for its result into result. An
+// update the job refuses (its validator, or a request it cannot serve)
+// exits as invalid usage; what names the request in messages.
+func askJob(ctx context.Context, c client.Client, job, update string, arg, result any, timeout time.Duration, what string) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.JobWorkflowID(job),
+		UpdateName:   update,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, result)
+	}
+	if err != nil {
+		var ae *temporal.ApplicationError
+		if errors.As(err, &ae) && ae.Type() == activities.ErrRequestRefused {
+			return invalidError{fmt.Errorf("job %s refused %s: %s", job, what, ae.Message())}
+		}
+		return fmt.Errorf("%s in job %s: %w", what, job, err)
+	}
+	return nil
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -72,26 +71,9 @@ JOB is a job name or its configuration file.`,
 }
 
 func objectConnections(ctx context.Context, c client.Client, job string, r workflows.ConnectionsRequest) (activities.ConnectionsResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
 	var res activities.ConnectionsResult
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.JobWorkflowID(job),
-		UpdateName:   workflows.UpdateConnections,
-		Args:         []any{r},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, &res)
-	}
-	if err != nil {
-		var ae *temporal.ApplicationError
-		if errors.As(err, &ae) && ae.Type() == activities.ErrRequestRefused {
-			return res, invalidError{fmt.Errorf("job %s refused: %s", job, ae.Message())}
-		}
-		return res, fmt.Errorf("object connections of job %s: %w", job, err)
-	}
-	return res, nil
+	err := askJob(ctx, c, job, workflows.UpdateConnections, r, &res, 5*time.Minute, "the request for object connections")
+	return res, err
 }
 
 func printConnections(w io.Writer, job string, r workflows.ConnectionsRequest, res activities.ConnectionsResult) {

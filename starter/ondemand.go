@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
@@ -74,26 +72,9 @@ func objectType(s string) (connectors.ObjectType, error) {
 }
 
 func provisionOnDemand(ctx context.Context, c client.Client, job string, r workflows.OnDemandRequest) (activities.OnDemandResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
 	var res activities.OnDemandResult
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.JobWorkflowID(job),
-		UpdateName:   workflows.UpdateProvisionOnDemand,
-		Args:         []any{r},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, &res)
-	}
-	if err != nil {
-		var ae *temporal.ApplicationError
-		if errors.As(err, &ae) && ae.Type() == activities.ErrRequestRefused {
-			return res, invalidError{fmt.Errorf("job %s refused: %s", job, ae.Message())}
-		}
-		return res, fmt.Errorf("provision %s %s on demand in job %s: %w", r.Type, r.ID, job, err)
-	}
-	return res, nil
+	err := askJob(ctx, c, job, workflows.UpdateProvisionOnDemand, r, &res, 10*time.Minute, fmt.Sprintf("provisioning %s %s on demand", r.Type, r.ID))
+	return res, err
 }
 
 func failed(res activities.OnDemandResult) bool {

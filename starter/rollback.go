@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
@@ -113,24 +112,9 @@ func applyRollback(ctx context.Context, c client.Client, job string, plan audit.
 	var entries []audit.Entry
 	for start := 0; start < len(plan.Restores); start += rollbackChunk {
 		chunk := audit.RollbackPlan{Since: plan.Since, Restores: plan.Restores[start:min(start+rollbackChunk, len(plan.Restores))]}
-		uctx, cancel := context.WithTimeout(ctx, time.Hour)
-		h, err := c.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-			WorkflowID:   workflows.JobWorkflowID(job),
-			UpdateName:   workflows.UpdateRollback,
-			Args:         []any{chunk},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
 		var res activities.RollbackResult
-		if err == nil {
-			err = h.Get(uctx, &res)
-		}
-		cancel()
-		if err != nil {
-			var ae *temporal.ApplicationError
-			if errors.As(err, &ae) && ae.Type() == activities.ErrRequestRefused {
-				return entries, invalidError{fmt.Errorf("job %s refused the rollback: %s", job, ae.Message())}
-			}
-			return entries, fmt.Errorf("roll back job %s: %w", job, err)
+		if err := askJob(ctx, c, job, workflows.UpdateRollback, chunk, &res, time.Hour, "the rollback"); err != nil {
+			return entries, err
 		}
 		entries = append(entries, res.Entries...)
 	}

@@ -102,11 +102,18 @@ func (p *Page) WaitText(want ...string) string {
 	}
 }
 
+// firstVisible is a script expression for the first visible element the
+// CSS selector matches, or undefined; pages often hold hidden copies of
+// menus and dialogs.
+func firstVisible(selector string) string {
+	return fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).find(e => e.getClientRects().length > 0)`, selector)
+}
+
 // Click clicks the first visible element the CSS selector matches,
-// waiting for one to appear (pages often hold hidden copies of menus).
+// waiting for one to appear.
 func (p *Page) Click(selector string) {
 	p.t.Helper()
-	p.clickJS(selector, fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).find(e => e.getClientRects().length > 0)`, selector))
+	p.click(selector, firstVisible(selector))
 }
 
 // ClickButton clicks the visible button whose text is text.
@@ -119,13 +126,13 @@ func (p *Page) ClickButton(text string) {
 // text is text.
 func (p *Page) ClickText(selector, text string) {
 	p.t.Helper()
-	p.clickJS(fmt.Sprintf("%s %q", selector, text), fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).find(b => b.innerText.trim() === %q && b.getClientRects().length > 0)`, selector, text))
+	p.click(fmt.Sprintf("%s %q", selector, text), fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).find(b => b.innerText.trim() === %q && b.getClientRects().length > 0)`, selector, text))
 }
 
 // Visible reports whether an element the CSS selector matches is visible.
 func (p *Page) Visible(selector string) bool {
 	p.t.Helper()
-	ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).some(e => e.getClientRects().length > 0)`, selector)))
+	ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`!!`+firstVisible(selector)))
 	if err != nil {
 		p.t.Fatalf("look for %s on %s: %v", selector, p.url, err)
 	}
@@ -149,49 +156,42 @@ func (p *Page) Until(selector string, steps func()) {
 	p.t.Fatalf("%s never appeared on %s; it shows:\n%s", selector, p.url, text)
 }
 
-// clickJS waits for the element find evaluates to, then clicks it.
-func (p *Page) clickJS(what, find string) {
+// click waits for the element find evaluates to, then clicks it.
+func (p *Page) click(what, find string) {
 	p.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		clicked, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`(() => { const e = `+find+`; if (!e) return false; e.click(); return true })()`))
-		if err != nil {
-			p.t.Fatalf("click %s on %s: %v", what, p.url, err)
-		}
-		if clicked {
-			return
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s never appeared on %s", what, p.url)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	p.act("click "+what, `(() => { const e = `+find+`; if (!e) return false; e.click(); return true })()`)
 }
 
 // Type sets the value of the first visible input the CSS selector matches
 // and tells the page's input handlers, as typing would.
 func (p *Page) Type(selector, text string) {
 	p.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	js := fmt.Sprintf(`(() => {
-		const e = Array.from(document.querySelectorAll(%q)).find(e => e.getClientRects().length > 0);
+	p.act("type into "+selector, fmt.Sprintf(`(() => {
+		const e = %s;
 		if (!e) return false;
 		e.focus();
 		Object.getOwnPropertyDescriptor(Object.getPrototypeOf(e), 'value').set.call(e, %q);
 		e.dispatchEvent(new Event('input', {bubbles: true}));
 		e.dispatchEvent(new Event('change', {bubbles: true}));
 		return true;
-	})()`, selector, text)
+	})()`, firstVisible(selector), text))
+}
+
+// act runs a script that acts on an element and reports whether it found
+// it, until it does, for up to 30 seconds.
+func (p *Page) act(what, script string) {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		typed, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](js))
+		done, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](script))
 		if err != nil {
-			p.t.Fatalf("type into %s on %s: %v", selector, p.url, err)
+			p.t.Fatalf("%s on %s: %v", what, p.url, err)
 		}
-		if typed {
+		if done {
 			return
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("%s never appeared on %s", selector, p.url)
+			p.t.Fatalf("%s on %s: the element never appeared", what, p.url)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
