@@ -113,6 +113,10 @@ type Store interface {
 	PutObject(ctx context.Context, job string, o ObjectState) error
 	// Connections calls fn for every linked object of a type, in source ID order.
 	Connections(ctx context.Context, job string, t connectors.ObjectType, fn func(ObjectState) error) error
+	// CountLinked returns how many objects of a type have an object
+	// connection: what the accidental-deletion guard measures a cycle's
+	// deletions and disables against.
+	CountLinked(ctx context.Context, job string, t connectors.ObjectType) (int, error)
 	// LookupTarget returns the state of the object linked to a target ID;
 	// it may read every object of the type.
 	LookupTarget(ctx context.Context, job string, t connectors.ObjectType, targetID string) (ObjectState, bool, error)

@@ -433,6 +433,15 @@ func (s *Store) Connections(ctx context.Context, job string, t connectors.Object
 	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = $1 AND o.type = $2 AND o.target_id <> ''`, job, string(t))
 }
 
+// CountLinked counts the linked objects of a type.
+func (s *Store) CountLinked(ctx context.Context, job string, t connectors.ObjectType) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM objects WHERE job = $1 AND type = $2 AND target_id <> ''`, job, string(t)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count linked %s objects: %w", t, err)
+	}
+	return n, nil
+}
+
 // LookupTarget finds the object linked to a target ID. It reads every
 // object of the type: an index of target IDs would cost every write.
 func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.ObjectType, targetID string) (store.ObjectState, bool, error) {

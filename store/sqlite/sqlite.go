@@ -405,6 +405,15 @@ func (s *Store) Connections(ctx context.Context, job string, t connectors.Object
 	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND target_id <> '' ORDER BY source_id`, job, string(t))
 }
 
+// CountLinked counts the linked objects of a type.
+func (s *Store) CountLinked(ctx context.Context, job string, t connectors.ObjectType) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE job = ? AND type = ? AND target_id <> ''`, job, string(t)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count linked %s objects: %w", t, err)
+	}
+	return n, nil
+}
+
 func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, query string, args ...any) error {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {

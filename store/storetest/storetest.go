@@ -246,6 +246,13 @@ func connections(t *testing.T, s store.Store) {
 	put(t, s, "job", store.ObjectState{Type: connectors.Group, SourceID: "G", TargetID: "tG"})
 	put(t, s, "other", user("O", "tO"))
 
+	n, err := s.CountLinked(ctx, "job", connectors.User)
+	require.NoError(t, err)
+	require.Equal(t, len(want), n, "linked users of the job only")
+	n, err = s.CountLinked(ctx, "job", connectors.Group)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
 	var got []store.ObjectState
 	require.NoError(t, s.Connections(ctx, "job", connectors.User, func(o store.ObjectState) error {
 		got = append(got, o)
@@ -265,7 +272,7 @@ func connections(t *testing.T, s store.Store) {
 
 	stop := errors.New("stop")
 	calls := 0
-	err := s.Connections(ctx, "job", connectors.User, func(store.ObjectState) error {
+	err = s.Connections(ctx, "job", connectors.User, func(store.ObjectState) error {
 		calls++
 		if calls == 3 {
 			return stop
