@@ -71,11 +71,12 @@ func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (RollbackRe
 }
 
 // restore rolls one object back and returns its entry and, when the job
-// still links the object, its new state.
-func (a *Activities) restore(ctx context.Context, tgt connectors.Target, in RollbackInput, r audit.Restore, st store.ObjectState) (audit.Entry, *store.ObjectState) {
+// still links the object, its new state. The entry is a named result so
+// that the deferred duration reaches the caller.
+func (a *Activities) restore(ctx context.Context, tgt connectors.Target, in RollbackInput, r audit.Restore, st store.ObjectState) (e audit.Entry, _ *store.ObjectState) {
 	start := time.Now()
 	t := connectors.ObjectType(r.ObjectType)
-	e := audit.Entry{
+	e = audit.Entry{
 		Job: in.Job.Name, CycleID: "rollback-" + in.RequestID, ChangeID: "rollback-" + in.RequestID + "-" + r.SourceID,
 		ObjectType: r.ObjectType, SourceID: r.SourceID, TargetID: r.TargetID, DisplayName: r.DisplayName,
 		Action: r.Action, Time: start.UTC(),
