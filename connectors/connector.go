@@ -158,9 +158,10 @@ type Kind string
 
 // Failure kinds, named after the error codes operators see in provisioning logs.
 const (
-	KindUnauthorized        Kind = "Unauthorized"    // credentials rejected: quarantine
-	KindConflict            Kind = "Conflict"        // e.g. uniqueness violation
-	KindTooManyRequests     Kind = "TooManyRequests" // throttled beyond retries
+	KindUnauthorized        Kind = "Unauthorized"       // credentials rejected: quarantine
+	KindForbidden           Kind = "InsufficientRights" // refused for this object (a protected account): escrow
+	KindConflict            Kind = "Conflict"           // e.g. uniqueness violation
+	KindTooManyRequests     Kind = "TooManyRequests"    // throttled beyond retries
 	KindServerError         Kind = "InternalServerError"
 	KindTimeout             Kind = "Timeout"
 	KindInvalidRequest      Kind = "UnprocessableEntity" // target refused the values

@@ -43,10 +43,14 @@ func classify(op string, err error) *connectors.Error {
 
 func kindOfResult(code uint16) connectors.Kind {
 	switch code {
-	case goldap.LDAPResultInvalidCredentials, goldap.LDAPResultInsufficientAccessRights,
+	case goldap.LDAPResultInvalidCredentials,
 		goldap.LDAPResultInappropriateAuthentication, goldap.LDAPResultStrongAuthRequired,
 		goldap.LDAPResultConfidentialityRequired:
 		return connectors.KindUnauthorized
+	case goldap.LDAPResultInsufficientAccessRights:
+		// Bound, but not allowed on this entry (an account AdminSDHolder
+		// protects): the object fails alone.
+		return connectors.KindForbidden
 	case goldap.LDAPResultNoSuchObject:
 		return connectors.KindNotFound
 	case goldap.LDAPResultEntryAlreadyExists, goldap.LDAPResultAttributeOrValueExists,

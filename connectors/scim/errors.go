@@ -25,8 +25,12 @@ func (e *authError) Unwrap() error { return e.err }
 // kindForStatus classifies an HTTP status.
 func kindForStatus(status int) connectors.Kind {
 	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	case status == http.StatusUnauthorized:
 		return connectors.KindUnauthorized
+	case status == http.StatusForbidden:
+		// The credentials were accepted; this call was not (a protected
+		// account): the object fails alone.
+		return connectors.KindForbidden
 	case status == http.StatusNotFound:
 		return connectors.KindNotFound
 	case status == http.StatusConflict || status == http.StatusPreconditionFailed:
