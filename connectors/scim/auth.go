@@ -15,6 +15,9 @@ type credentials struct {
 	authorize func(*http.Request) error
 	// secrets are the strings that must never appear in an error or a log.
 	secrets []string
+	// identity tells whose calls these are, for limits shared by the
+	// clients of one identity. It may hold a secret: it is only digested.
+	identity string
 }
 
 // resolveCredentials reads the secrets the configuration names. tokenClient
@@ -32,7 +35,8 @@ func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error
 				r.Header.Set("Authorization", "Basic "+encoded)
 				return nil
 			},
-			secrets: []string{password, encoded},
+			secrets:  []string{password, encoded},
+			identity: "basic\x00" + c.Basic.Username,
 		}, nil
 	case c.OAuth != nil:
 		secret, err := c.OAuth.ClientSecret.Resolve()
@@ -62,7 +66,8 @@ func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error
 				tok.SetAuthHeader(r)
 				return nil
 			},
-			secrets: []string{secret},
+			secrets:  []string{secret},
+			identity: "oauth\x00" + c.OAuth.TokenURL + "\x00" + c.OAuth.ClientID,
 		}, nil
 	}
 	token, err := c.Token.Resolve()
@@ -74,6 +79,7 @@ func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error
 			r.Header.Set("Authorization", "Bearer "+token)
 			return nil
 		},
-		secrets: []string{token},
+		secrets:  []string{token},
+		identity: "token\x00" + token,
 	}, nil
 }

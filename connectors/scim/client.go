@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,22 +28,25 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/sirupsen/logrus"
-	"golang.org/x/time/rate"
 )
 
 // Client talks to one SCIM service. It is safe for concurrent use; the
 // concurrency limit, rate limit and Retry-After pauses are shared by all
-// calls.
+// calls of the process to the same service with the same credentials.
 type Client struct {
 	cfg     Config
 	http    *retryablehttp.Client
 	idle    *http.Transport
 	gate    *gate
+	leave   func() // gives up the shared limits
 	secrets []string
 	log     *logrus.Entry
 
 	detectMu sync.Mutex
 	detected *connectors.ChangeDetection // set once the probe gave an answer
+
+	reads reads            // unfinished source reads
+	now   func() time.Time // caps watermarks; tests set it
 }
 
 var (
@@ -87,18 +89,14 @@ func (c Config) Open(_ context.Context, log *logrus.Entry) (*Client, error) {
 	if err != nil {
 		return nil, &connectors.Error{Kind: connectors.KindUnauthorized, Op: "open", Detail: err.Error()}
 	}
-	g := &gate{}
+	lim, leave := joinLimits(limitsKey(cfg.BaseURL, creds.identity), &limitUse{concurrency: cfg.MaxConcurrency, rate: cfg.RequestsPerSecond})
 	t := &transport{
 		base:      base,
 		authorize: creds.authorize,
 		timeout:   timeout,
-		slots:     make(chan struct{}, cfg.MaxConcurrency),
-		gate:      g,
+		limits:    lim,
 	}
-	if cfg.RequestsPerSecond > 0 {
-		t.limiter = rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(math.Ceil(cfg.RequestsPerSecond))))
-	}
-	client := &Client{cfg: cfg, idle: base, gate: g, secrets: creds.secrets, log: log}
+	client := &Client{cfg: cfg, idle: base, gate: &lim.gate, leave: leave, secrets: creds.secrets, log: log, now: time.Now}
 	client.http = &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport: t,
@@ -117,8 +115,10 @@ func (c Config) Open(_ context.Context, log *logrus.Entry) (*Client, error) {
 	return client, nil
 }
 
-// Close releases idle connections.
+// Close releases idle connections and the client's part in the shared
+// limits.
 func (c *Client) Close() error {
+	c.leave()
 	c.idle.CloseIdleConnections()
 	return nil
 }

@@ -6,44 +6,37 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // transport is the client's http.RoundTripper. Every attempt, retries
-// included, passes through it, so the limits hold for the client as a whole:
-// it waits out a Retry-After another call received, takes a token from the
-// rate limiter and a slot of the concurrency limit (held until the response
-// body is closed), and sets the Authorization header. The time-out starts
-// after the waiting, so a queue of calls does not time out in the queue.
+// included, passes through it, so the limits hold for all calls to the
+// service (see limits): it waits out a Retry-After another call received,
+// takes a token from the rate limiter and a slot of the concurrency limit
+// (held until the response body is closed), and sets the Authorization
+// header. The time-out starts after the waiting, so a queue of calls does
+// not time out in the queue.
 type transport struct {
 	base      http.RoundTripper
 	authorize func(*http.Request) error
 	timeout   time.Duration
-	slots     chan struct{}
-	limiter   *rate.Limiter // nil when the rate is not limited
-	gate      *gate
+	limits    *limits
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if err := t.gate.wait(ctx); err != nil {
+	if err := t.limits.gate.wait(ctx); err != nil {
 		return nil, err
 	}
-	if t.limiter != nil {
-		if err := t.limiter.Wait(ctx); err != nil {
-			return nil, err
-		}
+	if err := t.limits.limiter.Wait(ctx); err != nil {
+		return nil, err
 	}
-	select {
-	case t.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := t.limits.slots.acquire(ctx); err != nil {
+		return nil, err
 	}
 	attempt, cancel := context.WithTimeout(ctx, t.timeout)
 	release := sync.OnceFunc(func() {
 		cancel()
-		<-t.slots
+		t.limits.slots.release()
 	})
 
 	// A RoundTripper must not change the caller's request.

@@ -1,0 +1,153 @@
+package scim
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"sync"
+
+	"golang.org/x/time/rate"
+)
+
+// limits are what calls to one SCIM service, made with one identity, wait
+// for: a slot of the concurrency limit, a token of the rate limit, and the
+// end of a Retry-After pause. A service limits its clients, not one job's
+// connection, so every client of the process (the worker) with the same
+// base URL and credentials shares them: every job and batch draws from the
+// same slots. When their configurations differ, the strictest holds.
+type limits struct {
+	key     string
+	slots   slots
+	limiter *rate.Limiter
+	gate    gate
+	// uses are the configurations of the open clients sharing the limits.
+	uses map[*limitUse]bool
+}
+
+// limitUse is one client's configured limits.
+type limitUse struct {
+	concurrency int
+	rate        float64 // requests per second; 0 for none
+}
+
+// sharedLimits holds the limits of the services the process talks to, by
+// service and identity, while a client uses them.
+var sharedLimits = struct {
+	mu  sync.Mutex
+	all map[string]*limits
+}{all: map[string]*limits{}}
+
+// limitsKey names a service and the identity its calls are made with. The
+// identity may hold a secret, so only a digest is kept.
+func limitsKey(baseURL, identity string) string {
+	h := sha256.Sum256([]byte(baseURL + "\x00" + identity))
+	return hex.EncodeToString(h[:])
+}
+
+// joinLimits returns the limits shared under key with u's configuration
+// added; leave takes it away again.
+func joinLimits(key string, u *limitUse) (l *limits, leave func()) {
+	sharedLimits.mu.Lock()
+	defer sharedLimits.mu.Unlock()
+	l = sharedLimits.all[key]
+	if l == nil {
+		l = &limits{key: key, limiter: rate.NewLimiter(rate.Inf, 1), uses: map[*limitUse]bool{}}
+		sharedLimits.all[key] = l
+	}
+	l.uses[u] = true
+	l.apply()
+	return l, sync.OnceFunc(func() {
+		sharedLimits.mu.Lock()
+		defer sharedLimits.mu.Unlock()
+		delete(l.uses, u)
+		if len(l.uses) == 0 {
+			delete(sharedLimits.all, l.key)
+			return
+		}
+		l.apply()
+	})
+}
+
+// apply sets the strictest limits of the clients using them; the caller
+// holds sharedLimits.mu.
+func (l *limits) apply() {
+	concurrency, perSecond := math.MaxInt, math.Inf(1)
+	for u := range l.uses {
+		concurrency = min(concurrency, u.concurrency)
+		if u.rate > 0 {
+			perSecond = min(perSecond, u.rate)
+		}
+	}
+	l.slots.resize(concurrency)
+	if math.IsInf(perSecond, 1) {
+		l.limiter.SetLimit(rate.Inf)
+		return
+	}
+	l.limiter.SetLimit(rate.Limit(perSecond))
+	l.limiter.SetBurst(max(1, int(math.Ceil(perSecond))))
+}
+
+// slots is a concurrency limit whose size can change while slots are held.
+// Waiters get slots in the order they asked.
+type slots struct {
+	mu      sync.Mutex
+	size    int
+	used    int
+	waiters list.List // of chan struct{}, closed when granted a slot
+}
+
+// acquire waits for a slot.
+func (s *slots) acquire(ctx context.Context) error {
+	s.mu.Lock()
+	if s.used < s.size && s.waiters.Len() == 0 {
+		s.used++
+		s.mu.Unlock()
+		return nil
+	}
+	granted := make(chan struct{})
+	w := s.waiters.PushBack(granted)
+	s.mu.Unlock()
+	select {
+	case <-granted:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		select {
+		case <-granted:
+			// Granted as the context ended: pass the slot on.
+			s.used--
+			s.grant()
+		default:
+			s.waiters.Remove(w)
+		}
+		return ctx.Err()
+	}
+}
+
+// release gives a slot back.
+func (s *slots) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used--
+	s.grant()
+}
+
+// resize changes the number of slots; a smaller size takes effect as held
+// slots are given back.
+func (s *slots) resize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.size = n
+	s.grant()
+}
+
+// grant hands free slots to the first waiters; the caller holds mu.
+func (s *slots) grant() {
+	for s.used < s.size && s.waiters.Len() > 0 {
+		s.used++
+		close(s.waiters.Remove(s.waiters.Front()).(chan struct{}))
+	}
+}
