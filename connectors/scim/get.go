@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/sirupsen/logrus"
 
@@ -37,16 +36,9 @@ func (c Config) OpenSource(ctx context.Context, log *logrus.Entry) (*Source, err
 // active read as Disabled. attributes is not sent, as Read sends none.
 // A resource that is not there is NotFound (the service's 404).
 func (s *Source) Get(ctx context.Context, t connectors.ObjectType, id string, attributes []string) (connectors.Object, error) {
-	path, err := resourcePath(t, id)
+	res, err := s.resource(ctx, t, id)
 	if err != nil {
 		return connectors.Object{}, err
-	}
-	var res map[string]any
-	if err := s.call(ctx, http.MethodGet, path, nil, nil, &res); err != nil {
-		return connectors.Object{}, err
-	}
-	if resourceID(res) == "" {
-		return connectors.Object{}, s.incompatible(http.MethodGet+" "+path, http.StatusOK, "the resource has no id")
 	}
 	ep, _ := endpoint(t)
 	return sourceObject(t, ep, res), nil

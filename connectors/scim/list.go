@@ -2,8 +2,6 @@ package scim
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 
@@ -18,42 +16,16 @@ const listCount = 1000
 
 // List calls fn with every user or group, once each, read as Get reads
 // them (groups without members). The engine matches against what it
-// lists, so a listing that is not complete is an error: a service that
-// ignores startIndex would otherwise look like one with few objects.
+// lists, so the listing is read and checked as a source's is (see walk):
+// an object it left out would be created again.
 func (c *Client) List(ctx context.Context, t connectors.ObjectType, fn func(connectors.TargetObject) error) error {
-	ep, err := endpoint(t)
-	if err != nil {
-		return err
-	}
 	q := url.Values{"count": {strconv.Itoa(max(c.cfg.PageSize, listCount))}}
 	if t == connectors.Group {
 		q.Set("excludedAttributes", "members")
 	}
-	seen := map[string]struct{}{}
-	start, total := 1, 0
-	for {
-		lr, at, err := c.page(ctx, t, q, start, total)
-		if err != nil {
-			return err
-		}
-		for _, r := range lr.Resources {
-			obj := targetObject(t, r)
-			if _, dup := seen[obj.ID]; dup {
-				continue
-			}
-			seen[obj.ID] = struct{}{}
-			if err := fn(obj); err != nil {
-				return err
-			}
-		}
-		total = *lr.TotalResults
-		start = at + len(lr.Resources)
-		if len(lr.Resources) == 0 || start > total {
-			break
-		}
+	w, err := newWalk(t, q)
+	if err != nil {
+		return err
 	}
-	if len(seen) < total {
-		return c.incompatible(http.MethodGet+" "+ep, http.StatusOK, fmt.Sprintf("listing ended after %d of %d resources: the service does not page by startIndex", len(seen), total))
-	}
-	return nil
+	return w.all(ctx, c, func(r map[string]any) error { return fn(targetObject(t, r)) })
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/internal/testenv/scimfault"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/stretchr/testify/require"
 )
@@ -37,7 +38,7 @@ func TestListReadsEveryObject(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, got, listed[id])
 	}
-	require.Len(t, e.rec.take(http.MethodGet), 3+len(ids), "three pages of at most three, then the Gets")
+	require.Len(t, e.rec.take(http.MethodGet), 4+len(ids), "three pages of at most three, the empty page that ends the listing, then the Gets")
 
 	var groups []connectors.TargetObject
 	require.NoError(t, c.List(x, connectors.Group, func(o connectors.TargetObject) error {
@@ -52,20 +53,31 @@ func TestListReadsEveryObject(t *testing.T) {
 // A service that ignores startIndex answers every page with the first one:
 // the listing is refused rather than taken for a target with few objects.
 func TestListRefusesIncompleteListing(t *testing.T) {
-	firstPageOnly := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			q := r.URL.Query()
-			q.Del("startIndex")
-			r.URL.RawQuery = q.Encode()
-			next.ServeHTTP(w, r)
-		})
-	}
-	e := setup(t, sampleapp.Options{MaxResults: 2}, Config{}, firstPageOnly)
-	c, x := e.client, ctx(t)
-	for i := range 5 {
-		_, err := c.Create(x, connectors.User, connectors.Attributes{"userName": fmt.Sprintf("u%d@example.com", i)})
-		require.NoError(t, err)
-	}
-	err := c.List(x, connectors.User, func(connectors.TargetObject) error { return nil })
+	e, _ := faulty(t, sampleapp.Options{MaxResults: 2}, scimfault.IgnoreStartIndex)
+	users(t, e.client, 5)
+	err := e.client.List(ctx(t), connectors.User, func(connectors.TargetObject) error { return nil })
 	require.Equal(t, connectors.KindServiceIncompatible, connectorError(t, err).Kind)
+}
+
+// A service that loses objects between pages fails the listing: the
+// engine would create the objects it left out again.
+func TestListRefusesObjectsLostBetweenPages(t *testing.T) {
+	e, _ := faulty(t, sampleapp.Options{MaxResults: 2}, scimfault.DropBetweenPages)
+	users(t, e.client, 5)
+	err := e.client.List(ctx(t), connectors.User, func(connectors.TargetObject) error { return nil })
+	require.Equal(t, connectors.KindServerError, connectorError(t, err).Kind)
+}
+
+// A totalResults lower than what the service holds does not end the
+// listing: it goes on until a page comes back empty.
+func TestListReadsPastLowTotal(t *testing.T) {
+	e, p := faulty(t, sampleapp.Options{MaxResults: 2}, scimfault.LowTotal)
+	want := users(t, e.client, 5)
+	var got []string
+	require.NoError(t, e.client.List(ctx(t), connectors.User, func(o connectors.TargetObject) error {
+		got = append(got, o.ID)
+		return nil
+	}))
+	require.Equal(t, want, got)
+	require.Positive(t, p.Faulted())
 }

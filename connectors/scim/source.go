@@ -2,12 +2,16 @@ package scim
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -55,41 +59,70 @@ func deltaFilter(since string) string {
 	return "meta.lastModified ge " + lit
 }
 
-// cursor is where a read resumes: the next startIndex, the totalResults
-// the read began with, and the highest meta.lastModified seen so far.
+// clockSkew is how far the service's clock may lag ours. A read's
+// watermark is capped at its start less clockSkew, as the LDAP source's
+// is: taking the highest meta.lastModified seen would lose a change made
+// during a long read to a resource the read had passed, whenever one read
+// later changed after it.
+const clockSkew = 5 * time.Minute
+
+// cursor is where a read stands. It travels through heartbeats, so it
+// holds what must outlive the process; the read's walk (what it read, to
+// drop what comes twice and count at the end) stays in the Client that
+// began it, under Session.
 type cursor struct {
-	next  int
-	total int
-	mark  string
+	Session string `json:"s"`
+	// Page counts the pages returned: only a session's latest cursor
+	// continues its walk.
+	Page int `json:"p"`
+	// Mark is the highest meta.lastModified seen (the watermark read
+	// from, to begin with); Limit caps the next watermark.
+	Mark  string `json:"m,omitempty"`
+	Limit string `json:"l,omitempty"`
 }
 
 func (k cursor) String() string {
-	return strconv.Itoa(k.next) + "|" + strconv.Itoa(k.total) + "|" + k.mark
+	b, _ := json.Marshal(k) // a struct of strings and an int always marshals
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// parseCursor decodes a cursor. One of the earlier form, position|total|mark,
+// decodes without a session: its read lists again from the start.
 func parseCursor(s string) (cursor, error) {
-	parts := strings.SplitN(s, "|", 3)
-	if len(parts) != 3 {
+	if parts := strings.SplitN(s, "|", 3); len(parts) == 3 {
+		if _, err := strconv.Atoi(parts[0]); err == nil {
+			return cursor{Mark: parts[2]}, nil
+		}
+	}
+	var k cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &k)
+	}
+	if err != nil || k.Session == "" || k.Page < 1 {
 		return cursor{}, fmt.Errorf("cursor %q is not one of this connector's", s)
 	}
-	next, err1 := strconv.Atoi(parts[0])
-	total, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil || next < 1 {
-		return cursor{}, fmt.Errorf("cursor %q is not one of this connector's", s)
-	}
-	return cursor{next: next, total: total, mark: parts[2]}, nil
+	return k, nil
 }
 
 // Read lists one page of users or groups, by startIndex and count. With a
 // watermark (Since) and a service that supports it, only objects modified
-// since are listed. The last page's Watermark is the highest
-// meta.lastModified seen.
+// since are listed. The listing is read until a page comes back empty and
+// checked (see walk): a service that ignores startIndex or loses objects
+// between pages fails the read, which then never ends in deletions. A
+// group listed without members is read in full. The last page's Watermark
+// is the highest meta.lastModified seen, capped at the read's start less
+// clockSkew.
+//
+// A cursor that is not the latest of a read this Client holds (another
+// process, a retried page) lists again from the start: objects already
+// returned come again, which is harmless; skipping some would not be.
 func (c *Client) Read(ctx context.Context, req connectors.ReadRequest) (connectors.Page, error) {
 	ep, err := endpoint(req.Type)
 	if err != nil {
 		return connectors.Page{}, err
 	}
-	cur := cursor{next: 1, mark: req.Since}
+	cur := cursor{Mark: req.Since, Limit: c.now().Add(-clockSkew).UTC().Format(time.RFC3339)}
 	if req.Cursor != "" {
 		if cur, err = parseCursor(req.Cursor); err != nil {
 			return connectors.Page{}, invalid(http.MethodGet+" "+ep, err.Error())
@@ -99,75 +132,176 @@ func (c *Client) Read(ctx context.Context, req connectors.ReadRequest) (connecto
 	if size <= 0 {
 		size = c.cfg.PageSize
 	}
-	q := url.Values{"count": {strconv.Itoa(size)}}
-	if req.Since != "" && c.ChangeDetection() == connectors.Delta {
-		q.Set("filter", deltaFilter(req.Since))
-	}
-	lr, start, err := c.page(ctx, req.Type, q, cur.next, cur.total)
-	if err != nil {
-		return connectors.Page{}, err
+	w := c.reads.take(cur)
+	held := w != nil
+	if !held {
+		if req.Cursor != "" {
+			c.log.WithField("objectType", req.Type).Info("resuming a SCIM read this process does not hold: listing again from the start")
+		}
+		q := url.Values{"count": {strconv.Itoa(size)}}
+		if req.Since != "" && c.ChangeDetection() == connectors.Delta {
+			q.Set("filter", deltaFilter(req.Since))
+		}
+		if w, err = newWalk(req.Type, q); err != nil {
+			return connectors.Page{}, err
+		}
+		cur.Session, cur.Page = rand.Text(), 0
 	}
 
-	page := connectors.Page{Objects: make([]connectors.Object, 0, len(lr.Resources))}
-	for _, r := range lr.Resources {
-		page.Objects = append(page.Objects, sourceObject(req.Type, ep, r))
-		cur.mark = later(cur.mark, lastModified(r))
+	var page connectors.Page
+	for probed := false; ; probed = true {
+		p, err := w.read(ctx, c)
+		if err == nil && req.Type == connectors.Group {
+			p.fresh, err = c.withMembers(ctx, p.fresh)
+		}
+		if err != nil && len(page.Objects) > 0 {
+			break // the next call asks again
+		}
+		if err != nil {
+			if held && w.refused == nil {
+				c.reads.put(cur, w) // a retry resumes
+			}
+			return connectors.Page{}, err
+		}
+		w.take(p)
+		for _, r := range p.fresh {
+			page.Objects = append(page.Objects, sourceObject(req.Type, ep, r))
+			cur.Mark = later(cur.Mark, lastModified(r))
+		}
+		if p.end {
+			page.Watermark = later(req.Since, capped(cur.Mark, cur.Limit))
+			return page, nil
+		}
+		// A page that reaches the end the service counts is followed at
+		// once by the page that confirms it, once: a service that counts
+		// only its page would otherwise have the whole listing read here.
+		if w.next <= p.total || probed {
+			break
+		}
 	}
-	total, next := *lr.TotalResults, start+len(lr.Resources)
-	if len(lr.Resources) == 0 || next > total {
-		page.Watermark = cur.mark
-		return page, nil
-	}
-	page.Cursor = cursor{next: next, total: total, mark: cur.mark}.String()
+	cur.Page++
+	c.reads.put(cur, w)
+	page.Cursor = cur.String()
 	return page, nil
 }
 
-// page reads the list page at startIndex start. SCIM paging is by position:
-// when objects listed earlier were deleted meanwhile (the total shrank),
-// the rest moved towards the start, so the page is read again that many
-// positions earlier. Some objects then come twice; none is skipped, which
-// would read as a deletion. It returns the startIndex actually read.
-func (c *Client) page(ctx context.Context, t connectors.ObjectType, q url.Values, start, total int) (listResponse, int, error) {
-	q.Set("startIndex", strconv.Itoa(start))
-	lr, err := c.list(ctx, t, q)
-	if err != nil {
-		return listResponse{}, 0, err
+// withMembers reads in full the groups listed without members: services
+// leave them out of lists, and such a group is not an empty one. A group
+// gone meanwhile is left out.
+func (c *Client) withMembers(ctx context.Context, groups []map[string]any) ([]map[string]any, error) {
+	full := make([]map[string]any, len(groups))
+	errs := make([]error, len(groups))
+	slots := make(chan struct{}, c.cfg.MaxConcurrency)
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		if hasMembers(g) {
+			full[i] = g
+			continue
+		}
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			full[i], errs[i] = c.resource(ctx, connectors.Group, resourceID(g))
+		})
 	}
-	if now := *lr.TotalResults; total > 0 && now < total && start > 1 {
-		start = max(1, start-(total-now))
-		q.Set("startIndex", strconv.Itoa(start))
-		if lr, err = c.list(ctx, t, q); err != nil {
-			return listResponse{}, 0, err
+	wg.Wait()
+	out := full[:0]
+	for i, g := range full {
+		switch {
+		case connectors.KindOf(errs[i]) == connectors.KindNotFound:
+		case errs[i] != nil:
+			return nil, errs[i]
+		default:
+			out = append(out, g)
 		}
 	}
-	return lr, start, nil
+	return out, nil
 }
 
-// ListIDs calls fn with the id of every user or group, once each.
-func (c *Client) ListIDs(ctx context.Context, t connectors.ObjectType, fn func(id string) error) error {
-	q := url.Values{"count": {strconv.Itoa(c.cfg.PageSize)}, "attributes": {"id"}}
-	seen := map[string]struct{}{}
-	for start, total := 1, 0; ; {
-		lr, at, err := c.page(ctx, t, q, start, total)
-		if err != nil {
-			return err
-		}
-		for _, r := range lr.Resources {
-			id := resourceID(r)
-			if _, dup := seen[id]; dup {
-				continue
-			}
-			seen[id] = struct{}{}
-			if err := fn(id); err != nil {
-				return err
-			}
-		}
-		total = *lr.TotalResults
-		start = at + len(lr.Resources)
-		if len(lr.Resources) == 0 || start > total {
-			return nil
+func hasMembers(group map[string]any) bool {
+	for k := range group {
+		if strings.EqualFold(k, "members") {
+			return true
 		}
 	}
+	return false
+}
+
+// resource reads one user or group as the service holds it.
+func (c *Client) resource(ctx context.Context, t connectors.ObjectType, id string) (map[string]any, error) {
+	path, err := resourcePath(t, id)
+	if err != nil {
+		return nil, err
+	}
+	var res map[string]any
+	if err := c.call(ctx, http.MethodGet, path, nil, nil, &res); err != nil {
+		return nil, err
+	}
+	if resourceID(res) == "" {
+		return nil, c.incompatible(http.MethodGet+" "+path, http.StatusOK, "the resource has no id")
+	}
+	return res, nil
+}
+
+// ListIDs calls fn with the id of every user or group, once each. The
+// listing is checked as Read's is: the engine deletes what it does not
+// list.
+func (c *Client) ListIDs(ctx context.Context, t connectors.ObjectType, fn func(id string) error) error {
+	w, err := newWalk(t, url.Values{"count": {strconv.Itoa(c.cfg.PageSize)}, "attributes": {"id"}})
+	if err != nil {
+		return err
+	}
+	return w.all(ctx, c, func(r map[string]any) error { return fn(resourceID(r)) })
+}
+
+// reads holds the walks of unfinished Reads, by session.
+type reads struct {
+	mu sync.Mutex
+	m  map[string]readSession
+}
+
+type readSession struct {
+	w    *walk
+	page int
+	used time.Time
+}
+
+// maxReads bounds the walks kept: one abandoned (its job stopped, its
+// worker's activity moved elsewhere) is dropped once newer ones need room.
+const maxReads = 8
+
+// take removes and returns the walk a cursor continues, or nil.
+func (r *reads) take(k cursor) *walk {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.m[k.Session]
+	if !ok {
+		return nil
+	}
+	delete(r.m, k.Session)
+	if s.page != k.Page {
+		return nil
+	}
+	return s.w
+}
+
+// put keeps a walk for the cursor's next Read.
+func (r *reads) put(k cursor, w *walk) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]readSession{}
+	}
+	for len(r.m) >= maxReads {
+		var oldest string
+		for id, s := range r.m {
+			if oldest == "" || s.used.Before(r.m[oldest].used) {
+				oldest = id
+			}
+		}
+		delete(r.m, oldest)
+	}
+	r.m[k.Session] = readSession{w: w, page: k.Page, used: time.Now()}
 }
 
 // Write writes values back to an object (a generated e-mail address). It
@@ -208,6 +342,17 @@ func lastModified(r map[string]any) string {
 	meta, _ := r["meta"].(map[string]any)
 	s, _ := meta["lastModified"].(string)
 	return s
+}
+
+// capped returns the RFC 3339 time t, or limit when that is earlier; a t
+// that does not parse stays as it is.
+func capped(t, limit string) string {
+	tt, err1 := time.Parse(time.RFC3339Nano, t)
+	tl, err2 := time.Parse(time.RFC3339Nano, limit)
+	if err1 == nil && err2 == nil && tl.Before(tt) {
+		return limit
+	}
+	return t
 }
 
 // later returns the later of two RFC 3339 times, keeping a unparsable b out.
