@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
@@ -93,17 +94,33 @@ func (p *plan) findInTarget(ctx context.Context, attribute string, value any) ([
 func (p *plan) link(ctx context.Context, found connectors.TargetObject, values connectors.Attributes) store.Record {
 	e := p.entry
 	e.TargetID = found.ID
-	changes := diff(values, found.Attributes)
-	if p.acts.NoUpdate {
-		changes = nil
-	}
+	changes, pushed, held := p.updateAction(diff(values, found.Attributes), found.Attributes, values)
 	if err := p.push(ctx, found.ID, changes, !found.Active); err != nil {
 		return p.fail(codeOf(err), err.Error())
 	}
 	if len(changes) == 0 && found.Active {
 		e.Action, e.Status, e.Reason = audit.Other, audit.Skipped, "matched an existing target object that already has these values"
 	}
-	return p.linked(found.ID, merge(found.Attributes, values))
+	if held != "" {
+		e.Reason = held
+	}
+	return p.linked(found.ID, pushed)
+}
+
+// updateAction applies the Update target action to the changes for an
+// object whose target holds current: the changes to push, the values to
+// record as pushed, and why changes are held back. With updates off the
+// recorded values stay what the target holds, so the changes go out once
+// updates are on again.
+func (p *plan) updateAction(changes []connectors.Change, current, values connectors.Attributes) ([]connectors.Change, connectors.Attributes, string) {
+	if !p.acts.NoUpdate || len(changes) == 0 {
+		return changes, merge(current, values), ""
+	}
+	names := make([]string, len(changes))
+	for i, c := range changes {
+		names[i] = c.Attribute
+	}
+	return nil, current, "the Update target action is off; not pushed: " + strings.Join(names, ", ")
 }
 
 func (p *plan) create(ctx context.Context, values connectors.Attributes) store.Record {

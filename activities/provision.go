@@ -418,10 +418,7 @@ func (p *plan) deprovision(ctx context.Context, reason string) store.Record {
 func (p *plan) update(ctx context.Context, values connectors.Attributes) store.Record {
 	e, st := p.entry, p.state
 	e.TargetID = st.TargetID
-	changes := diff(values, st.Pushed)
-	if p.acts.NoUpdate {
-		changes = nil
-	}
+	changes, pushed, held := p.updateAction(diff(values, st.Pushed), st.Pushed, values)
 	p.trace.matched("linked to target object %s by its object connection", st.TargetID)
 	err := p.push(ctx, st.TargetID, changes, !st.Active)
 	if errors.Is(err, connectors.ErrNotFound) {
@@ -437,7 +434,10 @@ func (p *plan) update(ctx context.Context, values connectors.Attributes) store.R
 	if len(changes) == 0 && st.Active {
 		e.Action, e.Status, e.Reason = audit.Other, audit.Skipped, "the target object already has these values"
 	}
-	return p.linked(st.TargetID, merge(st.Pushed, values))
+	if held != "" {
+		e.Reason = held
+	}
+	return p.linked(st.TargetID, pushed)
 }
 
 // push sends attribute changes and re-enables the account when asked, and

@@ -134,8 +134,9 @@ func active(r sampleapp.Resource) bool {
 	return !ok || v == true
 }
 
-// startWorker runs an in-process worker until the test ends.
-func startWorker(t *testing.T, c client.Client) {
+// startWorker runs an in-process worker until the test ends and returns
+// its state store.
+func startWorker(t *testing.T, c client.Client) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "state.db"))
 	require.NoError(t, err)
@@ -147,6 +148,7 @@ func startWorker(t *testing.T, c client.Client) {
 	w.RegisterActivity(acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(func() { w.Stop(); acts.Connections.Close(); st.Close() })
+	return st
 }
 
 func startJob(t *testing.T, c client.Client, job config.Job) {
@@ -204,16 +206,22 @@ func signal(t *testing.T, c client.Client, job, name string, arg any) {
 // for its result.
 func provisionOnDemand(t *testing.T, c client.Client, job string, r workflows.OnDemandRequest) activities.OnDemandResult {
 	t.Helper()
+	var res activities.OnDemandResult
+	updateJob(t, c, job, workflows.UpdateProvisionOnDemand, r, &res)
+	return res
+}
+
+// updateJob sends the job an update and waits for its result in out.
+func updateJob(t *testing.T, c client.Client, job, update string, arg, out any) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.JobWorkflowID(job), UpdateName: workflows.UpdateProvisionOnDemand,
-		Args: []any{r}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: workflows.JobWorkflowID(job), UpdateName: update,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	require.NoError(t, err)
-	var res activities.OnDemandResult
-	require.NoError(t, h.Get(ctx, &res))
-	return res
+	require.NoError(t, h.Get(ctx, out))
 }
 
 // entries reads the job's provisioning log back from workflow history.
