@@ -135,8 +135,8 @@ func active(r sampleapp.Resource) bool {
 }
 
 // startWorker runs an in-process worker until the test ends and returns
-// its state store.
-func startWorker(t *testing.T, c client.Client) *sqlite.Store {
+// its state store; overrides register activities in place of its own.
+func startWorker(t *testing.T, c client.Client, overrides ...func(worker.Worker, *activities.Activities)) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "state.db"))
 	require.NoError(t, err)
@@ -146,6 +146,9 @@ func startWorker(t *testing.T, c client.Client) *sqlite.Store {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
+	for _, o := range overrides {
+		o(w, acts)
+	}
 	require.NoError(t, w.Start())
 	t.Cleanup(func() { w.Stop(); acts.Connections.Close(); st.Close() })
 	return st

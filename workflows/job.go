@@ -23,6 +23,30 @@ const (
 	quarantineInterval  = 24 * time.Hour
 )
 
+// Change IDs (workflow.GetVersion) of the job's logic: runs recorded before
+// a change replay the old way.
+const (
+	// finishUpdatesChange waits for the updates in flight before the run
+	// continues as new; before, they were dropped with the run.
+	finishUpdatesChange = "finish-updates-before-continue-as-new"
+	// handlersFirstChange registers the query and update handlers before a
+	// new job's configuration is validated, so status answers meanwhile;
+	// before, they were registered after.
+	handlersFirstChange = "handlers-before-validation"
+	// quiesceChange continues as new only once no signal is unread and no
+	// handler runs, handling signals that arrive while handlers finish;
+	// before, signals were drained once, and one sent while an update
+	// finished was lost with the run.
+	quiesceChange = "drain-until-quiet-before-continue-as-new"
+	// keepInitialChange keeps the initial cycle that new mappings ask for
+	// when they arrive while a cycle runs; before, the cycle's end
+	// scheduled an incremental cycle over it.
+	keepInitialChange = "keep-initial-after-update"
+)
+
+// jobSignals are the signals a job handles, in the order it handles them.
+var jobSignals = []string{SignalStop, SignalStart, SignalRestart, SignalSyncNow, SignalQuarantine, SignalRelease, signalCycleProgress}
+
 // ProvisioningJob is one provisioning job: an initial cycle, then
 // incremental cycles at the job's interval, each run as a child workflow.
 // Signals stop, start, restart, sync-now, quarantine and release it; the
@@ -52,25 +76,52 @@ type jobImpl struct {
 
 func (j *jobImpl) setup(ctx workflow.Context) error {
 	j.log = log.With(workflow.GetLogger(ctx), "job", j.cfg.Name)
-	if j.st == nil {
-		// Validate where the job runs before the first cycle: nothing is
-		// pushed for a configuration the worker cannot use.
-		vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: time.Minute,
-			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
-			Summary:             "validate configuration",
-		})
-		var v activities.ValidatedJob
-		if err := workflow.ExecuteActivity(vctx, a.ValidateJob, j.cfg).Get(ctx, &v); err != nil {
-			return err
-		}
-		j.st = &JobState{State: Running, NextKind: Initial, NextRun: workflow.Now(ctx), MappingVersion: v.MappingVersion, Totals: audit.Counts{}}
-	}
 	j.wake = workflow.NewBufferedChannel(ctx, 1)
 	j.signals = map[string]workflow.ReceiveChannel{}
-	for _, name := range []string{SignalStop, SignalStart, SignalRestart, SignalSyncNow, SignalQuarantine, SignalRelease, signalCycleProgress} {
+	for _, name := range jobSignals {
 		j.signals[name] = workflow.GetSignalChannel(ctx, name)
 	}
+	if j.st == nil && workflow.GetVersion(ctx, handlersFirstChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if err := j.validate(ctx); err != nil {
+			return err
+		}
+	}
+	if err := j.register(ctx); err != nil {
+		return err
+	}
+	j.publish(ctx)
+	if j.st == nil {
+		// The handlers answer while the configuration is validated.
+		if err := j.validate(ctx); err != nil {
+			return err
+		}
+		j.publish(ctx)
+	}
+	return nil
+}
+
+// validate checks the configuration where the job runs before the first
+// cycle: nothing is pushed for a configuration the worker cannot use.
+func (j *jobImpl) validate(ctx workflow.Context) error {
+	vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		Summary:             "validate configuration",
+	})
+	var v activities.ValidatedJob
+	if err := workflow.ExecuteActivity(vctx, a.ValidateJob, j.cfg).Get(ctx, &v); err != nil {
+		return err
+	}
+	j.st = &JobState{State: Running, NextKind: Initial, NextRun: workflow.Now(ctx), MappingVersion: v.MappingVersion, Totals: audit.Counts{}}
+	return nil
+}
+
+// validated reports whether the job has its state: a new job has none
+// while its configuration is validated.
+func (j *jobImpl) validated() bool { return j.st != nil }
+
+// register sets the job's query and update handlers.
+func (j *jobImpl) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.status(), nil }); err != nil {
 		return err
 	}
@@ -97,7 +148,6 @@ func (j *jobImpl) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	j.publish(ctx)
 	return nil
 }
 
@@ -114,17 +164,13 @@ func (j *jobImpl) run(ctx workflow.Context) error {
 			}
 		}
 		if j.historyFull(ctx) {
-			j.drain(ctx)
+			if err := j.quiesce(ctx); err != nil {
+				return err
+			}
 			if j.restart == nil {
-				// Updates in flight finish in this run; continuing as new
-				// would drop them.
-				if workflow.GetVersion(ctx, "finish-updates-before-continue-as-new", workflow.DefaultVersion, 1) == 1 {
-					if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-						return err
-					}
-				}
 				return workflow.NewContinueAsNewError(ctx, ProvisioningJob, JobInput{Config: j.cfg, State: j.st})
 			}
+			// The restart is applied in this run: the next does not know it.
 			continue
 		}
 		j.publish(ctx)
@@ -147,6 +193,41 @@ func (j *jobImpl) historyFull(ctx workflow.Context) bool {
 	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > jobMaxHistoryEvents
 }
 
+// quiesce readies the run to continue as new, which drops unread signals
+// and running handlers: it handles every signal and waits for the
+// handlers, until neither is left or a restart is to be applied first.
+func (j *jobImpl) quiesce(ctx workflow.Context) error {
+	j.drain(ctx)
+	if j.restart != nil {
+		return nil
+	}
+	if workflow.GetVersion(ctx, quiesceChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if workflow.GetVersion(ctx, finishUpdatesChange, workflow.DefaultVersion, 1) == 1 {
+			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+		}
+		return nil
+	}
+	// A signal can arrive while a handler runs (a stop during an on-demand
+	// update), and a handler can start while signals are handled.
+	for j.restart == nil && !workflow.AllHandlersFinished(ctx) {
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || j.signalsPending() }); err != nil {
+			return err
+		}
+		j.drain(ctx)
+	}
+	return nil
+}
+
+// signalsPending reports whether a signal waits to be handled.
+func (j *jobImpl) signalsPending() bool {
+	for _, name := range jobSignals {
+		if j.signals[name].Len() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // wait blocks until a signal arrives or, when until is set, until then.
 func (j *jobImpl) wait(ctx workflow.Context, until time.Time) {
 	sel := workflow.NewSelector(ctx)
@@ -166,7 +247,7 @@ func (j *jobImpl) wait(ctx workflow.Context, until time.Time) {
 }
 
 func (j *jobImpl) addSignals(ctx workflow.Context, sel workflow.Selector) {
-	for _, name := range []string{SignalStop, SignalStart, SignalRestart, SignalSyncNow, SignalQuarantine, SignalRelease, signalCycleProgress} {
+	for _, name := range jobSignals {
 		sel.AddReceive(j.signals[name], func(ch workflow.ReceiveChannel, _ bool) { j.receive(ctx, name, ch) })
 	}
 }
@@ -244,7 +325,11 @@ func (j *jobImpl) validateConfiguration(cfg config.Job) error {
 
 // updateConfiguration validates a new configuration where the job runs and
 // applies it from the next cycle; the cycle in flight keeps the old one.
+// One sent while a new job validates its first configuration applies after.
 func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (Status, error) {
+	if err := workflow.Await(ctx, j.validated); err != nil {
+		return j.status(), err
+	}
 	vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
@@ -257,9 +342,7 @@ func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (Sta
 	j.cfg = cfg
 	if v.MappingVersion != j.st.MappingVersion {
 		j.st.MappingVersion = v.MappingVersion
-		j.st.NextKind, j.st.NextRun = Initial, workflow.Now(ctx)
-		// A stopped cycle ran the old mappings; the initial cycle redoes it.
-		j.st.PausedCycle = nil
+		j.initialNow(workflow.Now(ctx))
 	} else if j.st.PausedCycle != nil {
 		j.st.PausedCycle.Job = cfg
 	}
@@ -267,6 +350,13 @@ func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (Sta
 	j.log.Info("configuration updated", "mappingVersion", v.MappingVersion)
 	j.publish(ctx)
 	return j.status(), nil
+}
+
+// initialNow schedules an initial cycle at once, for new mappings. A
+// stopped cycle ran the old mappings; the initial cycle redoes it.
+func (j *jobImpl) initialNow(now time.Time) {
+	j.st.NextKind, j.st.NextRun = Initial, now
+	j.st.PausedCycle = nil
 }
 
 // validateOnDemand refuses, before anything is written to history, a
@@ -283,8 +373,12 @@ func (j *jobImpl) validateOnDemand(r OnDemandRequest) error {
 
 // provisionOnDemand provisions one object now, whatever the job's state,
 // beside the cycle in flight, and returns its steps; the outcome is in
-// the job's history like a cycle's.
+// the job's history like a cycle's. A new job validates its configuration
+// first.
 func (j *jobImpl) provisionOnDemand(ctx workflow.Context, r OnDemandRequest) (activities.OnDemandResult, error) {
+	if err := workflow.Await(ctx, j.validated); err != nil {
+		return activities.OnDemandResult{}, err
+	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute,
 		HeartbeatTimeout:    time.Minute,
@@ -306,8 +400,8 @@ func (j *jobImpl) validateRollback(plan audit.RollbackPlan) error {
 	if len(plan.Restores) == 0 {
 		return temporal.NewApplicationError("the rollback plan restores nothing", activities.ErrRequestRefused)
 	}
-	if j.st.State != Paused {
-		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it first, so no cycle runs during the rollback", j.cfg.Name, j.st.State), activities.ErrRequestRefused)
+	if st := j.status().State; st != Paused {
+		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it first, so no cycle runs during the rollback", j.cfg.Name, st), activities.ErrRequestRefused)
 	}
 	return nil
 }
@@ -342,8 +436,8 @@ func (j *jobImpl) validateConnections(r ConnectionsRequest) error {
 	if r.Delete && r.ID == "" {
 		return temporal.NewApplicationError("name the object whose connection to delete", activities.ErrRequestRefused)
 	}
-	if r.Delete && j.st.State != Paused && j.st.State != Disabled {
-		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it before deleting a connection", j.cfg.Name, j.st.State), activities.ErrRequestRefused)
+	if st := j.status().State; r.Delete && st != Paused && st != Disabled {
+		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it before deleting a connection", j.cfg.Name, st), activities.ErrRequestRefused)
 	}
 	return nil
 }
@@ -434,6 +528,9 @@ func parseScopes(scopes []string) (s store.ResetScope, quarantine, force bool, e
 // runCycle runs (or resumes) one cycle as a child workflow and waits for it,
 // handling signals meanwhile.
 func (j *jobImpl) runCycle(ctx workflow.Context) error {
+	// The cycle runs the job's mappings as they are now: a stopped cycle
+	// of older mappings was dropped when they changed.
+	mappings := j.st.MappingVersion
 	in := j.st.PausedCycle
 	if in == nil {
 		j.st.CycleNumber++
@@ -476,6 +573,9 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 	j.cycleID = ""
 	j.st.Current = nil
 	now := workflow.Now(ctx)
+	// New mappings that arrived while the cycle ran asked for an initial
+	// cycle, which the cycle's end must not replace.
+	remapped := j.st.MappingVersion != mappings && workflow.GetVersion(ctx, keepInitialChange, workflow.DefaultVersion, 1) == 1
 	switch {
 	case err != nil:
 		j.st.LastError = fmt.Sprintf("cycle %d: %v", in.Number, err)
@@ -484,6 +584,11 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 	case res.Paused:
 		j.st.PausedCycle = &res.Resume
 		j.st.Totals.Merge(countsSince(res.Summary.Counts, in.State.Counts))
+	case res.HeldDeletes > 0 && remapped:
+		// The deletions were counted with the old mappings; the initial
+		// cycle counts them again with the new ones, and holds them if
+		// they still pass the threshold.
+		j.log.Info("held deletions dropped: the mappings changed during the cycle", "cycle", in.Number, "held", res.HeldDeletes)
 	case res.HeldDeletes > 0:
 		j.st.PausedCycle, j.st.HeldDeletes, j.st.State = &res.Resume, res.HeldDeletes, Paused
 		j.st.LastError = fmt.Sprintf("TooManyDeletes: cycle %d would delete or disable %d accounts (objects missing, deleted, disabled, out of scope or unassigned in the source), over the deletion threshold; nothing was pushed. Restart with ForceDeletes to apply them, or fix the source or the scoping and restart", in.Number, res.HeldDeletes)
@@ -507,6 +612,9 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 			j.st.SteadyState.LastAchieved = now
 		}
 		j.scheduleNext(now, Incremental)
+	}
+	if remapped {
+		j.initialNow(now)
 	}
 	return nil
 }
@@ -539,6 +647,9 @@ func countsSince(total, base audit.Counts) audit.Counts {
 }
 
 func (j *jobImpl) status() Status {
+	if !j.validated() {
+		return Status{Job: j.cfg.Name, Application: j.cfg.Target.Application, State: Validating, Totals: audit.Counts{}, DryRun: j.cfg.Options.DryRun}
+	}
 	return Status{
 		Job: j.cfg.Name, Application: j.cfg.Target.Application, State: j.st.State, Current: j.st.Current,
 		LastCycle: j.st.LastCycle, CycleNumber: j.st.CycleNumber, NextKind: j.st.NextKind, NextRun: j.st.NextRun,
@@ -550,6 +661,10 @@ func (j *jobImpl) status() Status {
 // publish shows the job's state in the Web UI: a search attribute (only
 // when it changed, to keep history small) and the current details.
 func (j *jobImpl) publish(ctx workflow.Context) {
+	if !j.validated() {
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** — %s\n\nValidating the configuration before the first cycle\n", Validating, j.cfg.Name))
+		return
+	}
 	if j.st.State != j.state {
 		j.state = j.st.State
 		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrState.ValueSet(string(j.st.State)))

@@ -21,6 +21,10 @@ const (
 	// Disabled is where a job ends after too long in quarantine; start,
 	// release or restart bring it back.
 	Disabled State = "Disabled"
+	// Validating is what status reports of a new job while the worker
+	// checks its configuration, before the first cycle; no job is saved
+	// in it.
+	Validating State = "Validating"
 )
 
 // CycleKind says whether a cycle reads every source object or only changes.
