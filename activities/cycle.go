@@ -59,10 +59,15 @@ const ErrInvalidConfiguration = "InvalidConfiguration"
 type ValidatedJob struct {
 	// MappingVersion fingerprints the mappings, scoping and target actions.
 	MappingVersion string `json:"mappingVersion"`
+	// Notes say what could not be checked and why (a source that
+	// publishes no schema); they are also logged as warnings.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // ValidateJob checks the configuration where the job runs — secrets and
-// source files must be readable by the worker — before anything is pushed.
+// source files must be readable by the worker, and the source must have
+// every attribute the mappings read — before anything is pushed. A source
+// that cannot be reached fails validation with its address and the error.
 func (a *Activities) ValidateJob(ctx context.Context, job config.Job) (ValidatedJob, error) {
 	if err := job.Validate(); err != nil {
 		var ps config.Problems
@@ -71,5 +76,16 @@ func (a *Activities) ValidateJob(ctx context.Context, job config.Job) (Validated
 		}
 		return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil)
 	}
-	return ValidatedJob{MappingVersion: job.MappingVersion()}, nil
+	notes, err := a.checkSourceAttributes(ctx, &job)
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil, ps)
+	}
+	if err != nil {
+		return ValidatedJob{}, err
+	}
+	for _, n := range notes {
+		a.logger(job.Name).Warn(n)
+	}
+	return ValidatedJob{MappingVersion: job.MappingVersion(), Notes: notes}, nil
 }

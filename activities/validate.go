@@ -1,0 +1,145 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/mapping"
+)
+
+// attributeCheckTimeout bounds the source calls of validation, within the
+// minute the job gives the validation activity, so that a source that does
+// not answer is reported as such rather than as an activity time-out.
+const attributeCheckTimeout = 45 * time.Second
+
+var _ connectors.AttributeChecker = (*fileSet)(nil)
+
+// CheckAttributes asks the file that holds the type.
+func (fs *fileSet) CheckAttributes(ctx context.Context, t connectors.ObjectType, names []string) (connectors.AttributeCheck, error) {
+	s, err := fs.file(t)
+	if err != nil {
+		return connectors.AttributeCheck{}, err
+	}
+	return s.CheckAttributes(ctx, t, names)
+}
+
+// checkSourceAttributes opens the job's source and compares the attributes
+// each object mapping reads (mappings, scoping clauses, and so matching
+// attributes) with those the source has: a misspelt name would otherwise
+// read as empty and clear its target attribute on every object. Unknown
+// names are returned as config.Problems; a source that cannot be reached is
+// an error naming it. What could not be checked, and why, is returned as
+// notes.
+func (a *Activities) checkSourceAttributes(ctx context.Context, job *config.Job) ([]string, error) {
+	cctx, cancel := context.WithTimeout(ctx, attributeCheckTimeout)
+	defer cancel()
+	var (
+		notes []string
+		ps    config.Problems
+	)
+	// fail reports a source that cannot be reached. One that refuses the
+	// credentials is left to the cycle, which quarantines the job until
+	// they are fixed: validation notes it and goes on.
+	fail := func(err error) ([]string, error) {
+		if cctx.Err() != nil && ctx.Err() == nil {
+			err = &connectors.Error{Kind: connectors.KindTimeout, Op: "check source attributes",
+				Detail: fmt.Sprintf("no answer within %s", attributeCheckTimeout)}
+		}
+		if connectors.KindOf(err) == connectors.KindUnauthorized {
+			notes = append(notes, fmt.Sprintf("source attribute names were not checked: source %s refused the credentials: %v", sourceAddress(job), err))
+			if len(ps) > 0 {
+				return notes, ps
+			}
+			return notes, nil
+		}
+		return nil, fmt.Errorf("source %s: %w", sourceAddress(job), err)
+	}
+	src, err := a.source(cctx, job)
+	if err != nil {
+		return fail(err)
+	}
+	checker, ok := src.(connectors.AttributeChecker)
+	if !ok {
+		return []string{"source attribute names were not checked: the source cannot list its attributes"}, nil
+	}
+	for i, o := range job.Objects {
+		prog, err := a.program(job, i)
+		if err != nil {
+			return nil, err
+		}
+		names := prog.SourceAttributes()
+		if len(names) == 0 {
+			continue
+		}
+		check, err := checker.CheckAttributes(cctx, connectors.ObjectType(o.SourceObject), names)
+		if errors.Is(err, connectors.ErrAttributesUnknown) {
+			notes = append(notes, fmt.Sprintf("objects[%d] (%s): source attribute names were not checked: %v", i, prog.Name(), err))
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if len(check.Unchecked) > 0 {
+			notes = append(notes, fmt.Sprintf("objects[%d] (%s): source attributes %s were not checked: they are not among %s",
+				i, prog.Name(), strings.Join(check.Unchecked, ", "), check.Against))
+		}
+		for _, u := range check.Unknown {
+			ps = append(ps, unknownAttribute(i, o.ObjectMapping, prog.Name(), names, u, check.Against)...)
+		}
+	}
+	if len(ps) > 0 {
+		return notes, ps
+	}
+	return notes, nil
+}
+
+// unknownAttribute returns a problem for every place object mapping i reads
+// the unknown attribute: compiled with every other name known, the
+// mapping's own checks find them with their mapping, clause and position.
+func unknownAttribute(i int, om mapping.ObjectMapping, name string, names []string, u connectors.UnknownAttribute, against string) config.Problems {
+	why := u.Reason
+	if why == "" {
+		why = "not in " + against
+	}
+	if u.Suggestion != "" {
+		why += fmt.Sprintf("; did you mean %q?", u.Suggestion)
+	}
+	field := fmt.Sprintf("objects[%d]", i)
+	known := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == u.Name })
+	_, err := mapping.Compile(om, mapping.Options{SourceAttributes: known})
+	var mps *mapping.Problems
+	if !errors.As(err, &mps) || len(*mps) == 0 {
+		return config.Problems{{Field: field, Message: fmt.Sprintf("object mapping %q reads unknown source attribute %q: %s", name, u.Name, why)}}
+	}
+	ps := make(config.Problems, len(*mps))
+	for k, p := range *mps {
+		ps[k] = config.Problem{Field: field, Message: fmt.Sprintf("object mapping %q: %s: %s", name, p, why)}
+	}
+	return ps
+}
+
+// sourceAddress names where the job's source is, for messages.
+func sourceAddress(job *config.Job) string {
+	s := job.Source
+	switch {
+	case s.File != nil:
+		return s.File.Path
+	case len(s.Files) > 0:
+		paths := make([]string, len(s.Files))
+		for i, f := range s.Files {
+			paths[i] = f.Path
+		}
+		return strings.Join(paths, ", ")
+	case s.SCIM != nil:
+		return s.SCIM.BaseURL
+	case s.LDAP != nil:
+		return s.LDAP.URL
+	}
+	return "(none)"
+}
