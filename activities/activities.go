@@ -111,13 +111,28 @@ func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Ta
 // refused its credentials, so that the next call opens it again and reads
 // the secret anew: a rotated token is picked up without a restart.
 func (a *Activities) forgetTarget(job *config.Job, t connectors.Target) {
-	key := fingerprint(job.Name, job.Target)
-	c := a.Connections
+	forget(a.Connections, a.Connections.targets, fingerprint(job.Name, job.Target), t)
+}
+
+// forgetRefusedSource drops the job's cached source connection when err is
+// the source refusing the job, as forgetTarget does for the target.
+func (a *Activities) forgetRefusedSource(job *config.Job, s connectors.Source, err error) {
+	if refusal(connectors.KindOf(err)) {
+		forget(a.Connections, a.Connections.sources, fingerprint(job.Name, job.Source), s)
+	}
+}
+
+// forget closes conn and drops it from the cache m, unless another
+// connection was cached under key since.
+func forget[T interface {
+	comparable
+	Close() error
+}](c *Connections, m map[string]T, key string, conn T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.targets[key] == t {
-		delete(c.targets, key)
-		t.Close()
+	if m[key] == conn {
+		delete(m, key)
+		conn.Close()
 	}
 }
 

@@ -59,7 +59,8 @@ const MaxConnectionsPage = 1000
 var errPageFull = errors.New("page full")
 
 // ObjectConnections reads or deletes object connections.
-func (a *Activities) ObjectConnections(ctx context.Context, in ConnectionsInput) (ConnectionsResult, error) {
+func (a *Activities) ObjectConnections(ctx context.Context, in ConnectionsInput) (_ ConnectionsResult, err error) {
+	defer classify(&err)
 	if in.ID != "" {
 		st, found, err := a.connection(ctx, in)
 		if err != nil || !found {
@@ -77,7 +78,7 @@ func (a *Activities) ObjectConnections(ctx context.Context, in ConnectionsInput)
 	}
 	limit := min(max(in.Limit, 1), MaxConnectionsPage)
 	var res ConnectionsResult
-	err := a.Store.Connections(ctx, in.Job, in.Type, func(st store.ObjectState) error {
+	err = a.Store.Connections(ctx, in.Job, in.Type, func(st store.ObjectState) error {
 		if st.SourceID <= in.After {
 			return nil
 		}

@@ -22,7 +22,8 @@ type FinishInput struct {
 }
 
 // FinishCycle saves the watermarks and drops the cycle's staging area.
-func (a *Activities) FinishCycle(ctx context.Context, in FinishInput) error {
+func (a *Activities) FinishCycle(ctx context.Context, in FinishInput) (err error) {
+	defer classify(&err)
 	if !in.DryRun {
 		for t, w := range in.Watermarks {
 			if err := a.Store.SetWatermark(ctx, in.Job, t, w); err != nil {
@@ -42,7 +43,8 @@ type ResetInput struct {
 }
 
 // ResetJob clears the selected state of a job (a restart).
-func (a *Activities) ResetJob(ctx context.Context, in ResetInput) error {
+func (a *Activities) ResetJob(ctx context.Context, in ResetInput) (err error) {
+	defer classify(&err)
 	if in.Abandon != nil {
 		if err := a.Store.EndCycle(ctx, *in.Abandon); err != nil {
 			return err
@@ -68,7 +70,8 @@ type ValidatedJob struct {
 // source files must be readable by the worker, and the source must have
 // every attribute the mappings read — before anything is pushed. A source
 // that cannot be reached fails validation with its address and the error.
-func (a *Activities) ValidateJob(ctx context.Context, job config.Job) (ValidatedJob, error) {
+func (a *Activities) ValidateJob(ctx context.Context, job config.Job) (_ ValidatedJob, err error) {
+	defer classify(&err)
 	if err := job.Validate(); err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {

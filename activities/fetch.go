@@ -79,11 +79,13 @@ const defaultPageSize = 1000
 // but the source no longer has are staged as deletions. A failed read fails
 // the activity before deletions are computed, so a source outage never
 // deprovisions anybody.
-func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (FetchResult, error) {
+func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchResult, err error) {
+	defer classify(&err)
 	src, err := a.source(ctx, &in.Job)
 	if err != nil {
 		return FetchResult{}, err
 	}
+	defer func() { a.forgetRefusedSource(&in.Job, src, err) }()
 	pageSize := in.PageSize
 	if pageSize <= 0 {
 		pageSize = defaultPageSize

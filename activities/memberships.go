@@ -25,7 +25,8 @@ const memberChunk = 1000
 // flattens them) that are linked and active — and sends the target only
 // the difference from the members last pushed, in batches. A group that
 // fails stays marked and is tried again next cycle.
-func (a *Activities) SyncMemberships(ctx context.Context, in PhaseInput) (PhaseResult, error) {
+func (a *Activities) SyncMemberships(ctx context.Context, in PhaseInput) (_ PhaseResult, err error) {
+	defer classify(&err)
 	limit := phasePage(&in.Job)
 	ids, err := a.Store.Pending(ctx, in.Job.Name, store.MembershipWork, connectors.Group, in.Cursor.After, limit)
 	if err != nil || len(ids) == 0 {

@@ -116,7 +116,8 @@ const onDemandMembers = 1000
 // so the next cycle sees nothing new to do. Requests the job cannot serve
 // (an object type it does not provision, a source that cannot read one
 // object) fail without retries.
-func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (OnDemandResult, error) {
+func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_ OnDemandResult, err error) {
+	defer classify(&err)
 	res := OnDemandResult{Type: in.Type, SourceID: in.SourceID}
 	idx, ok := in.Job.ObjectIndex(in.Type)
 	if !ok {

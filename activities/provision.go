@@ -76,7 +76,8 @@ const SoftDeletedAttribute = "IsSoftDeleted"
 // Each object fails alone; its entry says why. Items already done by an
 // earlier attempt return their recorded entry, and objects created before a
 // crash are found again by matching, so a retried batch never duplicates.
-func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (BatchResult, error) {
+func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (_ BatchResult, err error) {
+	defer classify(&err)
 	return a.provisionBatch(ctx, in, nil)
 }
 

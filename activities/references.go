@@ -67,7 +67,8 @@ func (p *plan) resolveReferences(ctx context.Context, values connectors.Attribut
 // marked for it, it writes each reference attribute whose object is now
 // linked. References still waiting keep their object marked, and are tried
 // again every cycle until their object is provisioned: no restart needed.
-func (a *Activities) ResolveReferences(ctx context.Context, in PhaseInput) (PhaseResult, error) {
+func (a *Activities) ResolveReferences(ctx context.Context, in PhaseInput) (_ PhaseResult, err error) {
+	defer classify(&err)
 	types := in.Job.ReferenceTypes()
 	if in.Cursor.Type >= len(types) {
 		return PhaseResult{Done: true}, nil

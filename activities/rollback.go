@@ -32,7 +32,8 @@ type RollbackResult struct {
 // before the rollback point, accounts re-enabled or disabled. Each object
 // fails alone. The values pushed are recorded as the object's state, so a
 // restored object stays so until its source record changes.
-func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (RollbackResult, error) {
+func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ RollbackResult, err error) {
+	defer classify(&err)
 	tgt, err := a.target(ctx, &in.Job)
 	if err != nil {
 		return RollbackResult{}, err

@@ -32,7 +32,8 @@ const indexFlush = 1000
 // object. Targets that cannot list their objects are not indexed; batches
 // then query them. A retried call keeps the types already complete and
 // reads the others again from the start.
-func (a *Activities) IndexTarget(ctx context.Context, in IndexInput) (IndexResult, error) {
+func (a *Activities) IndexTarget(ctx context.Context, in IndexInput) (_ IndexResult, err error) {
+	defer classify(&err)
 	tgt, err := a.target(ctx, &in.Job)
 	if err != nil {
 		return IndexResult{}, err

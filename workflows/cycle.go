@@ -33,6 +33,10 @@ const indexFromUnlinked = 1000
 // before it do not have.
 const targetIndexChange = "target-index"
 
+// sourceRefusalChange versions quarantining a job whose source refuses it,
+// where the cycle used to fail.
+const sourceRefusalChange = "source-refusal"
+
 // ProvisioningCycle runs one cycle of a job: it stages the source changes,
 // then provisions them in batches, several at once, then brings group
 // memberships and reference attributes in step, and continues as new
@@ -76,6 +80,13 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 		})
 		err := workflow.ExecuteActivity(fctx, a.FetchChanges, activities.FetchInput{Job: c.in.Job, Cycle: c.in.Cycle, Initial: c.in.Kind == Initial}).Get(ctx, &st.Fetch)
 		if err != nil {
+			// A source that refuses the job's credentials or rights will
+			// refuse the next read too: the job quarantines with the reason.
+			// Only such a failure adds the version marker, so histories
+			// recorded before it replay unchanged.
+			if reason := activities.Refused(err); reason != "" && workflow.GetVersion(ctx, sourceRefusalChange, workflow.DefaultVersion, 1) == 1 {
+				return CycleResult{QuarantineReason: "EncounteredQuarantineException: the source refused the job: " + reason, Summary: c.summary(ctx)}, nil
+			}
 			return CycleResult{}, fmt.Errorf("fetch from source: %w", err)
 		}
 		st.Fetched = true
