@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -45,28 +46,34 @@ func phasePage(job *config.Job) int { return job.Options.WithDefaults().BatchSiz
 // well within its heartbeat timeout needs none.
 const heartbeatQuiet = 10 * time.Second
 
-// parallel calls fn for 0..n-1 with at most limit calls at once, and
-// heartbeats as they finish. It stops starting calls once ctx is done.
+// parallel calls fn for 0..n-1 with at most limit calls at once. It stops
+// starting calls once ctx is done.
 func parallel(ctx context.Context, limit, n int, fn func(i int)) {
+	parallelSaving(ctx, limit, n, fn, nil)
+}
+
+// parallelSaving is parallel that calls save, when not nil, before each
+// heartbeat, so that what the calls finished is kept should the activity
+// be started again.
+func parallelSaving(ctx context.Context, limit, n int, fn func(i int), save func()) {
 	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		done    int
-		next    = make(chan int)
-		started = time.Now()
+		wg   sync.WaitGroup
+		done atomic.Int64
+		next = make(chan int)
 	)
+	defer heartbeating(ctx, func() any {
+		if save != nil {
+			save()
+		}
+		return done.Load()
+	})()
 	for w := 0; w < min(limit, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				fn(i)
-				mu.Lock()
-				done++
-				if time.Since(started) > heartbeatQuiet {
-					activity.RecordHeartbeat(ctx, done)
-				}
-				mu.Unlock()
+				done.Add(1)
 			}
 		}()
 	}
@@ -78,4 +85,37 @@ func parallel(ctx context.Context, limit, n int, fn func(i int)) {
 	}
 	close(next)
 	wg.Wait()
+}
+
+// heartbeating heartbeats progress() on a clock until the returned stop is
+// called, not only when work finishes: calls slower than the heartbeat
+// timeout must not time the activity out, or Temporal starts it again
+// while this attempt still pushes. It does nothing in an activity without
+// a heartbeat timeout.
+func heartbeating(ctx context.Context, progress func() any) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	timeout := activity.GetInfo(ctx).HeartbeatTimeout
+	if timeout <= 0 {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(min(heartbeatQuiet, timeout/2))
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				activity.RecordHeartbeat(ctx, progress())
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { close(quit); <-stopped }
 }

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
@@ -73,7 +71,8 @@ const (
 const SoftDeletedAttribute = "IsSoftDeleted"
 
 // ProvisionBatch scopes, maps, matches and pushes a batch of staged objects.
-// Each object fails alone; its entry says why. Items already done by an
+// Each object fails alone; its entry says why. It heartbeats while calls
+// are in flight and records items as they finish: items already done by an
 // earlier attempt return their recorded entry, and objects created before a
 // crash are found again by matching, so a retried batch never duplicates.
 func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (_ BatchResult, err error) {
@@ -116,69 +115,97 @@ func (a *Activities) provisionBatch(ctx context.Context, in BatchInput, traces m
 	}
 
 	entries := make([]audit.Entry, len(items))
-	records := make([]store.Record, len(items))
-	followUps := make([]followUp, len(items))
-	var (
-		wg      sync.WaitGroup
-		next    = make(chan int)
-		done    int
-		mu      sync.Mutex
-		started = time.Now()
-	)
-	for w := 0; w < b.opts.Concurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				entries[i], records[i], followUps[i] = b.item(ctx, items[i])
-				mu.Lock()
-				done++
-				if time.Since(started) > heartbeatQuiet {
-					activity.RecordHeartbeat(ctx, done)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	rec := &recorder{b: b, items: items, records: make([]store.Record, len(items)), followUps: make([]followUp, len(items))}
+	var todo []int
 	for i := range items {
-		if items[i].Outcome != nil {
-			if err := json.Unmarshal(items[i].Outcome, &entries[i]); err == nil {
-				continue
-			}
+		if items[i].Outcome != nil && json.Unmarshal(items[i].Outcome, &entries[i]) == nil {
+			continue
 		}
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
+		todo = append(todo, i)
 	}
-	close(next)
-	wg.Wait()
+	// What finished is recorded at every heartbeat, so that a batch started
+	// again (its worker stopped, or its attempt timed out) resumes after it
+	// rather than pushing it again; a failure to record leaves it for the
+	// end. Items of an attempt that is ending are not recorded: they may
+	// have failed only because it ends.
+	parallelSaving(ctx, b.opts.Concurrency, len(todo), func(j int) {
+		i := todo[j]
+		entries[i], rec.records[i], rec.followUps[i] = b.item(ctx, items[i])
+		if ctx.Err() == nil {
+			rec.finished(i)
+		}
+	}, func() { _ = rec.flush(ctx) })
 	if err := ctx.Err(); err != nil {
 		return BatchResult{}, err
 	}
-	var toRecord []store.Record
-	encoded := make([][]byte, len(items))
-	for i := range records {
-		if items[i].Outcome != nil && records[i].Outcome == nil {
-			encoded[i] = items[i].Outcome
-			continue
-		}
-		encoded[i] = records[i].Outcome
-		toRecord = append(toRecord, records[i])
-	}
-	// Follow-up work is marked before the outcomes are recorded: a batch
-	// retried after a crash skips recorded items, so their marks must
-	// already be there.
-	if err := b.markFollowUps(ctx, items, records, followUps); err != nil {
-		return BatchResult{}, err
-	}
-	if err := a.Store.Record(ctx, in.Cycle, toRecord); err != nil {
+	if err := rec.flush(ctx); err != nil {
 		return BatchResult{}, err
 	}
 	if refused(entries) {
 		a.forgetTarget(&in.Job, tgt)
 	}
+	encoded := make([][]byte, len(items))
+	for i, r := range rec.records {
+		encoded[i] = r.Outcome
+		if encoded[i] == nil {
+			encoded[i] = items[i].Outcome
+		}
+	}
 	return BatchResult{Entries: entries, encoded: encoded}, nil
+}
+
+// recorder records the items of a batch that finished.
+type recorder struct {
+	b         *batch
+	items     []store.StagedItem
+	records   []store.Record
+	followUps []followUp
+
+	mu      sync.Mutex
+	pending []int // finished, not recorded yet
+}
+
+// finished notes that item i is done.
+func (r *recorder) finished(i int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = append(r.pending, i)
+}
+
+// flush records every finished item not recorded yet; those it fails to
+// record stay for the next flush.
+func (r *recorder) flush(ctx context.Context) error {
+	r.mu.Lock()
+	due := r.pending
+	r.pending = nil
+	r.mu.Unlock()
+	err := r.record(ctx, due)
+	if err != nil {
+		r.mu.Lock()
+		r.pending = append(r.pending, due...)
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// record records the outcomes and states of the items at indexes idx.
+func (r *recorder) record(ctx context.Context, idx []int) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	items := make([]store.StagedItem, len(idx))
+	records := make([]store.Record, len(idx))
+	fus := make([]followUp, len(idx))
+	for j, i := range idx {
+		items[j], records[j], fus[j] = r.items[i], r.records[i], r.followUps[i]
+	}
+	// Follow-up work is marked before the outcomes are recorded: a batch
+	// retried after a crash skips recorded items, so their marks must
+	// already be there.
+	if err := r.b.markFollowUps(ctx, items, records, fus); err != nil {
+		return err
+	}
+	return r.b.a.Store.Record(ctx, r.b.in.Cycle, records)
 }
 
 type batch struct {
