@@ -108,6 +108,20 @@ func updateJobConfiguration(t *testing.T, c client.Client, job config.Job) workf
 	return st
 }
 
+// constantTitle returns a world's job whose mappings give every account
+// the same title.
+func constantTitle(job config.Job, title string) config.Job {
+	attrs := append([]mapping.AttributeMapping{}, job.Objects[0].Attributes...)
+	for i := range attrs {
+		if attrs[i].Target == "title" {
+			attrs[i] = mapping.AttributeMapping{Target: "title", Type: mapping.Constant, Value: title}
+		}
+	}
+	job.Objects = []config.Object{job.Objects[0]}
+	job.Objects[0].Attributes = attrs
+	return job
+}
+
 // New mappings sent while a long initial cycle pushes are followed by an
 // initial cycle with them at once, which brings every account in line.
 func TestUpdateDuringLongInitialCycle(t *testing.T) {
@@ -126,16 +140,7 @@ func TestUpdateDuringLongInitialCycle(t *testing.T) {
 	startJob(t, c, w.job)
 	hold.wait(t, "the initial cycle")
 
-	changed := w.job
-	changed.Objects = []config.Object{w.job.Objects[0]}
-	attrs := append([]mapping.AttributeMapping{}, w.job.Objects[0].Attributes...)
-	for i := range attrs {
-		if attrs[i].Target == "title" {
-			attrs[i] = mapping.AttributeMapping{Target: "title", Type: mapping.Constant, Value: "Staff"}
-		}
-	}
-	changed.Objects[0].Attributes = attrs
-	st := updateJobConfiguration(t, c, changed)
+	st := updateJobConfiguration(t, c, constantTitle(w.job, "Staff"))
 	require.NotNil(t, st.Current, "the update applied while the cycle ran")
 	require.Equal(t, 1, st.Current.Number)
 	require.Equal(t, workflows.Initial, st.NextKind)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -122,6 +123,11 @@ func TestRecordHistories(t *testing.T) {
 	w.hrPath = "hr.csv"
 	w.job.Source.File.Path = w.hrPath
 	w.job.Options.BatchSize, w.job.Options.Batches = 5, 2
+	// The last cycle's first change waits here for a configuration update.
+	remap := newGate(func(r *http.Request, body []byte) bool {
+		return r.Method == http.MethodPatch && bytes.Contains(body, []byte("Staff Engineer"))
+	})
+	gatedTarget(t, w, remap)
 	ps := people(60)
 	writeHR(t, w.hrPath, ps, `E99999,broken@example.com`)
 
@@ -129,7 +135,7 @@ func TestRecordHistories(t *testing.T) {
 	jobID := workflows.JobWorkflowID(w.job.Name)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: jobID, TaskQueue: workflows.TaskQueue}, workflows.ProvisioningJob, workflows.JobInput{Config: w.job})
 	require.NoError(t, err)
-	runControls(t, c, w, ps)
+	runControls(t, c, w, ps, remap)
 
 	jobRuns := runChain(t, c, jobID, run.GetRunID())
 	require.Greater(t, len(jobRuns), 1, "the job continued as new")
@@ -159,8 +165,9 @@ func TestRecordHistories(t *testing.T) {
 
 // runControls takes the job through an initial cycle, provisioning on
 // demand, sync-now, a stop in the middle of a cycle, a rollback and a
-// start, quarantine and release, and a restart.
-func runControls(t *testing.T, c client.Client, w *world, ps []person) {
+// start, quarantine and release, a restart, and new mappings sent while a
+// cycle waits at the remap gate.
+func runControls(t *testing.T, c client.Client, w *world, ps []person, remap *gate) {
 	job := w.job.Name
 	waitCycle(t, c, job, 1, time.Minute)
 
@@ -202,6 +209,19 @@ func runControls(t *testing.T, c client.Client, w *world, ps []person) {
 	st := waitCycle(t, c, job, 5, time.Minute)
 	require.Equal(t, workflows.Initial, st.LastCycle.Kind)
 	require.Len(t, w.users(t), inScope(ps))
+
+	for i := range ps {
+		ps[i].Title = "Staff Engineer"
+	}
+	writeHR(t, w.hrPath, ps)
+	signal(t, c, job, workflows.SignalSyncNow, nil)
+	remap.wait(t, "cycle 6")
+	st = updateJobConfiguration(t, c, constantTitle(w.job, "Staff"))
+	require.NotNil(t, st.Current, "the update arrived during cycle 6")
+	remap.release()
+	waitCycle(t, c, job, 6, time.Minute)
+	st = waitCycle(t, c, job, 7, time.Minute)
+	require.Equal(t, workflows.Initial, st.LastCycle.Kind, "the new mappings' initial cycle")
 }
 
 // runChain returns the histories of a workflow's runs from runID on,
