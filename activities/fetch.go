@@ -42,6 +42,14 @@ type FetchResult struct {
 	Leaving int `json:"leaving,omitempty"`
 	// Watermarks are saved when the cycle completes, per source object type.
 	Watermarks map[connectors.ObjectType]string `json:"watermarks,omitempty"`
+	// Hold is the accidental-deletion guard's verdict: why the cycle's
+	// deletions and disables wait for approval; empty when they may go ahead.
+	// It is decided here, with the defaults in force when the cycle read
+	// its source, so a replay decides as the cycle did.
+	Hold string `json:"hold,omitempty"`
+	// Removals counts the staged items that delete or disable a linked
+	// target object.
+	Removals int `json:"removals,omitempty"`
 }
 
 // FetchProgress is the heartbeat checkpoint: a retried fetch resumes from
@@ -64,11 +72,17 @@ type FetchProgress struct {
 	Unlinked   int                              `json:"unlinked,omitempty"`
 	Leaving    int                              `json:"leaving,omitempty"`
 	Watermarks map[connectors.ObjectType]string `json:"watermarks,omitempty"`
+	// Removed counts staged removals; ObjectStartRemoved is Removed when
+	// the current object type's read began.
+	Removed            int `json:"removed,omitempty"`
+	ObjectStartRemoved int `json:"objectStartRemoved,omitempty"`
 	// AssignedBefore are the assigned groups as the group read began, and
 	// Reassigned is set when the read changed who is assigned: a delta
 	// source's users are then read in full, as their records did not change.
 	AssignedBefore []string `json:"assignedBefore,omitempty"`
 	Reassigned     bool     `json:"reassigned,omitempty"`
+	// Removals is what the deletion guard weighs, per object type read.
+	Removals []config.Removals `json:"removals,omitempty"`
 }
 
 const defaultPageSize = 1000
@@ -125,6 +139,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 		staged := map[string]bool{}
 		if !p.Paged && p.Cursor == "" {
 			p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, p.ObjectStartLeaving = p.Seq, p.Read, p.Unlinked, p.Leaving
+			p.ObjectStartRemoved = p.Removed
 			if t == connectors.Group && len(in.Job.Options.AssignedGroups) > 0 {
 				if p.AssignedBefore, err = a.Store.FindSourceGroups(ctx, in.Job.Name, in.Job.Options.AssignedGroups); err != nil {
 					return FetchResult{}, err
@@ -168,6 +183,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 			p.Seq += n.staged
 			p.Unlinked += n.unlinked
 			p.Leaving += n.leaving
+			p.Removed += n.removals
 			p.Read += len(page.Objects)
 			p.Cursor = page.Cursor
 			if page.Cursor == "" {
@@ -192,14 +208,17 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 			}
 		}
 		if step.Object >= 0 {
-			deleted := 0
+			deleted, removed := 0, 0
 			if complete {
-				if deleted, err = a.stageAbsent(ctx, in, src, t, p.Seq); err != nil {
+				if deleted, removed, err = a.stageAbsent(ctx, in, src, step, p.Seq); err != nil {
 					return FetchResult{}, err
 				}
 			}
 			p.Seq += deleted
 			p.Deleted += deleted
+			if err := a.weighRemovals(ctx, in, src, &p, t, removed); err != nil {
+				return FetchResult{}, err
+			}
 			if src.ChangeDetection() == connectors.Delta {
 				n, err := a.stageDueEscrows(ctx, in, t, p.Seq, staged)
 				if err != nil {
@@ -212,7 +231,33 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 		p.Object, p.Cursor, p.Paged = p.Object+1, "", false
 		activity.RecordHeartbeat(ctx, p)
 	}
-	return FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Unlinked: p.Unlinked, Leaving: p.Leaving, Watermarks: p.Watermarks}, nil
+	res := FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Unlinked: p.Unlinked, Leaving: p.Leaving, Watermarks: p.Watermarks}
+	for _, r := range p.Removals {
+		res.Removals += r.Removals
+	}
+	res.Hold = in.Job.Options.DeletionThreshold.Hold(p.Removals)
+	if res.Hold != "" {
+		log.WithField("removals", res.Removals).Warn("deletions held by the accidental-deletion guard: " + res.Hold)
+	}
+	return res, nil
+}
+
+// weighRemovals records, once an object type is read, what the deletion
+// guard weighs of it: its staged removals against the objects the job
+// has linked, and whether a snapshot source read none of them.
+func (a *Activities) weighRemovals(ctx context.Context, in FetchInput, src connectors.Source, p *FetchProgress, t connectors.ObjectType, absent int) error {
+	linked, err := a.Store.CountLinked(ctx, in.Job.Name, t)
+	if err != nil {
+		return err
+	}
+	p.Removals = append(p.Removals, config.Removals{
+		Type:      string(t),
+		Removals:  p.Removed - p.ObjectStartRemoved + absent,
+		Linked:    linked,
+		ReadEmpty: src.ChangeDetection() == connectors.Snapshot && p.Read == p.ObjectStartRead,
+	})
+	p.Removed += absent
+	return nil
 }
 
 // fetchStep reads one object type: the source object of Objects[Object],
@@ -251,6 +296,9 @@ func (a *Activities) reassigns(ctx context.Context, job *config.Job, before, cha
 	if err != nil {
 		return false, err
 	}
+	if slices.ContainsFunc(before, func(id string) bool { return !slices.Contains(after, id) }) {
+		return true, nil
+	}
 	assigned := map[string]bool{}
 	for _, id := range append(slices.Clone(before), after...) {
 		assigned[id] = true
@@ -286,6 +334,7 @@ type pageCounts struct {
 	staged   int
 	unlinked int // not linked yet: matched or created
 	leaving  int // linked, and now disabled, out of scope or unassigned
+	removals int // staged to delete or disable a linked target object
 }
 
 // stagePage stages the objects of one page that need provisioning and
@@ -315,6 +364,7 @@ func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchSte
 	// are not counted here.
 	prog, perr := a.program(&in.Job, step.Object)
 	countLeaving := perr == nil && !in.Job.Options.SkipOutOfScopeDeletions
+	acts := in.Job.Objects[step.Object].Actions
 	now := time.Now()
 	items := make([]store.StagedItem, 0, len(objs))
 	var n pageCounts
@@ -340,6 +390,9 @@ func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchSte
 			n.unlinked++
 		case f.Linked && f.Active && countLeaving && (o.Disabled || as != nil && !as.assigned(t, o) || !prog.InScope(sourceAttributes(o))):
 			n.leaving++
+		}
+		if perr == nil && removal(t, o, f, acts, in.Job.Options, func() bool { return as != nil && !as.assigned(t, o) || !prog.InScope(sourceAttributes(o)) }) != "" {
+			n.removals++
 		}
 	}
 	if err := a.Store.Stage(ctx, in.Cycle, items); err != nil {
@@ -385,8 +438,10 @@ func (a *Activities) markLive(ctx context.Context, in FetchInput, src connectors
 }
 
 // stageAbsent stages deletions for objects the job knows that the source no
-// longer returns, once markLive has marked every live object seen.
-func (a *Activities) stageAbsent(ctx context.Context, in FetchInput, src connectors.Source, t connectors.ObjectType, seq int) (int, error) {
+// longer returns, once markLive has marked every live object seen, and
+// counts those that remove a linked target object.
+func (a *Activities) stageAbsent(ctx context.Context, in FetchInput, src connectors.Source, step fetchStep, seq int) (staged, removals int, err error) {
+	t, acts := step.Type, in.Job.Objects[step.Object].Actions
 	// Objects missing from a snapshot are disabled unless the job deletes
 	// them; delta sources listed every live ID, so missing ones are deleted.
 	absent := connectors.Object{Deleted: true}
@@ -394,7 +449,7 @@ func (a *Activities) stageAbsent(ctx context.Context, in FetchInput, src connect
 		absent = connectors.Object{Disabled: true, Locator: "absent from the source"}
 	}
 	var items []store.StagedItem
-	err := a.Store.Unseen(ctx, in.Cycle, t, func(o store.ObjectState) error {
+	err = a.Store.Unseen(ctx, in.Cycle, t, func(o store.ObjectState) error {
 		tomb := absent
 		tomb.ID = o.SourceID
 		if o.SourceHash == objectHash(tomb) && o.Escrow == nil {
@@ -402,12 +457,15 @@ func (a *Activities) stageAbsent(ctx context.Context, in FetchInput, src connect
 		}
 		seq++
 		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: tomb})
+		if removal(t, tomb, store.Fingerprint{Linked: o.Linked(), Active: o.Active}, acts, in.Job.Options, nil) != "" {
+			removals++
+		}
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return len(items), a.Store.Stage(ctx, in.Cycle, items)
+	return len(items), removals, a.Store.Stage(ctx, in.Cycle, items)
 }
 
 // stageDueEscrows stages escrowed objects whose retry time has come and that
