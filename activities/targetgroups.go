@@ -8,9 +8,10 @@ import (
 )
 
 // removeGroup handles a group that left scope or is disabled in the
-// source. Groups have no disabled state, so the target group is deleted;
-// with the Delete target action off or skipOutOfScopeDeletions on it is
-// left in place and no longer managed. Either way the object connection
+// source. Groups have no disabled state, so the target group is deleted
+// when the job deletes what leaves its source (deleteAbsent); otherwise,
+// or with the Delete target action off or skipOutOfScopeDeletions on, it
+// is left in place and no longer managed. Either way the object connection
 // ends, and the group is matched again should it come back.
 func (p *plan) removeGroup(ctx context.Context, reason string) store.Record {
 	e, st := p.entry, p.state
@@ -23,6 +24,8 @@ func (p *plan) removeGroup(ctx context.Context, reason string) store.Record {
 		return p.skip(reason+"; the Delete target action is off; the target group is left in place", store.Record{State: &unlinked})
 	case p.opts.SkipOutOfScopeDeletions:
 		return p.skip(reason+"; skipOutOfScopeDeletions is on; the target group is left in place", store.Record{State: &unlinked})
+	case !p.opts.DeleteAbsent:
+		return p.skip(reason+"; deleteAbsent is off, so groups are never deleted; the target group is left in place", store.Record{State: &unlinked})
 	}
 	e.Action, e.Reason = audit.Delete, reason
 	if !p.opts.DryRun {

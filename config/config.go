@@ -96,8 +96,9 @@ type Options struct {
 	// SkipOutOfScopeDeletions leaves target accounts alone when their source
 	// object leaves scope or is disabled.
 	SkipOutOfScopeDeletions bool `json:"skipOutOfScopeDeletions,omitempty" yaml:"skipOutOfScopeDeletions,omitempty"`
-	// DeletionThreshold holds a cycle's deletions for approval when the
-	// source suddenly lacks many objects (a truncated export, a wrong base DN).
+	// DeletionThreshold holds a cycle's deletions and disables for approval
+	// when the source suddenly lacks many objects (a truncated export, a
+	// wrong base DN); on by default, `off` turns it off.
 	DeletionThreshold *DeletionThreshold `json:"deletionThreshold,omitempty" yaml:"deletionThreshold,omitempty"`
 	// EscrowThreshold quarantines a job whose objects fail in numbers;
 	// Azure's figures by default.
@@ -130,26 +131,153 @@ const (
 	DefaultInterval    = 40 * time.Minute
 )
 
-// DeletionThreshold is the accidental-deletion guard: a cycle that would
-// delete or disable more accounts than Count, or than Percent of the
-// objects read — source objects missing or deleted, or linked ones now
-// disabled, out of scope or unassigned — provisions nothing until an
-// operator approves (restart with ForceDeletes) or fixes the source or the
-// scoping and restarts.
+// DeletionThreshold is the accidental-deletion guard, on unless set to
+// "off": a cycle that would delete or disable Count objects or more, or,
+// of one object type, more than Minimum objects that are more than
+// Percent of those the job has linked in the target, provisions nothing
+// until an operator approves (restart with ForceDeletes) or fixes the
+// source or the scoping and restarts. A snapshot source that reads no
+// object of a type the job has linked holds whatever the counts. The
+// percentage is taken over what the job knows, never over what a cycle
+// read: a delta source's quiet cycle with one leaver is one of many.
+// Zero fields take the defaults, which are Azure's.
 type DeletionThreshold struct {
+	// Off turns the guard off; written `deletionThreshold: off`.
+	Off     bool    `json:"-" yaml:"-"`
 	Count   int     `json:"count,omitempty" yaml:"count,omitempty"`
 	Percent float64 `json:"percent,omitempty" yaml:"percent,omitempty"`
+	Minimum int     `json:"minimum,omitempty" yaml:"minimum,omitempty"`
 }
 
-// Exceeded reports whether deleted objects out of the total exceed it.
-func (t *DeletionThreshold) Exceeded(deleted, total int) bool {
-	if t == nil || deleted == 0 {
+// The deletion guard's defaults.
+const (
+	DefaultDeletionCount   = 500
+	DefaultDeletionPercent = 20
+	DefaultDeletionMinimum = 10
+)
+
+// deletionThresholdOff is how configuration turns the guard off.
+const deletionThresholdOff = "off"
+
+// WithDefaults returns the threshold in force: nil (not configured) is
+// the default guard.
+func (t *DeletionThreshold) WithDefaults() DeletionThreshold {
+	var d DeletionThreshold
+	if t != nil {
+		d = *t
+	}
+	if d.Count <= 0 {
+		d.Count = DefaultDeletionCount
+	}
+	if d.Percent <= 0 {
+		d.Percent = DefaultDeletionPercent
+	}
+	if d.Minimum <= 0 {
+		d.Minimum = DefaultDeletionMinimum
+	}
+	return d
+}
+
+// Removals is what a cycle would remove of one object type.
+type Removals struct {
+	Type string
+	// Removals counts the linked objects the cycle would delete or disable.
+	Removals int
+	// Linked counts the objects the job has linked in the target.
+	Linked int
+	// ReadEmpty is set when a snapshot source read no object of the type.
+	ReadEmpty bool
+}
+
+// Hold returns why a cycle's removals must wait for approval, or "" when
+// they may go ahead.
+func (t *DeletionThreshold) Hold(types []Removals) string {
+	if t != nil && t.Off {
+		return ""
+	}
+	g := t.WithDefaults()
+	total := 0
+	for _, r := range types {
+		total += r.Removals
+	}
+	if total >= g.Count {
+		return fmt.Sprintf("the cycle would delete or disable %d objects, at or over the threshold of %d", total, g.Count)
+	}
+	for _, r := range types {
+		switch {
+		case r.Removals == 0:
+		case r.ReadEmpty:
+			return fmt.Sprintf("the source returned no %s objects while the job has %d linked; the cycle would delete or disable %d of them", r.Type, r.Linked, r.Removals)
+		case r.Removals > g.Minimum && float64(r.Removals)*100 > g.Percent*float64(r.Linked):
+			return fmt.Sprintf("the cycle would delete or disable %d of the %d %s objects the job has linked (%.0f%%), over the threshold of %g%% (and more than %d)", r.Removals, r.Linked, r.Type, float64(r.Removals)*100/float64(max(r.Linked, 1)), g.Percent, g.Minimum)
+		}
+	}
+	return ""
+}
+
+// LegacyExceeded is the guard as cycles recorded before the default guard
+// evaluated it: only when configured, over the objects the cycle read.
+// Replays of those histories decide as they did.
+func (t *DeletionThreshold) LegacyExceeded(deleted, total int) bool {
+	if t == nil || t.Off || deleted == 0 {
 		return false
 	}
 	if t.Count > 0 && deleted > t.Count {
 		return true
 	}
 	return t.Percent > 0 && total > 0 && float64(deleted)*100/float64(total) > t.Percent
+}
+
+// deletionThresholdFields is DeletionThreshold without its methods, to
+// read and write the fields form.
+type deletionThresholdFields DeletionThreshold
+
+// MarshalJSON writes "off", or the fields.
+func (t DeletionThreshold) MarshalJSON() ([]byte, error) {
+	if t.Off {
+		return json.Marshal(deletionThresholdOff)
+	}
+	return json.Marshal(deletionThresholdFields(t))
+}
+
+// UnmarshalJSON reads "off" (or false), or the fields.
+func (t *DeletionThreshold) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if _, ok := v.(map[string]any); ok {
+		return json.Unmarshal(b, (*deletionThresholdFields)(t))
+	}
+	return t.setOff(v)
+}
+
+// UnmarshalYAML reads `off` (or false), or the fields.
+func (t *DeletionThreshold) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		return n.Decode((*deletionThresholdFields)(t))
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	return t.setOff(v)
+}
+
+// MarshalYAML writes off, or the fields.
+func (t DeletionThreshold) MarshalYAML() (any, error) {
+	if t.Off {
+		return deletionThresholdOff, nil
+	}
+	return deletionThresholdFields(t), nil
+}
+
+func (t *DeletionThreshold) setOff(v any) error {
+	if v == false || v == deletionThresholdOff {
+		*t = DeletionThreshold{Off: true}
+		return nil
+	}
+	return fmt.Errorf("deletionThreshold must be off, or count, percent and minimum; not %v", v)
 }
 
 // EscrowThreshold quarantines a job when a cycle's objects fail in
@@ -410,6 +538,9 @@ func (j *Job) Validate() error {
 	}
 	if t := j.Options.EscrowThreshold; t.Minimum < 0 || t.Total < 0 || t.Cap < 0 || t.Percent < 0 || t.Percent > 100 {
 		add("options.escrowThreshold", fmt.Errorf("counts must not be negative and percent must be within 0-100"))
+	}
+	if t := j.Options.DeletionThreshold; t != nil && (t.Count < 0 || t.Minimum < 0 || t.Percent < 0 || t.Percent > 100) {
+		add("options.deletionThreshold", fmt.Errorf("counts must not be negative and percent must be within 0-100"))
 	}
 	j.validateGroups(add)
 	if len(ps) > 0 {

@@ -328,6 +328,45 @@ options: {batchSize: 5, batches: 2}
 		require.Equal(t, exitInvalid, code, stderr)
 		require.Contains(t, stderr, "stop it before deleting")
 	})
+
+	t.Run("an export that arrives with its header only is held; status and logs list the held disables; ForceDeletes applies them", func(t *testing.T) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "hr.csv"), []byte("employeeId,userName,givenName,surname,employeeType\n"), 0o600))
+		e.ok("sync-now", "starter-test")
+		var s workflows.Status
+		require.Eventually(t, func() bool {
+			out, _, code := e.run("status", "starter-test", "--json")
+			s = workflows.Status{}
+			return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.HeldDeletes > 0
+		}, time.Minute, 200*time.Millisecond)
+		require.Equal(t, workflows.Paused, s.State)
+		out := e.ok("status", "starter-test")
+		require.Contains(t, out, "TooManyDeletes")
+		require.Contains(t, out, "the source returned no User objects")
+		require.Contains(t, out, fmt.Sprintf("held:         %d deletes and disables", s.HeldDeletes))
+		require.Regexp(t, fmt.Sprintf(`Held operations \(%d of %d;`, min(s.HeldDeletes, 20), s.HeldDeletes), out)
+		require.Regexp(t, `StagedDelete\s+Skipped\s+User E0\d\d`, out)
+		rows := e.csv("logs", "starter-test", "--action", "StagedDelete", "--format", "csv")
+		require.Len(t, rows[1:], s.HeldDeletes)
+		for _, u := range app.Users() {
+			require.True(t, active(u), "nothing is disabled while held")
+		}
+
+		e.ok("restart", "starter-test", "--scope", "ForceDeletes")
+		require.Eventually(t, func() bool {
+			disabled := 0
+			for _, u := range app.Users() {
+				if !active(u) {
+					disabled++
+				}
+			}
+			return disabled == s.HeldDeletes
+		}, time.Minute, 200*time.Millisecond)
+	})
+}
+
+func active(u sampleapp.Resource) bool {
+	v, ok := u.Attributes["active"]
+	return !ok || v == true
 }
 
 // waitIdle waits until the job has finished cycle n and runs none.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
@@ -40,6 +41,9 @@ status changes (a JSON object per line with --json).`,
 					return enc.Encode(st)
 				}
 				printStatus(cmd.OutOrStdout(), st)
+				if st.HeldCycle != "" {
+					return printHeld(cmd.Context(), cmd.OutOrStdout(), c, g.namespace, st)
+				}
 				return nil
 			})
 		},
@@ -84,7 +88,35 @@ func printStatus(w io.Writer, st workflows.Status) {
 	if !st.SteadyState.LastAchieved.IsZero() {
 		fmt.Fprintf(w, "steady state: last %s\n", st.SteadyState.LastAchieved.Local().Format(time.RFC3339))
 	}
+	if st.HeldDeletes > 0 {
+		fmt.Fprintf(w, "held:         %d deletes and disables, waiting for approval: starter restart %s --scope ForceDeletes\n", st.HeldDeletes, st.Job)
+	}
 	fmt.Fprintf(w, "totals:       %s\n", formatCounts(st.Totals))
+}
+
+// heldShown is how many held operations status lists; logs lists them all.
+const heldShown = 20
+
+// printHeld lists the first held operations from the held cycle's
+// StagedDelete log entries.
+func printHeld(ctx context.Context, w io.Writer, c client.Client, namespace string, st workflows.Status) error {
+	f := audit.Filter{CycleID: st.HeldCycle, Action: audit.StagedDelete}
+	var held []audit.Entry
+	err := audit.ReadHistory(ctx, c, namespace, st.Job, func(e audit.Entry) error {
+		if f.Match(e) && len(held) < heldShown {
+			held = append(held, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("held operations of job %s: %w", st.Job, err)
+	}
+	fmt.Fprintf(w, "\nHeld operations (%d of %d; all: starter logs %s --action StagedDelete --cycle %s):\n", len(held), st.HeldDeletes, st.Job, st.HeldCycle)
+	t := newEntryTable(w, true)
+	for _, e := range held {
+		t.write(e)
+	}
+	return t.flush()
 }
 
 func formatCounts(c map[string]int) string {

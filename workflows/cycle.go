@@ -91,13 +91,14 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 		}
 		st.Fetched = true
 	}
-	// Only a configured threshold adds this branch, so histories of jobs
-	// without one replay unchanged; the counts come from the fetch's
-	// recorded result, so a history recorded before disables were counted
-	// decides as it did.
-	removals := st.Fetch.Deleted + st.Fetch.Leaving
-	if g := c.in.Job.Options.DeletionThreshold; !c.in.ForceDeletes && st.NextSeq == 1 && g.Exceeded(removals, st.Fetch.Read+st.Fetch.Deleted) {
-		return CycleResult{HeldDeletes: removals, Resume: c.in, Summary: c.summary(ctx)}, nil
+	if !c.in.ForceDeletes && st.NextSeq == 1 && !c.in.Job.Options.DryRun {
+		removals, reason, err := c.heldRemovals(ctx)
+		if err != nil {
+			return CycleResult{}, err
+		}
+		if removals > 0 {
+			return CycleResult{HeldDeletes: removals, HeldReason: reason, Resume: c.in, Summary: c.summary(ctx)}, nil
+		}
 	}
 	if !st.Indexed {
 		if c.needsIndex() && workflow.GetVersion(ctx, targetIndexChange, workflow.DefaultVersion, 1) == 1 {
@@ -145,6 +146,56 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 		return CycleResult{}, err
 	}
 	return CycleResult{Summary: c.summary(ctx)}, nil
+}
+
+// deletionGuardChange versions the default accidental-deletion guard: the
+// fetch decides whether removals are held, over what the job has linked,
+// and held removals are listed in the log before the cycle ends.
+const deletionGuardChange = "deletion-guard-default"
+
+// heldRemovals returns how many deletes and disables the accidental-deletion
+// guard holds, and why; none when the cycle may go ahead. Held ones are
+// first written to the log as StagedDelete entries, page by page, so the
+// trail shows what an approval would do.
+func (c *cycleImpl) heldRemovals(ctx workflow.Context) (int, string, error) {
+	st := &c.in.State
+	f := st.Fetch
+	if workflow.GetVersion(ctx, deletionGuardChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		// Cycles recorded before the default guard weighed removals
+		// against what they read, and only with a configured threshold.
+		if removals := f.Deleted + f.Leaving; c.in.Job.Options.DeletionThreshold.LegacyExceeded(removals, f.Read+f.Deleted) {
+			return removals, "", nil
+		}
+		return 0, "", nil
+	}
+	if f.Hold == "" {
+		return 0, "", nil
+	}
+	c.progress(ctx, "Holding deletions", true)
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10},
+		Summary:             "list held deletions",
+	})
+	for st.HeldNext = max(st.HeldNext, 1); st.HeldNext <= f.Staged; {
+		if c.historyFull(ctx) {
+			return 0, "", workflow.NewContinueAsNewError(ctx, ProvisioningCycle, c.in)
+		}
+		var res heldOutcome
+		in := activities.HeldInput{Job: c.in.Job, Cycle: c.in.Cycle, From: st.HeldNext, To: f.Staged, Reason: f.Hold}
+		if err := workflow.ExecuteActivity(actx, a.ListHeldRemovals, in).Get(ctx, &res); err != nil {
+			return 0, "", fmt.Errorf("list held deletions: %w", err)
+		}
+		st.HeldNext = res.Next
+	}
+	return f.Removals, f.Hold, nil
+}
+
+// heldOutcome is what the cycle reads of a ListHeldRemovals result: the
+// entries stay in history, where the log is read from.
+type heldOutcome struct {
+	Next int `json:"next"`
 }
 
 // needsIndex reports whether enough staged objects need matching for the

@@ -391,12 +391,13 @@ func groupScenario(t *testing.T, c client.Client, target groupTarget) {
 		require.Equal(t, []string{"ada@example.com", "cy@example.com", "dee@example.com", "fay@example.com"}, st.Groups["Everyone"])
 	})
 
-	t.Run("a group gone from the source is deleted", func(t *testing.T) {
+	t.Run("a group gone from the source is left in place unless the job deletes what is absent", func(t *testing.T) {
 		w.grps = slices.DeleteFunc(w.grps, func(g sourceGroup) bool { return g.ID == "G2" })
 		cycle++
 		st := w.sync(t, c, cycle)
 		require.Equal(t, map[string][]string{
 			"Engineering": {"ada@example.com", "cy@example.com", "dee@example.com", "fay@example.com"},
+			"Sales EMEA":  {"dee@example.com"},
 			"Everyone":    {"ada@example.com", "cy@example.com", "dee@example.com", "fay@example.com"},
 		}, st.Groups)
 	})

@@ -591,7 +591,11 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		j.log.Info("held deletions dropped: the mappings changed during the cycle", "cycle", in.Number, "held", res.HeldDeletes)
 	case res.HeldDeletes > 0:
 		j.st.PausedCycle, j.st.HeldDeletes, j.st.State = &res.Resume, res.HeldDeletes, Paused
-		j.st.LastError = fmt.Sprintf("TooManyDeletes: cycle %d would delete or disable %d accounts (objects missing, deleted, disabled, out of scope or unassigned in the source), over the deletion threshold; nothing was pushed. Restart with ForceDeletes to apply them, or fix the source or the scoping and restart", in.Number, res.HeldDeletes)
+		why := res.HeldReason
+		if why == "" {
+			why = fmt.Sprintf("the cycle would delete or disable %d accounts, over the deletion threshold", res.HeldDeletes)
+		}
+		j.st.LastError = fmt.Sprintf("TooManyDeletes: cycle %d holds %d deletes and disables (objects missing, deleted, disabled, out of scope or unassigned in the source): %s. Nothing was pushed; the held operations are the cycle's StagedDelete log entries. Restart with ForceDeletes to apply them, or fix the source or the scoping and restart", in.Number, res.HeldDeletes, why)
 	case res.QuarantineReason != "":
 		j.st.LastCycle = &res.Summary
 		j.st.LastError = res.QuarantineReason
@@ -650,12 +654,16 @@ func (j *jobImpl) status() Status {
 	if !j.validated() {
 		return Status{Job: j.cfg.Name, Application: j.cfg.Target.Application, State: Validating, Totals: audit.Counts{}, DryRun: j.cfg.Options.DryRun}
 	}
-	return Status{
+	st := Status{
 		Job: j.cfg.Name, Application: j.cfg.Target.Application, State: j.st.State, Current: j.st.Current,
 		LastCycle: j.st.LastCycle, CycleNumber: j.st.CycleNumber, NextKind: j.st.NextKind, NextRun: j.st.NextRun,
 		Totals: j.st.Totals, LastError: j.st.LastError, Quarantine: j.st.Quarantine, SteadyState: j.st.SteadyState,
 		MappingVersion: j.st.MappingVersion, DryRun: j.cfg.Options.DryRun, HeldDeletes: j.st.HeldDeletes,
 	}
+	if j.st.HeldDeletes > 0 && j.st.PausedCycle != nil {
+		st.HeldCycle = j.st.PausedCycle.Cycle.ID
+	}
+	return st
 }
 
 // publish shows the job's state in the Web UI: a search attribute (only

@@ -115,6 +115,9 @@ type Status struct {
 	MappingVersion string         `json:"mappingVersion"`
 	DryRun         bool           `json:"dryRun,omitempty"`
 	HeldDeletes    int            `json:"heldDeletes,omitempty"`
+	// HeldCycle is the cycle whose StagedDelete log entries list the held
+	// deletes and disables.
+	HeldCycle string `json:"heldCycle,omitempty"`
 }
 
 // RestartRequest is the argument of the restart signal. Scopes are Azure's
@@ -178,6 +181,9 @@ type CycleState struct {
 	// object batches are.
 	Memberships PhaseState `json:"memberships,omitempty"`
 	References  PhaseState `json:"references,omitempty"`
+	// HeldNext is the first staged item not yet looked at for the log of
+	// removals held by the deletion guard.
+	HeldNext int `json:"heldNext,omitempty"`
 }
 
 // PhaseState is how far a phase after the object batches has come.
@@ -195,6 +201,8 @@ type CycleResult struct {
 	QuarantineReason string `json:"quarantineReason,omitempty"`
 	// HeldDeletes is set when the deletion threshold stopped the cycle
 	// before it pushed anything; Resume continues it once approved.
-	HeldDeletes int          `json:"heldDeletes,omitempty"`
-	Summary     CycleSummary `json:"summary"`
+	HeldDeletes int `json:"heldDeletes,omitempty"`
+	// HeldReason is the guard's verdict on the held cycle.
+	HeldReason string       `json:"heldReason,omitempty"`
+	Summary    CycleSummary `json:"summary"`
 }

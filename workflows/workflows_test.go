@@ -40,8 +40,10 @@ type jobSuite struct {
 	unlinked int
 	// indexedAfter is how many batches had run when each index was built.
 	indexedAfter []int
-	// deleted is how many staged items the fetch reports as deletions.
+	// deleted is how many staged items the fetch reports as deletions,
+	// of 100 linked objects.
 	deleted int
+	held    []activities.HeldInput
 	// refuse makes the target reject every call's credentials.
 	refuse bool
 	// mappingVersion is what the validation activity reports.
@@ -66,7 +68,7 @@ func testJob() config.Job {
 func (s *jobSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.RegisterWorkflow(workflows.ProvisioningCycle)
-	s.fetches, s.batches, s.resets, s.finishes, s.refuse, s.deleted = nil, nil, nil, nil, false, 0
+	s.fetches, s.batches, s.resets, s.finishes, s.refuse, s.deleted, s.held = nil, nil, nil, nil, false, 0, nil
 	s.indexes, s.indexedAfter, s.unlinked = nil, nil, 0
 	s.staged = 25
 	s.mappingVersion = func(config.Job) string { return "v1" }
@@ -77,7 +79,15 @@ func (s *jobSuite) SetupTest() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.fetches = append(s.fetches, in)
-		return activities.FetchResult{Staged: s.staged, Read: s.staged - s.deleted, Deleted: s.deleted, Unlinked: s.unlinked}, nil
+		res := activities.FetchResult{Staged: s.staged, Read: s.staged - s.deleted, Deleted: s.deleted, Unlinked: s.unlinked, Removals: s.deleted}
+		res.Hold = in.Job.Options.DeletionThreshold.Hold([]config.Removals{{Type: "User", Removals: s.deleted, Linked: 100}})
+		return res, nil
+	})
+	s.env.OnActivity(acts.ListHeldRemovals, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.HeldInput) (activities.HeldResult, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.held = append(s.held, in)
+		return activities.HeldResult{Next: in.To + 1}, nil
 	})
 	s.env.OnActivity(acts.IndexTarget, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.IndexInput) (activities.IndexResult, error) {
 		s.mu.Lock()
@@ -570,6 +580,31 @@ func (s *jobSuite) TestDisabledAfterFourWeeksInQuarantine() {
 	s.Equal(workflows.Running, started.State)
 }
 
+// The default guard weighs a cycle's removals against what the job has
+// linked: a few leavers of many go ahead, most of them are held.
+func (s *jobSuite) TestDeletionGuardOnByDefault() {
+	for _, tc := range []struct {
+		deleted int
+		held    bool
+	}{{deleted: 3}, {deleted: 25, held: true}} {
+		s.SetupTest()
+		s.deleted = tc.deleted
+		var st workflows.Status
+		s.at(time.Minute, func() { st = s.status(); s.env.CancelWorkflow() })
+		s.env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: testJob()})
+		if tc.held {
+			s.Equal(workflows.Paused, st.State)
+			s.Equal(25, st.HeldDeletes)
+			s.Empty(s.batches, "nothing is pushed while removals are held")
+			continue
+		}
+		s.Equal(workflows.Running, st.State, "%d of 100 linked", tc.deleted)
+		s.Zero(st.HeldDeletes)
+		s.NotEmpty(s.batches)
+		s.Empty(s.held)
+	}
+}
+
 // More deletions than the threshold hold the cycle before anything is
 // pushed and pause the job; restart with ForceDeletes applies them.
 func (s *jobSuite) TestDeletionThresholdHoldsDeletes() {
@@ -587,6 +622,12 @@ func (s *jobSuite) TestDeletionThresholdHoldsDeletes() {
 	s.Equal(workflows.Paused, held.State)
 	s.Equal(10, held.HeldDeletes)
 	s.Contains(held.LastError, "TooManyDeletes")
+	s.Contains(held.LastError, "at or over the threshold of 5")
+	s.NotEmpty(held.HeldCycle)
+	s.Require().Len(s.held, 1, "the held removals are listed in the log once")
+	s.Equal(1, s.held[0].From)
+	s.Equal(25, s.held[0].To)
+	s.Contains(s.held[0].Reason, "at or over the threshold of 5")
 	s.Equal(workflows.Running, approved.State)
 	s.Zero(approved.HeldDeletes)
 	s.Equal(1, approved.CycleNumber, "the held cycle resumed, not a new one")
