@@ -22,8 +22,9 @@ import (
 //     rest moved towards the start: the page is read again that many
 //     positions earlier, and what comes twice is dropped;
 //   - a page that holds only resources already read, before the end the
-//     service itself counts, is the first page answered again: the service
-//     ignores startIndex (ServiceIncompatible);
+//     service itself counts, is an earlier page answered again: the service
+//     ignores startIndex, or its order changes between requests
+//     (ServiceIncompatible);
 //   - at the end, fewer distinct resources than totalResults (at the start
 //     or the end, whichever is lower: resources created during the read
 //     need not be in it) means the service lost some between pages, as one
@@ -103,7 +104,7 @@ func (w *walk) read(ctx context.Context, c *Client) (walkPage, error) {
 		p.end = true
 	default:
 		w.refused = c.incompatible(w.op(), http.StatusOK, fmt.Sprintf(
-			"the page at startIndex=%d holds only resources read from earlier pages, before the end of %d: the service does not page by startIndex; the listing is refused rather than taken for all there is", start, total))
+			"the page at startIndex=%d holds only resources read from earlier pages, before the end of %d: the service does not page by startIndex, or does not keep its order between requests; the listing is refused rather than taken for all there is", start, total))
 		return walkPage{}, w.refused
 	}
 	if p.end {
