@@ -425,4 +425,7 @@ func TestSourceReadResumes(t *testing.T) {
 		}
 	}
 	assert.Equal(t, ids, seen, "another process lists from the start")
+
+	older := read(c, "5|10|")
+	assert.Equal(t, ids[:4], objectIDs(older.Objects), "a cursor of the earlier form lists from the start")
 }
