@@ -21,6 +21,7 @@ import (
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/store"
+	"github.com/openprovisioning/provisioner/store/dryrun"
 )
 
 // Activities holds what the activities share on one worker: the state store
@@ -48,6 +49,20 @@ func New(st store.Store, log *logrus.Logger) *Activities {
 		targets:  map[string]connectors.Target{},
 		programs: map[string]*mapping.Program{},
 	}}
+}
+
+// forCycle returns the activities as one cycle runs them. A dry run works
+// on a state of its own, which reads the job's and keeps what the cycle
+// writes apart from it: the next real cycle finds the job's state as the
+// dry run found it. Every activity of a cycle that writes the state
+// starts with it.
+func (a *Activities) forCycle(dryRun bool, c store.Cycle) *Activities {
+	if !dryRun {
+		return a
+	}
+	dry := *a
+	dry.Store = dryrun.New(a.Store, c.ID)
+	return &dry
 }
 
 // Close closes every cached connection.

@@ -21,14 +21,14 @@ type FinishInput struct {
 	DryRun     bool                             `json:"dryRun,omitempty"`
 }
 
-// FinishCycle saves the watermarks and drops the cycle's staging area.
+// FinishCycle saves the watermarks and drops the cycle's staging area; a
+// dry run's watermarks go with the rest of its state.
 func (a *Activities) FinishCycle(ctx context.Context, in FinishInput) (err error) {
 	defer classify(&err)
-	if !in.DryRun {
-		for t, w := range in.Watermarks {
-			if err := a.Store.SetWatermark(ctx, in.Job, t, w); err != nil {
-				return err
-			}
+	a = a.forCycle(in.DryRun, in.Cycle)
+	for t, w := range in.Watermarks {
+		if err := a.Store.SetWatermark(ctx, in.Job, t, w); err != nil {
+			return err
 		}
 	}
 	return a.Store.EndCycle(ctx, in.Cycle)

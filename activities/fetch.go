@@ -95,6 +95,7 @@ const defaultPageSize = 1000
 // deprovisions anybody.
 func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchResult, err error) {
 	defer classify(&err)
+	a = a.forCycle(in.Job.Options.DryRun, in.Cycle)
 	src, err := a.source(ctx, &in.Job)
 	if err != nil {
 		return FetchResult{}, err
@@ -287,9 +288,11 @@ func fetchSteps(job *config.Job) []fetchStep {
 
 // reassigns reports whether changed groups change who is assigned: one of
 // them is (or was) assigned, or, with nested groups flattened, is inside
-// an assigned group.
+// an assigned group. An assigned group no longer found (deleted, renamed)
+// reassigns too: a dry run's state does not list among the groups it
+// forgets those only the job's state has.
 func (a *Activities) reassigns(ctx context.Context, job *config.Job, before, changed []string) (bool, error) {
-	if len(job.Options.AssignedGroups) == 0 || len(changed) == 0 {
+	if len(job.Options.AssignedGroups) == 0 || len(changed) == 0 && len(before) == 0 {
 		return false, nil
 	}
 	after, err := a.Store.FindSourceGroups(ctx, job.Name, job.Options.AssignedGroups)

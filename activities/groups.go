@@ -149,7 +149,9 @@ func groupName(attrs connectors.Attributes) string {
 }
 
 // recordGroups keeps the mirror of the source's groups current with one
-// page of a group read and returns the IDs of the groups that changed.
+// page of a group read and returns the IDs of the groups that changed. A
+// dry run records in its own state (see forCycle), to which every group it
+// reads is new.
 func (a *Activities) recordGroups(ctx context.Context, job string, objs []connectors.Object) ([]string, error) {
 	var ids, gone []string
 	for _, o := range objs {

@@ -27,6 +27,7 @@ const memberChunk = 1000
 // fails stays marked and is tried again next cycle.
 func (a *Activities) SyncMemberships(ctx context.Context, in PhaseInput) (_ PhaseResult, err error) {
 	defer classify(&err)
+	a = a.forCycle(in.Job.Options.DryRun, in.Cycle)
 	limit := phasePage(&in.Job)
 	ids, err := a.Store.Pending(ctx, in.Job.Name, store.MembershipWork, connectors.Group, in.Cursor.After, limit)
 	if err != nil || len(ids) == 0 {

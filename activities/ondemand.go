@@ -145,6 +145,7 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 	}
 
 	cycle := store.Cycle{Job: in.Job.Name, ID: "on-demand-" + in.RequestID}
+	a = a.forCycle(in.Job.Options.DryRun, cycle)
 	defer func() {
 		// The staging area is the request's alone; a failure to drop it
 		// leaves rows that the next reset clears.

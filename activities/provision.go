@@ -77,7 +77,7 @@ const SoftDeletedAttribute = "IsSoftDeleted"
 // crash are found again by matching, so a retried batch never duplicates.
 func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (_ BatchResult, err error) {
 	defer classify(&err)
-	return a.provisionBatch(ctx, in, nil)
+	return a.forCycle(in.Job.Options.DryRun, in.Cycle).provisionBatch(ctx, in, nil)
 }
 
 // provisionBatch is ProvisionBatch; traces, by Seq, collect how the items
@@ -269,6 +269,9 @@ func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, sto
 	e.DurationMs = time.Since(start).Milliseconds()
 	rec.Seq, rec.Type, rec.SourceID = it.Seq, it.Type, o.ID
 	rec.Outcome, _ = json.Marshal(e)
+	// A dry run keeps its planned states even out of its own state: a
+	// planned create has no target object, which its later phases must not
+	// take for a link.
 	if b.opts.DryRun {
 		rec.State, rec.Forget = nil, false
 	}

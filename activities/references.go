@@ -69,6 +69,7 @@ func (p *plan) resolveReferences(ctx context.Context, values connectors.Attribut
 // again every cycle until their object is provisioned: no restart needed.
 func (a *Activities) ResolveReferences(ctx context.Context, in PhaseInput) (_ PhaseResult, err error) {
 	defer classify(&err)
+	a = a.forCycle(in.Job.Options.DryRun, in.Cycle)
 	types := in.Job.ReferenceTypes()
 	if in.Cursor.Type >= len(types) {
 		return PhaseResult{Done: true}, nil
