@@ -54,6 +54,8 @@ type Temporal struct {
 	Client client.Client
 	// UI is the Web UI's address, "" when the server runs without it.
 	UI string
+	// opts start the server again on Restart.
+	opts testsuite.DevServerOptions
 }
 
 // StartTemporal starts a Temporal dev server on a free loopback port with the
@@ -61,7 +63,32 @@ type Temporal struct {
 // `temporal server start-dev` (for example dynamic configuration).
 func StartTemporal(t testing.TB, extra ...string) *Temporal {
 	t.Helper()
-	return startTemporal(t, "", extra)
+	return startTemporal(t, "", "", extra)
+}
+
+// StartTemporalRestartable is StartTemporal with the server's data in a
+// file, so that Restart can stop the server and start it again with every
+// workflow where it was.
+func StartTemporalRestartable(t testing.TB, extra ...string) *Temporal {
+	t.Helper()
+	return startTemporal(t, "", filepath.Join(t.TempDir(), "temporal.db"), extra)
+}
+
+// Restart stops the dev server of StartTemporalRestartable and starts it
+// again on the same port and data; clients and workers reconnect.
+func (tmp *Temporal) Restart(t testing.TB) {
+	t.Helper()
+	if tmp.opts.DBFilename == "" {
+		t.Fatal("restart: the dev server keeps no data file (start it with StartTemporalRestartable)")
+	}
+	// The server ends on the interrupt, which is its exit status.
+	_ = tmp.Server.Stop()
+	opts := tmp.opts
+	co := *opts.ClientOptions
+	co.HostPort = tmp.Server.FrontendHostPort()
+	opts.ClientOptions = &co
+	tmp.Server = launch(t, opts)
+	tmp.Server.Client().Close()
 }
 
 // StartTemporalWithUI is StartTemporal with the Web UI served too.
@@ -73,20 +100,18 @@ func StartTemporalWithUI(t testing.TB) *Temporal {
 	}
 	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
-	tmp := startTemporal(t, port, nil)
+	tmp := startTemporal(t, port, "", nil)
 	tmp.UI = "http://127.0.0.1:" + port
 	return tmp
 }
 
-func startTemporal(t testing.TB, uiPort string, extra []string) *Temporal {
+func startTemporal(t testing.TB, uiPort, dbFile string, extra []string) *Temporal {
 	t.Helper()
 	sas := []temporal.SearchAttributeUpdate{}
 	for _, k := range workflows.Keys() {
 		sas = append(sas, k.ValueSet(""))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+	opts := testsuite.DevServerOptions{
 		ExistingPath:     TemporalCLI(t),
 		LogLevel:         "error",
 		ClientOptions:    &client.Options{Namespace: "default", Logger: quiet{}},
@@ -94,14 +119,26 @@ func startTemporal(t testing.TB, uiPort string, extra []string) *Temporal {
 		ExtraArgs:        extra,
 		EnableUI:         uiPort != "",
 		UIPort:           uiPort,
+		DBFilename:       dbFile,
 		Stdout:           os.Stderr,
 		Stderr:           os.Stderr,
-	})
+	}
+	srv := launch(t, opts)
+	tmp := &Temporal{Server: srv, Client: srv.Client(), opts: opts}
+	t.Cleanup(func() { _ = tmp.Server.Stop() })
+	return tmp
+}
+
+// launch starts a dev server process and waits until it answers.
+func launch(t testing.TB, opts testsuite.DevServerOptions) *testsuite.DevServer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := testsuite.StartDevServer(ctx, opts)
 	if err != nil {
 		t.Fatalf("start Temporal dev server: %v", err)
 	}
-	t.Cleanup(func() { _ = srv.Stop() })
-	return &Temporal{Server: srv, Client: srv.Client()}
+	return srv
 }
 
 // quiet keeps SDK client chatter out of test output.
