@@ -57,22 +57,19 @@ status changes (a JSON object per line with --json).`,
 // answer is reported rather than waited for.
 const queryTimeout = 10 * time.Second
 
+// queryStatus asks the job for its status and a running cycle for its
+// progress.
 func queryStatus(ctx context.Context, c client.Client, name string) (workflows.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	var st workflows.Status
-	resp, err := c.QueryWorkflow(ctx, workflows.JobWorkflowID(name), "", workflows.QueryStatus)
-	if err != nil {
-		return st, fmt.Errorf("status of job %s: %w", name, err)
-	}
-	return st, resp.Get(&st)
+	return workflows.JobStatus(ctx, c, name)
 }
 
 func printStatus(w io.Writer, st workflows.Status) {
 	fmt.Fprintf(w, "job:          %s → %s\n", st.Job, st.Application)
 	fmt.Fprintf(w, "state:        %s\n", st.State)
 	if c := st.Current; c != nil {
-		fmt.Fprintf(w, "cycle:        %s cycle %d, %s: %d of %d objects\n", c.Kind, c.Number, c.Phase, c.Processed, c.Total)
+		fmt.Fprintf(w, "cycle:        %s\n", cycleLine(*c))
 	} else if !st.NextRun.IsZero() {
 		fmt.Fprintf(w, "next cycle:   %s at %s\n", st.NextKind, st.NextRun.Local().Format(time.RFC3339))
 	}

@@ -86,7 +86,12 @@ func summary(st workflows.Status) string {
 	return strings.Join(parts, "; ")
 }
 
+// cycleLine says how far a cycle is; without the cycle's own progress
+// (it could not be asked), only that it runs.
 func cycleLine(c workflows.CycleProgress) string {
+	if c.Phase == workflows.PhaseRunning {
+		return fmt.Sprintf("%s cycle %d: running", c.Kind, c.Number)
+	}
 	return fmt.Sprintf("%s cycle %d: %s, %d of %d objects", c.Kind, c.Number, c.Phase, c.Processed, c.Total)
 }
 

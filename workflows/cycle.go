@@ -52,11 +52,17 @@ type cycleImpl struct {
 	in           CycleInput
 	stop         workflow.ReceiveChannel
 	stopping     bool
+	phase        string
 	lastProgress time.Time
 }
 
 func (c *cycleImpl) setup(ctx workflow.Context) {
 	c.stop = workflow.GetSignalChannel(ctx, signalCycleStop)
+	c.phase = "Starting"
+	// Queries add nothing to history: the handler is set in every run.
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (CycleProgress, error) { return c.current(), nil }); err != nil {
+		workflow.GetLogger(ctx).Warn("the progress query cannot be answered", "error", err)
+	}
 	if c.in.State.Counts == nil {
 		c.in.State.Counts = audit.Counts{}
 	}
@@ -343,17 +349,29 @@ func refusedByTarget(entries []audit.Entry) string {
 	return ""
 }
 
-// progress tells the job how far the cycle is, at most every few seconds.
+// progress records the cycle's phase, which the progress query and the
+// Web UI's current details show. Cycles recorded before
+// progressQueryChange also signal it to the job, at most every few seconds.
 func (c *cycleImpl) progress(ctx workflow.Context, phase string, force bool) {
+	c.phase = phase
+	p := c.current()
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** — %s cycle %d of %s\n\n%d of %d objects\n", p.Phase, p.Kind, p.Number, c.in.Job.Name, p.Processed, p.Total))
+	if workflow.GetVersion(ctx, progressQueryChange, workflow.DefaultVersion, 1) == 1 {
+		return
+	}
 	now := workflow.Now(ctx)
 	if !force && now.Sub(c.lastProgress) < progressEvery {
 		return
 	}
 	c.lastProgress = now
-	st := c.in.State
-	p := CycleProgress{Number: c.in.Number, Kind: c.in.Kind, Phase: phase, Started: st.Started, Total: st.Fetch.Staged, Processed: st.Processed, Counts: st.Counts}
 	// Progress is informative: the cycle neither waits for nor fails on it.
 	workflow.SignalExternalWorkflow(ctx, c.in.Parent, "", signalCycleProgress, p)
+}
+
+// current is how far the cycle is.
+func (c *cycleImpl) current() CycleProgress {
+	st := c.in.State
+	return CycleProgress{Number: c.in.Number, Kind: c.in.Kind, Phase: c.phase, Started: st.Started, Total: st.Fetch.Staged, Processed: st.Processed, Counts: st.Counts}
 }
 
 func (c *cycleImpl) summary(ctx workflow.Context) CycleSummary {

@@ -269,6 +269,7 @@ func (j *jobImpl) receive(ctx workflow.Context, name string, ch workflow.Receive
 		var p CycleProgress
 		ch.Receive(ctx, &p)
 		if j.st.Current != nil && p.Number == j.st.Current.Number {
+			p.Workflow = j.st.Current.Workflow
 			j.st.Current = &p
 			j.publish(ctx)
 		}
@@ -544,10 +545,12 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		}
 	}
 	j.st.PausedCycle, j.st.SyncNow = nil, false
-	j.st.Current = &CycleProgress{Number: in.Number, Kind: in.Kind, Phase: "Starting", Started: workflow.Now(ctx), Counts: audit.Counts{}}
+	j.cycleID = fmt.Sprintf("%s/cycle-%d", in.Parent, in.Number)
+	// The cycle answers the progress query: signalling progress here would
+	// grow the job's run with the cycle's length.
+	j.st.Current = &CycleProgress{Number: in.Number, Kind: in.Kind, Phase: PhaseRunning, Started: workflow.Now(ctx), Counts: audit.Counts{}, Workflow: j.cycleID}
 	j.publish(ctx)
 
-	j.cycleID = fmt.Sprintf("%s/cycle-%d", in.Parent, in.Number)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            j.cycleID,
 		StaticSummary:         fmt.Sprintf("%s cycle %d of %s", in.Kind, in.Number, j.cfg.Name),
@@ -679,7 +682,9 @@ func (j *jobImpl) publish(ctx workflow.Context) {
 	}
 	var b strings.Builder
 	b.WriteString(fmt.Sprintf("**%s** — %s\n\n", j.st.State, j.cfg.Name))
-	if c := j.st.Current; c != nil {
+	if c := j.st.Current; c != nil && c.Phase == PhaseRunning {
+		b.WriteString(fmt.Sprintf("%s cycle %d running: its progress is in workflow %s\n\n", c.Kind, c.Number, c.Workflow))
+	} else if c != nil {
 		b.WriteString(fmt.Sprintf("%s cycle %d: %s, %d of %d objects\n\n", c.Kind, c.Number, c.Phase, c.Processed, c.Total))
 	} else if j.st.State != Paused {
 		b.WriteString(fmt.Sprintf("Next %s cycle at %s\n\n", strings.ToLower(string(j.st.NextKind)), j.st.NextRun.UTC().Format(time.RFC3339)))

@@ -34,6 +34,10 @@ const (
 	QueryConfiguration = "configuration"
 )
 
+// QueryProgress is the query a running cycle workflow answers with its
+// CycleProgress; the job's status names the cycle's workflow.
+const QueryProgress = "progress"
+
 // Updates a job workflow accepts.
 const (
 	// UpdateConfiguration replaces the job's configuration after the worker
@@ -51,7 +55,8 @@ const (
 	UpdateConnections = "connections"
 )
 
-// Messages between a job and its cycle workflow.
+// Messages between a job and its cycle workflow. Cycles recorded before
+// progressQueryChange signal their progress; the job still reads it.
 const (
 	signalCycleProgress = "cycle-progress"
 	signalCycleStop     = "cycle-stop"

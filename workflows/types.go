@@ -87,7 +87,10 @@ type CycleSummary struct {
 	Error    string       `json:"error,omitempty"`
 }
 
-// CycleProgress is what a running cycle reports to its job.
+// CycleProgress is how far a running cycle is. The cycle answers it to
+// the progress query; the job's status knows only the cycle's number,
+// kind and workflow, with PhaseRunning, unless the cycle (recorded before
+// progressQueryChange) signals its progress.
 type CycleProgress struct {
 	Number    int          `json:"number"`
 	Kind      CycleKind    `json:"kind"`
@@ -96,7 +99,13 @@ type CycleProgress struct {
 	Total     int          `json:"total"`
 	Processed int          `json:"processed"`
 	Counts    audit.Counts `json:"counts"`
+	// Workflow is the cycle's workflow ID, which answers the progress query.
+	Workflow string `json:"workflow,omitempty"`
 }
+
+// PhaseRunning is the phase a job's status gives a cycle whose progress
+// only the cycle knows.
+const PhaseRunning = "Running"
 
 // Status answers the status query.
 type Status struct {
@@ -152,7 +161,8 @@ type CycleInput struct {
 	Cycle  store.Cycle `json:"cycle"`
 	Number int         `json:"number"`
 	Kind   CycleKind   `json:"kind"`
-	// Parent is the job workflow's ID, which progress is signalled to.
+	// Parent is the job workflow's ID, which cycles recorded before
+	// progressQueryChange signal their progress to.
 	Parent string     `json:"parent"`
 	State  CycleState `json:"state"`
 	// ForceDeletes lets the cycle deprovision more than the job's deletion
