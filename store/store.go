@@ -12,6 +12,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
 )
 
@@ -36,8 +37,31 @@ type ObjectState struct {
 	// The target value is written once that object is linked.
 	References map[string]string `json:"references,omitempty"`
 	// Escrow is set while the object's last provisioning attempt failed.
-	Escrow    *Escrow   `json:"escrow,omitempty"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Escrow *Escrow `json:"escrow,omitempty"`
+	// Operation is the change being made to the target object, recorded
+	// before it is pushed; a state recorded without it clears it.
+	Operation *Operation `json:"operation,omitempty"`
+	UpdatedAt time.Time  `json:"updatedAt"`
+}
+
+// Operation is a change to a target object, recorded before it is pushed
+// as midPoint keeps pending operations. An attempt that dies after the
+// target acted, or loses the target's answer, leaves it behind: the
+// attempt that takes over then logs what was done, rather than finding
+// the work done and skipping it.
+type Operation struct {
+	// ChangeID is the change's provisioning log entry.
+	ChangeID string       `json:"changeId"`
+	Action   audit.Action `json:"action"`
+	// TargetID is the target object changed; empty for a create.
+	TargetID string `json:"targetId,omitempty"`
+	// Modified are the values pushed, as the log shows them.
+	Modified []audit.Property `json:"modified,omitempty"`
+	// Done is set once the target acted. A phase keeps its done operation
+	// until the object's next change, so a retried call that finds nothing
+	// left to do logs it.
+	Done bool      `json:"done,omitempty"`
+	Time time.Time `json:"time"`
 }
 
 // Escrow is a failed object waiting to be retried in a later cycle with a

@@ -45,8 +45,10 @@ CREATE TABLE IF NOT EXISTS objects (
 	escrow text,
 	escrow_due timestamptz,
 	updated_at timestamptz NOT NULL,
+	operation text,
 	PRIMARY KEY (job, type, source_id)
 );
+ALTER TABLE objects ADD COLUMN IF NOT EXISTS operation text;
 CREATE INDEX IF NOT EXISTS objects_escrow ON objects (job, type, escrow_due) WHERE escrow_due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS staged (
 	job text COLLATE "C" NOT NULL,
@@ -238,15 +240,15 @@ func sortedIDs(ids []string) []string {
 	return slices.Compact(slices.Sorted(slices.Values(ids)))
 }
 
-const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at`
+const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at, operation`
 
 func scanObject(row pgx.CollectableRow) (store.ObjectState, error) {
 	var (
-		o                             store.ObjectState
-		typ                           string
-		pushed, members, refs, escrow *string
+		o                                        store.ObjectState
+		typ                                      string
+		pushed, members, refs, escrow, operation *string
 	)
-	if err := row.Scan(&typ, &o.SourceID, &o.SourceHash, &o.TargetID, &o.Active, &pushed, &members, &refs, &escrow, &o.UpdatedAt); err != nil {
+	if err := row.Scan(&typ, &o.SourceID, &o.SourceHash, &o.TargetID, &o.Active, &pushed, &members, &refs, &escrow, &o.UpdatedAt, &operation); err != nil {
 		return o, err
 	}
 	o.Type = connectors.ObjectType(typ)
@@ -264,6 +266,12 @@ func scanObject(row pgx.CollectableRow) (store.ObjectState, error) {
 		o.Escrow = &store.Escrow{}
 		if err := json.Unmarshal([]byte(*escrow), o.Escrow); err != nil {
 			return o, fmt.Errorf("object %s: escrow: %w", o.SourceID, err)
+		}
+	}
+	if operation != nil {
+		o.Operation = &store.Operation{}
+		if err := json.Unmarshal([]byte(*operation), o.Operation); err != nil {
+			return o, fmt.Errorf("object %s: pending operation: %w", o.SourceID, err)
 		}
 	}
 	return o, nil
@@ -344,10 +352,10 @@ func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.Objec
 // upsertObjects writes object states from the column arrays objectArrays
 // returns, one row per element.
 const upsertObjects = `INSERT INTO objects (job, ` + objectColumns + `, escrow_due)
-	SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[])
+	SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::timestamptz[])
 	ON CONFLICT (job, type, source_id) DO UPDATE SET source_hash = excluded.source_hash, target_id = excluded.target_id,
 	active = excluded.active, pushed = excluded.pushed, members = excluded.members, refs = excluded.refs, escrow = excluded.escrow,
-	escrow_due = excluded.escrow_due, updated_at = excluded.updated_at`
+	escrow_due = excluded.escrow_due, updated_at = excluded.updated_at, operation = excluded.operation`
 
 // objectArrays returns the arguments of upsertObjects for states with
 // distinct keys.
@@ -357,6 +365,7 @@ func objectArrays(job string, states []store.ObjectState) ([]any, error) {
 		types, ids, hashes, targets   = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		active                        = make([]bool, n)
 		pushed, members, refs, escrow = make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+		operation                     = make([]*string, n)
 		updated                       = make([]time.Time, n)
 		due                           = make([]*time.Time, n)
 		now                           = time.Now()
@@ -376,6 +385,9 @@ func objectArrays(job string, states []store.ObjectState) ([]any, error) {
 		if escrow[i], err = marshalIf(o.Escrow, o.Escrow == nil); err != nil {
 			return nil, err
 		}
+		if operation[i], err = marshalIf(o.Operation, o.Operation == nil); err != nil {
+			return nil, err
+		}
 		if o.Escrow != nil {
 			due[i] = &o.Escrow.RetryAfter
 		}
@@ -384,7 +396,7 @@ func objectArrays(job string, states []store.ObjectState) ([]any, error) {
 			updated[i] = now
 		}
 	}
-	return []any{job, types, ids, hashes, targets, active, pushed, members, refs, escrow, updated, due}, nil
+	return []any{job, types, ids, hashes, targets, active, pushed, members, refs, escrow, updated, operation, due}, nil
 }
 
 func objectKey(o store.ObjectState) string { return string(o.Type) + "\x00" + o.SourceID }

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS objects (
 	escrow TEXT,
 	escrow_due INTEGER,
 	updated_at INTEGER NOT NULL,
+	operation TEXT,
 	PRIMARY KEY (job, type, source_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS objects_escrow ON objects (job, type, escrow_due) WHERE escrow_due IS NOT NULL;
@@ -146,12 +147,14 @@ func Open(path string) (*Store, error) {
 // and no hot path reads, and indexes group names by their folded form.
 func migrate(db *sql.DB) error {
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'refs'`).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		if _, err := db.Exec(`ALTER TABLE objects ADD COLUMN refs TEXT`); err != nil {
+	for _, col := range []string{"refs", "operation"} {
+		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('objects') WHERE name = ?`, col).Scan(&n); err != nil {
 			return err
+		}
+		if n == 0 {
+			if _, err := db.Exec(`ALTER TABLE objects ADD COLUMN ` + col + ` TEXT`); err != nil {
+				return err
+			}
 		}
 	}
 	if _, err := db.Exec(`DROP INDEX IF EXISTS objects_target; DROP INDEX IF EXISTS source_groups_name`); err != nil {
@@ -208,17 +211,17 @@ func addFoldedNames(db *sql.DB) error {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at`
+const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at, operation`
 
 func scanObject(sc interface{ Scan(...any) error }) (store.ObjectState, error) {
 	var (
-		o                             store.ObjectState
-		typ                           string
-		active                        int
-		pushed, members, refs, escrow sql.NullString
-		updated                       int64
+		o                                        store.ObjectState
+		typ                                      string
+		active                                   int
+		pushed, members, refs, escrow, operation sql.NullString
+		updated                                  int64
 	)
-	if err := sc.Scan(&typ, &o.SourceID, &o.SourceHash, &o.TargetID, &active, &pushed, &members, &refs, &escrow, &updated); err != nil {
+	if err := sc.Scan(&typ, &o.SourceID, &o.SourceHash, &o.TargetID, &active, &pushed, &members, &refs, &escrow, &updated, &operation); err != nil {
 		return o, err
 	}
 	o.Type = connectors.ObjectType(typ)
@@ -237,6 +240,12 @@ func scanObject(sc interface{ Scan(...any) error }) (store.ObjectState, error) {
 		o.Escrow = &store.Escrow{}
 		if err := json.Unmarshal([]byte(escrow.String), o.Escrow); err != nil {
 			return o, fmt.Errorf("object %s: escrow: %w", o.SourceID, err)
+		}
+	}
+	if operation.Valid {
+		o.Operation = &store.Operation{}
+		if err := json.Unmarshal([]byte(operation.String), o.Operation); err != nil {
+			return o, fmt.Errorf("object %s: pending operation: %w", o.SourceID, err)
 		}
 	}
 	return o, nil
@@ -334,19 +343,19 @@ type execer interface {
 }
 
 // upsertObject writes one object's state; its arguments come from objectArgs.
-const upsertObject = `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)` + onObjectConflict
+const upsertObject = `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)` + onObjectConflict
 
 const onObjectConflict = `
 	ON CONFLICT (job, type, source_id) DO UPDATE SET source_hash = excluded.source_hash, target_id = excluded.target_id,
 	active = excluded.active, pushed = excluded.pushed, members = excluded.members, refs = excluded.refs, escrow = excluded.escrow,
-	escrow_due = excluded.escrow_due, updated_at = excluded.updated_at`
+	escrow_due = excluded.escrow_due, updated_at = excluded.updated_at, operation = excluded.operation`
 
 // objectArgCount is how many arguments objectArgs returns: one row's.
-const objectArgCount = 12
+const objectArgCount = 13
 
 // upsertObjectRows is upsertObject for n rows.
 func upsertObjectRows(n int) string {
-	row := "(?,?,?,?,?,?,?,?,?,?,?,?)"
+	row := "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	return `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES ` + row + strings.Repeat(","+row, n-1) + onObjectConflict
 }
 
@@ -367,6 +376,10 @@ func objectArgs(job string, o store.ObjectState) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	operation, err := marshalIf(o.Operation, o.Operation == nil)
+	if err != nil {
+		return nil, err
+	}
 	var due sql.NullInt64
 	if o.Escrow != nil {
 		due = sql.NullInt64{Int64: o.Escrow.RetryAfter.UnixMilli(), Valid: true}
@@ -374,7 +387,7 @@ func objectArgs(job string, o store.ObjectState) ([]any, error) {
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = time.Now()
 	}
-	return []any{job, string(o.Type), o.SourceID, o.SourceHash, o.TargetID, boolInt(o.Active), pushed, members, refs, escrow, o.UpdatedAt.UnixMilli(), due}, nil
+	return []any{job, string(o.Type), o.SourceID, o.SourceHash, o.TargetID, boolInt(o.Active), pushed, members, refs, escrow, o.UpdatedAt.UnixMilli(), operation, due}, nil
 }
 
 func putObject(ctx context.Context, ex execer, job string, o store.ObjectState) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/store"
 )
@@ -35,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TruncateStage", truncateStage},
 		{"Record", record},
 		{"RecordAppliesInTurn", recordAppliesInTurn},
+		{"PendingOperations", pendingOperations},
 		{"DueEscrows", dueEscrows},
 		{"Unseen", unseen},
 		{"MarkSeenManyIDs", markSeenManyIDs},
@@ -496,6 +498,55 @@ func recordAppliesInTurn(t *testing.T, s store.Store) {
 	require.NotContains(t, got, "X")
 	require.Equal(t, "tY2", got["Y"].TargetID)
 	require.Equal(t, map[int]string{1: `"second"`}, outcomes(t, s, c))
+}
+
+// An object's pending operation is kept with its state until a state
+// without one is recorded; an operation on an object not linked yet (a
+// create) does not make it a connection.
+func pendingOperations(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := store.Cycle{Job: "job", ID: "5"}
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	create := &store.Operation{ChangeID: "5-1", Action: audit.Create, Time: at,
+		Modified: []audit.Property{{Name: "userName", New: "a@example.com"}, {Name: "password", New: audit.Redacted}}}
+	a := store.ObjectState{Type: connectors.User, SourceID: "A", Operation: create}
+	b := user("B", "tB")
+	b.Operation = &store.Operation{ChangeID: "5-members-B", Action: audit.Update, TargetID: "tB", Done: true, Time: at,
+		Modified: []audit.Property{{Name: "members", Old: "removed t1", New: "added t2"}}}
+	put(t, s, "job", a, b)
+	operations := func() map[string]*store.Operation {
+		got, err := s.Objects(ctx, "job", connectors.User, []string{"A", "B"})
+		require.NoError(t, err)
+		out := map[string]*store.Operation{}
+		for id, o := range got {
+			if o.Operation != nil {
+				o.Operation.Time = o.Operation.Time.UTC()
+			}
+			out[id] = o.Operation
+		}
+		return out
+	}
+	require.Equal(t, map[string]*store.Operation{"A": create, "B": b.Operation}, operations())
+	require.Equal(t, []string{"B"}, connectionIDs(t, s, "job", connectors.User), "a pending create links nothing")
+	n, err := s.CountLinked(ctx, "job", connectors.User)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
+	// Recording the outcome clears the operation; a failure whose outcome
+	// is unknown keeps it.
+	require.NoError(t, s.Stage(ctx, c, []store.StagedItem{item(1, "A"), item(2, "B")}))
+	linked, failed := user("A", "tA"), b
+	failed.Escrow = &store.Escrow{Attempts: 1, RetryAfter: at, Code: "Timeout"}
+	require.NoError(t, s.Record(ctx, c, []store.Record{{Seq: 1, Outcome: []byte(`{"action":"Create"}`), State: &linked}, {Seq: 2, Outcome: []byte(`{}`), State: &failed}}))
+	require.Equal(t, map[string]*store.Operation{"A": nil, "B": b.Operation}, operations())
+
+	put(t, s, "job", user("B", "tB"))
+	require.Equal(t, map[string]*store.Operation{"A": nil, "B": nil}, operations(), "a state put without an operation clears it")
+
+	a.Operation = create
+	put(t, s, "job", a)
+	require.NoError(t, s.Record(ctx, c, []store.Record{{Seq: 1, Forget: true, Type: connectors.User, SourceID: "A"}}))
+	require.Equal(t, map[string]*store.Operation{"B": nil}, operations(), "forgetting the object drops its operation")
 }
 
 func dueEscrows(t *testing.T, s store.Store) {
