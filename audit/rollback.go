@@ -37,9 +37,9 @@ type RollbackPlan struct {
 // PlanRollback computes, from a job's log, how to return each target
 // object the job changed from since on to its last known state before.
 // Only successful changes that were pushed count. A value hidden by
-// Redact() and a deleted object cannot be restored from the log: they are
-// listed as unrestorable, as are group memberships, which the next cycle
-// recomputes from the source.
+// Redact() or logged as its Summary and a deleted object cannot be
+// restored from the log: they are listed as unrestorable, as are group
+// memberships, which the next cycle recomputes from the source.
 func PlanRollback(entries []Entry, since time.Time) RollbackPlan {
 	sorted := slices.Clone(entries)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Time.Before(sorted[j].Time) })
@@ -126,6 +126,8 @@ func (oc *objectChanges) restore() (Restore, bool) {
 			r.Unrestorable = append(r.Unrestorable, "members: the next cycle sets them from the source")
 		case before == Redacted || now == Redacted:
 			r.Unrestorable = append(r.Unrestorable, name+": the value is hidden by Redact()")
+		case IsSummary(before) || IsSummary(now):
+			r.Unrestorable = append(r.Unrestorable, name+": the log holds only the value's length and hash")
 		case name == "active":
 			if before == "true" && now == "false" {
 				r.Enable = true
