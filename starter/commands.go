@@ -19,7 +19,12 @@ import (
 )
 
 func (g *globals) dial() (client.Client, error) {
-	return temporalx.Dial(g.address, g.namespace, quietLogger{})
+	opts, err := temporalx.Connection{Address: g.address, Namespace: g.namespace, Logger: quietLogger{}}.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	g.address, g.namespace = opts.HostPort, opts.Namespace
+	return temporalx.Dial(opts)
 }
 
 // withConfig loads and validates a configuration file, connects to

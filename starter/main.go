@@ -29,6 +29,8 @@ type invalidError struct{ err error }
 
 func (e invalidError) Error() string { return e.err.Error() }
 
+// globals are the connection flags; dial resolves them against Temporal's
+// environment configuration, so that commands read the namespace in use.
 type globals struct {
 	address   string
 	namespace string
@@ -42,8 +44,8 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&g.address, "address", temporalx.DefaultAddress, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
-	root.PersistentFlags().StringVar(&g.namespace, "namespace", temporalx.DefaultNamespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
+	root.PersistentFlags().StringVar(&g.address, "address", "", temporalx.AddressHelp)
+	root.PersistentFlags().StringVar(&g.namespace, "namespace", "", temporalx.NamespaceHelp)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return invalidError{err} })
 	root.AddCommand(validateCmd(), exportCmd(), startCmd(g), updateCmd(g), statusCmd(g), previewCmd(g), onDemandCmd(g), rollbackCmd(g), connectionsCmd(g), logsCmd(g), reportCmd(g), replayCmd())
 	for _, s := range signalCommands {

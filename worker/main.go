@@ -27,8 +27,8 @@ func main() {
 
 func run() error {
 	var (
-		address   = flag.String("address", temporalx.DefaultAddress, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
-		namespace = flag.String("namespace", temporalx.DefaultNamespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
+		address   = flag.String("address", "", temporalx.AddressHelp)
+		namespace = flag.String("namespace", "", temporalx.NamespaceHelp)
 		statePath = flag.String("state", envOr("PROVISIONING_STATE", "provisioning.db"), "state store: a SQLite file, or a PostgreSQL URL postgres://user@host/db shared by workers on several machines (password in PGPASSWORD) (env PROVISIONING_STATE)")
 		logFormat = flag.String("log-format", "auto", "log format: json, text or auto (text on a terminal)")
 		logLevel  = flag.String("log-level", "info", "log level")
@@ -54,13 +54,18 @@ func run() error {
 	}
 	defer st.Close()
 
-	c, err := temporalx.Dial(*address, *namespace, logging.Temporal{Entry: log.WithField("component", "temporal")})
+	conn := temporalx.Connection{Address: *address, Namespace: *namespace, Logger: logging.Temporal{Entry: log.WithField("component", "temporal")}}
+	copts, err := conn.ClientOptions()
+	if err != nil {
+		return err
+	}
+	c, err := temporalx.Dial(copts)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
-	err = temporalx.RegisterSearchAttributes(ctx, c, *namespace)
+	err = temporalx.RegisterSearchAttributes(ctx, c, copts.Namespace)
 	cancel()
 	if err != nil {
 		return err
@@ -71,7 +76,7 @@ func run() error {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
-	log.WithFields(map[string]any{"address": *address, "namespace": *namespace, "taskQueue": workflows.TaskQueue, "state": stateName}).Info("worker started")
+	log.WithFields(map[string]any{"address": copts.HostPort, "namespace": copts.Namespace, "connection": temporalx.Security(copts), "taskQueue": workflows.TaskQueue, "state": stateName}).Info("worker started")
 	return w.Run(worker.InterruptCh())
 }
 
