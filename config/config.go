@@ -352,6 +352,7 @@ func (o Options) WithDefaults() Options {
 	if o.DisableAfterQuarantine <= 0 {
 		o.DisableAfterQuarantine = Duration(DefaultDisableAfterQuarantine)
 	}
+	o.EscrowThreshold = o.EscrowThreshold.withDefaults()
 	return o
 }
 

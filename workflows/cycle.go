@@ -15,28 +15,6 @@ import (
 // a is used to name activity methods; the worker registers a real instance.
 var a *activities.Activities
 
-// History bounds at which a cycle run continues as new. Batch results carry
-// the provisioning log entries, so the size bound is the one that matters;
-// both stay far below Temporal's 10,240-event / 10 MB warnings.
-const (
-	cycleMaxHistoryBytes  = 4 << 20
-	cycleMaxHistoryEvents = 4000
-	progressEvery         = 2 * time.Second
-)
-
-// The target is indexed for matching in initial cycles, and in others once
-// this many objects need matching: below it, querying the target per
-// object costs less than reading all of it.
-const indexFromUnlinked = 1000
-
-// targetIndexChange versions the target index step, which cycles recorded
-// before it do not have.
-const targetIndexChange = "target-index"
-
-// sourceRefusalChange versions quarantining a job whose source refuses it,
-// where the cycle used to fail.
-const sourceRefusalChange = "source-refusal"
-
 // ProvisioningCycle runs one cycle of a job: it stages the source changes,
 // then provisions them in batches, several at once, then brings group
 // memberships and reference attributes in step, and continues as new
@@ -153,11 +131,6 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 	}
 	return CycleResult{Summary: c.summary(ctx)}, nil
 }
-
-// deletionGuardChange versions the default accidental-deletion guard: the
-// fetch decides whether removals are held, over what the job has linked,
-// and held removals are listed in the log before the cycle ends.
-const deletionGuardChange = "deletion-guard-default"
 
 // heldRemovals returns how many deletes and disables the accidental-deletion
 // guard holds, and why; none when the cycle may go ahead. Held ones are
@@ -314,10 +287,6 @@ func (c *cycleImpl) historyFull(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
 	return info.GetContinueAsNewSuggested() || info.GetCurrentHistorySize() > cycleMaxHistoryBytes || info.GetCurrentHistoryLength() > cycleMaxHistoryEvents
 }
-
-// escrowThresholdChange versions the escrow threshold check: histories
-// recorded before it never met the threshold, and replay unchanged.
-const escrowThresholdChange = "escrow-threshold"
 
 // escrowThreshold returns a quarantine reason when the cycle's failures
 // pass the job's escrow threshold.

@@ -16,34 +16,6 @@ import (
 	"github.com/openprovisioning/provisioner/store"
 )
 
-// Job-level bounds: a job run continues as new at a cycle boundary once its
-// history passes these, and quarantined jobs try once a day.
-const (
-	jobMaxHistoryEvents = 2000
-	quarantineInterval  = 24 * time.Hour
-)
-
-// Change IDs (workflow.GetVersion) of the job's logic: runs recorded before
-// a change replay the old way.
-const (
-	// finishUpdatesChange waits for the updates in flight before the run
-	// continues as new; before, they were dropped with the run.
-	finishUpdatesChange = "finish-updates-before-continue-as-new"
-	// handlersFirstChange registers the query and update handlers before a
-	// new job's configuration is validated, so status answers meanwhile;
-	// before, they were registered after.
-	handlersFirstChange = "handlers-before-validation"
-	// quiesceChange continues as new only once no signal is unread and no
-	// handler runs, handling signals that arrive while handlers finish;
-	// before, signals were drained once, and one sent while an update
-	// finished was lost with the run.
-	quiesceChange = "drain-until-quiet-before-continue-as-new"
-	// keepInitialChange keeps the initial cycle that new mappings ask for
-	// when they arrive while a cycle runs; before, the cycle's end
-	// scheduled an incremental cycle over it.
-	keepInitialChange = "keep-initial-after-update"
-)
-
 // jobSignals are the signals a job handles, in the order it handles them.
 var jobSignals = []string{SignalStop, SignalStart, SignalRestart, SignalSyncNow, SignalQuarantine, SignalRelease, signalCycleProgress}
 
@@ -72,6 +44,10 @@ type jobImpl struct {
 	// wake ends a wait when an update changed the schedule.
 	wake  workflow.Channel
 	state State // last upserted, to upsert only on change
+
+	// resolved is cfg with the defaults the workflows branch on filled in,
+	// as recorded in the run's history.
+	resolved config.Job
 }
 
 func (j *jobImpl) setup(ctx workflow.Context) error {
@@ -97,6 +73,35 @@ func (j *jobImpl) setup(ctx workflow.Context) error {
 		}
 		j.publish(ctx)
 	}
+	return j.resolve(ctx)
+}
+
+// recordedDefaults is what a job records of its configuration with the
+// defaults resolved.
+type recordedDefaults struct {
+	Options  config.Options  `json:"options"`
+	Interval config.Duration `json:"interval"`
+}
+
+// resolve fills in the configuration's defaults, recording them in history
+// so that replays read them whatever the defaults compiled in.
+func (j *jobImpl) resolve(ctx workflow.Context) error {
+	cfg := j.cfg
+	if workflow.GetVersion(ctx, resolvedDefaultsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		// Runs recorded before read the defaults compiled in, as they did.
+		j.resolved = resolveDefaults(cfg)
+		return nil
+	}
+	var d recordedDefaults
+	err := workflow.SideEffect(ctx, func(workflow.Context) any {
+		r := resolveDefaults(cfg)
+		return recordedDefaults{Options: r.Options, Interval: r.Interval}
+	}).Get(&d)
+	if err != nil {
+		return fmt.Errorf("read the recorded defaults of job %s: %w", cfg.Name, err)
+	}
+	cfg.Options, cfg.Interval = d.Options, d.Interval
+	j.resolved = cfg
 	return nil
 }
 
@@ -309,7 +314,7 @@ func (j *jobImpl) quarantine(now time.Time, reason string) {
 	j.st.Quarantine.Reason = reason
 	j.st.Quarantine.NextAttempt = now.Add(quarantineInterval)
 	j.st.NextRun = j.st.Quarantine.NextAttempt
-	if limit := time.Duration(j.cfg.Options.WithDefaults().DisableAfterQuarantine); now.Sub(j.st.Quarantine.Since) >= limit {
+	if limit := time.Duration(j.resolved.Options.DisableAfterQuarantine); now.Sub(j.st.Quarantine.Since) >= limit {
 		j.st.State = Disabled
 		j.st.LastError = fmt.Sprintf("disabled after %s in quarantine: %s", limit, reason)
 	}
@@ -341,11 +346,14 @@ func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (Sta
 		return j.status(), err
 	}
 	j.cfg = cfg
+	if err := j.resolve(ctx); err != nil {
+		return j.status(), err
+	}
 	if v.MappingVersion != j.st.MappingVersion {
 		j.st.MappingVersion = v.MappingVersion
 		j.initialNow(workflow.Now(ctx))
 	} else if j.st.PausedCycle != nil {
-		j.st.PausedCycle.Job = cfg
+		j.st.PausedCycle.Job = j.resolved
 	}
 	j.wake.SendAsync(true)
 	j.log.Info("configuration updated", "mappingVersion", v.MappingVersion)
@@ -537,7 +545,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		j.st.CycleNumber++
 		info := workflow.GetInfo(ctx)
 		in = &CycleInput{
-			Job:    j.cfg,
+			Job:    j.resolved,
 			Cycle:  store.Cycle{Job: j.cfg.Name, ID: cycleID(j.st.CycleNumber, info.FirstRunID)},
 			Number: j.st.CycleNumber,
 			Kind:   j.st.NextKind,
@@ -638,7 +646,7 @@ func (j *jobImpl) scheduleNext(now time.Time, kind CycleKind) {
 		j.st.NextRun = now.Add(quarantineInterval)
 		return
 	}
-	j.st.NextRun = now.Add(j.cfg.IntervalOrDefault())
+	j.st.NextRun = now.Add(time.Duration(j.resolved.Interval))
 }
 
 // countsSince returns what a cycle counted after it was resumed from base.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,44 +28,65 @@ import (
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors/ldap"
 	"github.com/openprovisioning/provisioner/internal/testenv"
+	"github.com/openprovisioning/provisioner/internal/testenv/slapd"
+	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
-// Recorded histories are named KIND-VERSION-….json[.gz]: the job or cycle
-// workflow, and the released workflow version that made them.
-var recordedName = regexp.MustCompile(`^(job|cycle)-(v[0-9]+)-.*\.json(\.gz)?$`)
+// Recorded histories are named WORKFLOW-VERSION-….json[.gz]: the job or
+// cycle workflow, the released workflow version that made them and, from
+// v5 on, the kind of job (see recordedJobs).
+var recordedName = regexp.MustCompile(`^(job|cycle)-(v([0-9]+))-(?:([a-z]+)-)?(?:run)?[0-9]+\.json(\.gz)?$`)
+
+// kindsFrom is the first version recorded for every kind of job.
+const kindsFrom = 5
 
 // Every recorded history of every released workflow version replays
 // against the current workflow code: a change that would break running
-// jobs fails here. Both workflows of each version must have histories.
+// jobs fails here. Both workflows of each version must have histories,
+// and from v5 on, of every kind of job.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json*"))
 	require.NoError(t, err)
-	kinds := map[string]map[string]bool{}
+	recorded := map[string]map[string]bool{} // version → workflow and kind
 	for _, path := range files {
 		m := recordedName.FindStringSubmatch(filepath.Base(path))
-		require.NotNil(t, m, "%s: name recorded histories KIND-VERSION-….json[.gz]", path)
-		if kinds[m[2]] == nil {
-			kinds[m[2]] = map[string]bool{}
+		require.NotNil(t, m, "%s: name recorded histories WORKFLOW-VERSION-[KIND-]N.json[.gz]", path)
+		if recorded[m[2]] == nil {
+			recorded[m[2]] = map[string]bool{}
 		}
-		kinds[m[2]][m[1]] = true
+		recorded[m[2]][m[1]] = true
+		recorded[m[2]][m[1]+" "+m[4]] = true
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			h := readHistory(t, path)
-			r := worker.NewWorkflowReplayer()
-			workflows.Register(r)
-			// The job derives its cycles' workflow IDs from its own, so it
-			// replays under the recorded ID, not the replayer's default.
-			id := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowId()
-			require.NotEmpty(t, id, "the history names its workflow ID")
-			err := r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id}})
-			require.NoError(t, err)
+			require.NoError(t, replay(readHistory(t, path)))
 		})
 	}
-	require.NotEmpty(t, kinds, "no recorded histories in testdata")
-	for version, k := range kinds {
+	require.NotEmpty(t, recorded, "no recorded histories in testdata")
+	for version, k := range recorded {
 		require.True(t, k["job"] && k["cycle"], "version %s needs job and cycle histories", version)
+		if n, _ := strconv.Atoi(version[1:]); n >= kindsFrom {
+			for _, kind := range recordedJobs {
+				require.True(t, k["job "+kind.name] && k["cycle "+kind.name], "version %s needs histories of %s jobs", version, kind.name)
+			}
+		}
 	}
+}
+
+// replay replays a recorded history against the current workflow code.
+func replay(h *historypb.History) error {
+	r := worker.NewWorkflowReplayer()
+	workflows.Register(r)
+	// The job derives its cycles' workflow IDs from its own, so it replays
+	// under the recorded ID, not the replayer's default.
+	id := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowId()
+	if id == "" {
+		return fmt.Errorf("the history names no workflow ID")
+	}
+	return r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id}})
 }
 
 func readHistory(t *testing.T, path string) *historypb.History {
@@ -91,10 +113,37 @@ const recordEnv = "RECORD_HISTORIES"
 // Histories above this size are gzipped to keep the repository small.
 const maxPlainHistory = 300 << 10
 
-// TestRecordHistories runs a job on a dev server against the sample
-// application through every control, then writes the histories of the job
-// and of its cycles into testdata, replacing those of the same version.
-// The dev server suggests continue-as-new early, so runs continue as new.
+// recordedJob is a kind of job whose histories are recorded: record takes
+// a job named name through its controls and returns its first run's ID.
+type recordedJob struct {
+	name   string
+	record func(t *testing.T, c client.Client, name string) (runID string)
+}
+
+// recordedJobs are the kinds of job recorded: users from a file with every
+// control, groups with memberships and references, an LDAP source, a
+// held deletion approved with ForceDeletes, and a job recorded with
+// defaults other than those compiled in.
+var recordedJobs = []recordedJob{
+	{"users", recordUsers},
+	{"groups", recordGroups},
+	{"ldap", recordLDAP},
+	{"held", recordHeld},
+	{"defaults", recordDefaults},
+}
+
+// The defaults the job of the defaults kind is recorded with, where its
+// configuration leaves them: far from those compiled in, so a replay that
+// read the compiled ones would cut other batches.
+const (
+	recordedBatchSize = 3
+	recordedBatches   = 1
+)
+
+// TestRecordHistories runs a job of every kind on a dev server against the
+// sample application, then writes the histories of the jobs and of their
+// cycles into testdata, replacing those of the same version. The dev
+// server suggests continue-as-new early, so runs continue as new.
 func TestRecordHistories(t *testing.T) {
 	version := os.Getenv(recordEnv)
 	if version == "" {
@@ -110,16 +159,85 @@ func TestRecordHistories(t *testing.T) {
 		require.NoError(t, os.Remove(f))
 	}
 
+	// Set before the worker starts, whose workflows read it.
+	workflows.ResolveOtherDefaults(t, func(cfg config.Job) config.Job {
+		if cfg.Name == "recorded-defaults" && cfg.Options.BatchSize == 0 && cfg.Options.Batches == 0 {
+			cfg.Options.BatchSize, cfg.Options.Batches = recordedBatchSize, recordedBatches
+		}
+		return cfg
+	})
 	tmp := testenv.StartTemporal(t, "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=60")
 	// A fixed identity keeps the host name out of the recorded events.
 	c, err := client.Dial(client.Options{HostPort: tmp.Server.FrontendHostPort(), Identity: "recorder", Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	startWorker(t, c)
-	w := newWorld(t, "recorded")
-	// A relative source path keeps machine paths out of the recorded job
-	// configuration; the in-process worker reads it from the test's folder.
-	t.Chdir(t.TempDir())
+	for _, kind := range recordedJobs {
+		t.Run(kind.name, func(t *testing.T) {
+			// Relative source paths keep machine paths out of the recorded
+			// job configuration; the in-process worker reads them from the
+			// test's folder.
+			t.Chdir(t.TempDir())
+			name := "recorded-" + kind.name
+			runID := kind.record(t, c, name)
+			jobRuns, cycles := recordJob(t, c, out, version+"-"+kind.name, workflows.JobWorkflowID(name), runID)
+			if kind.name == "users" {
+				require.Greater(t, len(jobRuns), 1, "the job continued as new")
+				started := map[string]int{}
+				for _, h := range jobRuns {
+					for _, ev := range h.GetEvents() {
+						if a := ev.GetChildWorkflowExecutionStartedEventAttributes(); a != nil {
+							started[a.GetWorkflowExecution().GetWorkflowId()]++
+						}
+					}
+				}
+				resumed := false
+				for _, n := range started {
+					resumed = resumed || n > 1
+				}
+				require.True(t, resumed, "a stopped cycle was started again")
+				continued := false
+				for _, h := range cycles {
+					continued = continued || lastEvent(h).GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+				}
+				require.True(t, continued, "a cycle continued as new")
+			}
+		})
+	}
+}
+
+// recordJob writes the histories of a job's runs and of the cycles they
+// started, named job-PREFIX-runN and cycle-PREFIX-NN, and returns them.
+func recordJob(t *testing.T, c client.Client, out, prefix, jobID, runID string) (jobRuns, cycles []*historypb.History) {
+	t.Helper()
+	jobRuns = runChain(t, c, jobID, runID)
+	for i, h := range jobRuns {
+		writeHistory(t, out, fmt.Sprintf("job-%s-run%d", prefix, i+1), h)
+		for _, ev := range h.GetEvents() {
+			if a := ev.GetChildWorkflowExecutionStartedEventAttributes(); a != nil {
+				cycles = append(cycles, runChain(t, c, a.GetWorkflowExecution().GetWorkflowId(), a.GetWorkflowExecution().GetRunId())...)
+			}
+		}
+	}
+	require.NotEmpty(t, cycles, "the job ran cycles")
+	for i, h := range cycles {
+		writeHistory(t, out, fmt.Sprintf("cycle-%s-%02d", prefix, i+1), h)
+	}
+	return jobRuns, cycles
+}
+
+// startRecorded starts a job and returns its first run's ID.
+func startRecorded(t *testing.T, c client.Client, job config.Job) string {
+	t.Helper()
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: workflows.JobWorkflowID(job.Name), TaskQueue: workflows.TaskQueue}, workflows.ProvisioningJob, workflows.JobInput{Config: job})
+	require.NoError(t, err)
+	return run.GetRunID()
+}
+
+// recordUsers takes a users-only job from a file through every control:
+// see runControls.
+func recordUsers(t *testing.T, c client.Client, name string) string {
+	w := newWorld(t, name)
 	w.hrPath = "hr.csv"
 	w.job.Source.File.Path = w.hrPath
 	w.job.Options.BatchSize, w.job.Options.Batches = 5, 2
@@ -130,37 +248,139 @@ func TestRecordHistories(t *testing.T) {
 	gatedTarget(t, w, remap)
 	ps := people(60)
 	writeHR(t, w.hrPath, ps, `E99999,broken@example.com`)
-
-	ctx := context.Background()
-	jobID := workflows.JobWorkflowID(w.job.Name)
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: jobID, TaskQueue: workflows.TaskQueue}, workflows.ProvisioningJob, workflows.JobInput{Config: w.job})
-	require.NoError(t, err)
+	runID := startRecorded(t, c, w.job)
 	runControls(t, c, w, ps, remap)
+	return runID
+}
 
-	jobRuns := runChain(t, c, jobID, run.GetRunID())
-	require.Greater(t, len(jobRuns), 1, "the job continued as new")
-	var cycles []*historypb.History
-	started := map[string]int{}
-	for i, h := range jobRuns {
-		writeHistory(t, out, fmt.Sprintf("job-%s-run%d", version, i+1), h)
-		for _, ev := range h.GetEvents() {
-			if a := ev.GetChildWorkflowExecutionStartedEventAttributes(); a != nil {
-				started[a.GetWorkflowExecution().GetWorkflowId()]++
-				cycles = append(cycles, runChain(t, c, a.GetWorkflowExecution().GetWorkflowId(), a.GetWorkflowExecution().GetRunId())...)
-			}
+// recordGroups runs a job of users and nested groups with manager
+// references: memberships and references change, and a group is
+// provisioned on demand.
+func recordGroups(t *testing.T, c client.Client, name string) string {
+	target, _ := sampleTarget(t, name)
+	w := newGroupWorld(t, name, target, true)
+	w.users, w.groups = "users.csv", "groups.csv"
+	w.job.Source.Files[0].Path, w.job.Source.Files[1].Path = w.users, w.groups
+	w.job.Options.BatchSize, w.job.Options.Batches = 2, 2
+	w.emps = []employee{
+		{ID: "E1", UserName: "ada@example.com"},
+		{ID: "E2", UserName: "bob@example.com", Manager: "E1"},
+		{ID: "E3", UserName: "cy@example.com", Manager: "E1"},
+		{ID: "E4", UserName: "dee@example.com"},
+		{ID: "E5", UserName: "eve@example.com", Manager: "E6"},
+	}
+	w.grps = []sourceGroup{
+		{ID: "G1", Name: "Engineering", Members: []string{"E1", "E2", "E3"}},
+		{ID: "G2", Name: "Sales", Members: []string{"E4"}},
+		{ID: "G3", Name: "Everyone", Members: []string{"G1", "E5"}},
+	}
+	w.write(t)
+	runID := startRecorded(t, c, w.job)
+	waitCycle(t, c, name, 1, time.Minute)
+
+	w.group("G1").Members = []string{"E1", "E3", "E4"}
+	w.emps = append(w.emps, employee{ID: "E6", UserName: "fay@example.com"})
+	st := w.sync(t, c, 2)
+	require.Equal(t, []string{"ada@example.com", "cy@example.com", "dee@example.com"}, st.Groups["Engineering"])
+	require.Equal(t, "active manager=fay@example.com", st.Users["eve@example.com"])
+
+	w.grps = append(w.grps, sourceGroup{ID: "G4", Name: "Support", Members: []string{"E2", "E5"}})
+	w.write(t)
+	res := provisionOnDemand(t, c, name, workflows.OnDemandRequest{Type: "Group", ID: "G4"})
+	require.Equal(t, audit.Create, res.Object().Action)
+	require.Equal(t, []string{"bob@example.com", "eve@example.com"}, w.target.state(t).Groups["Support"])
+	return runID
+}
+
+// recordLDAP runs a job reading an OpenLDAP directory: an initial cycle,
+// then an incremental one with a modification, a new manager and a
+// deletion.
+func recordLDAP(t *testing.T, c client.Client, name string) string {
+	dir := slapd.Start(t, slapd.Options{})
+	var ldif strings.Builder
+	for i := 1; i <= 8; i++ {
+		extra := []string{fmt.Sprintf("employeeNumber: %d", 1000+i)}
+		if i > 1 {
+			extra = append(extra, "manager: uid=u01,"+slapd.People)
 		}
+		ldif.WriteString(personLDIF(fmt.Sprintf("u%02d", i), "Given", fmt.Sprintf("Family%02d", i), "Employee", extra...))
 	}
-	resumed := false
-	for _, n := range started {
-		resumed = resumed || n > 1
+	dir.Modify(t, ldif.String())
+	// The password by environment: a file's path would be a machine path.
+	const passwordEnv = "RECORDED_LDAP_PASSWORD"
+	t.Setenv(passwordEnv, dir.RootPW)
+	w := newWorld(t, name)
+	conn := ldapConnection(dir, "")
+	conn.BindPassword = secrets.Ref{Env: passwordEnv}
+	w.job.Source = config.Source{LDAP: &ldap.Config{
+		Connection: conn, BaseDNs: []string{slapd.People},
+		IDAttribute: "employeeNumber", Delta: ldap.DeltaModifyTimestamp,
+	}}
+	w.job.Objects[0].Scope = mapping.ScopingFilter{}
+	w.job.Objects[0].Attributes = []mapping.AttributeMapping{
+		{Target: "userName", Type: mapping.Direct, Source: "mail", MatchingPriority: 1},
+		{Target: "externalId", Type: mapping.Direct, Source: "uid", MatchingPriority: 2},
+		{Target: "name.familyName", Type: mapping.Direct, Source: "sn"},
+		{Target: "title", Type: mapping.Direct, Source: "title"},
+		{Target: managerAttr, Type: mapping.Direct, Source: "manager", Reference: "User"},
 	}
-	require.True(t, resumed, "a stopped cycle was started again")
-	continued := false
-	for i, h := range cycles {
-		continued = continued || lastEvent(h).GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
-		writeHistory(t, out, fmt.Sprintf("cycle-%s-%02d", version, i+1), h)
+	w.job.Options.BatchSize, w.job.Options.Batches = 3, 2
+	runID := startRecorded(t, c, w.job)
+	waitCycle(t, c, name, 1, time.Minute)
+	require.Len(t, w.users(t), 8)
+
+	dir.Modify(t, "dn: uid=u02,"+slapd.People+"\nchangetype: modify\nreplace: title\ntitle: Architect\n\n"+
+		"dn: uid=u03,"+slapd.People+"\nchangetype: modify\nreplace: manager\nmanager: uid=u02,"+slapd.People+"\n\n"+
+		"dn: uid=u04,"+slapd.People+"\nchangetype: delete\n\n")
+	// The delta watermark trails the read by a few seconds.
+	time.Sleep(2 * time.Second)
+	signal(t, c, name, workflows.SignalSyncNow, nil)
+	st := waitCycle(t, c, name, 2, time.Minute)
+	require.Positive(t, st.LastCycle.Counts.Of(audit.Update, audit.Success), "the modifications reached the target: %v", st.LastCycle.Counts)
+	return runID
+}
+
+// recordHeld runs a job whose export arrives empty: the deletion guard
+// holds the disables, and a restart with ForceDeletes applies them.
+func recordHeld(t *testing.T, c client.Client, name string) string {
+	w := newWorld(t, name)
+	w.hrPath = "hr.csv"
+	w.job.Source.File.Path = w.hrPath
+	w.job.Options.BatchSize, w.job.Options.Batches = 5, 2
+	ps := people(30)
+	writeHR(t, w.hrPath, ps)
+	runID := startRecorded(t, c, w.job)
+	waitCycle(t, c, name, 1, time.Minute)
+
+	writeHR(t, w.hrPath, nil)
+	signal(t, c, name, workflows.SignalSyncNow, nil)
+	st := heldBy(t, c, name)
+	require.Equal(t, inScope(ps), st.HeldDeletes)
+	signal(t, c, name, workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"ForceDeletes"}})
+	st = waitCycle(t, c, name, 2, time.Minute)
+	require.Equal(t, inScope(ps), st.LastCycle.Counts.Of(audit.Disable, audit.Success))
+	return runID
+}
+
+// recordDefaults runs a job that leaves its batches to the defaults, which
+// TestRecordHistories sets to others than those compiled in.
+func recordDefaults(t *testing.T, c client.Client, name string) string {
+	w := newWorld(t, name)
+	w.hrPath = "hr.csv"
+	w.job.Source.File.Path = w.hrPath
+	w.job.Options = config.Options{}
+	ps := people(20)
+	writeHR(t, w.hrPath, ps)
+	runID := startRecorded(t, c, w.job)
+	waitCycle(t, c, name, 1, time.Minute)
+	for i := range ps[:7] {
+		ps[i].Title = "Architect"
 	}
-	require.True(t, continued, "a cycle continued as new")
+	writeHR(t, w.hrPath, ps)
+	signal(t, c, name, workflows.SignalSyncNow, nil)
+	st := waitCycle(t, c, name, 2, time.Minute)
+	require.Equal(t, 6, st.LastCycle.Counts.Of(audit.Update, audit.Success), "the six employees among them")
+	return runID
 }
 
 // runControls takes the job through an initial cycle, provisioning on

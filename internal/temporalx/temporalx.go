@@ -98,18 +98,25 @@ func Dial(opts client.Options) (client.Client, error) {
 }
 
 // hint says what to set for the handshake failures a new connection meets.
+// A server that wants a client certificate and gets none ends the
+// handshake with an alert or, under TLS 1.3, by closing the connection,
+// which the client sees as a broken pipe, a reset or an EOF.
 func hint(opts client.Options, err error) string {
 	msg := err.Error()
-	plaintext := opts.ConnectionOptions.TLS == nil || opts.ConnectionOptions.TLSDisabled
+	tc := opts.ConnectionOptions.TLS
+	plaintext := tc == nil || opts.ConnectionOptions.TLSDisabled
+	closed := strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "EOF")
 	switch {
-	case strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate"):
-		return "; the server wants a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, or the profile's tls client_cert_path and client_key_path"
 	case strings.Contains(msg, "certificate signed by unknown authority"):
 		return "; the server's certificate is not signed by a trusted CA: set TEMPORAL_TLS_SERVER_CA_CERT_PATH, or the profile's tls server_ca_cert_path"
 	case strings.Contains(msg, "certificate is valid for") || strings.Contains(msg, "certificate is not valid for"):
 		return "; the server's certificate names another host: set TEMPORAL_TLS_SERVER_NAME, or the profile's tls server_name"
-	case plaintext && (strings.Contains(msg, "connection reset") || strings.Contains(msg, "EOF") || strings.Contains(msg, "server preface")):
-		return "; the connection is plaintext: if the server wants TLS, set TEMPORAL_TLS=true (or a TLS setting or an API key)"
+	case plaintext && (closed || strings.Contains(msg, "server preface")):
+		return "; the connection is plaintext: if the server wants TLS, set TEMPORAL_TLS=true, a TLS setting or an API key"
+	case !plaintext && len(tc.Certificates) == 0 && tc.GetClientCertificate == nil && (closed || strings.Contains(msg, "certificate required")):
+		return "; the server may want a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, or the profile's tls client_cert_path and client_key_path"
+	case !plaintext && (strings.Contains(msg, "bad certificate") || strings.Contains(msg, "unknown certificate authority")):
+		return "; the server refused the client certificate: check that its CA is the one the server trusts"
 	}
 	return ""
 }
