@@ -18,6 +18,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/openprovisioning/provisioner/codec"
 )
 
 // cycleWorkflowType is the workflow type of the job's cycles.
@@ -26,6 +28,30 @@ const cycleWorkflowType = "ProvisioningCycle"
 // jobWorkflowID is a job's workflow ID, as workflows.JobWorkflowID makes
 // it: this package cannot import workflows, which imports it.
 func jobWorkflowID(job string) string { return "provisioning-job:" + job }
+
+// WithConverter returns the client, carrying the data converter its
+// payloads are encoded with (a payload codec's, see package codec), for
+// the functions here to decode activity results with. They use the SDK's
+// default data converter with any other client, or when dc is nil.
+func WithConverter(c client.Client, dc converter.DataConverter) client.Client {
+	if dc == nil {
+		return c
+	}
+	return converterClient{c, dc}
+}
+
+type converterClient struct {
+	client.Client
+	dc converter.DataConverter
+}
+
+// converterOf is the data converter of a client from WithConverter.
+func converterOf(c client.Client) converter.DataConverter {
+	if cc, ok := c.(converterClient); ok {
+		return cc.dc
+	}
+	return converter.GetDefaultDataConverter()
+}
 
 // ReadHistory calls fn with every provisioning log entry of a job, read from
 // the histories of its cycle workflows and, for objects provisioned on
@@ -50,7 +76,7 @@ func ReadHistory(ctx context.Context, c client.Client, namespace, job string, fn
 // history links to the current one. A run that cannot be read is an error
 // naming it, unless the namespace's retention has removed it.
 func ReadHistorySince(ctx context.Context, c client.Client, namespace, job string, since time.Time, fn func(Entry) error) error {
-	r := &reader{c: c, namespace: namespace, since: since}
+	r := &reader{c: c, dc: converterOf(c), namespace: namespace, since: since}
 	runs, err := r.jobRuns(ctx, jobWorkflowID(job))
 	if err != nil {
 		return err
@@ -93,12 +119,13 @@ func ReadHistorySince(ctx context.Context, c client.Client, namespace, job strin
 // ReadHistory it needs no job, so it also reads cycles run outside a job,
 // such as a preview.
 func ReadRun(ctx context.Context, c client.Client, workflowID, firstRunID string, fn func(Entry) error) error {
-	return (&reader{c: c}).readChain(ctx, cycleChain{workflowID: workflowID, firstRunID: firstRunID}, fn)
+	return (&reader{c: c, dc: converterOf(c)}).readChain(ctx, cycleChain{workflowID: workflowID, firstRunID: firstRunID}, fn)
 }
 
 // reader reads a job's runs from one namespace.
 type reader struct {
 	c         client.Client
+	dc        converter.DataConverter
 	namespace string
 	// since skips runs that closed before it, when set.
 	since time.Time
@@ -243,7 +270,7 @@ func (r *reader) readJobRun(ctx context.Context, workflowID string, ref runRef) 
 		if closed, next := closing(ev); closed {
 			run.closed, run.next = at, next
 		}
-		entries, err := eventEntries(workflowID, ref.id, ev)
+		entries, err := eventEntries(r.dc, workflowID, ref.id, ev)
 		run.entries = append(run.entries, entries...)
 		return err
 	})
@@ -309,7 +336,7 @@ func (r *reader) readChain(ctx context.Context, cy cycleChain, fn func(Entry) er
 			if _, n := closing(ev); n != "" {
 				next = n
 			}
-			entries, err := eventEntries(cy.workflowID, ref.id, ev)
+			entries, err := eventEntries(r.dc, cy.workflowID, ref.id, ev)
 			if err != nil {
 				return err
 			}
@@ -442,12 +469,12 @@ func childClosed(ev *historypb.HistoryEvent) int64 {
 
 // eventEntries returns the log entries an event carries: those of a
 // completed activity's result.
-func eventEntries(workflowID, runID string, ev *historypb.HistoryEvent) ([]Entry, error) {
+func eventEntries(dc converter.DataConverter, workflowID, runID string, ev *historypb.HistoryEvent) ([]Entry, error) {
 	attr := ev.GetActivityTaskCompletedEventAttributes()
 	if attr == nil {
 		return nil, nil
 	}
-	entries, err := resultEntries(attr.GetResult().GetPayloads())
+	entries, err := resultEntries(dc, attr.GetResult().GetPayloads())
 	if err != nil {
 		return nil, fmt.Errorf("decode activity result in workflow %s run %s event %d: %w", workflowID, runID, ev.GetEventId(), err)
 	}
@@ -457,13 +484,21 @@ func eventEntries(workflowID, runID string, ev *historypb.HistoryEvent) ([]Entry
 // resultEntries returns the log entries an activity result carries: every
 // step that changes a target (object batches, membership and reference
 // pages) returns a JSON object whose "entries" field holds them. Other
-// results carry none.
-func resultEntries(payloads []*commonpb.Payload) ([]Entry, error) {
+// results carry none. A result dc cannot decode, such as an encrypted one
+// read without the codec keys, is an error: its entries would be missed.
+func resultEntries(dc converter.DataConverter, payloads []*commonpb.Payload) ([]Entry, error) {
 	if len(payloads) == 0 {
 		return nil, nil
 	}
+	var raw json.RawMessage
+	if err := dc.FromPayload(payloads[0], &raw); err != nil {
+		if errors.Is(err, converter.ErrEncodingIsNotSupported) && string(payloads[0].GetMetadata()[converter.MetadataEncoding]) == codec.Encoding {
+			return nil, fmt.Errorf("%w: the history is encrypted: give the codec keys (codec-keys-file or codec-keys-env) to read it", err)
+		}
+		return nil, err
+	}
 	var fields map[string]json.RawMessage
-	if err := converter.GetDefaultDataConverter().FromPayload(payloads[0], &fields); err != nil {
+	if err := json.Unmarshal(raw, &fields); err != nil {
 		return nil, nil // not a JSON object
 	}
 	raw, ok := fields["entries"]

@@ -1,11 +1,14 @@
 package audit
 
 import (
+	"encoding/base64"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/openprovisioning/provisioner/codec"
 )
 
 func payload(t *testing.T, v any) []*commonpb.Payload {
@@ -17,7 +20,7 @@ func payload(t *testing.T, v any) []*commonpb.Payload {
 
 func TestResultEntries(t *testing.T) {
 	e := sampleEntry()
-	got, err := resultEntries(payload(t, map[string]any{"entries": []Entry{e, e}, "next": "x"}))
+	got, err := resultEntries(converter.GetDefaultDataConverter(), payload(t, map[string]any{"entries": []Entry{e, e}, "next": "x"}))
 	require.NoError(t, err)
 	require.Equal(t, []Entry{e, e}, got)
 
@@ -27,11 +30,34 @@ func TestResultEntries(t *testing.T) {
 		"a string":         payload(t, "done"),
 		"no entries field": payload(t, map[string]int{"staged": 3}),
 	} {
-		got, err := resultEntries(p)
+		got, err := resultEntries(converter.GetDefaultDataConverter(), p)
 		require.NoError(t, err, name)
 		require.Empty(t, got, name)
 	}
 
-	_, err = resultEntries(payload(t, map[string]any{"entries": "not a list"}))
+	_, err = resultEntries(converter.GetDefaultDataConverter(), payload(t, map[string]any{"entries": "not a list"}))
 	require.Error(t, err)
+}
+
+// Encrypted results read with the client's codec; read without it they
+// are an error, not a log with entries missing.
+func TestResultEntriesEncrypted(t *testing.T) {
+	keys, err := codec.ParseKeys("k1="+base64.StdEncoding.EncodeToString(make([]byte, 32)), "test")
+	require.NoError(t, err)
+	e := sampleEntry()
+	p, err := keys.DataConverter().ToPayload(map[string]any{"entries": []Entry{e}})
+	require.NoError(t, err)
+
+	dc := converterOf(WithConverter(nil, keys.DataConverter()))
+	got, err := resultEntries(dc, []*commonpb.Payload{p})
+	require.NoError(t, err)
+	require.Equal(t, []Entry{e}, got)
+	done, err := keys.DataConverter().ToPayload("done")
+	require.NoError(t, err)
+	got, err = resultEntries(dc, []*commonpb.Payload{done})
+	require.NoError(t, err)
+	require.Empty(t, got)
+
+	_, err = resultEntries(converterOf(nil), []*commonpb.Payload{p})
+	require.ErrorContains(t, err, "the history is encrypted: give the codec keys")
 }

@@ -379,7 +379,7 @@ func recordDefaults(t *testing.T, c client.Client, name string) string {
 	writeHR(t, w.hrPath, ps)
 	signal(t, c, name, workflows.SignalSyncNow, nil)
 	st := waitCycle(t, c, name, 2, time.Minute)
-	require.Equal(t, 6, st.LastCycle.Counts.Of(audit.Update, audit.Success), "the six employees among them")
+	require.Equal(t, 7, st.LastCycle.Counts.Of(audit.Update, audit.Success))
 	return runID
 }
 
