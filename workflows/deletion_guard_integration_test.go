@@ -11,7 +11,6 @@ import (
 
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
-	"github.com/openprovisioning/provisioner/connectors/ldap"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/slapd"
 	"github.com/openprovisioning/provisioner/mapping"
@@ -239,11 +238,7 @@ func TestDeletionGuardOneLeaverFromDeltaSource(t *testing.T) {
 	c := tmp.Client
 	startWorker(t, c)
 	w := newWorld(t, "guard-ldap-leaver")
-	w.job.Source = config.Source{LDAP: &ldap.Config{
-		Connection: ldapConnection(dir, dir.RootPWFile), BaseDNs: []string{slapd.People},
-		IDAttribute: "employeeNumber", Delta: ldap.DeltaModifyTimestamp,
-		DisabledAttribute: "businessCategory", DisabledValues: []string{"disabled"},
-	}}
+	w.job.Source = peopleSource(dir)
 	w.job.Objects[0].Attributes = []mapping.AttributeMapping{
 		{Target: "userName", Type: mapping.Direct, Source: "mail", MatchingPriority: 1},
 		{Target: "name.familyName", Type: mapping.Direct, Source: "sn"},

@@ -37,6 +37,16 @@ func ldapConnection(srv *slapd.Server, passwordFile string) ldap.Connection {
 	return ldap.Connection{URL: srv.URL, BindDN: slapd.RootDN, BindPassword: secrets.Ref{File: passwordFile}, Timeout: ldap.Duration(5 * time.Second)}
 }
 
+// peopleSource reads the directory's people by employeeNumber, with
+// deltas by modifyTimestamp and businessCategory "disabled" as disabled.
+func peopleSource(dir *slapd.Server) config.Source {
+	return config.Source{LDAP: &ldap.Config{
+		Connection: ldapConnection(dir, dir.RootPWFile), BaseDNs: []string{slapd.People},
+		IDAttribute: "employeeNumber", Delta: ldap.DeltaModifyTimestamp,
+		DisabledAttribute: "businessCategory", DisabledValues: []string{"disabled"},
+	}}
+}
+
 // The hybrid architecture: an OpenLDAP directory provisioned into a SCIM
 // application, with modifications, disables and deletions flowing through
 // incremental cycles, and directory failures that deprovision nobody.
@@ -68,11 +78,7 @@ func TestLDAPSourceToSCIM(t *testing.T) {
 	c := tmp.Client
 	startWorker(t, c)
 	w := newWorld(t, "ldap-to-scim")
-	w.job.Source = config.Source{LDAP: &ldap.Config{
-		Connection: ldapConnection(dir, dir.RootPWFile), BaseDNs: []string{slapd.People},
-		IDAttribute: "employeeNumber", Delta: ldap.DeltaModifyTimestamp,
-		DisabledAttribute: "businessCategory", DisabledValues: []string{"disabled"},
-	}}
+	w.job.Source = peopleSource(dir)
 	w.job.Objects[0].Attributes = []mapping.AttributeMapping{
 		{Target: "userName", Type: mapping.Direct, Source: "mail", MatchingPriority: 1},
 		{Target: "externalId", Type: mapping.Direct, Source: "uid", MatchingPriority: 2},
