@@ -24,7 +24,9 @@ const memberChunk = 1000
 // should have — its source members (through nested groups when the job
 // flattens them) that are linked and active — and sends the target only
 // the difference from the members last pushed, in batches. A group that
-// fails stays marked and is tried again next cycle.
+// fails stays marked and is tried again next cycle. Groups are taken in
+// order while their entries fit the result's budget; the next page starts
+// after the last one taken.
 func (a *Activities) SyncMemberships(ctx context.Context, in PhaseInput) (_ PhaseResult, err error) {
 	defer classify(&err)
 	a = a.forCycle(in.Job.Options.DryRun, in.Cycle)
@@ -45,9 +47,13 @@ func (a *Activities) SyncMemberships(ctx context.Context, in PhaseInput) (_ Phas
 	m.target, _ = tgt.(connectors.MembershipTarget)
 	entries := make([]*audit.Entry, len(ids))
 	finished := make([]bool, len(ids))
-	parallel(ctx, m.opts.Concurrency, len(ids), func(i int) {
+	taken := parallelWithin(ctx, m.opts.Concurrency, len(ids), ResultBudget, func(i int) int {
 		entries[i], finished[i] = m.group(ctx, ids[i], states[ids[i]])
-	})
+		if entries[i] == nil {
+			return 0
+		}
+		return encodedSize(entries[i])
+	}, nil)
 	if err := ctx.Err(); err != nil {
 		return PhaseResult{}, err
 	}
@@ -67,8 +73,8 @@ func (a *Activities) SyncMemberships(ctx context.Context, in PhaseInput) (_ Phas
 	if refused(res.Entries) {
 		a.forgetTarget(&in.Job, tgt)
 	}
-	res.Next = PhaseCursor{After: ids[len(ids)-1]}
-	res.Done = len(ids) < limit
+	res.Next = PhaseCursor{After: ids[taken-1]}
+	res.Done = len(ids) < limit && taken == len(ids)
 	return res, nil
 }
 
@@ -95,6 +101,7 @@ func (m *membership) group(ctx context.Context, id string, st store.ObjectState)
 	finish := func(status audit.Status, code, reason string) *audit.Entry {
 		e.Status, e.ErrorCode, e.Reason = status, code, reason
 		e.DurationMs = time.Since(start).Milliseconds()
+		fitEntry(e)
 		return e
 	}
 	if m.target == nil {

@@ -110,6 +110,11 @@ const ErrRequestRefused = "RequestRefused"
 // the next cycle.
 const onDemandMembers = 1000
 
+// onDemandSteps' entries and steps beside the batch's entries: the import
+// step, the action step's copy of the object's changes, the scope and
+// match steps and the group's membership entry, each within entryLimit.
+const onDemandReserve = 4 * entryLimit
+
 // ProvisionOnDemand provisions one object now, the way a cycle would, and
 // explains every step. A group is provisioned with its member users, then
 // its memberships. The object's state is recorded as a cycle records it,
@@ -169,11 +174,14 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 		return res, err
 	}
 	tr := &trace{}
-	batch, err := a.provisionBatch(ctx, BatchInput{Job: in.Job, Cycle: cycle, From: 1, To: len(items)}, map[int]*trace{1: tr})
+	// Members whose entries would not fit the result are left to the next
+	// cycle, like those over the limit.
+	batch, err := a.provisionBatch(ctx, BatchInput{Job: in.Job, Cycle: cycle, From: 1, To: len(items), Budget: ResultBudget - onDemandReserve}, map[int]*trace{1: tr})
 	if err != nil {
 		return res, err
 	}
 	res.Entries = batch.Entries
+	res.MembersLeft += len(items) - len(batch.Entries)
 	res.Steps = onDemandSteps(prog, obj, tr, res.Entries[0])
 	if in.Type == connectors.Group {
 		e, err := a.groupMembersNow(ctx, in.Job, cycle, obj.ID)
@@ -292,6 +300,7 @@ func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *trace, e au
 		}
 		imp.Values = append(imp.Values, p)
 	}
+	fitProperties(imp.Values)
 	steps := []OnDemandStep{imp}
 	switch {
 	case obj.Invalid != "":
@@ -305,7 +314,7 @@ func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *trace, e au
 	if tr.scope != nil {
 		for gi, g := range tr.scope.Groups {
 			for _, c := range g.Clauses {
-				actual := c.Actual
+				actual := loggedValue(c.Actual)
 				if prog.RedactedSource(c.Clause.Attribute) && actual != "" {
 					actual = audit.Redacted
 				}

@@ -26,12 +26,20 @@ type BatchInput struct {
 	From    int         `json:"from"`
 	To      int         `json:"to"`
 	Initial bool        `json:"initial,omitempty"`
+	// Budget is the most bytes the result's entries may take: the batch
+	// takes items in order while their entries fit, and its result's Next
+	// says where the rest start. Zero takes every item, as cycles recorded
+	// before the budget expect.
+	Budget int `json:"budget,omitempty"`
 }
 
 // BatchResult holds one provisioning log entry per staged item. It is the
 // activity's result, so the entries are kept in workflow history.
 type BatchResult struct {
 	Entries []audit.Entry `json:"entries"`
+	// Next is the Seq of the first item left to a later batch, the result
+	// being full; 0 when the batch took every item.
+	Next int `json:"next,omitempty"`
 	// encoded holds each entry as recorded in the state store, so that an
 	// entry is encoded once for both.
 	encoded [][]byte
@@ -43,7 +51,7 @@ func (r BatchResult) MarshalJSON() ([]byte, error) {
 		type plain BatchResult
 		return json.Marshal(plain(r))
 	}
-	n := len(`{"entries":[]}`) + len(r.encoded)
+	n := len(`{"entries":[],"next":}`) + len(r.encoded) + 20
 	for _, e := range r.encoded {
 		n += len(e)
 	}
@@ -55,7 +63,11 @@ func (r BatchResult) MarshalJSON() ([]byte, error) {
 		}
 		b = append(b, e...)
 	}
-	return append(b, "]}"...), nil
+	b = append(b, ']')
+	if r.Next > 0 {
+		b = append(append(b, `,"next":`...), strconv.Itoa(r.Next)...)
+	}
+	return append(b, '}'), nil
 }
 
 // Codes of failures the engine itself raises.
@@ -116,24 +128,26 @@ func (a *Activities) provisionBatch(ctx context.Context, in BatchInput, traces m
 
 	entries := make([]audit.Entry, len(items))
 	rec := &recorder{b: b, items: items, records: make([]store.Record, len(items)), followUps: make([]followUp, len(items))}
-	var todo []int
+	done := make([]bool, len(items))
 	for i := range items {
-		if items[i].Outcome != nil && json.Unmarshal(items[i].Outcome, &entries[i]) == nil {
-			continue
-		}
-		todo = append(todo, i)
+		done[i] = items[i].Outcome != nil && json.Unmarshal(items[i].Outcome, &entries[i]) == nil
 	}
 	// What finished is recorded at every heartbeat, so that a batch started
 	// again (its worker stopped, or its attempt timed out) resumes after it
 	// rather than pushing it again; a failure to record leaves it for the
 	// end. Items of an attempt that is ending are not recorded: they may
-	// have failed only because it ends.
-	parallelSaving(ctx, b.opts.Concurrency, len(todo), func(j int) {
-		i := todo[j]
+	// have failed only because it ends. Items are taken while their
+	// entries fit the budget; those done earlier count as they were
+	// recorded.
+	taken := parallelWithin(ctx, b.opts.Concurrency, len(items), in.Budget, func(i int) int {
+		if done[i] {
+			return len(items[i].Outcome)
+		}
 		entries[i], rec.records[i], rec.followUps[i] = b.item(ctx, items[i])
 		if ctx.Err() == nil {
 			rec.finished(i)
 		}
+		return len(rec.records[i].Outcome)
 	}, func() { _ = rec.flush(ctx) })
 	if err := ctx.Err(); err != nil {
 		return BatchResult{}, err
@@ -141,17 +155,20 @@ func (a *Activities) provisionBatch(ctx context.Context, in BatchInput, traces m
 	if err := rec.flush(ctx); err != nil {
 		return BatchResult{}, err
 	}
-	if refused(entries) {
+	res := BatchResult{Entries: entries[:taken], encoded: make([][]byte, taken)}
+	if taken < len(items) {
+		res.Next = items[taken].Seq
+	}
+	if refused(res.Entries) {
 		a.forgetTarget(&in.Job, tgt)
 	}
-	encoded := make([][]byte, len(items))
-	for i, r := range rec.records {
-		encoded[i] = r.Outcome
-		if encoded[i] == nil {
-			encoded[i] = items[i].Outcome
+	for i := range res.encoded {
+		res.encoded[i] = rec.records[i].Outcome
+		if res.encoded[i] == nil {
+			res.encoded[i] = items[i].Outcome
 		}
 	}
-	return BatchResult{Entries: entries, encoded: encoded}, nil
+	return res, nil
 }
 
 // recorder records the items of a batch that finished.
@@ -267,6 +284,7 @@ func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, sto
 	p := &plan{batch: b, item: it, entry: &e, state: st, known: known, assigned: b.assign.assigned(it.Type, o), trace: b.traces[it.Seq]}
 	rec := p.run(ctx)
 	e.DurationMs = time.Since(start).Milliseconds()
+	fitEntry(&e)
 	rec.Seq, rec.Type, rec.SourceID = it.Seq, it.Type, o.ID
 	rec.Outcome, _ = json.Marshal(e)
 	// A dry run keeps its planned states even out of its own state: a

@@ -67,6 +67,8 @@ func (p *plan) resolveReferences(ctx context.Context, values connectors.Attribut
 // marked for it, it writes each reference attribute whose object is now
 // linked. References still waiting keep their object marked, and are tried
 // again every cycle until their object is provisioned: no restart needed.
+// Objects are taken in order while their entries fit the result's budget;
+// the next page starts after the last one taken.
 func (a *Activities) ResolveReferences(ctx context.Context, in PhaseInput) (_ PhaseResult, err error) {
 	defer classify(&err)
 	a = a.forCycle(in.Job.Options.DryRun, in.Cycle)
@@ -96,11 +98,18 @@ func (a *Activities) ResolveReferences(ctx context.Context, in PhaseInput) (_ Ph
 	}
 	entries := make([]*audit.Entry, len(ids))
 	finished := make([]bool, len(ids))
-	parallel(ctx, in.Job.Options.WithDefaults().Concurrency, len(ids), func(i int) {
+	taken := parallelWithin(ctx, in.Job.Options.WithDefaults().Concurrency, len(ids), ResultBudget, func(i int) int {
 		entries[i], finished[i] = r.object(ctx, r.states[ids[i]])
-	})
+		if entries[i] == nil {
+			return 0
+		}
+		return encodedSize(entries[i])
+	}, nil)
 	if err := ctx.Err(); err != nil {
 		return PhaseResult{}, err
+	}
+	if taken < len(ids) {
+		res.Next, res.Done = PhaseCursor{Type: in.Cursor.Type, After: ids[taken-1]}, false
 	}
 	var clear []string
 	for i, id := range ids {
@@ -193,7 +202,10 @@ func (r *referencePage) object(ctx context.Context, st store.ObjectState) (*audi
 	for _, c := range changes {
 		e.Modified = append(e.Modified, audit.Property{Name: c.Attribute, Old: canon(c.Old), New: canon(c.New)})
 	}
-	defer func() { e.DurationMs = time.Since(start).Milliseconds() }()
+	defer func() {
+		e.DurationMs = time.Since(start).Milliseconds()
+		fitEntry(e)
+	}()
 	if r.in.Job.Options.DryRun {
 		return e, false
 	}

@@ -26,12 +26,17 @@ type RollbackInput struct {
 // job's history like a cycle's.
 type RollbackResult struct {
 	Entries []audit.Entry `json:"entries"`
+	// Next is the index in the plan of the first restore left undone, the
+	// result being full, for the caller to send again; 0 when every
+	// restore was done.
+	Next int `json:"next,omitempty"`
 }
 
 // RollBack restores target objects: properties back to their values
 // before the rollback point, accounts re-enabled or disabled. Each object
 // fails alone. The values pushed are recorded as the object's state, so a
-// restored object stays so until its source record changes.
+// restored object stays so until its source record changes. Restores are
+// taken in order while their entries fit the result's budget.
 func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ RollbackResult, err error) {
 	defer classify(&err)
 	tgt, err := a.target(ctx, &in.Job)
@@ -50,13 +55,18 @@ func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ Rollback
 	}
 	entries := make([]audit.Entry, len(in.Plan.Restores))
 	newStates := make([]*store.ObjectState, len(in.Plan.Restores))
-	parallel(ctx, in.Job.Options.WithDefaults().Concurrency, len(in.Plan.Restores), func(i int) {
+	taken := parallelWithin(ctx, in.Job.Options.WithDefaults().Concurrency, len(in.Plan.Restores), ResultBudget, func(i int) int {
 		r := in.Plan.Restores[i]
 		st := states[connectors.ObjectType(r.ObjectType)][r.SourceID]
 		entries[i], newStates[i] = a.restore(ctx, tgt, in, r, st)
-	})
+		return encodedSize(entries[i])
+	}, nil)
 	if err := ctx.Err(); err != nil {
 		return RollbackResult{}, err
+	}
+	res := RollbackResult{Entries: entries[:taken]}
+	if taken < len(entries) {
+		res.Next = taken
 	}
 	for _, st := range newStates {
 		if st != nil {
@@ -65,10 +75,10 @@ func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ Rollback
 			}
 		}
 	}
-	if refused(entries) {
+	if refused(res.Entries) {
 		a.forgetTarget(&in.Job, tgt)
 	}
-	return RollbackResult{Entries: entries}, nil
+	return res, nil
 }
 
 // restore rolls one object back and returns its entry and, when the job
@@ -86,7 +96,10 @@ func (a *Activities) restore(ctx context.Context, tgt connectors.Target, in Roll
 	if len(r.Unrestorable) > 0 {
 		e.Reason += "; not restored: " + strings.Join(r.Unrestorable, "; ")
 	}
-	defer func() { e.DurationMs = time.Since(start).Milliseconds() }()
+	defer func() {
+		e.DurationMs = time.Since(start).Milliseconds()
+		fitEntry(&e)
+	}()
 	if len(r.Properties) == 0 && !r.Enable && r.Action != audit.Disable {
 		e.Action, e.Status = audit.Other, audit.Skipped
 		return e, nil

@@ -110,13 +110,19 @@ func applyRollback(ctx context.Context, c client.Client, job string, plan audit.
 		return nil, nil
 	}
 	var entries []audit.Entry
-	for start := 0; start < len(plan.Restores); start += rollbackChunk {
-		chunk := audit.RollbackPlan{Since: plan.Since, Restores: plan.Restores[start:min(start+rollbackChunk, len(plan.Restores))]}
+	for start := 0; start < len(plan.Restores); {
+		end := min(start+rollbackChunk, len(plan.Restores))
+		chunk := audit.RollbackPlan{Since: plan.Since, Restores: plan.Restores[start:end]}
 		var res activities.RollbackResult
 		if err := askJob(ctx, c, job, workflows.UpdateRollback, chunk, &res, time.Hour, "the rollback"); err != nil {
 			return entries, err
 		}
 		entries = append(entries, res.Entries...)
+		// A chunk whose entries filled the result was done up to Next.
+		if res.Next > 0 {
+			end = start + res.Next
+		}
+		start = end
 	}
 	return entries, nil
 }
