@@ -101,7 +101,7 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 		return CycleResult{QuarantineReason: quarantine, Summary: c.summary(ctx)}, nil
 	case c.stopping:
 		return CycleResult{Paused: true, Resume: c.in, Summary: c.summary(ctx)}, nil
-	case st.NextSeq <= st.Fetch.Staged:
+	case c.itemsLeft():
 		return CycleResult{}, workflow.NewContinueAsNewError(ctx, ProvisioningCycle, c.in)
 	}
 	for _, ph := range c.phases() {
@@ -202,10 +202,17 @@ func (c *cycleImpl) indexTarget(ctx workflow.Context) {
 
 // provision runs the batches. It returns when every staged item is done, or
 // after the batches in flight when a stop arrives, the target consistently
-// refuses calls, or the history is big enough to continue as new.
+// refuses calls, or the history is big enough to continue as new. A batch
+// whose result is full leaves the rest of its items to a later batch.
 func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err error) {
 	st := &c.in.State
 	opts := c.in.Job.Options.WithDefaults()
+	// Cycles recorded before the budget had batches take every item; only
+	// a run with batches to schedule records the version.
+	budget := 0
+	if c.itemsLeft() && workflow.GetVersion(ctx, batchBudgetChange, workflow.DefaultVersion, 1) == 1 {
+		budget = activities.ResultBudget
+	}
 	inflight := 0
 	var firstErr error
 	sel := workflow.NewSelector(ctx)
@@ -214,16 +221,15 @@ func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err erro
 		c.stopping = true
 	})
 	for {
-		for inflight < opts.Batches && st.NextSeq <= st.Fetch.Staged && !c.stopping && quarantine == "" && firstErr == nil && !c.historyFull(ctx) {
-			from, to := st.NextSeq, min(st.NextSeq+opts.BatchSize-1, st.Fetch.Staged)
-			st.NextSeq = to + 1
+		for inflight < opts.Batches && c.itemsLeft() && !c.stopping && quarantine == "" && firstErr == nil && !c.historyFull(ctx) {
+			from, to := c.nextBatch(opts.BatchSize)
 			actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 				StartToCloseTimeout: 30 * time.Minute,
 				HeartbeatTimeout:    time.Minute,
 				RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10},
 				Summary:             fmt.Sprintf("provision items %d-%d", from, to),
 			})
-			f := workflow.ExecuteActivity(actx, a.ProvisionBatch, activities.BatchInput{Job: c.in.Job, Cycle: c.in.Cycle, From: from, To: to, Initial: c.in.Kind == Initial})
+			f := workflow.ExecuteActivity(actx, a.ProvisionBatch, activities.BatchInput{Job: c.in.Job, Cycle: c.in.Cycle, From: from, To: to, Initial: c.in.Kind == Initial, Budget: budget})
 			inflight++
 			sel.AddFuture(f, func(f workflow.Future) {
 				inflight--
@@ -243,6 +249,9 @@ func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err erro
 					}
 				}
 				st.Processed += len(entries)
+				if res.Next > from && res.Next <= to {
+					st.Left = append(st.Left, ItemRange{From: res.Next, To: to})
+				}
 				if reason := refusedByTarget(entries); reason != "" && quarantine == "" {
 					quarantine = reason
 				}
@@ -264,11 +273,39 @@ func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err erro
 	return quarantine, firstErr
 }
 
+// itemsLeft reports whether staged items wait for a batch.
+func (c *cycleImpl) itemsLeft() bool {
+	st := &c.in.State
+	return len(st.Left) > 0 || st.NextSeq <= st.Fetch.Staged
+}
+
+// nextBatch returns the items of the next batch: first those a full batch
+// left, then the next staged ones.
+func (c *cycleImpl) nextBatch(size int) (from, to int) {
+	st := &c.in.State
+	if len(st.Left) > 0 {
+		r := st.Left[0]
+		st.Left = st.Left[1:]
+		return r.From, r.To
+	}
+	from, to = st.NextSeq, min(st.NextSeq+size-1, st.Fetch.Staged)
+	st.NextSeq = to + 1
+	return from, to
+}
+
+// ItemRange is a run of staged items, by Seq.
+type ItemRange struct {
+	From int `json:"from"`
+	To   int `json:"to"`
+}
+
 // batchOutcome is what the cycle reads of a batch's result: how each entry
-// ended. The entries' details stay in history, where the log is read
-// from; not decoding them keeps workflow tasks light.
+// ended, and where the items it left start. The entries' details stay in
+// history, where the log is read from; not decoding them keeps workflow
+// tasks light.
 type batchOutcome struct {
 	Entries []entryOutcome `json:"entries"`
+	Next    int            `json:"next,omitempty"`
 }
 
 // entryOutcome holds the fields of a log entry the cycle counts and checks.

@@ -194,6 +194,9 @@ type CycleState struct {
 	// HeldNext is the first staged item not yet looked at for the log of
 	// removals held by the deletion guard.
 	HeldNext int `json:"heldNext,omitempty"`
+	// Left are items before NextSeq that batches whose results were full
+	// left to later batches.
+	Left []ItemRange `json:"left,omitempty"`
 }
 
 // PhaseState is how far a phase after the object batches has come.

@@ -79,6 +79,12 @@ const (
 	// configuration changes, the configuration defaults the job resolved
 	// (see resolveDefaults); before, the job read the defaults compiled in.
 	resolvedDefaultsChange = "resolved-defaults"
+	// batchBudgetChange bounds a batch's result: the batch takes items
+	// while their log entries fit activities.ResultBudget and says where
+	// it stopped, and the cycle schedules the rest. Before, a batch took
+	// every item, and a result over Temporal's payload limit was refused
+	// after the pushes.
+	batchBudgetChange = "batch-result-budget"
 )
 
 // Bounds compiled into the workflows.
