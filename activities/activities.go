@@ -95,6 +95,9 @@ func (a *Activities) logger(job string) *logrus.Entry {
 // target returns the job's target connection, opening it on first use. The
 // key covers the connection settings, so a changed configuration reconnects.
 func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Target, error) {
+	if err := authorize(job); err != nil {
+		return nil, err
+	}
 	key := fingerprint(job.Name, job.Target)
 	c := a.Connections
 	c.mu.Lock()
@@ -159,6 +162,9 @@ func refused(entries []audit.Entry) bool {
 
 // source returns the job's source connection, opening it on first use.
 func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.Source, error) {
+	if err := authorize(job); err != nil {
+		return nil, err
+	}
 	key := fingerprint(job.Name, job.Source)
 	c := a.Connections
 	c.mu.Lock()

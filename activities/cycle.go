@@ -66,12 +66,16 @@ type ValidatedJob struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// ValidateJob checks the configuration where the job runs — secrets and
-// source files must be readable by the worker, and the source must have
-// every attribute the mappings read — before anything is pushed. A source
-// that cannot be reached fails validation with its address and the error.
+// ValidateJob checks the configuration where the job runs — it may name
+// only the secrets and source files the worker's operator allows, these
+// must be readable by the worker, and the source must have every attribute
+// the mappings read — before anything is pushed. A source that cannot be
+// reached fails validation with its address and the error.
 func (a *Activities) ValidateJob(ctx context.Context, job config.Job) (_ ValidatedJob, err error) {
 	defer classify(&err)
+	if err := authorize(&job); err != nil {
+		return ValidatedJob{}, err
+	}
 	if err := job.Validate(); err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {

@@ -8,10 +8,77 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/ldap"
+	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/secrets"
 )
+
+// authorize refuses, as an invalid configuration, a job that names what the
+// worker's operator does not let jobs read (secrets.Restrict): checked by
+// ValidateJob before anything is read, and again where connections open,
+// for a cycle started without the job's validation.
+func authorize(job *config.Job) error {
+	ps := checkAuthority(job, secrets.Restriction())
+	if len(ps) == 0 {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(ps.Error(), ErrInvalidConfiguration, nil, ps)
+}
+
+// checkAuthority returns a problem, naming its field, for every secret in an
+// environment variable or file and every file source the authority does
+// not allow.
+func checkAuthority(job *config.Job, auth *secrets.Authority) config.Problems {
+	if auth == nil {
+		return nil
+	}
+	var ps config.Problems
+	check := func(field string, err error) {
+		if err != nil {
+			ps = append(ps, config.Problem{Field: field, Message: err.Error()})
+		}
+	}
+	ref := func(field string, r secrets.Ref) {
+		if !r.IsZero() {
+			check(field, auth.CheckRef(r))
+		}
+	}
+	scimRefs := func(side string, c *scim.Config) {
+		if c == nil {
+			return
+		}
+		ref(side+".scim.token", c.Token)
+		if c.Basic != nil {
+			ref(side+".scim.basic.password", c.Basic.Password)
+		}
+		if c.OAuth != nil {
+			ref(side+".scim.oauth.clientSecret", c.OAuth.ClientSecret)
+		}
+	}
+	ldapRefs := func(side string, c *ldap.Connection) {
+		ref(side+".ldap.bindPassword", c.BindPassword)
+	}
+	if f := job.Source.File; f != nil {
+		check("source.file.path", auth.CheckSource(f.Path))
+	}
+	for i, f := range job.Source.Files {
+		check(fmt.Sprintf("source.files[%d].path", i), auth.CheckSource(f.Path))
+	}
+	scimRefs("source", job.Source.SCIM)
+	if c := job.Source.LDAP; c != nil {
+		ldapRefs("source", &c.Connection)
+	}
+	scimRefs("target", job.Target.SCIM)
+	if c := job.Target.LDAP; c != nil {
+		ldapRefs("target", &c.Connection)
+	}
+	return ps
+}
 
 // attributeCheckTimeout bounds the source calls of validation, within the
 // minute the job gives the validation activity, so that a source that does

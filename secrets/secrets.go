@@ -4,6 +4,7 @@
 package secrets
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,25 @@ import (
 type Ref struct {
 	Env  string `json:"env,omitempty" yaml:"env,omitempty"`
 	File string `json:"file,omitempty" yaml:"file,omitempty"`
+	// named marks a reference decoded from JSON, as a job configuration
+	// reaches the worker in a workflow's input: the authority set by
+	// Restrict applies to it. References the worker builds from its
+	// operator's flags (the audit sink's token, the codec's keys) are the
+	// operator's own and never restricted.
+	named bool
+}
+
+// UnmarshalJSON decodes a reference and marks it as named by a job
+// configuration.
+func (r *Ref) UnmarshalJSON(b []byte) error {
+	type plain Ref
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*r = Ref(p)
+	r.named = true
+	return nil
 }
 
 // IsZero reports whether the reference names nothing.
@@ -40,7 +60,14 @@ func (r Ref) Validate() error {
 }
 
 // Resolve returns the secret's value, trimmed of surrounding white space.
+// A reference a job configuration named is refused, unread, when the
+// authority set by Restrict does not allow it.
 func (r Ref) Resolve() (string, error) {
+	if r.named {
+		if err := Restriction().CheckRef(r); err != nil {
+			return "", err
+		}
+	}
 	switch {
 	case r.Env != "" && r.File != "":
 		return "", fmt.Errorf("name either env or file, not both")

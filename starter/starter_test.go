@@ -27,7 +27,7 @@ import (
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
-const tokenEnv = "STARTER_TEST_SAMPLEAPP_TOKEN"
+const tokenEnv = "PROVISIONING_SECRET_STARTER_TEST"
 
 // The starter's commands, run as a binary against a dev server, a worker
 // and the sample application.

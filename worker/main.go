@@ -15,6 +15,7 @@ import (
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/internal/logging"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
+	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
@@ -35,6 +36,8 @@ func run() error {
 		maxActs   = flag.Int("max-activities", 16, "activities run at once by this worker")
 		debug     = flag.String("debug-listen", "", "serve Go's profiler (/debug/pprof/) on this loopback host:port, e.g. 127.0.0.1:6060")
 	)
+	var allow authorityFlags
+	allow.register(flag.CommandLine)
 	flag.Parse()
 
 	log, err := logging.New(*logFormat, *logLevel)
@@ -46,6 +49,11 @@ func run() error {
 			return err
 		}
 	}
+	auth, err := allow.authority()
+	if err != nil {
+		return err
+	}
+	secrets.Restrict(auth)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	st, stateName, err := openStore(ctx, *statePath)
 	cancel()
@@ -76,7 +84,8 @@ func run() error {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
-	log.WithFields(map[string]any{"address": copts.HostPort, "namespace": copts.Namespace, "connection": temporalx.Security(copts), "taskQueue": workflows.TaskQueue, "state": stateName}).Info("worker started")
+	log.WithFields(map[string]any{"address": copts.HostPort, "namespace": copts.Namespace, "connection": temporalx.Security(copts), "taskQueue": workflows.TaskQueue, "state": stateName,
+		"allowEnv": auth.Env, "allowSecretDirs": auth.SecretDirs, "allowSourceDirs": auth.SourceDirs}).Info("worker started")
 	return w.Run(worker.InterruptCh())
 }
 

@@ -30,7 +30,7 @@ import (
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
-const tokenEnv = "TEST_SAMPLEAPP_TOKEN"
+const tokenEnv = "PROVISIONING_SECRET_TEST_SAMPLEAPP"
 
 // person is one row of a test HR export.
 type person struct {

@@ -19,7 +19,7 @@ import (
 
 const (
 	jobName  = "bench"
-	tokenEnv = "BENCH_SAMPLEAPP_TOKEN"
+	tokenEnv = "PROVISIONING_SECRET_BENCH_SAMPLEAPP"
 )
 
 // benchJob is the demo job's mapping (examples/hr-to-sampleapp.yaml) over

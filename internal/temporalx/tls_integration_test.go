@@ -60,7 +60,7 @@ source:
   file: {path: hr.csv, idColumn: employeeId}
 target:
   application: sampleapp
-  scim: {baseURL: "`+srv.URL+`/scim/v2", token: {env: PROVISIONING_MTLS_TEST_TOKEN}}
+  scim: {baseURL: "`+srv.URL+`/scim/v2", token: {env: PROVISIONING_SECRET_MTLS_TEST}}
 objects:
   - sourceObject: User
     targetObject: User
@@ -83,8 +83,8 @@ client_key_path = %q
 server_name = "temporal.test"
 `, proxy.addr, pki.ca, pki.clientCert, pki.clientKey)), 0o600))
 
-	base := cleanEnv(filepath.Join(dir, "absent.toml"), "PROVISIONING_MTLS_TEST_TOKEN="+token)
-	viaProfile := append(cleanEnv(profile, "PROVISIONING_MTLS_TEST_TOKEN="+token), "TEMPORAL_PROFILE=provisioning")
+	base := cleanEnv(filepath.Join(dir, "absent.toml"), "PROVISIONING_SECRET_MTLS_TEST="+token)
+	viaProfile := append(cleanEnv(profile, "PROVISIONING_SECRET_MTLS_TEST="+token), "TEMPORAL_PROFILE=provisioning")
 	viaVariables := append(base, "TEMPORAL_ADDRESS="+proxy.addr, "TEMPORAL_TLS_SERVER_CA_CERT_PATH="+pki.ca, "TEMPORAL_TLS_SERVER_NAME=temporal.test",
 		"TEMPORAL_TLS_CLIENT_CERT_PATH="+pki.clientCert, "TEMPORAL_TLS_CLIENT_KEY_PATH="+pki.clientKey)
 	noCertificate := append(base, "TEMPORAL_ADDRESS="+proxy.addr, "TEMPORAL_TLS_SERVER_CA_CERT_PATH="+pki.ca, "TEMPORAL_TLS_SERVER_NAME=temporal.test")
