@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -18,13 +19,24 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// dial connects with the payload codec when its keys are named; the
+// client carries its data converter for the provisioning log's reader.
 func (g *globals) dial() (client.Client, error) {
 	opts, err := temporalx.Connection{Address: g.address, Namespace: g.namespace, Logger: quietLogger{}}.ClientOptions()
 	if err != nil {
 		return nil, err
 	}
+	keys, err := g.codec.Keys()
+	if err != nil {
+		return nil, invalidError{err}
+	}
+	keys.ClientOptions(&opts)
 	g.address, g.namespace = opts.HostPort, opts.Namespace
-	return temporalx.Dial(opts)
+	c, err := temporalx.Dial(opts)
+	if err != nil {
+		return nil, err
+	}
+	return audit.WithConverter(c, opts.DataConverter), nil
 }
 
 // withConfig loads and validates a configuration file, connects to

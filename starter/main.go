@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 )
@@ -34,6 +35,9 @@ func (e invalidError) Error() string { return e.err.Error() }
 type globals struct {
 	address   string
 	namespace string
+	// codec names the payload codec's keys, which encrypted histories
+	// need both ways.
+	codec codec.Config
 }
 
 func main() {
@@ -46,8 +50,9 @@ func main() {
 	}
 	root.PersistentFlags().StringVar(&g.address, "address", "", temporalx.AddressHelp)
 	root.PersistentFlags().StringVar(&g.namespace, "namespace", "", temporalx.NamespaceHelp)
+	g.codec.RegisterKeys(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return invalidError{err} })
-	root.AddCommand(validateCmd(), exportCmd(), startCmd(g), updateCmd(g), statusCmd(g), previewCmd(g), onDemandCmd(g), rollbackCmd(g), connectionsCmd(g), logsCmd(g), reportCmd(g), replayCmd())
+	root.AddCommand(validateCmd(), exportCmd(), startCmd(g), updateCmd(g), statusCmd(g), previewCmd(g), onDemandCmd(g), rollbackCmd(g), connectionsCmd(g), logsCmd(g), reportCmd(g), replayCmd(g), codecServerCmd(g))
 	for _, s := range signalCommands {
 		root.AddCommand(signalCmd(g, s))
 	}

@@ -14,26 +14,33 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
-func replayCmd() *cobra.Command {
+func replayCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "replay FILE...",
 		Short: "Replay recorded workflow histories against this build's workflow code",
 		Long: `Replay workflow histories of provisioning jobs and cycles against the
 workflow code of this build. A history is JSON as written by
 "temporal workflow show -o json" or the Web UI's download, gzipped when its
-name ends in .gz. Exits 1 when any history does not replay: running
-workflows with such a history would fail on a worker of this build.`,
+name ends in .gz; histories encrypted by the payload codec need its keys
+(--codec-keys-file or --codec-keys-env). Exits 1 when any history does not
+replay: running workflows with such a history would fail on a worker of
+this build.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			keys, err := g.codec.Keys()
+			if err != nil {
+				return invalidError{err}
+			}
 			out := cmd.OutOrStdout()
 			failed := 0
 			for _, path := range args {
 				h, err := loadHistory(path)
 				if err == nil {
-					err = replay(h)
+					err = replay(h, keys)
 				}
 				if err != nil {
 					failed++
@@ -53,8 +60,12 @@ workflows with such a history would fail on a worker of this build.`,
 
 // replay replays one history with every provisioning workflow registered,
 // under its recorded workflow ID: a job derives its cycles' IDs from its own.
-func replay(h *historypb.History) error {
-	r := worker.NewWorkflowReplayer()
+// Payloads are decoded with keys, when given.
+func replay(h *historypb.History, keys *codec.Keys) error {
+	r, err := worker.NewWorkflowReplayerWithOptions(keys.ReplayerOptions())
+	if err != nil {
+		return err
+	}
 	workflows.Register(r)
 	id := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowId()
 	return r.ReplayWorkflowHistoryWithOptions(quietLogger{}, h, worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id}})

@@ -36,7 +36,7 @@ func TestReplayReadsPlainAndGzippedHistories(t *testing.T) {
 	for _, p := range []string{path, zipped} {
 		h, err := loadHistory(p)
 		require.NoError(t, err)
-		require.NoError(t, replay(h), p)
+		require.NoError(t, replay(h, nil), p)
 	}
 }
 
@@ -45,7 +45,7 @@ func TestReplayFailsOnChangedHistory(t *testing.T) {
 	writeChangedHistory(t, recordedHistories(t)[0], changed)
 	h, err := loadHistory(changed)
 	require.NoError(t, err)
-	require.ErrorContains(t, replay(h), "nondeterministic")
+	require.ErrorContains(t, replay(h, nil), "nondeterministic")
 }
 
 // writeChangedHistory writes a copy of a history whose first activity has

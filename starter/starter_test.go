@@ -273,7 +273,7 @@ options: {batchSize: 5, batches: 2}
 		}
 		page.Click(`dialog[open] [data-testid=confirm-modal-button]`)
 		require.Eventually(t, func() bool { return givenName(app, "user001@example.com") == "Renamed" }, time.Minute, 200*time.Millisecond)
-		waitIdle(t, e, 2)
+		waitIdle(t, e, "starter-test", 2)
 
 		_, stderr, code := e.run("rollback", "starter-test", "--cycle", "2", "--apply")
 		require.Equal(t, exitInvalid, code, stderr)
@@ -370,10 +370,10 @@ func active(u sampleapp.Resource) bool {
 }
 
 // waitIdle waits until the job has finished cycle n and runs none.
-func waitIdle(t *testing.T, e *env, n int) {
+func waitIdle(t *testing.T, e *env, job string, n int) {
 	t.Helper()
 	require.Eventually(t, func() bool {
-		out, _, code := e.run("status", "starter-test", "--json")
+		out, _, code := e.run("status", job, "--json")
 		var s workflows.Status
 		return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.LastCycle != nil && s.LastCycle.Number >= n && s.Current == nil
 	}, time.Minute, 200*time.Millisecond)

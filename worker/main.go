@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/internal/logging"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 	"github.com/openprovisioning/provisioner/secrets"
@@ -38,6 +39,9 @@ func run() error {
 	)
 	var allow authorityFlags
 	allow.register(flag.CommandLine)
+	var cdc codec.Config
+	cdc.RegisterKeys(flag.CommandLine)
+	cdc.RegisterServer(flag.CommandLine)
 	flag.Parse()
 
 	log, err := logging.New(*logFormat, *logLevel)
@@ -62,11 +66,16 @@ func run() error {
 	}
 	defer st.Close()
 
+	keys, err := cdc.Keys()
+	if err != nil {
+		return err
+	}
 	conn := temporalx.Connection{Address: *address, Namespace: *namespace, Logger: logging.Temporal{Entry: log.WithField("component", "temporal")}}
 	copts, err := conn.ClientOptions()
 	if err != nil {
 		return err
 	}
+	keys.ClientOptions(&copts)
 	c, err := temporalx.Dial(copts)
 	if err != nil {
 		return err
@@ -84,6 +93,9 @@ func run() error {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
+	if err := serveCodec(cdc, keys, log); err != nil {
+		return err
+	}
 	log.WithFields(map[string]any{"address": copts.HostPort, "namespace": copts.Namespace, "connection": temporalx.Security(copts), "taskQueue": workflows.TaskQueue, "state": stateName,
 		"allowEnv": auth.Env, "allowSecretDirs": auth.SecretDirs, "allowSourceDirs": auth.SourceDirs}).Info("worker started")
 	return w.Run(worker.InterruptCh())

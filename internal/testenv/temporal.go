@@ -91,8 +91,10 @@ func (tmp *Temporal) Restart(t testing.TB) {
 	tmp.Server.Client().Close()
 }
 
-// StartTemporalWithUI is StartTemporal with the Web UI served too.
-func StartTemporalWithUI(t testing.TB) *Temporal {
+// StartTemporalWithUI is StartTemporal with the Web UI served too; extra
+// arguments are passed to `temporal server start-dev`, for example
+// --ui-codec-endpoint for a codec server.
+func StartTemporalWithUI(t testing.TB, extra ...string) *Temporal {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -100,7 +102,7 @@ func StartTemporalWithUI(t testing.TB) *Temporal {
 	}
 	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
-	tmp := startTemporal(t, port, "", nil)
+	tmp := startTemporal(t, port, "", extra)
 	tmp.UI = "http://127.0.0.1:" + port
 	return tmp
 }

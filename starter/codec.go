@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func codecServerCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "codec-server",
+		Short: "Serve the payload codec to the Web UI and the Temporal CLI, until interrupted",
+		Long: `Serve /encode and /decode, as Temporal's codec server protocol has them, so
+that the Web UI and "temporal workflow show --codec-endpoint" show the
+encrypted histories decoded. Every request must carry the token, as
+"Authorization: Bearer TOKEN" or as the endpoint's first path segment (the
+Web UI's codec endpoint is then http(s)://HOST:PORT/TOKEN); browsers may call
+only from --codec-origins. A worker serves the same with -codec-listen.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.codec.Listen == "" {
+				return invalidError{fmt.Errorf("name the address to listen on with --codec-listen")}
+			}
+			keys, err := g.codec.Keys()
+			if err != nil {
+				return invalidError{err}
+			}
+			failed := make(chan error, 1)
+			addr, err := g.codec.Serve(cmd.Context(), keys, func(err error) { failed <- err })
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "codec server listening on %s (keys %v, new payloads under %s)\n", addr, keys.IDs(), keys.Current())
+			select {
+			case <-cmd.Context().Done():
+				return nil
+			case err := <-failed:
+				return err
+			}
+		},
+	}
+	g.codec.RegisterServer(cmd.Flags())
+	return cmd
+}

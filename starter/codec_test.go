@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/proxy"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/codec"
+	"github.com/openprovisioning/provisioner/internal/testenv"
+	"github.com/openprovisioning/provisioner/internal/testenv/chromium"
+	"github.com/openprovisioning/provisioner/sampleapp"
+	"github.com/openprovisioning/provisioner/secrets"
+	"github.com/openprovisioning/provisioner/workflows"
+)
+
+const (
+	codecTokenEnv = "STARTER_TEST_CODEC_TOKEN"
+	codecToken    = "starter-test-codec-token"
+)
+
+// With the payload codec on, the history Temporal stores holds no name or
+// e-mail address from the HR export, while the starter's commands, the
+// Temporal CLI through the codec server and the Web UI still read it.
+func TestEncryptedHistory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	dir := t.TempDir()
+	keysFile := filepath.Join(dir, "codec.keys")
+	key := make([]byte, 32)
+	_, err := rand.Read(key)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(keysFile, []byte("test-1="+base64.StdEncoding.EncodeToString(key)+"\n"), 0o600))
+	keys, err := codec.LoadKeys(secrets.Ref{File: keysFile})
+	require.NoError(t, err)
+
+	codecAddr := freeAddr(t)
+	tmp := testenv.StartTemporalWithUI(t, "--ui-codec-endpoint", "http://"+codecAddr+"/"+codecToken)
+	e := &env{t: t, bin: testenv.Build(t, "./starter"), address: tmp.Server.FrontendHostPort()}
+	t.Setenv(tokenEnv, "starter-test-token")
+	t.Setenv(codecTokenEnv, codecToken)
+	app := sampleapp.New(sampleapp.Options{Token: "starter-test-token"})
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(srv.Close)
+
+	const people = 6
+	var hr strings.Builder
+	hr.WriteString("employeeId,userName,givenName,surname\n")
+	var personal []string
+	for i := 1; i <= people; i++ {
+		fmt.Fprintf(&hr, "E%03d,person%03d@example.com,Givenname%d,Surname%d\n", i, i, i, i)
+		personal = append(personal, fmt.Sprintf("person%03d@example.com", i), fmt.Sprintf("Givenname%d", i), fmt.Sprintf("Surname%d", i))
+	}
+	hrPath := filepath.Join(dir, "hr.csv")
+	require.NoError(t, os.WriteFile(hrPath, []byte(hr.String()), 0o600))
+	cfg := filepath.Join(dir, "job.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`name: codec-test
+interval: 1h
+source:
+  file: {path: `+hrPath+`, idColumn: employeeId}
+target:
+  application: sampleapp
+  scim: {baseURL: "`+srv.URL+`/scim/v2", token: {env: `+tokenEnv+`}}
+objects:
+  - sourceObject: User
+    targetObject: User
+    attributes:
+      - {target: userName, type: Direct, source: userName, matchingPriority: 1}
+      - {target: externalId, type: Direct, source: employeeId, matchingPriority: 2}
+      - {target: name.givenName, type: Direct, source: givenName}
+      - {target: name.familyName, type: Direct, source: surname}
+`), 0o600))
+	worker := exec.Command(testenv.Build(t, "./worker"), "-address", e.address, "-state", filepath.Join(dir, "state.db"), "-log-format", "json", "-log-level", "warn",
+		"-codec-keys-file", keysFile, "-codec-listen", codecAddr, "-codec-token-env", codecTokenEnv, "-codec-origins", tmp.UI)
+	worker.Stderr = os.Stderr
+	require.NoError(t, worker.Start())
+	t.Cleanup(func() { _ = worker.Process.Kill(); _, _ = worker.Process.Wait() })
+
+	// The starter reads the keys from the environment its operator set.
+	t.Setenv("PROVISIONING_CODEC_KEYS_FILE", keysFile)
+	e.ok("start", cfg)
+	waitIdle(t, e, "codec-test", 1)
+	require.Len(t, app.Users(), people)
+	job := workflows.JobWorkflowID("codec-test")
+	cycle := job + "/cycle-1"
+
+	t.Run("the stored history holds no personal data; search attributes stay clear", func(t *testing.T) {
+		for _, id := range []string{job, cycle} {
+			raw := shownHistory(t, e, id)
+			for _, s := range personal {
+				require.False(t, bytes.Contains(raw, []byte(s)), "%s's history holds %q", id, s)
+			}
+			requireEncrypted(t, tmp.Client, id)
+		}
+		desc, err := tmp.Client.DescribeWorkflow(context.Background(), cycle, "")
+		require.NoError(t, err)
+		var name string
+		sa := desc.RawResponse.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa[workflows.AttrJob.GetName()], &name))
+		require.Equal(t, "codec-test", name)
+	})
+
+	t.Run("memos are encrypted", func(t *testing.T) {
+		opts := client.Options{HostPort: e.address, Logger: quietLogger{}}
+		keys.ClientOptions(&opts)
+		c, err := client.Dial(opts)
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "codec-memo", TaskQueue: "codec-memo", Memo: map[string]any{"owner": personal[0]}}, "Nothing")
+		require.NoError(t, err)
+		require.False(t, bytes.Contains(shownHistory(t, e, "codec-memo"), []byte(personal[0])))
+		requireEncrypted(t, tmp.Client, "codec-memo")
+		desc, err := c.DescribeWorkflow(context.Background(), "codec-memo", "")
+		require.NoError(t, err)
+		var owner string
+		require.NoError(t, keys.DataConverter().FromPayload(desc.RawResponse.GetWorkflowExecutionInfo().GetMemo().GetFields()["owner"], &owner))
+		require.Equal(t, personal[0], owner)
+	})
+
+	t.Run("the Temporal CLI decodes through the codec server with its token", func(t *testing.T) {
+		shown := shownHistory(t, e, cycle, "--codec-endpoint", "http://"+codecAddr, "--codec-auth", "Bearer "+codecToken)
+		require.True(t, bytes.Contains(shown, []byte("person001@example.com")))
+		_, err := exec.Command(testenv.TemporalCLI(t), "workflow", "show", "-o", "json", "-w", cycle, "--address", e.address, "--codec-endpoint", "http://"+codecAddr).Output()
+		require.Error(t, err, "refused without the token")
+	})
+
+	t.Run("the Web UI shows the decoded log entries", func(t *testing.T) {
+		run, event := batchCompleted(t, tmp.Client, cycle)
+		page := chromium.Open(t, fmt.Sprintf("%s/namespaces/default/workflows/%s/%s/history/events/%d", tmp.UI, url.PathEscape(cycle), run, event))
+		page.WaitText("Activity Task Completed", `"displayName": "person001@example.com"`, `"new": "Givenname1"`)
+	})
+
+	t.Run("logs, report, rollback and replay read the encrypted history", func(t *testing.T) {
+		var entries []audit.Entry
+		require.NoError(t, json.Unmarshal([]byte(e.ok("logs", "codec-test", "--format", "json")), &entries))
+		require.Len(t, entries, people)
+		require.Equal(t, "person001@example.com", entries[0].DisplayName)
+
+		var cycles []audit.CycleReport
+		require.NoError(t, json.Unmarshal([]byte(e.ok("report", "codec-test", "--json")), &cycles))
+		require.Len(t, cycles, 1)
+		require.Equal(t, people, cycles[0].Counts.Of(audit.Create, audit.Success))
+
+		// Without the keys the log is refused, not read short.
+		cmd := exec.Command(e.bin, "logs", "codec-test", "--address", e.address)
+		cmd.Env = withoutEnv(os.Environ(), "PROVISIONING_CODEC_KEYS_FILE")
+		out, err := cmd.CombinedOutput()
+		require.Error(t, err)
+		require.Contains(t, string(out), "the history is encrypted")
+
+		b, err := os.ReadFile(hrPath)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(hrPath, []byte(strings.Replace(string(b), ",Givenname1,", ",Renamed,", 1)), 0o600))
+		e.ok("sync-now", "codec-test")
+		waitIdle(t, e, "codec-test", 2)
+		require.Equal(t, "Renamed", givenName(app, "person001@example.com"))
+		e.ok("stop", "codec-test")
+		waitPaused(t, e, "codec-test")
+		out2 := e.ok("rollback", "codec-test", "--cycle", "2", "--apply")
+		require.Contains(t, out2, "1 restored, 0 failed")
+		require.Equal(t, "Givenname1", givenName(app, "person001@example.com"))
+
+		var files []string
+		for _, id := range []string{job, cycle, job + "/cycle-2"} {
+			f := filepath.Join(dir, strings.NewReplacer(":", "-", "/", "-").Replace(id)+".json")
+			require.NoError(t, os.WriteFile(f, []byte(temporalCLI(t, e, "workflow", "show", "-o", "json", "-w", id)), 0o600))
+			files = append(files, f)
+		}
+		out2 = e.ok(append([]string{"replay"}, files...)...)
+		require.Equal(t, len(files), strings.Count(out2, "ok   "), out2)
+		cmd = exec.Command(e.bin, append([]string{"replay"}, files...)...)
+		cmd.Env = withoutEnv(os.Environ(), "PROVISIONING_CODEC_KEYS_FILE")
+		out, err = cmd.CombinedOutput()
+		require.Error(t, err, "encrypted histories do not replay without the keys")
+		require.Contains(t, string(out), "FAIL")
+	})
+}
+
+// requireEncrypted checks that every payload of a workflow's latest run,
+// search attributes aside, is encrypted.
+func requireEncrypted(t *testing.T, c client.Client, workflowID string) {
+	t.Helper()
+	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		require.NoError(t, proxy.VisitPayloads(context.Background(), ev, proxy.VisitPayloadsOptions{
+			SkipSearchAttributes: true,
+			Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+				for _, p := range ps {
+					n++
+					require.Equal(t, codec.Encoding, string(p.GetMetadata()[converter.MetadataEncoding]), "%s event %d (%s)", workflowID, ev.GetEventId(), ev.GetEventType())
+				}
+				return ps, nil
+			},
+		}))
+	}
+	require.Positive(t, n, "%s has payloads", workflowID)
+}
+
+// batchCompleted returns a cycle's run and the ID of the event that
+// completed its first provisioning batch.
+func batchCompleted(t *testing.T, c client.Client, workflowID string) (string, int64) {
+	t.Helper()
+	desc, err := c.DescribeWorkflow(context.Background(), workflowID, "")
+	require.NoError(t, err)
+	run := desc.RawResponse.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	var batch int64
+	it := c.GetWorkflowHistory(context.Background(), workflowID, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "ProvisionBatch" && batch == 0 {
+			batch = ev.GetEventId()
+		}
+		if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil && a.GetScheduledEventId() == batch {
+			return run, ev.GetEventId()
+		}
+	}
+	t.Fatalf("%s has no completed provisioning batch", workflowID)
+	return "", 0
+}
+
+// shownHistory is a workflow's history as `temporal workflow show -o json`
+// prints it, in protobuf's binary form: payloads' data as they are, not
+// base64 as in JSON.
+func shownHistory(t *testing.T, e *env, workflowID string, args ...string) []byte {
+	t.Helper()
+	out := temporalCLI(t, e, append([]string{"workflow", "show", "-o", "json", "-w", workflowID}, args...)...)
+	h, err := client.HistoryFromJSON(strings.NewReader(out), client.HistoryJSONOptions{})
+	require.NoError(t, err)
+	b, err := proto.Marshal(h)
+	require.NoError(t, err)
+	return b
+}
+
+// temporalCLI runs the Temporal CLI against e's server and returns its output.
+func temporalCLI(t *testing.T, e *env, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(testenv.TemporalCLI(t), append(args, "--address", e.address)...).Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		t.Fatalf("temporal %s: %v\n%s", strings.Join(args, " "), err, exit.Stderr)
+	}
+	require.NoError(t, err)
+	return string(out)
+}
+
+// waitPaused waits until the job is paused.
+func waitPaused(t *testing.T, e *env, job string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		out, _, code := e.run("status", job, "--json")
+		var s workflows.Status
+		return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.State == workflows.Paused
+	}, time.Minute, 200*time.Millisecond)
+}
+
+func withoutEnv(env []string, name string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// freeAddr returns a loopback address no one listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
