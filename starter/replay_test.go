@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/internal/testenv"
+	"github.com/openprovisioning/provisioner/secrets"
 )
 
 func recordedHistories(t *testing.T) []string {
@@ -65,4 +67,18 @@ func writeChangedHistory(t *testing.T, src, dst string) {
 	b, err := protojson.Marshal(h)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(dst, b, 0o600))
+}
+
+// Histories the payload codec encrypted replay with its keys only.
+func TestReplayReadsEncodedHistories(t *testing.T) {
+	dir := filepath.Join(testenv.RepoRoot(), "workflows", "testdata", "codec")
+	keys, err := codec.LoadKeys(secrets.Ref{File: filepath.Join(dir, "test.keys")})
+	require.NoError(t, err)
+	files, err := filepath.Glob(filepath.Join(dir, "*.json*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	h, err := loadHistory(files[0])
+	require.NoError(t, err)
+	require.NoError(t, replay(h, keys))
+	require.Error(t, replay(h, nil))
 }
