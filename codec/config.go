@@ -30,10 +30,21 @@ type FlagSet interface {
 	StringVar(p *string, name, value, usage string)
 }
 
+// Environment variables the key flags default to: the file's path, and
+// the keys themselves.
+const (
+	EnvKeysFile = "PROVISIONING_CODEC_KEYS_FILE"
+	EnvKeys     = "PROVISIONING_CODEC_KEYS"
+)
+
 // RegisterKeys registers the flags naming the keys.
 func (c *Config) RegisterKeys(fs FlagSet) {
-	fs.StringVar(&c.KeysFile, "codec-keys-file", os.Getenv("PROVISIONING_CODEC_KEYS_FILE"), "encrypt workflow history with the keys in this file: ID=KEY lines, KEY 32 random bytes in base64, oldest first; new payloads use the last (env PROVISIONING_CODEC_KEYS_FILE)")
-	fs.StringVar(&c.KeysEnv, "codec-keys-env", "", "environment variable holding the codec keys as the file would, entries separated by newlines or commas")
+	keysEnv := ""
+	if os.Getenv(EnvKeys) != "" {
+		keysEnv = EnvKeys
+	}
+	fs.StringVar(&c.KeysFile, "codec-keys-file", os.Getenv(EnvKeysFile), "encrypt workflow history with the keys in this file: ID=KEY lines, KEY 32 random bytes in base64, oldest first; new payloads use the last (env "+EnvKeysFile+")")
+	fs.StringVar(&c.KeysEnv, "codec-keys-env", keysEnv, "environment variable holding the codec keys as the file would, entries separated by newlines or commas ("+EnvKeys+" when it is set)")
 }
 
 // RegisterServer registers the codec server's flags.
