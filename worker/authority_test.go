@@ -101,9 +101,9 @@ func runJob(t *testing.T, c client.Client, job config.Job) error {
 			t.Fatalf("job %s neither failed nor finished a cycle", job.Name)
 		case <-time.After(200 * time.Millisecond):
 		}
-		desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+		desc, err := c.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 		require.NoError(t, err)
-		if desc.GetWorkflowExecutionInfo().GetCloseTime() != nil {
+		if desc.RawResponse.GetWorkflowExecutionInfo().GetCloseTime() != nil {
 			err := run.Get(ctx, nil)
 			require.Error(t, err, "a job runs until stopped")
 			return err

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/openprovisioning/provisioner/internal/temporalx"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
@@ -73,6 +74,39 @@ func startTemporal(ctx context.Context, cli string, extra []string, log io.Write
 		return nil, fmt.Errorf("start Temporal dev server: %w", err)
 	}
 	return srv, nil
+}
+
+// connect starts a dev server of the bench's own and returns its client and
+// address, or with -temporal-env dials the Temporal that Temporal's
+// environment configuration names, whose address the worker reads from
+// the same configuration (""). stop ends what was started.
+func connect(ctx context.Context, root, dir string, o options) (c client.Client, address string, stop func(), err error) {
+	if o.temporalEnv {
+		opts, err := temporalx.Connection{Logger: quiet{}}.ClientOptions()
+		if err != nil {
+			return nil, "", nil, err
+		}
+		logf("connecting to Temporal at %s, namespace %s (%s)", opts.HostPort, opts.Namespace, temporalx.Security(opts))
+		if c, err = temporalx.Dial(opts); err != nil {
+			return nil, "", nil, err
+		}
+		return c, "", c.Close, nil
+	}
+	cli, err := temporalCLI(ctx, root)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	srvLog, err := os.Create(filepath.Join(dir, "temporal.log"))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	logf("starting the Temporal dev server")
+	srv, err := startTemporal(ctx, cli, o.temporalArgs, srvLog)
+	if err != nil {
+		srvLog.Close()
+		return nil, "", nil, err
+	}
+	return srv.Client(), srv.FrontendHostPort(), func() { _ = srv.Stop(); srvLog.Close() }, nil
 }
 
 // quiet keeps SDK client chatter out of the report.

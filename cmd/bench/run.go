@@ -96,21 +96,11 @@ func run(ctx context.Context, o options) (bool, error) {
 		}
 	}
 
-	cli, err := temporalCLI(ctx, root)
+	c, address, stop, err := connect(ctx, root, dir, o)
 	if err != nil {
 		return false, err
 	}
-	srvLog, err := os.Create(filepath.Join(dir, "temporal.log"))
-	if err != nil {
-		return false, err
-	}
-	defer srvLog.Close()
-	logf("starting the Temporal dev server")
-	srv, err := startTemporal(ctx, cli, o.temporalArgs, srvLog)
-	if err != nil {
-		return false, err
-	}
-	defer func() { _ = srv.Stop() }()
+	defer stop()
 	tgt, err := startTarget(token)
 	if err != nil {
 		return false, err
@@ -128,12 +118,11 @@ func run(ctx context.Context, o options) (bool, error) {
 	if err := <-built; err != nil {
 		return false, err
 	}
-	w, err := startWorker(bin, dir, srv.FrontendHostPort(), o.maxActivities, o.workerArgs, []string{tokenEnv + "=" + token})
+	w, err := startWorker(bin, dir, address, o.maxActivities, o.workerArgs, []string{tokenEnv + "=" + token})
 	if err != nil {
 		return false, err
 	}
 	defer w.stop()
-	c := srv.Client()
 	pids := map[string]int{"worker": w.pid(), "temporal": childNamed("temporal"), "bench+sampleapp": os.Getpid()}
 
 	logf("initial cycle: %d rows, %d in scope", r.rows, r.inScope)

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -19,20 +20,27 @@ type workerProc struct {
 	err  error         // its exit status, once done is closed
 }
 
+// startWorker starts the worker on the dev server at address or, when
+// address is "", on the Temporal that the environment configuration names.
 func startWorker(bin, dir, address string, maxActivities int, extra, env []string) (*workerProc, error) {
 	logPath := filepath.Join(dir, "worker.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, append([]string{
-		"-address", address,
+	args := []string{
 		"-state", filepath.Join(dir, "state.db"),
 		"-log-format", "json",
 		"-log-level", "warn",
 		"-max-activities", strconv.Itoa(maxActivities),
-	}, extra...)...)
-	cmd.Env = append(os.Environ(), env...)
+	}
+	base := os.Environ()
+	if address != "" {
+		args = append(args, "-address", address)
+		base = devServerEnv(dir)
+	}
+	cmd := exec.Command(bin, append(args, extra...)...)
+	cmd.Env = append(base, env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
@@ -45,6 +53,19 @@ func startWorker(bin, dir, address string, maxActivities int, extra, env []strin
 		close(w.done)
 	}()
 	return w, nil
+}
+
+// devServerEnv is this process's environment without Temporal's
+// environment configuration, so that the developer's own profile (an API
+// key, TLS settings) does not reach the bench's plaintext dev server.
+func devServerEnv(dir string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TEMPORAL_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "TEMPORAL_CONFIG_FILE="+filepath.Join(dir, "no-temporal.toml"))
 }
 
 func (w *workerProc) pid() int { return w.cmd.Process.Pid }

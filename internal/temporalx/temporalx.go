@@ -54,7 +54,7 @@ type Connection struct {
 func (c Connection) ClientOptions() (client.Options, error) {
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
 	if err != nil {
-		return client.Options{}, fmt.Errorf("Temporal environment configuration (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE, TEMPORAL_*): %w", err)
+		return client.Options{}, fmt.Errorf("read the Temporal environment configuration (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE, TEMPORAL_*): %w", err)
 	}
 	opts.HostPort = first(c.Address, opts.HostPort, DefaultAddress)
 	opts.Namespace = first(c.Namespace, opts.Namespace, DefaultNamespace)

@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -110,9 +109,13 @@ server_name = "temporal.test"
 	t.Run("with the certificate the worker runs a job the starter started", func(t *testing.T) {
 		cmd := exec.Command(worker, "-state", filepath.Join(dir, "state.db"), "-log-format", "json", "-log-level", "info")
 		cmd.Env = viaProfile
-		var log syncBuffer
-		cmd.Stderr = &log
+		logPath := filepath.Join(dir, "worker.log")
+		logFile, err := os.Create(logPath)
+		require.NoError(t, err)
+		defer logFile.Close()
+		cmd.Stderr = logFile
 		require.NoError(t, cmd.Start())
+		log := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 
 		out, stderr, code := run(t, viaVariables, starter, "start", cfg)
@@ -121,7 +124,7 @@ server_name = "temporal.test"
 		var st workflows.Status
 		deadline := time.Now().Add(time.Minute)
 		for st.LastCycle == nil || st.Current != nil {
-			require.True(t, time.Now().Before(deadline), "the first cycle did not finish; worker log:\n%s", log.String())
+			require.True(t, time.Now().Before(deadline), "the first cycle did not finish; worker log:\n%s", log())
 			time.Sleep(300 * time.Millisecond)
 			out, _, code := run(t, viaVariables, starter, "status", "mtls-test", "--json")
 			if code == 0 {
@@ -131,7 +134,7 @@ server_name = "temporal.test"
 		}
 		require.Equal(t, 2, st.LastCycle.Counts.Of(audit.Create, audit.Success))
 		require.Len(t, app.Users(), 2)
-		require.Contains(t, log.String(), `"connection":"mTLS"`)
+		require.Contains(t, log(), `"connection":"mTLS"`)
 		require.Positive(t, proxy.verified.Load())
 	})
 }
@@ -272,22 +275,4 @@ func (px *mtlsProxy) forward(conn *tls.Conn, upstream string) {
 	go func() { _, _ = io.Copy(up, conn); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(conn, up); done <- struct{}{} }()
 	<-done
-}
-
-// syncBuffer is a buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
