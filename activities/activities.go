@@ -31,6 +31,9 @@ type Activities struct {
 	Store       store.Store
 	Log         *logrus.Logger
 	Connections *Connections
+	// Trail receives the provisioning log (ExportLog); nil keeps it in
+	// history only.
+	Trail *Trail
 }
 
 // Connections caches open source and target connections and compiled

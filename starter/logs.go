@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -9,17 +10,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/sink"
 )
 
 func logsCmd(g *globals) *cobra.Command {
-	var cycle, action, status, object, since, format string
+	var cycle, action, status, object, since, format, dir string
 	cmd := &cobra.Command{
 		Use:   "logs JOB",
 		Short: "List a job's provisioning log, filtered, as a table, CSV or JSON",
 		Long: `List the provisioning log of a job: one entry per object per cycle, read
 from the cycle workflows' histories, so it reaches back as far as the
-namespace's retention. JOB is a job name or its configuration file. Filters
-combine. CSV has these columns, in this order:
+namespace's retention. With --sink, from the JSON Lines files a worker
+copies every ended cycle's entries to (its -audit-dir), which outlive the
+histories; --since then skips the days before it unread. JOB is a job name
+or its configuration file. Filters combine. CSV has these columns, in this
+order:
 ` + strings.Join(audit.Columns, ", ") + `
 (modified as "name: old → new; ..."); JSON is an array of entries with the
 same fields, modified properties as a list.`,
@@ -43,19 +48,19 @@ same fields, modified properties as a list.`,
 			if err != nil {
 				return err
 			}
-			c, err := g.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			n := 0
-			err = audit.ReadHistorySince(cmd.Context(), c, g.namespace, name, f.Since, func(e audit.Entry) error {
+			write := func(e audit.Entry) error {
 				if !f.Match(e) {
 					return nil
 				}
 				n++
 				return out.Write(e)
-			})
+			}
+			if dir != "" {
+				err = sink.Read(dir, name, f.Since, write)
+			} else {
+				err = readHistory(cmd.Context(), g, name, f.Since, write)
+			}
 			if err != nil {
 				return err
 			}
@@ -75,7 +80,19 @@ same fields, modified properties as a list.`,
 	fl.StringVar(&object, "object", "", "source ID, target ID or display name of an object")
 	fl.StringVar(&since, "since", "", "only entries this recent: a duration (24h) or a time (2006-01-02 or RFC 3339)")
 	fl.StringVar(&format, "format", "table", "table, csv or json")
+	fl.StringVar(&dir, "sink", "", "read the JSON Lines files in this folder (a worker's -audit-dir) instead of history")
 	return cmd
+}
+
+// readHistory calls fn with a job's log entries from since on, read from
+// workflow history.
+func readHistory(ctx context.Context, g *globals, job string, since time.Time, fn func(audit.Entry) error) error {
+	c, err := g.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return audit.ReadHistorySince(ctx, c, g.namespace, job, since, fn)
 }
 
 // oneOf returns the allowed value that v names, ignoring case; empty stays empty.

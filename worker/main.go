@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/internal/logging"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
@@ -39,6 +40,8 @@ func run() error {
 	)
 	var allow authorityFlags
 	allow.register(flag.CommandLine)
+	var auditTo auditFlags
+	auditTo.register(flag.CommandLine)
 	var cdc codec.Config
 	cdc.RegisterKeys(flag.CommandLine)
 	cdc.RegisterServer(flag.CommandLine)
@@ -58,6 +61,10 @@ func run() error {
 		return err
 	}
 	secrets.Restrict(auth)
+	sinks, err := auditTo.sinks()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	st, stateName, err := openStore(ctx, *statePath)
 	cancel()
@@ -89,6 +96,7 @@ func run() error {
 	}
 
 	acts := activities.New(st, log)
+	acts.Trail = &activities.Trail{Client: audit.WithConverter(c, copts.DataConverter), Sinks: sinks}
 	defer acts.Connections.Close()
 	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs})
 	workflows.Register(w)
@@ -97,7 +105,7 @@ func run() error {
 		return err
 	}
 	log.WithFields(map[string]any{"address": copts.HostPort, "namespace": copts.Namespace, "connection": temporalx.Security(copts), "taskQueue": workflows.TaskQueue, "state": stateName,
-		"allowEnv": auth.Env, "allowSecretDirs": auth.SecretDirs, "allowSourceDirs": auth.SourceDirs}).Info("worker started")
+		"allowEnv": auth.Env, "allowSecretDirs": auth.SecretDirs, "allowSourceDirs": auth.SourceDirs, "audit": sinkNames(sinks)}).Info("worker started")
 	return w.Run(worker.InterruptCh())
 }
 

@@ -399,6 +399,7 @@ func (j *jobImpl) provisionOnDemand(ctx workflow.Context, r OnDemandRequest) (ac
 	err := workflow.ExecuteActivity(actx, a.ProvisionOnDemand, in).Get(ctx, &res)
 	if err == nil {
 		j.log.Info("provisioned on demand", "type", r.Type, "id", r.ID, "action", res.Object().Action, "status", res.Object().Status)
+		j.exportUpdateLog(ctx, res.Entries, fmt.Sprintf("%s %s on demand", r.Type, r.ID))
 	}
 	return res, err
 }
@@ -429,6 +430,7 @@ func (j *jobImpl) rollback(ctx workflow.Context, plan audit.RollbackPlan) (activ
 	err := workflow.ExecuteActivity(actx, a.RollBack, in).Get(ctx, &res)
 	if err == nil {
 		j.log.Info("rolled back", "objects", len(res.Entries), "since", plan.Since)
+		j.exportUpdateLog(ctx, res.Entries, "a rollback")
 	}
 	// A large rollback comes in many updates: the loop looks at the
 	// history's size after each, and continues as new when it grew.
@@ -582,6 +584,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		sel.Select(ctx)
 	}
 	j.cycleID = ""
+	j.exportCycleLog(ctx, fut, in)
 	j.st.Current = nil
 	now := workflow.Now(ctx)
 	// New mappings that arrived while the cycle ran asked for an initial

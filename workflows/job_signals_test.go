@@ -60,6 +60,7 @@ func newSignalEnv(t *testing.T, slow slowness) *signalEnv {
 	}
 	e.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(fetch)
 	e.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
+	e.OnActivity(acts.ExportLog, mock.Anything, mock.Anything).Return(activities.ExportResult{}, nil)
 	e.OnActivity(acts.ResetJob, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ResetInput) error {
 		e.mu.Lock()
 		defer e.mu.Unlock()

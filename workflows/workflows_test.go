@@ -35,6 +35,7 @@ type jobSuite struct {
 	batches  []activities.BatchInput
 	resets   []activities.ResetInput
 	finishes []activities.FinishInput
+	exports  []activities.ExportInput
 	staged   int
 	// unlinked is how many staged items each fetch reports unlinked.
 	unlinked int
@@ -69,6 +70,7 @@ func (s *jobSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.RegisterWorkflow(workflows.ProvisioningCycle)
 	s.fetches, s.batches, s.resets, s.finishes, s.refuse, s.deleted, s.held = nil, nil, nil, nil, false, 0, nil
+	s.exports = nil
 	s.indexes, s.indexedAfter, s.unlinked = nil, nil, 0
 	s.staged = 25
 	s.mappingVersion = func(config.Job) string { return "v1" }
@@ -121,6 +123,12 @@ func (s *jobSuite) SetupTest() {
 		defer s.mu.Unlock()
 		s.resets = append(s.resets, in)
 		return nil
+	})
+	s.env.OnActivity(acts.ExportLog, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ExportInput) (activities.ExportResult, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.exports = append(s.exports, in)
+		return activities.ExportResult{}, nil
 	})
 }
 
@@ -522,6 +530,7 @@ func TestParseRestartScopes(t *testing.T) {
 	env.OnActivity(acts.ValidateJob, mock.Anything, mock.Anything).Return(activities.ValidatedJob{MappingVersion: "v1"}, nil)
 	env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(activities.FetchResult{}, nil)
 	env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.ExportLog, mock.Anything, mock.Anything).Return(activities.ExportResult{}, nil)
 	var st workflows.Status
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"Everything"}})
