@@ -47,69 +47,27 @@ func TestEncryptedHistory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	dir := t.TempDir()
-	keysFile := filepath.Join(dir, "codec.keys")
-	key := make([]byte, 32)
-	_, err := rand.Read(key)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(keysFile, []byte("test-1="+base64.StdEncoding.EncodeToString(key)+"\n"), 0o600))
-	keys, err := codec.LoadKeys(secrets.Ref{File: keysFile})
-	require.NoError(t, err)
-
 	codecAddr := freeAddr(t)
 	tmp := testenv.StartTemporalWithUI(t, "--ui-codec-endpoint", "http://"+codecAddr+"/"+codecToken)
 	e := &env{t: t, bin: testenv.Build(t, "./starter"), address: tmp.Server.FrontendHostPort()}
-	t.Setenv(tokenEnv, "starter-test-token")
+	j := newCodecJob(t, "codec-test", 6)
+	keysFile, keys := writeCodecKeys(t, j.dir)
 	t.Setenv(codecTokenEnv, codecToken)
-	app := sampleapp.New(sampleapp.Options{Token: "starter-test-token"})
-	srv := httptest.NewServer(app.Handler())
-	t.Cleanup(srv.Close)
-
-	const people = 6
-	var hr strings.Builder
-	hr.WriteString("employeeId,userName,givenName,surname\n")
-	var personal []string
-	for i := 1; i <= people; i++ {
-		fmt.Fprintf(&hr, "E%03d,person%03d@example.com,Givenname%d,Surname%d\n", i, i, i, i)
-		personal = append(personal, fmt.Sprintf("person%03d@example.com", i), fmt.Sprintf("Givenname%d", i), fmt.Sprintf("Surname%d", i))
-	}
-	hrPath := filepath.Join(dir, "hr.csv")
-	require.NoError(t, os.WriteFile(hrPath, []byte(hr.String()), 0o600))
-	cfg := filepath.Join(dir, "job.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`name: codec-test
-interval: 1h
-source:
-  file: {path: `+hrPath+`, idColumn: employeeId}
-target:
-  application: sampleapp
-  scim: {baseURL: "`+srv.URL+`/scim/v2", token: {env: `+tokenEnv+`}}
-objects:
-  - sourceObject: User
-    targetObject: User
-    attributes:
-      - {target: userName, type: Direct, source: userName, matchingPriority: 1}
-      - {target: externalId, type: Direct, source: employeeId, matchingPriority: 2}
-      - {target: name.givenName, type: Direct, source: givenName}
-      - {target: name.familyName, type: Direct, source: surname}
-`), 0o600))
-	worker := exec.Command(testenv.Build(t, "./worker"), "-address", e.address, "-state", filepath.Join(dir, "state.db"), "-log-format", "json", "-log-level", "warn",
+	startWorkerProcess(t, e.address, filepath.Join(j.dir, "state.db"),
 		"-codec-keys-file", keysFile, "-codec-listen", codecAddr, "-codec-token-env", codecTokenEnv, "-codec-origins", tmp.UI)
-	worker.Stderr = os.Stderr
-	require.NoError(t, worker.Start())
-	t.Cleanup(func() { _ = worker.Process.Kill(); _, _ = worker.Process.Wait() })
 
 	// The starter reads the keys from the environment its operator set.
-	t.Setenv("PROVISIONING_CODEC_KEYS_FILE", keysFile)
-	e.ok("start", cfg)
-	waitIdle(t, e, "codec-test", 1)
-	require.Len(t, app.Users(), people)
-	job := workflows.JobWorkflowID("codec-test")
+	t.Setenv(codec.EnvKeysFile, keysFile)
+	e.ok("start", j.cfg)
+	waitIdle(t, e, j.name, 1)
+	require.Len(t, j.app.Users(), j.people)
+	job := workflows.JobWorkflowID(j.name)
 	cycle := job + "/cycle-1"
 
-	t.Run("the stored history holds no personal data; search attributes stay clear", func(t *testing.T) {
+	t.Run("the stored history holds no j.personal data; search attributes stay clear", func(t *testing.T) {
 		for _, id := range []string{job, cycle} {
 			raw := shownHistory(t, e, id)
-			for _, s := range personal {
+			for _, s := range j.personal {
 				require.False(t, bytes.Contains(raw, []byte(s)), "%s's history holds %q", id, s)
 			}
 			requireEncrypted(t, tmp.Client, id)
@@ -119,7 +77,7 @@ objects:
 		var name string
 		sa := desc.RawResponse.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
 		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa[workflows.AttrJob.GetName()], &name))
-		require.Equal(t, "codec-test", name)
+		require.Equal(t, j.name, name)
 	})
 
 	t.Run("memos are encrypted", func(t *testing.T) {
@@ -128,15 +86,15 @@ objects:
 		c, err := client.Dial(opts)
 		require.NoError(t, err)
 		defer c.Close()
-		_, err = c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "codec-memo", TaskQueue: "codec-memo", Memo: map[string]any{"owner": personal[0]}}, "Nothing")
+		_, err = c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "codec-memo", TaskQueue: "codec-memo", Memo: map[string]any{"owner": j.personal[0]}}, "Nothing")
 		require.NoError(t, err)
-		require.False(t, bytes.Contains(shownHistory(t, e, "codec-memo"), []byte(personal[0])))
+		require.False(t, bytes.Contains(shownHistory(t, e, "codec-memo"), []byte(j.personal[0])))
 		requireEncrypted(t, tmp.Client, "codec-memo")
 		desc, err := c.DescribeWorkflow(context.Background(), "codec-memo", "")
 		require.NoError(t, err)
 		var owner string
 		require.NoError(t, keys.DataConverter().FromPayload(desc.RawResponse.GetWorkflowExecutionInfo().GetMemo().GetFields()["owner"], &owner))
-		require.Equal(t, personal[0], owner)
+		require.Equal(t, j.personal[0], owner)
 	})
 
 	t.Run("the Temporal CLI decodes through the codec server with its token", func(t *testing.T) {
@@ -154,48 +112,142 @@ objects:
 
 	t.Run("logs, report, rollback and replay read the encrypted history", func(t *testing.T) {
 		var entries []audit.Entry
-		require.NoError(t, json.Unmarshal([]byte(e.ok("logs", "codec-test", "--format", "json")), &entries))
-		require.Len(t, entries, people)
+		require.NoError(t, json.Unmarshal([]byte(e.ok("logs", j.name, "--format", "json")), &entries))
+		require.Len(t, entries, j.people)
 		require.Equal(t, "person001@example.com", entries[0].DisplayName)
 
 		var cycles []audit.CycleReport
-		require.NoError(t, json.Unmarshal([]byte(e.ok("report", "codec-test", "--json")), &cycles))
+		require.NoError(t, json.Unmarshal([]byte(e.ok("report", j.name, "--json")), &cycles))
 		require.Len(t, cycles, 1)
-		require.Equal(t, people, cycles[0].Counts.Of(audit.Create, audit.Success))
+		require.Equal(t, j.people, cycles[0].Counts.Of(audit.Create, audit.Success))
 
 		// Without the keys the log is refused, not read short.
-		cmd := exec.Command(e.bin, "logs", "codec-test", "--address", e.address)
-		cmd.Env = withoutEnv(os.Environ(), "PROVISIONING_CODEC_KEYS_FILE")
+		cmd := exec.Command(e.bin, "logs", j.name, "--address", e.address)
+		cmd.Env = withoutEnv(os.Environ(), codec.EnvKeysFile)
 		out, err := cmd.CombinedOutput()
 		require.Error(t, err)
 		require.Contains(t, string(out), "the history is encrypted")
 
-		b, err := os.ReadFile(hrPath)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(hrPath, []byte(strings.Replace(string(b), ",Givenname1,", ",Renamed,", 1)), 0o600))
-		e.ok("sync-now", "codec-test")
-		waitIdle(t, e, "codec-test", 2)
-		require.Equal(t, "Renamed", givenName(app, "person001@example.com"))
-		e.ok("stop", "codec-test")
-		waitPaused(t, e, "codec-test")
-		out2 := e.ok("rollback", "codec-test", "--cycle", "2", "--apply")
+		j.rename(t, "Givenname1", "Renamed")
+		e.ok("sync-now", j.name)
+		waitIdle(t, e, j.name, 2)
+		require.Equal(t, "Renamed", givenName(j.app, "person001@example.com"))
+		e.ok("stop", j.name)
+		waitPaused(t, e, j.name)
+		out2 := e.ok("rollback", j.name, "--cycle", "2", "--apply")
 		require.Contains(t, out2, "1 restored, 0 failed")
-		require.Equal(t, "Givenname1", givenName(app, "person001@example.com"))
+		require.Equal(t, "Givenname1", givenName(j.app, "person001@example.com"))
 
 		var files []string
 		for _, id := range []string{job, cycle, job + "/cycle-2"} {
-			f := filepath.Join(dir, strings.NewReplacer(":", "-", "/", "-").Replace(id)+".json")
+			f := filepath.Join(j.dir, strings.NewReplacer(":", "-", "/", "-").Replace(id)+".json")
 			require.NoError(t, os.WriteFile(f, []byte(temporalCLI(t, e, "workflow", "show", "-o", "json", "-w", id)), 0o600))
 			files = append(files, f)
 		}
 		out2 = e.ok(append([]string{"replay"}, files...)...)
 		require.Equal(t, len(files), strings.Count(out2, "ok   "), out2)
 		cmd = exec.Command(e.bin, append([]string{"replay"}, files...)...)
-		cmd.Env = withoutEnv(os.Environ(), "PROVISIONING_CODEC_KEYS_FILE")
+		cmd.Env = withoutEnv(os.Environ(), codec.EnvKeysFile)
 		out, err = cmd.CombinedOutput()
 		require.Error(t, err, "encrypted histories do not replay without the keys")
 		require.Contains(t, string(out), "FAIL")
 	})
+}
+
+// Turning the codec on for a running job: the worker, restarted with the
+// keys, reads the unencrypted history and encrypts from then on; the log
+// reads both.
+func TestCodecTurnedOnForARunningJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	tmp := testenv.StartTemporal(t)
+	e := &env{t: t, bin: testenv.Build(t, "./starter"), address: tmp.Server.FrontendHostPort()}
+	j := newCodecJob(t, "codec-later", 4)
+	state := filepath.Join(j.dir, "state.db")
+	stop := startWorkerProcess(t, e.address, state)
+	e.ok("start", j.cfg)
+	waitIdle(t, e, j.name, 1)
+	stop()
+
+	keysFile, _ := writeCodecKeys(t, j.dir)
+	startWorkerProcess(t, e.address, state, "-codec-keys-file", keysFile)
+	t.Setenv(codec.EnvKeysFile, keysFile)
+	j.rename(t, "Givenname1", "Renamed")
+	e.ok("sync-now", j.name)
+	waitIdle(t, e, j.name, 2)
+	require.Equal(t, "Renamed", givenName(j.app, "person001@example.com"))
+	requireEncrypted(t, tmp.Client, workflows.JobWorkflowID(j.name)+"/cycle-2")
+
+	var entries []audit.Entry
+	require.NoError(t, json.Unmarshal([]byte(e.ok("logs", j.name, "--format", "json")), &entries))
+	require.Len(t, entries, j.people+1, "both cycles' entries")
+}
+
+// codecJob is a job provisioning people from an HR export into the sample
+// application, for the payload codec's tests.
+type codecJob struct {
+	name, dir, hr, cfg string
+	people             int
+	app                *sampleapp.App
+	// personal holds every name and e-mail address in the export.
+	personal []string
+}
+
+func newCodecJob(t *testing.T, name string, people int) *codecJob {
+	t.Helper()
+	j := &codecJob{name: name, dir: t.TempDir(), people: people}
+	t.Setenv(tokenEnv, "starter-test-token")
+	j.app = sampleapp.New(sampleapp.Options{Token: "starter-test-token"})
+	srv := httptest.NewServer(j.app.Handler())
+	t.Cleanup(srv.Close)
+	var hr strings.Builder
+	hr.WriteString("employeeId,userName,givenName,surname\n")
+	for i := 1; i <= people; i++ {
+		fmt.Fprintf(&hr, "E%03d,person%03d@example.com,Givenname%d,Surname%d\n", i, i, i, i)
+		j.personal = append(j.personal, fmt.Sprintf("person%03d@example.com", i), fmt.Sprintf("Givenname%d", i), fmt.Sprintf("Surname%d", i))
+	}
+	j.hr = filepath.Join(j.dir, "hr.csv")
+	require.NoError(t, os.WriteFile(j.hr, []byte(hr.String()), 0o600))
+	j.cfg = filepath.Join(j.dir, "job.yaml")
+	require.NoError(t, os.WriteFile(j.cfg, []byte(`name: `+name+`
+interval: 1h
+source:
+  file: {path: `+j.hr+`, idColumn: employeeId}
+target:
+  application: sampleapp
+  scim: {baseURL: "`+srv.URL+`/scim/v2", token: {env: `+tokenEnv+`}}
+objects:
+  - sourceObject: User
+    targetObject: User
+    attributes:
+      - {target: userName, type: Direct, source: userName, matchingPriority: 1}
+      - {target: externalId, type: Direct, source: employeeId, matchingPriority: 2}
+      - {target: name.givenName, type: Direct, source: givenName}
+      - {target: name.familyName, type: Direct, source: surname}
+`), 0o600))
+	return j
+}
+
+// rename changes a given name in the export.
+func (j *codecJob) rename(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(j.hr)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(j.hr, []byte(strings.Replace(string(b), ","+from+",", ","+to+",", 1)), 0o600))
+}
+
+// writeCodecKeys writes a keys file with a fresh key into dir.
+func writeCodecKeys(t *testing.T, dir string) (string, *codec.Keys) {
+	t.Helper()
+	key := make([]byte, 32)
+	_, err := rand.Read(key)
+	require.NoError(t, err)
+	path := filepath.Join(dir, "codec.keys")
+	require.NoError(t, os.WriteFile(path, []byte("test-1="+base64.StdEncoding.EncodeToString(key)+"\n"), 0o600))
+	keys, err := codec.LoadKeys(secrets.Ref{File: path})
+	require.NoError(t, err)
+	return path, keys
 }
 
 // requireEncrypted checks that every payload of a workflow's latest run,

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -427,10 +428,15 @@ func (e *env) csv(args ...string) [][]string {
 	return rows
 }
 
-func startWorkerProcess(t *testing.T, address, state string) {
+// startWorkerProcess runs the worker binary, with extra flags, until the
+// test ends or stop is called.
+func startWorkerProcess(t *testing.T, address, state string, extra ...string) (stop func()) {
 	t.Helper()
-	cmd := exec.Command(testenv.Build(t, "./worker"), "-address", address, "-state", state, "-log-format", "json", "-log-level", "warn")
+	cmd := exec.Command(testenv.Build(t, "./worker"), append([]string{"-address", address, "-state", state, "-log-format", "json", "-log-level", "warn"}, extra...)...)
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	var once sync.Once
+	stop = func() { once.Do(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() }) }
+	t.Cleanup(stop)
+	return stop
 }
