@@ -11,11 +11,6 @@ import (
 	"github.com/openprovisioning/provisioner/audit"
 )
 
-// auditExportChange copies the log entries of every cycle, on-demand
-// request and rollback to the worker's audit sinks once history holds
-// them all; runs recorded before it copy nothing.
-const auditExportChange = "audit-export"
-
 // exportHeartbeat is how soon an export whose worker died is tried again.
 const exportHeartbeat = 20 * time.Second
 

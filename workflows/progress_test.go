@@ -71,6 +71,7 @@ func TestStatusNamesTheRunningCycle(t *testing.T) {
 		return activities.BatchResult{Entries: make([]audit.Entry, in.To-in.From+1)}, nil
 	})
 	env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.ExportLog, mock.Anything, mock.Anything).Return(activities.ExportResult{}, nil)
 	var during workflows.Status
 	var progress workflows.CycleProgress
 	env.RegisterDelayedCallback(func() {

@@ -87,6 +87,15 @@ const (
 	batchBudgetChange = "batch-result-budget"
 )
 
+// Released in v6.
+const (
+	// auditExportChange has the job copy the log entries of every cycle,
+	// on-demand request and rollback to the worker's audit sinks
+	// (activities.ExportLog) once history holds them all; before, the log
+	// stayed in history only.
+	auditExportChange = "audit-export"
+)
+
 // Bounds compiled into the workflows.
 const (
 	// cycleMaxHistoryBytes and cycleMaxHistoryEvents are where a cycle run
