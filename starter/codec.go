@@ -1,9 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/openprovisioning/provisioner/codec"
 )
 
 func codecServerCmd(g *globals) *cobra.Command {
@@ -41,4 +46,13 @@ only from --codec-origins. A worker serves the same with -codec-listen.`,
 	}
 	g.codec.RegisterServer(cmd.Flags())
 	return cmd
+}
+
+// withCodecHint says what is missing when a payload was encrypted by the
+// codec and no keys were given to decode it.
+func withCodecHint(err error) error {
+	if errors.Is(err, converter.ErrEncodingIsNotSupported) && strings.Contains(err.Error(), codec.Encoding) && !strings.Contains(err.Error(), "codec keys") {
+		return fmt.Errorf("%w: the job's payloads are encrypted; give the codec keys (--codec-keys-file or --codec-keys-env, or %s)", err, codec.EnvKeysFile)
+	}
+	return err
 }

@@ -154,6 +154,20 @@ func TestEncryptedHistory(t *testing.T) {
 	})
 }
 
+// A payload the codec encrypted, read without the keys, is an error that
+// says which keys are missing.
+func TestCodecHint(t *testing.T) {
+	keys, err := codec.LoadKeys(secrets.Ref{File: filepath.Join(testenv.RepoRoot(), "workflows", "testdata", "codec", "test.keys")})
+	require.NoError(t, err)
+	p, err := keys.DataConverter().ToPayload("x")
+	require.NoError(t, err)
+	var s string
+	err = converter.GetDefaultDataConverter().FromPayload(p, &s)
+	require.ErrorContains(t, withCodecHint(fmt.Errorf("status of job j: %w", err)), "the job's payloads are encrypted; give the codec keys")
+	other := errors.New("connection refused")
+	require.Equal(t, other, withCodecHint(other))
+}
+
 // Turning the codec on for a running job: the worker, restarted with the
 // keys, reads the unencrypted history and encrypts from then on; the log
 // reads both.

@@ -62,7 +62,7 @@ func main() {
 	err := root.ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "starter:", err)
+		fmt.Fprintln(os.Stderr, "starter:", withCodecHint(err))
 		var inv invalidError
 		if errors.As(err, &inv) {
 			os.Exit(exitInvalid)
