@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +16,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
+	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
@@ -54,17 +58,19 @@ func temporalCLI(ctx context.Context, root string) (string, error) {
 
 // startTemporal starts a dev server on a free loopback port with the
 // provisioning search attributes, its output going to log.
-func startTemporal(ctx context.Context, cli string, extra []string, log io.Writer) (*testsuite.DevServer, error) {
+func startTemporal(ctx context.Context, cli string, extra []string, log io.Writer, keys *codec.Keys) (*testsuite.DevServer, error) {
 	var sas []temporal.SearchAttributeUpdate
 	for _, k := range workflows.Keys() {
 		sas = append(sas, k.ValueSet(""))
 	}
+	co := &client.Options{Namespace: "default", Logger: quiet{}}
+	keys.ClientOptions(co)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
-		ClientOptions:    &client.Options{Namespace: "default", Logger: quiet{}},
+		ClientOptions:    co,
 		SearchAttributes: temporal.NewSearchAttributes(sas...),
 		ExtraArgs:        extra,
 		Stdout:           log,
@@ -79,13 +85,15 @@ func startTemporal(ctx context.Context, cli string, extra []string, log io.Write
 // connect starts a dev server of the bench's own and returns its client and
 // address, or with -temporal-env dials the Temporal that Temporal's
 // environment configuration names, whose address the worker reads from
-// the same configuration (""). stop ends what was started.
-func connect(ctx context.Context, root, dir string, o options) (c client.Client, address string, stop func(), err error) {
+// the same configuration (""). The client encodes payloads with keys,
+// when given. stop ends what was started.
+func connect(ctx context.Context, root, dir string, o options, keys *codec.Keys) (c client.Client, address string, stop func(), err error) {
 	if o.temporalEnv {
 		opts, err := temporalx.Connection{Logger: quiet{}}.ClientOptions()
 		if err != nil {
 			return nil, "", nil, err
 		}
+		keys.ClientOptions(&opts)
 		logf("connecting to Temporal at %s, namespace %s (%s)", opts.HostPort, opts.Namespace, temporalx.Security(opts))
 		if c, err = temporalx.Dial(opts); err != nil {
 			return nil, "", nil, err
@@ -101,7 +109,7 @@ func connect(ctx context.Context, root, dir string, o options) (c client.Client,
 		return nil, "", nil, err
 	}
 	logf("starting the Temporal dev server")
-	srv, err := startTemporal(ctx, cli, o.temporalArgs, srvLog)
+	srv, err := startTemporal(ctx, cli, o.temporalArgs, srvLog, keys)
 	if err != nil {
 		srvLog.Close()
 		return nil, "", nil, err
@@ -126,4 +134,28 @@ func buildWorker(ctx context.Context, root, dir string) (string, error) {
 		return "", fmt.Errorf("build ./worker: %w\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// benchCodec makes the payload codec's key for a run with -codec, in a
+// file in dir, and returns it with the environment that gives the worker
+// that file; without -codec, the environment keeps the codec off for the
+// worker whatever the caller's environment says.
+func benchCodec(on bool, dir string) (*codec.Keys, []string, error) {
+	off := []string{codec.EnvKeys + "=", codec.EnvKeysFile + "="}
+	if !on {
+		return nil, off, nil
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, nil, err
+	}
+	path := filepath.Join(dir, "codec.keys")
+	if err := os.WriteFile(path, []byte("bench="+base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, nil, err
+	}
+	keys, err := codec.LoadKeys(secrets.Ref{File: path})
+	if err != nil {
+		return nil, nil, err
+	}
+	return keys, append(off, codec.EnvKeysFile+"="+path), nil
 }

@@ -38,6 +38,7 @@ type options struct {
 	temporalArgs  multiFlag
 	workerArgs    multiFlag
 	temporalEnv   bool
+	codec         bool
 }
 
 // multiFlag collects a flag given several times.
@@ -60,6 +61,7 @@ func main() {
 	flag.StringVar(&o.workerBin, "worker-bin", "", "worker binary to run instead of building ./worker")
 	flag.Var(&o.workerArgs, "worker-arg", "extra argument to the worker (repeatable), e.g. -debug-listen=127.0.0.1:6060 to profile it")
 	flag.BoolVar(&o.temporalEnv, "temporal-env", false, "measure against the Temporal that its environment configuration names (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, TEMPORAL_API_KEY, TEMPORAL_TLS_*), not a dev server of the bench's own")
+	flag.BoolVar(&o.codec, "codec", false, "encrypt workflow history with the payload codec, under a key made for the run, as a worker with -codec-keys-file does")
 	flag.Var(&o.temporalArgs, "temporal-arg", "extra argument to `temporal server start-dev` (repeatable), e.g. --dynamic-config-value")
 	flag.Parse()
 	if o.changed < 0 {

@@ -26,7 +26,7 @@ func report(out io.Writer, r *result) {
 	o := r.o
 	fmt.Fprintf(out, "\nProvisioning benchmark: %s HR rows, %s in scope, %s changed; concurrency %d, batch size %d, batches %d, worker max activities %d\n",
 		num(r.rows), num(r.inScope), num(o.changed), o.concurrency, o.batchSize, o.batches, o.maxActivities)
-	fmt.Fprintf(out, "%d CPUs; load average before the run: %s\n", runtime.NumCPU(), r.load)
+	fmt.Fprintf(out, "%d CPUs; load average before the run: %s; payload codec %s\n", runtime.NumCPU(), r.load, onOff(o.codec))
 
 	section(out, "Baseline: bare HTTP POST /Users into a fresh sample application, keep-alive connections")
 	tw := table(out)
@@ -92,6 +92,14 @@ func report(out io.Writer, r *result) {
 	}
 	tw.Flush()
 
+	section(out, "History per workflow, all runs (what Temporal stores for each cycle)")
+	tw = table(out)
+	fmt.Fprintln(tw, "workflow\truns\tevents\thistory size")
+	for _, h := range perWorkflow(r.runs) {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", h.workflowID, h.runs, num(int(h.events)), mb(h.bytes))
+	}
+	tw.Flush()
+
 	section(out, "Targets")
 	tw = table(out)
 	fmt.Fprintln(tw, "metric\tmeasured\ttarget\tresult")
@@ -134,6 +142,38 @@ func verdicts(tw io.Writer, r *result) {
 // throughputRatio compares users created per second with the baseline's.
 func (r *result) throughputRatio(created int, wall time.Duration) float64 {
 	return (float64(created) / wall.Seconds()) / (float64(r.inScope) / r.baselineTime.Seconds())
+}
+
+// workflowHistory sums the runs of one workflow.
+type workflowHistory struct {
+	workflowID    string
+	runs          int
+	events, bytes int64
+}
+
+// perWorkflow sums the runs by workflow, in the order of their first run.
+func perWorkflow(runs []runSize) []workflowHistory {
+	var out []workflowHistory
+	at := map[string]int{}
+	for _, r := range runs {
+		i, ok := at[r.workflowID]
+		if !ok {
+			i = len(out)
+			at[r.workflowID] = i
+			out = append(out, workflowHistory{workflowID: r.workflowID})
+		}
+		out[i].runs++
+		out[i].events += r.events
+		out[i].bytes += r.bytes
+	}
+	return out
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 func section(out io.Writer, title string) { fmt.Fprintf(out, "\n%s\n", title) }

@@ -96,7 +96,11 @@ func run(ctx context.Context, o options) (bool, error) {
 		}
 	}
 
-	c, address, stop, err := connect(ctx, root, dir, o)
+	keys, codecEnv, err := benchCodec(o.codec, dir)
+	if err != nil {
+		return false, err
+	}
+	c, address, stop, err := connect(ctx, root, dir, o, keys)
 	if err != nil {
 		return false, err
 	}
@@ -118,7 +122,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	if err := <-built; err != nil {
 		return false, err
 	}
-	w, err := startWorker(bin, dir, address, o.maxActivities, o.workerArgs, []string{tokenEnv + "=" + token})
+	w, err := startWorker(bin, dir, address, o.maxActivities, o.workerArgs, append(codecEnv, tokenEnv+"="+token))
 	if err != nil {
 		return false, err
 	}
