@@ -15,11 +15,13 @@ import (
 	"sync"
 
 	"github.com/sirupsen/logrus"
+	"go.temporal.io/sdk/client"
 
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/notify"
 	"github.com/openprovisioning/provisioner/store"
 	"github.com/openprovisioning/provisioner/store/dryrun"
 )
@@ -34,6 +36,10 @@ type Activities struct {
 	// Trail receives the provisioning log (ExportLog); nil keeps it in
 	// history only.
 	Trail *Trail
+	// Metrics records the provisioning metrics; nil records none.
+	Metrics client.MetricsHandler
+	// Notifier sends the job's notices (Notify); nil sends none.
+	Notifier *notify.Notifier
 }
 
 // Connections caches open source and target connections and compiled

@@ -31,6 +31,9 @@ func (a *Activities) FinishCycle(ctx context.Context, in FinishInput) (err error
 			return err
 		}
 	}
+	if !in.DryRun {
+		a.countEscrows(ctx, in.Job)
+	}
 	return a.Store.EndCycle(ctx, in.Cycle)
 }
 

@@ -108,6 +108,8 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 	var p FetchProgress
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &p)
+	} else if !in.Job.Options.DryRun {
+		a.countEscrows(ctx, in.Job.Name)
 	}
 	if err := a.Store.TruncateStage(ctx, in.Cycle, p.Seq); err != nil {
 		return FetchResult{}, err

@@ -75,6 +75,7 @@ func (a *Activities) SyncMemberships(ctx context.Context, in PhaseInput) (_ Phas
 	}
 	res.Next = PhaseCursor{After: ids[taken-1]}
 	res.Done = len(ids) < limit && taken == len(ids)
+	a.countEntries(in.Job.Name, res.Entries)
 	return res, nil
 }
 

@@ -192,6 +192,7 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 			res.Entries = append(res.Entries, *e)
 		}
 	}
+	a.countEntries(in.Job.Name, res.Entries)
 	return res, nil
 }
 

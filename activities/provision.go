@@ -89,7 +89,11 @@ const SoftDeletedAttribute = "IsSoftDeleted"
 // crash are found again by matching, so a retried batch never duplicates.
 func (a *Activities) ProvisionBatch(ctx context.Context, in BatchInput) (_ BatchResult, err error) {
 	defer classify(&err)
-	return a.forCycle(in.Job.Options.DryRun, in.Cycle).provisionBatch(ctx, in, nil)
+	res, err := a.forCycle(in.Job.Options.DryRun, in.Cycle).provisionBatch(ctx, in, nil)
+	if err == nil {
+		a.countEntries(in.Job.Name, res.Entries)
+	}
+	return res, err
 }
 
 // provisionBatch is ProvisionBatch; traces, by Seq, collect how the items

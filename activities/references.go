@@ -126,6 +126,7 @@ func (a *Activities) ResolveReferences(ctx context.Context, in PhaseInput) (_ Ph
 	if refused(res.Entries) {
 		a.forgetTarget(&in.Job, r.target)
 	}
+	a.countEntries(in.Job.Name, res.Entries)
 	return res, nil
 }
 

@@ -90,6 +90,7 @@ func (a *Activities) ListHeldRemovals(ctx context.Context, in HeldInput) (HeldRe
 		res.Next = min(res.Next+heldPageSize-1, in.To) + 1
 		activity.RecordHeartbeat(ctx, res.Next)
 	}
+	a.countEntries(in.Job.Name, res.Entries)
 	return res, nil
 }
 

@@ -78,6 +78,7 @@ func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ Rollback
 	if refused(res.Entries) {
 		a.forgetTarget(&in.Job, tgt)
 	}
+	a.countEntries(in.Job.Name, res.Entries)
 	return res, nil
 }
 
