@@ -48,6 +48,8 @@ type jobImpl struct {
 	// resolved is cfg with the defaults the workflows branch on filled in,
 	// as recorded in the run's history.
 	resolved config.Job
+	// notifying counts the notices being sent.
+	notifying int
 }
 
 func (j *jobImpl) setup(ctx workflow.Context) error {
@@ -168,7 +170,8 @@ func (j *jobImpl) run(ctx workflow.Context) error {
 				return err
 			}
 		}
-		if j.historyFull(ctx) {
+		j.notify(ctx)
+		if j.historyFull(ctx) && j.notifying == 0 {
 			if err := j.quiesce(ctx); err != nil {
 				return err
 			}
@@ -584,6 +587,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		sel.Select(ctx)
 	}
 	j.cycleID = ""
+	j.cycleEnded(ctx, in.Kind, res, err)
 	j.exportCycleLog(ctx, fut, in)
 	j.st.Current = nil
 	now := workflow.Now(ctx)
@@ -707,4 +711,5 @@ func (j *jobImpl) publish(ctx workflow.Context) {
 		b.WriteString(fmt.Sprintf("Last error: %s\n", j.st.LastError))
 	}
 	workflow.SetCurrentDetails(ctx, b.String())
+	j.observe(ctx)
 }

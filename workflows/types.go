@@ -7,6 +7,7 @@ import (
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/notify"
 	"github.com/openprovisioning/provisioner/store"
 )
 
@@ -59,6 +60,11 @@ type JobState struct {
 	Current        *CycleProgress `json:"current,omitempty"`
 	// HeldDeletes counts deletions waiting for approval.
 	HeldDeletes int `json:"heldDeletes,omitempty"`
+	// Notified is the condition of the job's last notice (see notify);
+	// empty in a state recorded before notices.
+	Notified notify.Event `json:"notified,omitempty"`
+	// LastSuccess is when the last cycle that succeeded ended.
+	LastSuccess time.Time `json:"lastSuccess,omitzero"`
 }
 
 // Quarantine says why a job is quarantined and when it tries again.

@@ -94,6 +94,10 @@ const (
 	// (activities.ExportLog) once history holds them all; before, the log
 	// stayed in history only.
 	auditExportChange = "audit-export"
+	// notifyChange has the job send a notice (activities.Notify) when it
+	// enters quarantine, holds deletions, is disabled or recovers, and
+	// continue as new only once its notices are sent; before, it sent none.
+	notifyChange = "notify-state-changes"
 )
 
 // Bounds compiled into the workflows.
