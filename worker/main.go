@@ -17,6 +17,7 @@ import (
 	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/internal/logging"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
+	"github.com/openprovisioning/provisioner/metrics"
 	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/workflows"
 )
@@ -45,6 +46,8 @@ func run() error {
 	var cdc codec.Config
 	cdc.RegisterKeys(flag.CommandLine)
 	cdc.RegisterServer(flag.CommandLine)
+	var obs observeFlags
+	obs.register(flag.CommandLine)
 	flag.Parse()
 
 	log, err := logging.New(*logFormat, *logLevel)
@@ -62,6 +65,14 @@ func run() error {
 	}
 	secrets.Restrict(auth)
 	sinks, err := auditTo.sinks()
+	if err != nil {
+		return err
+	}
+	notifier, err := obs.notifier()
+	if err != nil {
+		return err
+	}
+	exp, err := obs.exporter(log)
 	if err != nil {
 		return err
 	}
@@ -83,6 +94,9 @@ func run() error {
 		return err
 	}
 	keys.ClientOptions(&copts)
+	if exp != nil {
+		copts.MetricsHandler = exp.Handler
+	}
 	c, err := temporalx.Dial(copts)
 	if err != nil {
 		return err
@@ -97,16 +111,31 @@ func run() error {
 
 	acts := activities.New(st, log)
 	acts.Trail = &activities.Trail{Client: audit.WithConverter(c, copts.DataConverter), Sinks: sinks}
+	acts.Notifier = notifier
+	if exp != nil {
+		acts.Metrics = exp.Handler
+	}
 	defer acts.Connections.Close()
-	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs})
+	fatal := make(chan error, 1)
+	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs, OnFatalError: func(err error) {
+		select {
+		case fatal <- err:
+		default:
+		}
+	}})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
 	if err := serveCodec(cdc, keys, log); err != nil {
 		return err
 	}
+	health := &metrics.Health{Client: c}
+	if err := obs.serve(exp, health, log); err != nil {
+		return err
+	}
 	log.WithFields(map[string]any{"address": copts.HostPort, "namespace": copts.Namespace, "connection": temporalx.Security(copts), "taskQueue": workflows.TaskQueue, "state": stateName,
-		"allowEnv": auth.Env, "allowSecretDirs": auth.SecretDirs, "allowSourceDirs": auth.SourceDirs, "audit": sinkNames(sinks)}).Info("worker started")
-	return w.Run(worker.InterruptCh())
+		"allowEnv": auth.Env, "allowSecretDirs": auth.SecretDirs, "allowSourceDirs": auth.SourceDirs, "audit": sinkNames(sinks),
+		"notify": notifier.Targets()}).Info("worker started")
+	return runWorker(w, health, fatal)
 }
 
 func envOr(name, def string) string {
