@@ -71,7 +71,9 @@ func TestNoticeOfHeldDeletions(t *testing.T) {
 	s, notices := noticeSuite(t, 0)
 	s.deleted = 30
 	s.at(time.Minute, func() {
+		s.mu.Lock()
 		s.deleted = 0
+		s.mu.Unlock()
 		s.env.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"ForceDeletes"}})
 	})
 	s.at(2*time.Minute, func() { s.env.CancelWorkflow() })
@@ -91,7 +93,12 @@ func TestNoticeOfDisabledJob(t *testing.T) {
 	job := testJob()
 	job.Options.DisableAfterQuarantine = config.Duration(36 * time.Hour)
 	s.at(49*time.Hour, func() { s.env.SignalWorkflow(workflows.SignalStop, nil) })
-	s.at(50*time.Hour, func() { s.refuse = false; s.env.SignalWorkflow(workflows.SignalStart, nil) })
+	s.at(50*time.Hour, func() {
+		s.mu.Lock()
+		s.refuse = false
+		s.mu.Unlock()
+		s.env.SignalWorkflow(workflows.SignalStart, nil)
+	})
 	s.at(51*time.Hour, func() { s.env.CancelWorkflow() })
 	s.env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: job})
 	require.True(t, s.env.IsWorkflowCompleted())
