@@ -178,6 +178,10 @@ type Error struct {
 	// Status is the protocol status (HTTP code, LDAP result code) if any.
 	Status int
 	Detail string
+	// Resent is set when the call was sent again after an earlier try got
+	// no answer: the system may have acted on that try, and a Conflict
+	// may be of its own making.
+	Resent bool
 }
 
 func (e *Error) Error() string {
@@ -190,6 +194,13 @@ func (e *Error) Error() string {
 // Is lets errors.Is(err, ErrNotFound) match not-found connector errors.
 func (e *Error) Is(target error) bool {
 	return target == ErrNotFound && e.Kind == KindNotFound
+}
+
+// Resent reports whether err answers a call sent again after an earlier
+// try got no answer (see Error.Resent).
+func Resent(err error) bool {
+	var ce *Error
+	return errors.As(err, &ce) && ce.Resent
 }
 
 // KindOf returns the Kind of a connector error, or "" for other errors.

@@ -145,7 +145,8 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if payload != nil {
 		rawBody = payload
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, rawBody)
+	doubt := &inDoubt{}
+	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, inDoubtKey{}, doubt), method, u, rawBody)
 	if err != nil {
 		return invalid(op, c.redact(err.Error()))
 	}
@@ -168,7 +169,14 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return c.transportError(op, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return c.statusError(op, resp.StatusCode, raw)
+		ce := c.statusError(op, resp.StatusCode, raw)
+		// A refusal may answer what an earlier try did: a create conflicts
+		// with the object it made.
+		if doubt.set.Load() && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+			ce.Resent = true
+			ce.Detail += " (sent again after an earlier try got no answer)"
+		}
+		return ce
 	}
 	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
 		return nil

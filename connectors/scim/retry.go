@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -23,6 +25,9 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
+	if d, ok := ctx.Value(inDoubtKey{}).(*inDoubt); ok && mayHaveActed(resp, err) {
+		d.set.Store(true)
+	}
 	if err != nil {
 		var ae *authError
 		if errors.As(err, &ae) {
@@ -33,6 +38,26 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	}
 	s := resp.StatusCode
 	return s == http.StatusTooManyRequests || (s >= 500 && s != http.StatusNotImplemented), nil
+}
+
+// inDoubt is set once a try of a call may have reached the service without
+// its answer coming back: the service may have acted on it, and a try
+// sent again may find that done (a create conflicting).
+type inDoubt struct{ set atomic.Bool }
+
+// inDoubtKey holds a call's *inDoubt in its context.
+type inDoubtKey struct{}
+
+// mayHaveActed reports whether a failed try may have been carried out: the
+// connection failed after it was made, or a server or gateway failed
+// midway. A refused connection, a 503 and a 429 were not.
+func mayHaveActed(resp *http.Response, err error) bool {
+	if err != nil {
+		var op *net.OpError
+		return !errors.As(err, &op) || op.Op != "dial"
+	}
+	s := resp.StatusCode
+	return s >= 500 && s != http.StatusNotImplemented && s != http.StatusServiceUnavailable
 }
 
 // backoff waits what a 429 or 503 asks in Retry-After (capped at max) and
