@@ -7,6 +7,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/store"
 )
 
@@ -90,21 +91,57 @@ func (p *plan) findInTarget(ctx context.Context, attribute string, value any) ([
 }
 
 // link connects the object to a matched target object and pushes what
-// differs from the mapped values.
+// differs from the mapped values. A target object that a create in doubt
+// made is logged as created.
 func (p *plan) link(ctx context.Context, found connectors.TargetObject, values connectors.Attributes) store.Record {
 	e := p.entry
 	e.TargetID = found.ID
 	changes, pushed, held := p.updateAction(diff(values, found.Attributes), found.Attributes, values)
+	p.confirming = p.createInDoubt()
 	if err := p.push(ctx, found.ID, changes, !found.Active); err != nil {
 		return p.fail(codeOf(err), err.Error())
 	}
-	if len(changes) == 0 && found.Active {
+	switch {
+	case p.confirming != nil:
+		p.confirmCreate(changes)
+	case len(changes) == 0 && found.Active:
 		e.Action, e.Status, e.Reason = audit.Other, audit.Skipped, "matched an existing target object that already has these values"
 	}
-	if held != "" {
+	switch {
+	case held == "":
+	case p.confirming != nil:
+		e.Reason = also(e.Reason, held)
+	default:
 		e.Reason = held
 	}
 	return p.linked(found.ID, pushed)
+}
+
+// createInDoubt returns the create that may have made the target object
+// matched: one an earlier attempt left pending, or this attempt's, when
+// the target lost its answer and found the create sent again conflicting.
+func (p *plan) createInDoubt() *store.Operation {
+	if p.resent && p.op != nil && p.op.Action == audit.Create {
+		return p.op
+	}
+	if o := p.earlier; o != nil && o.Action == audit.Create && !o.Done {
+		return o
+	}
+	return nil
+}
+
+// confirmCreate logs the create being confirmed, with the values it
+// pushed; changes are what the object did not hold and were pushed after.
+func (p *plan) confirmCreate(changes []connectors.Change) {
+	op, e := p.confirming, p.entry
+	how := "the target lost its answer to the create, and the create sent again found the object made"
+	if op != p.op {
+		how = earlierAttempt(op, e.ChangeID) + "; the object it created was found in the target by matching"
+	}
+	confirmed(e, op, how)
+	if len(changes) > 0 {
+		e.Reason = also(e.Reason, "the values it did not hold were pushed: "+changeNames(changes))
+	}
 }
 
 // updateAction applies the Update target action to the changes for an
@@ -128,33 +165,48 @@ func (p *plan) create(ctx context.Context, values connectors.Attributes) store.R
 	if p.acts.NoCreate {
 		return p.skip("the Create target action is off", store.Record{})
 	}
-	attrs := connectors.Attributes{}
-	for k, v := range values {
-		if canon(v) != "" {
-			attrs[k] = v
-			e.Modified = append(e.Modified, p.property(k, nil, v))
-		}
-	}
+	attrs, props := creation(p.prog, values)
+	e.Modified = append(e.Modified, props...)
 	sortProperties(e.Modified)
 	e.Action = audit.Create
 	id := "(dry run)"
 	if !p.opts.DryRun {
+		if err := p.intend(ctx, ""); err != nil {
+			return p.fail(codeOf(err), err.Error())
+		}
 		var err error
 		if id, err = p.target.Create(ctx, p.item.Type, attrs); err != nil {
 			if connectors.KindOf(err) == connectors.KindConflict {
+				p.resent = connectors.Resent(err)
 				return p.conflicted(ctx, values, err)
 			}
 			return p.fail(codeOf(err), err.Error())
 		}
 	}
-	e.TargetID, e.Status = id, audit.Success
+	e.TargetID, e.Status, p.created = id, audit.Success, !p.opts.DryRun
 	return p.linked(id, attrs)
+}
+
+// creation returns the values a create sends, those that have one, and
+// their properties as the log shows them, sorted.
+func creation(prog *mapping.Program, values connectors.Attributes) (connectors.Attributes, []audit.Property) {
+	attrs := connectors.Attributes{}
+	var props []audit.Property
+	for k, v := range values {
+		if canon(v) != "" {
+			attrs[k] = v
+			props = append(props, property(prog, k, nil, v))
+		}
+	}
+	sortProperties(props)
+	return attrs, props
 }
 
 // conflicted handles a create the target refused because the object
 // exists: it was created after the index was read, or by an earlier
-// attempt whose answer was lost. The target is asked once and the object
-// linked when exactly one matches; otherwise the conflict stands.
+// attempt whose answer was lost, which is then logged as the create. The
+// target is asked once and the object linked when exactly one matches;
+// otherwise the conflict stands.
 func (p *plan) conflicted(ctx context.Context, values connectors.Attributes, conflict error) store.Record {
 	found, err := p.match(ctx, values, p.findInTarget)
 	switch {
@@ -164,5 +216,12 @@ func (p *plan) conflicted(ctx context.Context, values connectors.Attributes, con
 		return p.fail(codeOf(conflict), conflict.Error())
 	}
 	p.entry.Modified = nil
+	if p.createInDoubt() == nil && p.op != nil {
+		// The object was there before the create: its operation goes, lest
+		// an attempt that takes over after a crash log it as created.
+		if err := p.withdraw(ctx); err != nil {
+			return p.fail(codeOf(err), err.Error())
+		}
+	}
 	return p.link(ctx, *found, values)
 }

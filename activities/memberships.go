@@ -112,19 +112,37 @@ func (m *membership) group(ctx context.Context, id string, st store.ObjectState)
 	if err != nil {
 		return finish(audit.Failure, CodeInternalError, "compute the group's members: "+err.Error()), false
 	}
+	// The change's operation, recorded by an earlier attempt of it, says
+	// what the change is when that attempt pushed some or all of it.
+	prior := ofChange(st.Operation, e.ChangeID)
 	add, remove := memberDiff(st.Members, want)
 	if len(add) == 0 && len(remove) == 0 {
-		return nil, true
+		if prior == nil {
+			return nil, true
+		}
+		confirmed(e, prior, earlierAttempt(prior, e.ChangeID))
+		return finish(audit.Success, "", e.Reason), true
 	}
 	e.Modified = []audit.Property{membersProperty(add, remove)}
 	if m.opts.DryRun {
 		// Nothing is pushed, so the group stays marked for the real cycle.
 		return finish(audit.Success, "", ""), false
 	}
+	var reason string
+	if prior != nil && !prior.Done {
+		e.Modified = slices.Clone(prior.Modified)
+		reason = "completed after a retry: " + earlierAttempt(prior, e.ChangeID)
+	}
+	st.Operation = operation(e, st.TargetID)
+	st.UpdatedAt = time.Now()
+	if err := m.a.Store.PutObject(ctx, m.in.Job.Name, st); err != nil {
+		return finish(audit.Failure, CodeInternalError, "record the pending operation: "+err.Error()), false
+	}
 	current := map[string]bool{}
 	for _, t := range st.Members {
 		current[t] = true
 	}
+	chunks := (len(remove)+memberChunk-1)/memberChunk + (len(add)+memberChunk-1)/memberChunk
 	apply := func(ids []string, change func(context.Context, string, []string) error, member bool) error {
 		for start := 0; start < len(ids); start += memberChunk {
 			chunk := ids[start:min(start+memberChunk, len(ids))]
@@ -134,7 +152,9 @@ func (m *membership) group(ctx context.Context, id string, st store.ObjectState)
 			for _, t := range chunk {
 				current[t] = member
 			}
+			chunks--
 			st.Members = memberList(current)
+			st.Operation.Done = chunks == 0
 			st.UpdatedAt = time.Now()
 			if err := m.a.Store.PutObject(ctx, m.in.Job.Name, st); err != nil {
 				return err
@@ -149,7 +169,7 @@ func (m *membership) group(ctx context.Context, id string, st store.ObjectState)
 	if err := apply(add, m.target.AddMembers, true); err != nil {
 		return finish(audit.Failure, codeOf(err), err.Error()), false
 	}
-	return finish(audit.Success, "", ""), true
+	return finish(audit.Success, "", reason), true
 }
 
 // desired returns the sorted target IDs a group's members should be:

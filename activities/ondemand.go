@@ -176,7 +176,7 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 	tr := &trace{}
 	// Members whose entries would not fit the result are left to the next
 	// cycle, like those over the limit.
-	batch, err := a.provisionBatch(ctx, BatchInput{Job: in.Job, Cycle: cycle, From: 1, To: len(items), Budget: ResultBudget - onDemandReserve}, map[int]*trace{1: tr})
+	batch, err := a.provisionBatch(ctx, BatchInput{Job: in.Job, Cycle: cycle, From: 1, To: len(items), Budget: ResultBudget - onDemandReserve, onDemand: true}, map[int]*trace{1: tr})
 	if err != nil {
 		return res, err
 	}

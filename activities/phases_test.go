@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -33,6 +34,8 @@ type phaseWorld struct {
 	env  *testsuite.TestActivityEnvironment
 	job  config.Job
 	ids  map[string]string // source ID → target ID
+	// cycles counts the cycles whose phases ran.
+	cycles int
 }
 
 func newPhaseWorld(t *testing.T, flatten bool) *phaseWorld {
@@ -73,11 +76,30 @@ func (w *phaseWorld) link(t *testing.T, typ connectors.ObjectType, id, name stri
 	}))
 }
 
+// refer records that a user's manager is another, as a batch does.
+func (w *phaseWorld) refer(t *testing.T, id, manager string) store.ObjectState {
+	t.Helper()
+	st, err := w.st.Objects(context.Background(), w.job.Name, connectors.User, []string{id})
+	require.NoError(t, err)
+	report := st[id]
+	report.References = map[string]string{managerAttr: manager}
+	require.NoError(t, w.st.PutObject(context.Background(), w.job.Name, report))
+	return report
+}
+
+// run runs a phase in the next cycle, "1" first.
 func (w *phaseWorld) run(t *testing.T, activity any) activities.PhaseResult {
+	t.Helper()
+	w.cycles++
+	return w.runIn(t, activity, strconv.Itoa(w.cycles))
+}
+
+// runIn runs a phase in a cycle, every page.
+func (w *phaseWorld) runIn(t *testing.T, activity any, cycle string) activities.PhaseResult {
 	t.Helper()
 	var res activities.PhaseResult
 	for cur := (activities.PhaseCursor{}); ; {
-		v, err := w.env.ExecuteActivity(activity, activities.PhaseInput{Job: w.job, Cycle: store.Cycle{Job: w.job.Name, ID: "1"}, Cursor: cur})
+		v, err := w.env.ExecuteActivity(activity, activities.PhaseInput{Job: w.job, Cycle: store.Cycle{Job: w.job.Name, ID: cycle}, Cursor: cur})
 		require.NoError(t, err)
 		var page activities.PhaseResult
 		require.NoError(t, v.Get(&page))
@@ -174,11 +196,7 @@ func TestResolveReferencesWaitsForTheObject(t *testing.T) {
 	ctx := context.Background()
 	w := newPhaseWorld(t, false)
 	w.link(t, connectors.User, "E2", "bob", true)
-	st, err := w.st.Objects(ctx, w.job.Name, connectors.User, []string{"E2"})
-	require.NoError(t, err)
-	report := st["E2"]
-	report.References = map[string]string{managerAttr: "E1"}
-	require.NoError(t, w.st.PutObject(ctx, w.job.Name, report))
+	w.refer(t, "E2", "E1")
 	require.NoError(t, w.st.MarkPending(ctx, w.job.Name, store.ReferenceWork, connectors.User, []string{"E2"}))
 
 	require.Empty(t, w.run(t, w.acts.ResolveReferences).Entries, "the manager does not exist yet")
@@ -215,10 +233,7 @@ func TestReferencesFollowAnObjectCreatedAgain(t *testing.T) {
 	w.job.Source = config.Source{File: &file.Config{Path: hr, IDColumn: "id"}}
 	w.link(t, connectors.User, "E1", "ada", true)
 	w.link(t, connectors.User, "E2", "bob", true)
-	st, err := w.st.Objects(ctx, w.job.Name, connectors.User, []string{"E2"})
-	require.NoError(t, err)
-	report := st["E2"]
-	report.References = map[string]string{managerAttr: "E1"}
+	report := w.refer(t, "E2", "E1")
 	report.Pushed[managerAttr] = w.ids["E1"]
 	require.NoError(t, w.st.PutObject(ctx, w.job.Name, report))
 

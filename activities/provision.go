@@ -31,6 +31,10 @@ type BatchInput struct {
 	// says where the rest start. Zero takes every item, as cycles recorded
 	// before the budget expect.
 	Budget int `json:"budget,omitempty"`
+	// onDemand keeps each object's operation, done, in its state: a
+	// request retried after its result was lost stages its objects again,
+	// and finds what its first attempt did.
+	onDemand bool
 }
 
 // BatchResult holds one provisioning log entry per staged item. It is the
@@ -248,6 +252,15 @@ type batch struct {
 	index *batchIndex
 	// traces are set by Seq for the items provisioned on demand.
 	traces map[int]*trace
+	// intents records the objects' operations before they are pushed.
+	intents     *stateWriter
+	intentsOnce sync.Once
+}
+
+// writer returns the batch's writer of pending operations.
+func (b *batch) writer() *stateWriter {
+	b.intentsOnce.Do(func() { b.intents = newStateWriter(b.a.Store, b.in.Cycle) })
+	return b.intents
 }
 
 // compiled is an object's mapping, or why it does not compile.
@@ -285,8 +298,9 @@ func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, sto
 		ObjectType: string(it.Type), SourceID: o.ID, Locator: o.Locator, Time: start.UTC(), DryRun: b.opts.DryRun,
 	}
 	st, known := b.states[it.Type][o.ID]
-	p := &plan{batch: b, item: it, entry: &e, state: st, known: known, assigned: b.assign.assigned(it.Type, o), trace: b.traces[it.Seq]}
+	p := &plan{batch: b, item: it, entry: &e, state: st, known: known, earlier: st.Operation, assigned: b.assign.assigned(it.Type, o), trace: b.traces[it.Seq]}
 	rec := p.run(ctx)
+	p.settle(&rec)
 	e.DurationMs = time.Since(start).Milliseconds()
 	fitEntry(&e)
 	rec.Seq, rec.Type, rec.SourceID = it.Seq, it.Type, o.ID
@@ -318,6 +332,23 @@ type plan struct {
 	followUp   followUp
 	// trace is set when the object is provisioned on demand.
 	trace *trace
+	// earlier is the operation the object's state holds: one an earlier
+	// attempt recorded, whose outcome may be unknown.
+	earlier *store.Operation
+	// op is the operation this attempt recorded before pushing.
+	op *store.Operation
+	// confirming is the create (an earlier attempt's, or this one's whose
+	// answer was lost) of the target object matched, or the operation of
+	// this change found done: the entry logs it, and the pushes that
+	// follow it belong to it.
+	confirming *store.Operation
+	// resent is set when a create conflicted after the target lost its
+	// answer to an earlier try of it.
+	resent bool
+	// created is set once the target created the object: should the
+	// object fail after (its writeback), the create stays pending, to be
+	// logged when the object is found.
+	created bool
 }
 
 // hash fingerprints the source record for change detection.
@@ -425,6 +456,9 @@ func (p *plan) deleted(ctx context.Context) store.Record {
 	}
 	e.Action, e.TargetID = audit.Delete, p.state.TargetID
 	if !p.opts.DryRun {
+		if err := p.intend(ctx, p.state.TargetID); err != nil {
+			return p.fail(codeOf(err), err.Error())
+		}
 		if err := p.target.Delete(ctx, p.item.Type, p.state.TargetID); err != nil {
 			return p.fail(codeOf(err), err.Error())
 		}
@@ -457,6 +491,9 @@ func (p *plan) deprovision(ctx context.Context, reason string) store.Record {
 	e.Action, e.Reason = audit.Disable, reason
 	e.Modified = []audit.Property{{Name: "active", Old: "true", New: "false"}}
 	if !p.opts.DryRun {
+		if err := p.intend(ctx, st.TargetID); err != nil {
+			return p.fail(codeOf(err), err.Error())
+		}
 		if err := p.target.SetActive(ctx, p.item.Type, st.TargetID, false); err != nil {
 			return p.fail(codeOf(err), err.Error())
 		}
@@ -504,8 +541,11 @@ func (p *plan) push(ctx context.Context, targetID string, changes []connectors.C
 		e.Modified = append(e.Modified, audit.Property{Name: "active", Old: "false", New: "true"})
 	}
 	e.Action, e.Status = audit.Update, audit.Success
-	if p.opts.DryRun {
+	if p.opts.DryRun || len(changes) == 0 && !enable {
 		return nil
+	}
+	if err := p.intend(ctx, targetID); err != nil {
+		return err
 	}
 	if len(changes) > 0 {
 		if err := p.target.Update(ctx, p.item.Type, targetID, changes); err != nil {
@@ -566,7 +606,13 @@ func escrowBackoff(attempts int) time.Duration {
 }
 
 func (p *plan) property(name string, old, new any) audit.Property {
-	if p.prog != nil && p.prog.Redacted(name) {
+	return property(p.prog, name, old, new)
+}
+
+// property is a modified attribute as the log shows it, hidden when the
+// mapping redacts it.
+func property(prog *mapping.Program, name string, old, new any) audit.Property {
+	if prog != nil && prog.Redacted(name) {
 		return audit.Property{Name: name, Old: redact(old), New: redact(new)}
 	}
 	return audit.Property{Name: name, Old: canon(old), New: canon(new)}

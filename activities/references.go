@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/openprovisioning/provisioner/audit"
@@ -139,6 +140,15 @@ type referencePage struct {
 	target connectors.Target
 	states map[string]store.ObjectState
 	found  map[connectors.ObjectType]map[string]store.ObjectState
+	// writer writes the page's objects' operations and states.
+	writer     *stateWriter
+	writerOnce sync.Once
+}
+
+// stateWriter returns the page's writer of object states.
+func (r *referencePage) stateWriter() *stateWriter {
+	r.writerOnce.Do(func() { r.writer = newStateWriter(r.a.Store, r.in.Cycle) })
+	return r.writer
 }
 
 // load reads the page's objects and the objects they reference.
@@ -191,23 +201,35 @@ func (r *referencePage) object(ctx context.Context, st store.ObjectState) (*audi
 			changes = append(changes, connectors.Change{Attribute: attr, Old: st.Pushed[attr], New: want})
 		}
 	}
-	if len(changes) == 0 {
-		return nil, resolved
-	}
 	start := time.Now()
 	e := &audit.Entry{
 		Job: r.in.Job.Name, CycleID: r.in.Cycle.ID, ChangeID: r.in.Cycle.ID + "-references-" + st.SourceID,
 		ObjectType: string(r.t), SourceID: st.SourceID, TargetID: st.TargetID, DisplayName: displayName(st.Pushed),
 		Action: audit.Update, Status: audit.Success, Time: start.UTC(), DryRun: r.in.Job.Options.DryRun,
 	}
-	for _, c := range changes {
-		e.Modified = append(e.Modified, audit.Property{Name: c.Attribute, Old: canon(c.Old), New: canon(c.New)})
+	// An earlier attempt of this change that wrote the references before
+	// its result was kept left its operation: the change is logged.
+	prior := ofChange(st.Operation, e.ChangeID)
+	if len(changes) == 0 && prior == nil {
+		return nil, resolved
 	}
 	defer func() {
 		e.DurationMs = time.Since(start).Milliseconds()
 		fitEntry(e)
 	}()
+	if len(changes) == 0 {
+		confirmed(e, prior, earlierAttempt(prior, e.ChangeID))
+		return e, resolved
+	}
+	for _, c := range changes {
+		e.Modified = append(e.Modified, audit.Property{Name: c.Attribute, Old: canon(c.Old), New: canon(c.New)})
+	}
 	if r.in.Job.Options.DryRun {
+		return e, false
+	}
+	st.Operation = operation(e, st.TargetID)
+	if err := r.stateWriter().put(ctx, st); err != nil {
+		e.Status, e.ErrorCode, e.Reason = audit.Failure, CodeInternalError, "record the pending operation: "+err.Error()
 		return e, false
 	}
 	if err := r.target.Update(ctx, r.t, st.TargetID, changes); err != nil {
@@ -215,8 +237,9 @@ func (r *referencePage) object(ctx context.Context, st store.ObjectState) (*audi
 		return e, false
 	}
 	st.Pushed = merge(st.Pushed, changeValues(changes))
+	st.Operation.Done = true
 	st.UpdatedAt = time.Now()
-	if err := r.a.Store.PutObject(ctx, r.in.Job.Name, st); err != nil {
+	if err := r.stateWriter().put(ctx, st); err != nil {
 		e.Status, e.ErrorCode, e.Reason = audit.Failure, CodeInternalError, "record the written reference: "+err.Error()
 		return e, false
 	}

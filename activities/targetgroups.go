@@ -29,6 +29,9 @@ func (p *plan) removeGroup(ctx context.Context, reason string) store.Record {
 	}
 	e.Action, e.Reason = audit.Delete, reason
 	if !p.opts.DryRun {
+		if err := p.intend(ctx, st.TargetID); err != nil {
+			return p.fail(codeOf(err), err.Error())
+		}
 		if err := p.target.Delete(ctx, p.item.Type, st.TargetID); err != nil {
 			return p.fail(codeOf(err), err.Error())
 		}

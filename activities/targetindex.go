@@ -180,6 +180,8 @@ type batchIndex struct {
 	indexed map[connectors.ObjectType]int
 	asked   map[typedKey]bool
 	found   map[typedKey][]connectors.TargetObject
+	// planned holds, by Seq, the creates recorded for the batch at once.
+	planned map[int]*store.Operation
 }
 
 type typedKey struct {
@@ -206,12 +208,14 @@ func (b *batch) loadIndex(ctx context.Context, items []store.StagedItem) (*batch
 		}
 	}
 	keys := map[connectors.ObjectType][]store.IndexKey{}
+	var mapped []mappedItem
 	for _, it := range items {
 		o := it.Object
 		idx, ok := b.objects[it.Type]
+		n, complete := bi.indexed[it.Type]
 		// Only unlinked objects that may be matched are looked up, and
 		// nothing is looked up in an empty index.
-		if !ok || bi.indexed[it.Type] == 0 || it.Outcome != nil || o.Invalid != "" || o.Deleted || o.Disabled || b.states[it.Type][o.ID].Linked() {
+		if !ok || !complete || it.Outcome != nil || o.Invalid != "" || o.Deleted || o.Disabled || b.states[it.Type][o.ID].Linked() {
 			continue
 		}
 		prog := b.programs[idx].prog
@@ -227,10 +231,11 @@ func (b *batch) loadIndex(ctx context.Context, items []store.StagedItem) (*batch
 			continue
 		}
 		for _, m := range prog.Matching() {
-			if v := values[m]; canon(v) != "" {
+			if v := values[m]; canon(v) != "" && n > 0 {
 				keys[it.Type] = append(keys[it.Type], indexKey(m, v))
 			}
 		}
+		mapped = append(mapped, mappedItem{item: it, prog: prog, values: values})
 	}
 	for t, ks := range keys {
 		found, err := b.a.Store.LookupTargetIndex(ctx, b.in.Cycle, t, ks)
@@ -243,6 +248,9 @@ func (b *batch) loadIndex(ctx context.Context, items []store.StagedItem) (*batch
 		for k, objs := range found {
 			bi.found[typedKey{t, k}] = objs
 		}
+	}
+	if err := b.planCreates(ctx, bi, mapped); err != nil {
+		return nil, err
 	}
 	return bi, nil
 }

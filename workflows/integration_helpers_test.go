@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/scim"
+	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/slapd"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
@@ -152,6 +154,19 @@ func startWorker(t *testing.T, c client.Client, overrides ...func(worker.Worker,
 	require.NoError(t, w.Start())
 	t.Cleanup(func() { w.Stop(); acts.Connections.Close(); st.Close() })
 	return st
+}
+
+// startWorkerProcess runs the worker binary bin on the state store at
+// state as a process of its own, which the test may kill, until the test
+// ends.
+func startWorkerProcess(t *testing.T, bin string, tmp *testenv.Temporal, state string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "-address", tmp.Server.FrontendHostPort(), "-state", state, "-log-format", "json", "-log-level", "warn")
+	cmd.Env = append(os.Environ(), tokenEnv+"="+os.Getenv(tokenEnv))
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	return cmd
 }
 
 func startJob(t *testing.T, c client.Client, job config.Job) {

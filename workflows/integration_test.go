@@ -132,14 +132,7 @@ func TestWorkerKilledMidCycle(t *testing.T) {
 
 	bin := testenv.Build(t, "./worker")
 	state := filepath.Join(t.TempDir(), "state.db")
-	startProc := func() *exec.Cmd {
-		cmd := exec.Command(bin, "-address", tmp.Server.FrontendHostPort(), "-state", state, "-log-format", "json", "-log-level", "warn")
-		cmd.Env = append(os.Environ(), tokenEnv+"="+os.Getenv(tokenEnv))
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		return cmd
-	}
-	proc := startProc()
+	proc := startWorkerProcess(t, bin, tmp, state)
 	startJob(t, c, w.job)
 	require.Eventually(t, func() bool { return w.app.Stats().Users >= 300 }, time.Minute, 20*time.Millisecond)
 	require.NoError(t, proc.Process.Signal(syscall.SIGKILL))
@@ -147,8 +140,7 @@ func TestWorkerKilledMidCycle(t *testing.T) {
 	killedAt := w.app.Stats().Users
 	require.Less(t, killedAt, inScope(ps), "killed mid-cycle")
 
-	proc = startProc()
-	t.Cleanup(func() { _ = proc.Process.Kill(); _, _ = proc.Process.Wait() })
+	startWorkerProcess(t, bin, tmp, state)
 	waitCycle(t, c, w.job.Name, 1, 3*time.Minute)
 	users := w.users(t)
 	require.Len(t, users, inScope(ps), "no missing account")
