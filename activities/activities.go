@@ -114,19 +114,10 @@ func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Ta
 	if t, ok := c.targets[key]; ok {
 		return t, nil
 	}
-	var (
-		t   connectors.Target
-		err error
-	)
-	log := a.logger(job.Name).WithField("side", "target")
-	switch {
-	case job.Target.SCIM != nil:
-		t, err = job.Target.SCIM.Open(ctx, log)
-	case job.Target.LDAP != nil:
-		t, err = job.Target.LDAP.Open(ctx, log)
-	default:
-		err = fmt.Errorf("target: no connection configured")
+	if job.Target.Connector == nil {
+		return nil, fmt.Errorf("target: no connection configured")
 	}
+	t, err := job.Target.Connector.OpenTarget(ctx, a.logger(job.Name).WithField("side", "target"))
 	if err != nil {
 		return nil, err
 	}
@@ -181,22 +172,10 @@ func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.So
 	if s, ok := c.sources[key]; ok {
 		return s, nil
 	}
-	var (
-		s   connectors.Source
-		err error
-	)
-	switch {
-	case job.Source.File != nil:
-		s, err = job.Source.File.Open()
-	case len(job.Source.Files) > 0:
-		s, err = openFiles(job.Source.Files)
-	case job.Source.SCIM != nil:
-		s, err = job.Source.SCIM.OpenSource(ctx, a.logger(job.Name).WithField("side", "source"))
-	case job.Source.LDAP != nil:
-		s, err = job.Source.LDAP.Open(ctx, a.logger(job.Name).WithField("side", "source"))
-	default:
-		err = fmt.Errorf("source: no connection configured")
+	if job.Source.Connector == nil {
+		return nil, fmt.Errorf("source: no connection configured")
 	}
+	s, err := job.Source.Connector.OpenSource(ctx, a.logger(job.Name).WithField("side", "source"))
 	if err != nil {
 		return nil, err
 	}

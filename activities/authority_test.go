@@ -11,6 +11,7 @@ import (
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
+	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/store"
 )
@@ -22,8 +23,8 @@ import (
 func TestWorkerRefusesWhatItsOperatorDoesNotAllow(t *testing.T) {
 	r := newRig(t, "TEST_AUTHORITY_TOKEN", unwrapped)
 	job := validationJob(t, r.url)
-	job.Target.SCIM.Token = secrets.Ref{Env: "TEST_AUTHORITY_TOKEN"}
-	secrets.Restrict(&secrets.Authority{Env: []string{"TEST_AUTHORITY_*"}, SourceDirs: []string{filepath.Dir(job.Source.Files[0].Path)}})
+	job.Target.Connector.(*scim.Config).Token = secrets.Ref{Env: "TEST_AUTHORITY_TOKEN"}
+	secrets.Restrict(&secrets.Authority{Env: []string{"TEST_AUTHORITY_*"}, SourceDirs: []string{filepath.Dir((*job.Source.Connector.(*file.Set))[0].Path)}})
 	t.Cleanup(func() { secrets.Restrict(nil) })
 
 	_, err := r.env.ExecuteActivity(r.acts.ValidateJob, job)
@@ -31,10 +32,10 @@ func TestWorkerRefusesWhatItsOperatorDoesNotAllow(t *testing.T) {
 
 	t.Setenv("PGPASSWORD", "state-store-password")
 	bad := job
-	target := *job.Target.SCIM
+	target := *job.Target.Connector.(*scim.Config)
 	target.Token = secrets.Ref{Env: "PGPASSWORD"}
-	bad.Target.SCIM = &target
-	bad.Source.Files = []file.Config{job.Source.Files[0], {Path: "/etc/shadow", IDColumn: "employeeId"}}
+	bad.Target.Connector = &target
+	bad.Source.Connector = &file.Set{(*job.Source.Connector.(*file.Set))[0], {Path: "/etc/shadow", IDColumn: "employeeId"}}
 	ps := validationProblems(t, r, bad)
 	require.Len(t, ps, 2, "%v", ps)
 	require.Equal(t, "source.files[1].path", ps[0].Field)
@@ -46,14 +47,14 @@ func TestWorkerRefusesWhatItsOperatorDoesNotAllow(t *testing.T) {
 	require.NotContains(t, ps.Error(), "state-store-password")
 
 	single := job
-	single.Source = config.Source{File: &file.Config{Path: "/etc/shadow", IDColumn: "employeeId"}}
+	single.Source = config.Source{Connector: &file.Config{Path: "/etc/shadow", IDColumn: "employeeId"}}
 	ps = validationProblems(t, r, single)
 	require.Len(t, ps, 1, "%v", ps)
 	require.Equal(t, "source.file.path", ps[0].Field)
 
 	// A cycle started directly, with no job to validate it.
 	badTarget := job
-	badTarget.Target.SCIM = &target
+	badTarget.Target.Connector = &target
 	for name, j := range map[string]config.Job{"source": single, "target": badTarget} {
 		_, err = r.env.ExecuteActivity(r.acts.FetchChanges, activities.FetchInput{Job: j, Cycle: store.Cycle{Job: j.Name, ID: "1"}, Initial: true})
 		var ae *temporal.ApplicationError

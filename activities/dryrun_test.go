@@ -65,8 +65,8 @@ func TestDryRunSeesAnAssignedGroupGone(t *testing.T) {
 
 	job := config.Job{
 		Name:   "dry-assigned",
-		Source: config.Source{SCIM: src},
-		Target: config.Target{SCIM: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_DRY_ASSIGNED_TOKEN"}}},
+		Source: config.Source{Connector: src},
+		Target: config.Target{Connector: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_DRY_ASSIGNED_TOKEN"}}},
 		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{SourceObject: "User", TargetObject: "User", Attributes: []mapping.AttributeMapping{
 			{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1},
 		}}}},

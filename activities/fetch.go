@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -9,7 +10,6 @@ import (
 
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
-	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/store"
 )
 
@@ -156,7 +156,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 		restarts := 0
 		for !p.Paged {
 			page, err := src.Read(ctx, connectors.ReadRequest{Type: t, Since: since, Cursor: p.Cursor, PageSize: pageSize, Attributes: attrs})
-			if file.Changed(err) && restarts < maxSnapshotRestarts {
+			if errors.Is(err, connectors.ErrSnapshotChanged) && restarts < maxSnapshotRestarts {
 				// The export was replaced mid-read: read the new one from the start.
 				restarts++
 				log.WithField("objectType", t).Warn("the source file changed during the read; reading it again")

@@ -51,15 +51,15 @@ func newMatchWorldBehind(t *testing.T, wrap func(http.Handler) http.Handler) *ma
 	var err error
 	w.job = config.Job{
 		Name:   "match",
-		Source: config.Source{File: &file.Config{Path: hr, IDColumn: "employeeId"}},
-		Target: config.Target{SCIM: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_MATCH_TOKEN"}}},
+		Source: config.Source{Connector: &file.Config{Path: hr, IDColumn: "employeeId"}},
+		Target: config.Target{Connector: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_MATCH_TOKEN"}}},
 		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{SourceObject: "User", TargetObject: "User", Attributes: []mapping.AttributeMapping{
 			{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1},
 			{Target: "externalId", Type: mapping.Direct, Source: "employeeId", MatchingPriority: 2},
 			{Target: "title", Type: mapping.Direct, Source: "title"},
 		}}}},
 	}
-	w.target, err = w.job.Target.SCIM.Open(context.Background(), nil)
+	w.target, err = w.job.Target.Connector.(*scim.Config).Open(context.Background(), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { w.target.Close() })
 	return w

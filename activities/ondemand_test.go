@@ -40,11 +40,11 @@ func newOnDemandWorld(t *testing.T) *onDemandWorld {
 		"G1,Builders,E1;E2;E3;E404\n"), 0o600))
 	w.job = config.Job{
 		Name: "on-demand",
-		Source: config.Source{Files: []file.Config{
+		Source: config.Source{Connector: &file.Set{
 			{Path: users, IDColumn: "employeeId"},
 			{Path: groups, Type: connectors.Group, IDColumn: "groupId", MembersColumn: "members"},
 		}},
-		Target: config.Target{SCIM: &scim.Config{BaseURL: w.url, Token: secrets.Ref{Env: "TEST_ONDEMAND_TOKEN"}}},
+		Target: config.Target{Connector: &scim.Config{BaseURL: w.url, Token: secrets.Ref{Env: "TEST_ONDEMAND_TOKEN"}}},
 		Objects: []config.Object{
 			{ObjectMapping: mapping.ObjectMapping{SourceObject: "User", TargetObject: "User",
 				Attributes: []mapping.AttributeMapping{
@@ -142,7 +142,7 @@ func TestOnDemandExplainsScope(t *testing.T) {
 // An account the application already has is matched, not duplicated.
 func TestOnDemandMatchesAnExistingAccount(t *testing.T) {
 	w := newOnDemandWorld(t)
-	tgt, err := w.job.Target.SCIM.Open(context.Background(), nil)
+	tgt, err := w.job.Target.Connector.(*scim.Config).Open(context.Background(), nil)
 	require.NoError(t, err)
 	defer tgt.Close()
 	id, err := tgt.Create(context.Background(), connectors.User, connectors.Attributes{"userName": "cy@example.com"})

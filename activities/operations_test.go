@@ -10,6 +10,7 @@ import (
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv/lostanswer"
 	"github.com/openprovisioning/provisioner/store"
 )
@@ -52,7 +53,7 @@ func TestCreateWhoseAnswerWasLostIsLogged(t *testing.T) {
 func TestCreateInDoubtIsLoggedWhenFound(t *testing.T) {
 	// The create, then the create sent again, lose their answers.
 	w := newMatchWorldBehind(t, losingCreates(2))
-	w.job.Target.SCIM.MaxRetries = 1
+	w.job.Target.Connector.(*scim.Config).MaxRetries = 1
 	w.stage(t, [3]string{"E1", "ada@example.com", "Engineer"})
 	failed := w.provision(t)["E1"]
 	require.Equal(t, audit.Failure, failed.Status, "%+v", failed)

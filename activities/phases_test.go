@@ -44,7 +44,7 @@ func newPhaseWorld(t *testing.T, flatten bool) *phaseWorld {
 	w := &phaseWorld{st: r.st, app: r.app, acts: r.acts, env: r.env, ids: map[string]string{}}
 	w.job = config.Job{
 		Name:   "phases",
-		Target: config.Target{SCIM: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_PHASES_TOKEN"}, MemberBatchSize: 2}},
+		Target: config.Target{Connector: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_PHASES_TOKEN"}, MemberBatchSize: 2}},
 		Objects: []config.Object{
 			{ObjectMapping: mapping.ObjectMapping{SourceObject: "User", TargetObject: "User", Attributes: []mapping.AttributeMapping{
 				{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1},
@@ -62,7 +62,7 @@ func newPhaseWorld(t *testing.T, flatten bool) *phaseWorld {
 // link creates an object in the application and records its connection.
 func (w *phaseWorld) link(t *testing.T, typ connectors.ObjectType, id, name string, active bool) {
 	t.Helper()
-	tgt, err := w.job.Target.SCIM.Open(context.Background(), nil)
+	tgt, err := w.job.Target.Connector.(*scim.Config).Open(context.Background(), nil)
 	require.NoError(t, err)
 	attr := "userName"
 	if typ == connectors.Group {
@@ -230,14 +230,14 @@ func TestReferencesFollowAnObjectCreatedAgain(t *testing.T) {
 	w := newPhaseWorld(t, false)
 	hr := filepath.Join(t.TempDir(), "hr.csv")
 	require.NoError(t, os.WriteFile(hr, []byte("id,userName,managerId\n"), 0o600))
-	w.job.Source = config.Source{File: &file.Config{Path: hr, IDColumn: "id"}}
+	w.job.Source = config.Source{Connector: &file.Config{Path: hr, IDColumn: "id"}}
 	w.link(t, connectors.User, "E1", "ada", true)
 	w.link(t, connectors.User, "E2", "bob", true)
 	report := w.refer(t, "E2", "E1")
 	report.Pushed[managerAttr] = w.ids["E1"]
 	require.NoError(t, w.st.PutObject(ctx, w.job.Name, report))
 
-	tgt, err := w.job.Target.SCIM.Open(ctx, nil)
+	tgt, err := w.job.Target.Connector.(*scim.Config).Open(ctx, nil)
 	require.NoError(t, err)
 	defer tgt.Close()
 	require.NoError(t, tgt.Delete(ctx, connectors.User, w.ids["E1"]))

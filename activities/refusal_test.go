@@ -73,7 +73,7 @@ func TestRefusedSourceIsNotRetried(t *testing.T) {
 	t.Setenv("TEST_REFUSED_SOURCE_TOKEN", "revoked")
 	w := newMatchWorld(t)
 	job := w.job
-	job.Source = config.Source{SCIM: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_REFUSED_SOURCE_TOKEN"}}}
+	job.Source = config.Source{Connector: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_REFUSED_SOURCE_TOKEN"}}}
 	_, err := r.env.ExecuteActivity(r.acts.FetchChanges, activities.FetchInput{Job: job, Cycle: store.Cycle{Job: job.Name, ID: "1"}, Initial: true})
 	var ae *temporal.ApplicationError
 	require.ErrorAs(t, err, &ae)
@@ -99,7 +99,7 @@ func TestJobsShareTheTargetLimit(t *testing.T) {
 			next.ServeHTTP(rw, r)
 		})
 	})
-	w.job.Target.SCIM.MaxConcurrency = 3
+	w.job.Target.Connector.(*scim.Config).MaxConcurrency = 3
 	w.job.Options.Concurrency = 8
 	jobs := []config.Job{w.job, w.job}
 	jobs[1].Name = "match-2"

@@ -11,6 +11,7 @@ import (
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/scim"
 )
 
 // A rollback's log entries record how long each restore took, as a
@@ -28,7 +29,7 @@ func TestRollBackRecordsDuration(t *testing.T) {
 		w.app.Handler().ServeHTTP(rw, r)
 	}))
 	t.Cleanup(slow.Close)
-	w.job.Target.SCIM.BaseURL = slow.URL + "/scim/v2"
+	w.job.Target.Connector.(*scim.Config).BaseURL = slow.URL + "/scim/v2"
 
 	plan := audit.RollbackPlan{Restores: []audit.Restore{
 		{ObjectType: "User", SourceID: "E1", TargetID: ada.TargetID, Action: audit.Update,

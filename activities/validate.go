@@ -12,8 +12,6 @@ import (
 
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
-	"github.com/openprovisioning/provisioner/connectors/ldap"
-	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/secrets"
 )
@@ -43,58 +41,36 @@ func checkAuthority(job *config.Job, auth *secrets.Authority) config.Problems {
 			ps = append(ps, config.Problem{Field: field, Message: err.Error()})
 		}
 	}
-	ref := func(field string, r secrets.Ref) {
-		if !r.IsZero() {
-			check(field, auth.CheckRef(r))
+	for _, side := range []struct {
+		field string
+		conn  any
+	}{{"source." + job.Source.Key(), job.Source.Connector}, {"target." + job.Target.Key(), job.Target.Connector}} {
+		if n, ok := side.conn.(connectors.SecretNamer); ok {
+			for _, r := range n.Secrets() {
+				check(join(side.field, r.Field), auth.CheckRef(r.Value))
+			}
 		}
-	}
-	scimRefs := func(side string, c *scim.Config) {
-		if c == nil {
-			return
+		if f, ok := side.conn.(connectors.FileReader); ok {
+			for _, p := range f.SourceFiles() {
+				check(join(side.field, p.Field), auth.CheckSource(p.Value))
+			}
 		}
-		ref(side+".scim.token", c.Token)
-		if c.Basic != nil {
-			ref(side+".scim.basic.password", c.Basic.Password)
-		}
-		if c.OAuth != nil {
-			ref(side+".scim.oauth.clientSecret", c.OAuth.ClientSecret)
-		}
-	}
-	ldapRefs := func(side string, c *ldap.Connection) {
-		ref(side+".ldap.bindPassword", c.BindPassword)
-	}
-	if f := job.Source.File; f != nil {
-		check("source.file.path", auth.CheckSource(f.Path))
-	}
-	for i, f := range job.Source.Files {
-		check(fmt.Sprintf("source.files[%d].path", i), auth.CheckSource(f.Path))
-	}
-	scimRefs("source", job.Source.SCIM)
-	if c := job.Source.LDAP; c != nil {
-		ldapRefs("source", &c.Connection)
-	}
-	scimRefs("target", job.Target.SCIM)
-	if c := job.Target.LDAP; c != nil {
-		ldapRefs("target", &c.Connection)
 	}
 	return ps
+}
+
+// join appends a connection's field path to the connection's.
+func join(conn, field string) string {
+	if strings.HasPrefix(field, "[") {
+		return conn + field
+	}
+	return conn + "." + field
 }
 
 // attributeCheckTimeout bounds the source calls of validation, within the
 // minute the job gives the validation activity, so that a source that does
 // not answer is reported as such rather than as an activity time-out.
 const attributeCheckTimeout = 45 * time.Second
-
-var _ connectors.AttributeChecker = (*fileSet)(nil)
-
-// CheckAttributes asks the file that holds the type.
-func (fs *fileSet) CheckAttributes(ctx context.Context, t connectors.ObjectType, names []string) (connectors.AttributeCheck, error) {
-	s, err := fs.file(t)
-	if err != nil {
-		return connectors.AttributeCheck{}, err
-	}
-	return s.CheckAttributes(ctx, t, names)
-}
 
 // checkSourceAttributes opens the job's source and compares the attributes
 // each object mapping reads (mappings, scoping clauses, and so matching
@@ -193,20 +169,11 @@ func unknownAttribute(i int, om mapping.ObjectMapping, name string, names []stri
 
 // sourceAddress names where the job's source is, for messages.
 func sourceAddress(job *config.Job) string {
-	s := job.Source
-	switch {
-	case s.File != nil:
-		return s.File.Path
-	case len(s.Files) > 0:
-		paths := make([]string, len(s.Files))
-		for i, f := range s.Files {
-			paths[i] = f.Path
-		}
-		return strings.Join(paths, ", ")
-	case s.SCIM != nil:
-		return s.SCIM.BaseURL
-	case s.LDAP != nil:
-		return s.LDAP.URL
+	if a, ok := job.Source.Connector.(connectors.Addresser); ok {
+		return a.Address()
+	}
+	if job.Source.Connector != nil {
+		return job.Source.Key()
 	}
 	return "(none)"
 }

@@ -29,11 +29,11 @@ func validationJob(t *testing.T, url string) config.Job {
 	require.NoError(t, os.WriteFile(groups, []byte(`[{"groupId":"G1","displayName":"Sales","members":["E1"]}]`), 0o600))
 	return config.Job{
 		Name: "validate",
-		Source: config.Source{Files: []file.Config{
+		Source: config.Source{Connector: &file.Set{
 			{Path: users, IDColumn: "employeeId"},
 			{Path: groups, Type: connectors.Group, IDColumn: "groupId", MembersColumn: "members"},
 		}},
-		Target: config.Target{SCIM: &scim.Config{BaseURL: url, Token: secrets.Ref{Env: "TEST_VALIDATE_TOKEN"}}},
+		Target: config.Target{Connector: &scim.Config{BaseURL: url, Token: secrets.Ref{Env: "TEST_VALIDATE_TOKEN"}}},
 		Objects: []config.Object{
 			{ObjectMapping: mapping.ObjectMapping{Name: "users", SourceObject: "User", TargetObject: "User",
 				Attributes: []mapping.AttributeMapping{
@@ -83,9 +83,9 @@ func TestValidateJobChecksSourceAttributes(t *testing.T) {
 	require.Len(t, ps, 3, "%v", ps)
 	text := ps.Error()
 	for _, want := range []string{
-		`objects[0]: object mapping "users": mapping "title": expression column 11: unknown source attribute [departmnet]: not in the header of ` + job.Source.Files[0].Path + `; did you mean "department"?`,
+		`objects[0]: object mapping "users": mapping "title": expression column 11: unknown source attribute [departmnet]: not in the header of ` + (*job.Source.Connector.(*file.Set))[0].Path + `; did you mean "department"?`,
 		`objects[0]: object mapping "users": mapping "users": scope group 1 clause 1 attribute: unknown source attribute "Department"`,
-		`objects[1]: object mapping "groups": mapping "displayName": source: unknown source attribute "displayname": not in the fields of the records of ` + job.Source.Files[1].Path + `; did you mean "displayName"?`,
+		`objects[1]: object mapping "groups": mapping "displayName": source: unknown source attribute "displayname": not in the fields of the records of ` + (*job.Source.Connector.(*file.Set))[1].Path + `; did you mean "displayName"?`,
 	} {
 		require.Contains(t, text, want)
 	}
@@ -96,7 +96,7 @@ func TestValidateJobNotesWhatItCannotCheck(t *testing.T) {
 	job := validationJob(t, r.url)
 	// An export without records has no fields to compare with: the job is
 	// not refused for it, and the result says why nothing was checked.
-	require.NoError(t, os.WriteFile(job.Source.Files[1].Path, []byte("[]"), 0o600))
+	require.NoError(t, os.WriteFile((*job.Source.Connector.(*file.Set))[1].Path, []byte("[]"), 0o600))
 	job.Objects[1].Attributes[0].Source = "displayname"
 	v, err := r.env.ExecuteActivity(r.acts.ValidateJob, job)
 	require.NoError(t, err)
@@ -114,7 +114,7 @@ func TestValidateJobReportsAnUnreachableSource(t *testing.T) {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	job := validationJob(t, r.url)
-	job.Source = config.Source{LDAP: &ldap.Config{Connection: ldap.Connection{URL: "ldap://" + addr}, BaseDNs: []string{"dc=example,dc=org"}}}
+	job.Source = config.Source{Connector: &ldap.Config{Connection: ldap.Connection{URL: "ldap://" + addr}, BaseDNs: []string{"dc=example,dc=org"}}}
 	job.Objects = job.Objects[:1]
 	_, err = r.env.ExecuteActivity(r.acts.ValidateJob, job)
 	require.Error(t, err)
@@ -129,7 +129,7 @@ func TestValidateJobLeavesRefusedCredentialsToTheCycle(t *testing.T) {
 	r := newRig(t, "TEST_VALIDATE_TOKEN", unwrapped)
 	job := validationJob(t, r.url)
 	t.Setenv("TEST_VALIDATE_SOURCE_TOKEN", "wrong")
-	job.Source = config.Source{SCIM: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_VALIDATE_SOURCE_TOKEN"}}}
+	job.Source = config.Source{Connector: &scim.Config{BaseURL: r.url, Token: secrets.Ref{Env: "TEST_VALIDATE_SOURCE_TOKEN"}}}
 	job.Objects = job.Objects[:1]
 	job.Objects[0].Scope = mapping.ScopingFilter{}
 	job.Objects[0].Attributes = job.Objects[0].Attributes[:1]

@@ -20,9 +20,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/openprovisioning/provisioner/connectors/file"
-	"github.com/openprovisioning/provisioner/connectors/ldap"
-	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/mapping"
 )
 
@@ -40,25 +37,6 @@ type Job struct {
 	// mappings are added to Objects when the configuration is loaded.
 	AzureSchema string  `json:"azureSchema,omitempty" yaml:"azureSchema,omitempty"`
 	Options     Options `json:"options,omitempty" yaml:"options,omitempty"`
-}
-
-// Source says where objects are read from. Exactly one connection is set.
-type Source struct {
-	File *file.Config `json:"file,omitempty" yaml:"file,omitempty"`
-	// Files reads each object type from its own export: users from one
-	// file, groups from another (type: Group, with a membersColumn listing
-	// the IDs of each group's members, users or groups).
-	Files []file.Config `json:"files,omitempty" yaml:"files,omitempty"`
-	SCIM  *scim.Config  `json:"scim,omitempty" yaml:"scim,omitempty"`
-	LDAP  *ldap.Config  `json:"ldap,omitempty" yaml:"ldap,omitempty"`
-}
-
-// Target says which application accounts are provisioned into.
-type Target struct {
-	// Application names the target for operators (a search attribute in the UI).
-	Application string             `json:"application" yaml:"application"`
-	SCIM        *scim.Config       `json:"scim,omitempty" yaml:"scim,omitempty"`
-	LDAP        *ldap.TargetConfig `json:"ldap,omitempty" yaml:"ldap,omitempty"`
 }
 
 // Object maps one source object type to the target, with the target
@@ -433,31 +411,6 @@ func Parse(b []byte) (*Job, error) {
 	return &job, nil
 }
 
-func (j *Job) resolvePaths(dir string) {
-	abs := func(p *string) {
-		if *p != "" && !filepath.IsAbs(*p) {
-			*p = filepath.Join(dir, *p)
-		}
-	}
-	if f := j.Source.File; f != nil {
-		abs(&f.Path)
-	}
-	for i := range j.Source.Files {
-		abs(&j.Source.Files[i].Path)
-	}
-	for _, c := range []*scim.Config{j.Source.SCIM, j.Target.SCIM} {
-		if c != nil {
-			abs(&c.Token.File)
-		}
-	}
-	for _, c := range []*ldap.Connection{connectionOf(j.Source.LDAP), targetConnectionOf(j.Target.LDAP)} {
-		if c != nil {
-			abs(&c.BindPassword.File)
-			abs(&c.CACertFile)
-		}
-	}
-}
-
 var (
 	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 	fieldName   = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.\[\]]*$`)
@@ -479,7 +432,7 @@ func (j *Job) Validate() error {
 			}
 			f, msg, ok := strings.Cut(line, ": ")
 			switch {
-			case ok && (strings.HasPrefix(f, field+".") || f == field):
+			case ok && (strings.HasPrefix(f, field+".") || strings.HasPrefix(f, field+"[") || f == field):
 				ps = append(ps, Problem{Field: f, Message: msg})
 			case ok && fieldName.MatchString(f):
 				ps = append(ps, Problem{Field: field + "." + f, Message: msg})
@@ -494,35 +447,7 @@ func (j *Job) Validate() error {
 	if j.Interval != 0 && time.Duration(j.Interval) < time.Second {
 		add("interval", fmt.Errorf("must be at least 1s"))
 	}
-	switch countSet(j.Source.File != nil, len(j.Source.Files) > 0, j.Source.SCIM != nil, j.Source.LDAP != nil) {
-	case 0:
-		add("source", fmt.Errorf("set one of file, files, scim, ldap (required)"))
-	case 1:
-		switch {
-		case j.Source.File != nil:
-			add("source.file", j.Source.File.Validate())
-		case len(j.Source.Files) > 0:
-			j.validateFiles(add)
-		case j.Source.SCIM != nil:
-			add("source.scim", j.Source.SCIM.Validate())
-		default:
-			add("source.ldap", j.Source.LDAP.Validate())
-		}
-	default:
-		add("source", fmt.Errorf("set exactly one of file, files, scim, ldap"))
-	}
-	switch countSet(j.Target.SCIM != nil, j.Target.LDAP != nil) {
-	case 0:
-		add("target", fmt.Errorf("set one of scim, ldap (required)"))
-	case 1:
-		if j.Target.SCIM != nil {
-			add("target.scim", j.Target.SCIM.Validate())
-		} else {
-			add("target.ldap", j.Target.LDAP.Validate())
-		}
-	default:
-		add("target", fmt.Errorf("set exactly one of scim, ldap"))
-	}
+	j.validateConnections(add)
 	if len(j.Objects) == 0 {
 		add("objects", fmt.Errorf("map at least one object type (required)"))
 	}
@@ -548,30 +473,6 @@ func (j *Job) Validate() error {
 		return ps
 	}
 	return nil
-}
-
-func connectionOf(c *ldap.Config) *ldap.Connection {
-	if c == nil {
-		return nil
-	}
-	return &c.Connection
-}
-
-func targetConnectionOf(c *ldap.TargetConfig) *ldap.Connection {
-	if c == nil {
-		return nil
-	}
-	return &c.Connection
-}
-
-func countSet(set ...bool) int {
-	n := 0
-	for _, b := range set {
-		if b {
-			n++
-		}
-	}
-	return n
 }
 
 // IntervalOrDefault returns the interval between incremental cycles.

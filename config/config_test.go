@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors/file"
 )
 
 const valid = `name: hr
@@ -40,7 +41,7 @@ func TestLoadResolvesPathsAndValidates(t *testing.T) {
 	t.Setenv("CONFIG_TEST_TOKEN", "s3cret")
 	job, err := config.Load(write(t, dir, "job.yaml", valid))
 	require.NoError(t, err)
-	require.Equal(t, filepath.Join(dir, "hr.csv"), job.Source.File.Path)
+	require.Equal(t, filepath.Join(dir, "hr.csv"), job.Source.Connector.(*file.Config).Path)
 	require.Equal(t, 90*time.Second, job.IntervalOrDefault())
 	require.NoError(t, job.Validate())
 	require.NotEmpty(t, job.MappingVersion())

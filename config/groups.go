@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/openprovisioning/provisioner/connectors"
-	"github.com/openprovisioning/provisioner/connectors/file"
 )
 
 // ObjectIndex returns the index of the object mapping for a source object
@@ -67,30 +66,6 @@ func (j *Job) References(t connectors.ObjectType) map[string]connectors.ObjectTy
 	return out
 }
 
-// validateFiles checks a source of one file per object type.
-func (j *Job) validateFiles(add func(string, error)) {
-	seen := map[connectors.ObjectType]int{}
-	for i, f := range j.Source.Files {
-		field := fmt.Sprintf("source.files[%d]", i)
-		if err := f.Validate(); err != nil {
-			// The file connector names its fields as a single source file's.
-			add(field, fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "source.file.", "")))
-		}
-		t := fileType(f)
-		if k, dup := seen[t]; dup {
-			add(field+".type", fmt.Errorf("source.files[%d] already holds %s objects; use one file per object type", k, t))
-		}
-		seen[t] = i
-	}
-}
-
-func fileType(f file.Config) connectors.ObjectType {
-	if f.Type == "" {
-		return connectors.User
-	}
-	return f.Type
-}
-
 // validateGroups checks group objects, reference mappings and assignment.
 func (j *Job) validateGroups(add func(string, error)) {
 	types := map[string]int{}
@@ -125,13 +100,7 @@ func (j *Job) validateGroups(add func(string, error)) {
 	if slices.Contains(j.Options.AssignedGroups, "") {
 		add("options.assignedGroups", fmt.Errorf("a group name or ID cannot be empty"))
 	}
-	if j.Source.File != nil || len(j.Source.Files) > 0 {
-		hasGroups := false
-		for _, f := range j.Source.Files {
-			hasGroups = hasGroups || fileType(f) == connectors.Group
-		}
-		if !hasGroups {
-			add("options.assignedGroups", fmt.Errorf("the source has no groups to be assigned through: add a file of type Group under source.files"))
-		}
+	if types, ok := j.sourceTypes(); ok && !slices.Contains(types, connectors.Group) {
+		add("options.assignedGroups", fmt.Errorf("the source has no groups to be assigned through: its configuration holds only %v objects", types))
 	}
 }

@@ -1,7 +1,9 @@
 // Package connectors defines the one boundary every source and target system
 // is reached through. Each connector lives in its own sub-package (file, scim,
 // ldap) and implements Source, Target or both; the provisioning engine never
-// speaks a wire protocol itself.
+// speaks a wire protocol itself. A connector's configuration registers
+// itself under its key in a job (RegisterSource, RegisterTarget), and
+// connectors/all imports every connector for the programs that read jobs.
 package connectors
 
 import (
@@ -152,6 +154,11 @@ type MembershipTarget interface {
 // ErrNotFound is matched (with errors.Is) by errors for absent objects.
 var ErrNotFound = errors.New("not found")
 
+// ErrSnapshotChanged is matched (with errors.Is) by the error of a snapshot
+// source's read whose data was replaced since its first page (an export
+// written anew): the read must start again with an empty cursor.
+var ErrSnapshotChanged = errors.New("the source changed during the read")
+
 // Kind classifies a failed call so the engine can decide between retrying
 // the object later (escrow), quarantining the job, or failing fast.
 type Kind string
@@ -182,6 +189,14 @@ type Error struct {
 	// no answer: the system may have acted on that try, and a Conflict
 	// may be of its own making.
 	Resent bool
+	// changed marks a snapshot read overtaken by a new snapshot.
+	changed bool
+}
+
+// SnapshotChanged returns the error of a read overtaken by a new snapshot,
+// matching ErrSnapshotChanged.
+func SnapshotChanged(op, detail string) *Error {
+	return &Error{Kind: KindUnavailable, Op: op, Detail: detail, changed: true}
 }
 
 func (e *Error) Error() string {
@@ -191,9 +206,11 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.Op, e.Kind, e.Detail)
 }
 
-// Is lets errors.Is(err, ErrNotFound) match not-found connector errors.
+// Is lets errors.Is match not-found connector errors with ErrNotFound and
+// overtaken snapshot reads with ErrSnapshotChanged.
 func (e *Error) Is(target error) bool {
-	return target == ErrNotFound && e.Kind == KindNotFound
+	return target == ErrNotFound && e.Kind == KindNotFound ||
+		target == ErrSnapshotChanged && e.changed
 }
 
 // Resent reports whether err answers a call sent again after an earlier

@@ -16,6 +16,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/config"
+	_ "github.com/openprovisioning/provisioner/connectors/all"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 )
 

@@ -15,6 +15,7 @@ import (
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/codec"
+	_ "github.com/openprovisioning/provisioner/connectors/all"
 	"github.com/openprovisioning/provisioner/internal/logging"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 	"github.com/openprovisioning/provisioner/metrics"

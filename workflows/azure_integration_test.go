@@ -39,7 +39,7 @@ func TestAzureSchemaDrivesJob(t *testing.T) {
 		"3,carol@contoso.com,carol,,Carol,White,Sales,Manager,\n" +
 		"4,dave@contoso.com,dave,dave@contoso.com,Dave,Brown,Marketing,Engineering Manager,555 0000\n"
 	require.NoError(t, os.WriteFile(w.hrPath, []byte(csv), 0o600))
-	w.job.Source = config.Source{File: &file.Config{Path: w.hrPath, IDColumn: "objectId"}}
+	w.job.Source = config.Source{Connector: &file.Config{Path: w.hrPath, IDColumn: "objectId"}}
 	w.job.Objects = nil
 	for _, om := range oms {
 		w.job.Objects = append(w.job.Objects, config.Object{ObjectMapping: om})

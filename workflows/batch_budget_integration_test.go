@@ -13,6 +13,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
@@ -86,7 +87,7 @@ func TestBatchResultsStayUnderThePayloadLimit(t *testing.T) {
 	startWorker(t, c)
 	w := newWorld(t, "wide")
 	const n = 250
-	w.job.Source.File.DisabledColumn, w.job.Source.File.DisabledValues = "", nil
+	w.job.Source.Connector.(*file.Config).DisabledColumn, w.job.Source.Connector.(*file.Config).DisabledValues = "", nil
 	attrs := []mapping.AttributeMapping{
 		{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1},
 		{Target: "externalId", Type: mapping.Direct, Source: "employeeId", MatchingPriority: 2},

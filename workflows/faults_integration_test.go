@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -25,7 +26,7 @@ func TestConvergesDespiteTargetFaults(t *testing.T) {
 	w.app = sampleapp.New(sampleapp.Options{Token: "test-token-faults", FaultRate: 0.2, FaultSeed: 7, RetryAfter: 20 * time.Millisecond})
 	srv := httptest.NewServer(w.app.Handler())
 	t.Cleanup(srv.Close)
-	w.job.Target.SCIM.BaseURL = srv.URL + "/scim/v2"
+	w.job.Target.Connector.(*scim.Config).BaseURL = srv.URL + "/scim/v2"
 	ps := people(300)
 	writeHR(t, w.hrPath, ps)
 	startJob(t, c, w.job)

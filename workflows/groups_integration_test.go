@@ -78,11 +78,11 @@ func newGroupWorld(t *testing.T, name string, target groupTarget, flatten bool) 
 	w.job = config.Job{
 		Name:     name,
 		Interval: config.Duration(time.Hour),
-		Source: config.Source{Files: []file.Config{
+		Source: config.Source{Connector: &file.Set{
 			{Path: w.users, IDColumn: "employeeId", DisabledColumn: "status", DisabledValues: []string{"Inactive"}},
 			{Path: w.groups, Type: "Group", IDColumn: "groupId", MembersColumn: "members"},
 		}},
-		Target: config.Target{Application: target.name, SCIM: target.scim},
+		Target: config.Target{Application: target.name, Connector: target.scim},
 		Objects: []config.Object{
 			{ObjectMapping: mapping.ObjectMapping{
 				Name: "users", SourceObject: "User", TargetObject: "User",
@@ -564,7 +564,7 @@ func TestGroupsFromDeltaSource(t *testing.T) {
 	c := testenv.StartTemporal(t).Client
 	startWorker(t, c)
 	w := newGroupWorld(t, "groups-from-scim", gatewayTarget(t, "groups-from-scim"), true)
-	w.job.Source = config.Source{SCIM: srcCfg}
+	w.job.Source = config.Source{Connector: srcCfg}
 	w.job.Objects[0].Attributes = []mapping.AttributeMapping{{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1}}
 	w.job.Objects[1].Attributes = []mapping.AttributeMapping{{Target: "displayName", Type: mapping.Direct, Source: "displayName", MatchingPriority: 1}}
 	w.job.Options.AssignedGroups = []string{"Engineering"}

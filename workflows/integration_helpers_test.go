@@ -100,8 +100,8 @@ func newWorld(t *testing.T, name string) *world {
 	w.job = config.Job{
 		Name:     name,
 		Interval: config.Duration(time.Hour),
-		Source:   config.Source{File: &file.Config{Path: w.hrPath, IDColumn: "employeeId", DisabledColumn: "status", DisabledValues: []string{"Inactive"}}},
-		Target:   config.Target{Application: "sampleapp", SCIM: &scim.Config{BaseURL: srv.URL + "/scim/v2", Token: secrets.Ref{Env: tokenEnv}}},
+		Source:   config.Source{Connector: &file.Config{Path: w.hrPath, IDColumn: "employeeId", DisabledColumn: "status", DisabledValues: []string{"Inactive"}}},
+		Target:   config.Target{Application: "sampleapp", Connector: &scim.Config{BaseURL: srv.URL + "/scim/v2", Token: secrets.Ref{Env: tokenEnv}}},
 		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{
 			Name: "users", SourceObject: "User", TargetObject: "User",
 			Scope: mapping.ScopingFilter{Groups: []mapping.FilterGroup{{Clauses: []mapping.Clause{{Attribute: "employeeType", Operator: "EQUALS", Value: "Employee"}}}}},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -82,7 +83,7 @@ func gatedTarget(t *testing.T, w *world, gates ...*gate) {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	w.job.Target.SCIM.BaseURL = srv.URL + "/scim/v2"
+	w.job.Target.Connector.(*scim.Config).BaseURL = srv.URL + "/scim/v2"
 }
 
 // creates matches the creation of an account, whose JSON holds marker.

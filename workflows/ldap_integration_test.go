@@ -40,7 +40,7 @@ func ldapConnection(srv *slapd.Server, passwordFile string) ldap.Connection {
 // peopleSource reads the directory's people by employeeNumber, with
 // deltas by modifyTimestamp and businessCategory "disabled" as disabled.
 func peopleSource(dir *slapd.Server) config.Source {
-	return config.Source{LDAP: &ldap.Config{
+	return config.Source{Connector: &ldap.Config{
 		Connection: ldapConnection(dir, dir.RootPWFile), BaseDNs: []string{slapd.People},
 		IDAttribute: "employeeNumber", Delta: ldap.DeltaModifyTimestamp,
 		DisabledAttribute: "businessCategory", DisabledValues: []string{"disabled"},
@@ -153,7 +153,7 @@ func TestLDAPRejectedBind(t *testing.T) {
 	c := tmp.Client
 	startWorker(t, c)
 	w := newWorld(t, "ldap-bad-bind")
-	w.job.Source = config.Source{LDAP: &ldap.Config{Connection: ldapConnection(dir, wrong), BaseDNs: []string{slapd.People}}}
+	w.job.Source = config.Source{Connector: &ldap.Config{Connection: ldapConnection(dir, wrong), BaseDNs: []string{slapd.People}}}
 	w.job.Objects[0].Attributes = []mapping.AttributeMapping{{Target: "userName", Type: mapping.Direct, Source: "mail", MatchingPriority: 1}}
 	w.job.Objects[0].Scope = mapping.ScopingFilter{}
 	startJob(t, c, w.job)
@@ -181,7 +181,7 @@ func TestHRFileToLDAPWithWriteback(t *testing.T) {
 	w := newWorld(t, "hr-to-ldap")
 	ps := people(6)
 	writeHR(t, w.hrPath, ps)
-	w.job.Target = config.Target{Application: "directory", LDAP: &ldap.TargetConfig{
+	w.job.Target = config.Target{Application: "directory", Connector: &ldap.TargetConfig{
 		Connection: ldapConnection(dir, dir.RootPWFile),
 		Users: ldap.ObjectConfig{Container: slapd.People, DNTemplate: "uid={uid}", ObjectClasses: []string{"inetOrgPerson"},
 			DisableAttribute: "businessCategory", DisableValue: "disabled"},

@@ -56,7 +56,7 @@ func TestPreviewLeavesTheJobAlone(t *testing.T) {
 		for _, name := range []string{"preview-groups", "preview-groups-twin"} {
 			target, _ := sampleTarget(t, name)
 			w := newGroupWorld(t, name, target, true)
-			w.job.Source = config.Source{SCIM: srcCfg}
+			w.job.Source = config.Source{Connector: srcCfg}
 			w.job.Objects[0].Attributes = []mapping.AttributeMapping{{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1}}
 			w.job.Objects[1].Attributes = []mapping.AttributeMapping{{Target: "displayName", Type: mapping.Direct, Source: "displayName", MatchingPriority: 1}}
 			w.job.Options.AssignedGroups = []string{"Engineering"}

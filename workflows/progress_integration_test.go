@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/workflows"
 )
@@ -33,7 +34,7 @@ func TestLongCycleLeavesJobHistoryAlone(t *testing.T) {
 		app.ServeHTTP(rw, r)
 	}))
 	t.Cleanup(srv.Close)
-	w.job.Target.SCIM.BaseURL = srv.URL + "/scim/v2"
+	w.job.Target.Connector.(*scim.Config).BaseURL = srv.URL + "/scim/v2"
 	w.job.Options.BatchSize, w.job.Options.Batches, w.job.Options.Concurrency = 1, 1, 1
 	ps := people(110)
 	writeHR(t, w.hrPath, ps)

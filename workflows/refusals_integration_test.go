@@ -33,7 +33,7 @@ func TestProtectedAccountDoesNotQuarantine(t *testing.T) {
 	}
 	w := newWorld(t, "protected")
 	ps := people(5)
-	admin, err := w.job.Target.SCIM.Open(context.Background(), logrus.NewEntry(logrus.New()))
+	admin, err := w.job.Target.Connector.(*scim.Config).Open(context.Background(), logrus.NewEntry(logrus.New()))
 	require.NoError(t, err)
 	defer admin.Close()
 	protected, err := admin.Create(context.Background(), connectors.User, connectors.Attributes{"userName": ps[2].UserName, "title": "Administrator"})
@@ -48,7 +48,7 @@ func TestProtectedAccountDoesNotQuarantine(t *testing.T) {
 		w.app.Handler().ServeHTTP(rw, r)
 	}))
 	t.Cleanup(srv.Close)
-	w.job.Target.SCIM.BaseURL = srv.URL + "/scim/v2"
+	w.job.Target.Connector.(*scim.Config).BaseURL = srv.URL + "/scim/v2"
 	writeHR(t, w.hrPath, ps)
 
 	tmp := testenv.StartTemporal(t)
@@ -122,7 +122,7 @@ func TestRefusingSourceQuarantines(t *testing.T) {
 	c := tmp.Client
 	startWorker(t, c)
 	w := newWorld(t, "refusing-source")
-	w.job.Source = config.Source{SCIM: src}
+	w.job.Source = config.Source{Connector: src}
 	w.job.Objects[0].Scope = mapping.ScopingFilter{}
 	w.job.Objects[0].Attributes = []mapping.AttributeMapping{
 		{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1},

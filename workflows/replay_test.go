@@ -29,6 +29,7 @@ import (
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/ldap"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/slapd"
@@ -239,7 +240,7 @@ func startRecorded(t *testing.T, c client.Client, job config.Job) string {
 func recordUsers(t *testing.T, c client.Client, name string) string {
 	w := newWorld(t, name)
 	w.hrPath = "hr.csv"
-	w.job.Source.File.Path = w.hrPath
+	w.job.Source.Connector.(*file.Config).Path = w.hrPath
 	w.job.Options.BatchSize, w.job.Options.Batches = 5, 2
 	// The last cycle's first change waits here for a configuration update.
 	remap := newGate(func(r *http.Request, body []byte) bool {
@@ -260,7 +261,7 @@ func recordGroups(t *testing.T, c client.Client, name string) string {
 	target, _ := sampleTarget(t, name)
 	w := newGroupWorld(t, name, target, true)
 	w.users, w.groups = "users.csv", "groups.csv"
-	w.job.Source.Files[0].Path, w.job.Source.Files[1].Path = w.users, w.groups
+	(*w.job.Source.Connector.(*file.Set))[0].Path, (*w.job.Source.Connector.(*file.Set))[1].Path = w.users, w.groups
 	w.job.Options.BatchSize, w.job.Options.Batches = 2, 2
 	w.emps = []employee{
 		{ID: "E1", UserName: "ada@example.com"},
@@ -312,7 +313,7 @@ func recordLDAP(t *testing.T, c client.Client, name string) string {
 	w := newWorld(t, name)
 	conn := ldapConnection(dir, "")
 	conn.BindPassword = secrets.Ref{Env: passwordEnv}
-	w.job.Source = config.Source{LDAP: &ldap.Config{
+	w.job.Source = config.Source{Connector: &ldap.Config{
 		Connection: conn, BaseDNs: []string{slapd.People},
 		IDAttribute: "employeeNumber", Delta: ldap.DeltaModifyTimestamp,
 	}}
@@ -345,7 +346,7 @@ func recordLDAP(t *testing.T, c client.Client, name string) string {
 func recordHeld(t *testing.T, c client.Client, name string) string {
 	w := newWorld(t, name)
 	w.hrPath = "hr.csv"
-	w.job.Source.File.Path = w.hrPath
+	w.job.Source.Connector.(*file.Config).Path = w.hrPath
 	w.job.Options.BatchSize, w.job.Options.Batches = 5, 2
 	ps := people(30)
 	writeHR(t, w.hrPath, ps)
@@ -367,7 +368,7 @@ func recordHeld(t *testing.T, c client.Client, name string) string {
 func recordDefaults(t *testing.T, c client.Client, name string) string {
 	w := newWorld(t, name)
 	w.hrPath = "hr.csv"
-	w.job.Source.File.Path = w.hrPath
+	w.job.Source.Connector.(*file.Config).Path = w.hrPath
 	w.job.Options = config.Options{}
 	ps := people(20)
 	writeHR(t, w.hrPath, ps)

@@ -20,6 +20,7 @@ import (
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/store/sqlite"
@@ -56,7 +57,7 @@ func TestTargetObjectActionsOff(t *testing.T) {
 		w.job.Objects[0].Actions.NoUpdate = true
 		ps := people(4)
 		// An account the job will match, with values the source disagrees with.
-		admin, err := w.job.Target.SCIM.Open(context.Background(), logrus.NewEntry(logrus.New()))
+		admin, err := w.job.Target.Connector.(*scim.Config).Open(context.Background(), logrus.NewEntry(logrus.New()))
 		require.NoError(t, err)
 		_, err = admin.Create(context.Background(), connectors.User, connectors.Attributes{"userName": ps[0].UserName, "title": "Intern"})
 		require.NoError(t, err)
@@ -169,7 +170,7 @@ func TestEscrowBacksOffAcrossCycles(t *testing.T) {
 	target.refuse.Store(true)
 	srv := httptest.NewServer(target)
 	t.Cleanup(srv.Close)
-	w.job.Target.SCIM.BaseURL = srv.URL + "/scim/v2"
+	w.job.Target.Connector.(*scim.Config).BaseURL = srv.URL + "/scim/v2"
 	writeHR(t, w.hrPath, ps)
 	startJob(t, c, w.job)
 
@@ -224,8 +225,8 @@ func TestSuccessLiftsQuarantine(t *testing.T) {
 	c := testenv.StartTemporal(t).Client
 	startWorker(t, c)
 	w := ownWorld(t, "quarantine-lifted")
-	token := os.Getenv(w.job.Target.SCIM.Token.Env)
-	t.Setenv(w.job.Target.SCIM.Token.Env, "rejected-token")
+	token := os.Getenv(w.job.Target.Connector.(*scim.Config).Token.Env)
+	t.Setenv(w.job.Target.Connector.(*scim.Config).Token.Env, "rejected-token")
 	writeHR(t, w.hrPath, people(5))
 	startJob(t, c, w.job)
 
@@ -236,7 +237,7 @@ func TestSuccessLiftsQuarantine(t *testing.T) {
 	require.Greater(t, time.Until(s.NextRun), 23*time.Hour, "a quarantined job tries once a day")
 	require.Empty(t, w.app.Users())
 
-	t.Setenv(w.job.Target.SCIM.Token.Env, token)
+	t.Setenv(w.job.Target.Connector.(*scim.Config).Token.Env, token)
 	s = syncNow(t, c, w.job.Name, 2)
 	require.Equal(t, workflows.Running, s.State)
 	require.Nil(t, s.Quarantine)
@@ -261,7 +262,7 @@ func ownWorld(t *testing.T, name string) *world {
 	w := newWorld(t, name)
 	env := "TEST_TOKEN_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 	t.Setenv(env, os.Getenv(tokenEnv))
-	w.job.Target.SCIM.Token = secrets.Ref{Env: env}
+	w.job.Target.Connector.(*scim.Config).Token = secrets.Ref{Env: env}
 	return w
 }
 

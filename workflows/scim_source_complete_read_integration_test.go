@@ -159,7 +159,7 @@ func (d *directory) people(t *testing.T, n int) []string {
 func (d *directory) job(t *testing.T, c client.Client, name string) *world {
 	t.Helper()
 	w := newWorld(t, name)
-	w.job.Source = config.Source{SCIM: d.cfg}
+	w.job.Source = config.Source{Connector: d.cfg}
 	w.job.Objects[0].Scope = mapping.ScopingFilter{}
 	w.job.Objects[0].Attributes = []mapping.AttributeMapping{
 		{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1},

@@ -36,7 +36,7 @@ func TestSCIMSourceToSCIM(t *testing.T) {
 	c := tmp.Client
 	startWorker(t, c)
 	w := newWorld(t, "scim-to-scim")
-	w.job.Source = config.Source{SCIM: srcCfg}
+	w.job.Source = config.Source{Connector: srcCfg}
 	w.job.Objects[0].Scope = mapping.ScopingFilter{}
 	w.job.Objects[0].Attributes = []mapping.AttributeMapping{
 		{Target: "userName", Type: mapping.Direct, Source: "userName", MatchingPriority: 1},

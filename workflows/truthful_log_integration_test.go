@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/lostanswer"
 	"github.com/openprovisioning/provisioner/sampleapp"
@@ -62,7 +63,7 @@ func TestLogTellsTheTruthAcrossCrashes(t *testing.T) {
 	w := newWorld(t, "crashlog")
 	w.job.Options.BatchSize, w.job.Options.Batches, w.job.Options.Concurrency = 50, 10, 8
 	// Slow enough for the kills to land mid-cycle.
-	w.job.Target.SCIM.RequestsPerSecond = 120
+	w.job.Target.Connector.(*scim.Config).RequestsPerSecond = 120
 	ps := people(3000)
 	writeHR(t, w.hrPath, ps)
 	want := inScope(ps)
@@ -120,8 +121,8 @@ func TestLogTellsTheTruthThroughLostAnswers(t *testing.T) {
 		return true
 	}))
 	t.Cleanup(srv.Close)
-	w.job.Target.SCIM.BaseURL = srv.URL + "/scim/v2"
-	w.job.Target.SCIM.MaxRetries = 8
+	w.job.Target.Connector.(*scim.Config).BaseURL = srv.URL + "/scim/v2"
+	w.job.Target.Connector.(*scim.Config).MaxRetries = 8
 	ps := people(2000)
 	writeHR(t, w.hrPath, ps)
 	want := inScope(ps)

@@ -82,7 +82,7 @@ func TestMisspeltSourceAttributeRefused(t *testing.T) {
 		addr := l.Addr().String()
 		require.NoError(t, l.Close())
 		w := newWorld(t, "unreachable-source")
-		w.job.Source = config.Source{LDAP: &ldap.Config{Connection: ldap.Connection{URL: "ldap://" + addr}, BaseDNs: []string{"dc=example,dc=org"}}}
+		w.job.Source = config.Source{Connector: &ldap.Config{Connection: ldap.Connection{URL: "ldap://" + addr}, BaseDNs: []string{"dc=example,dc=org"}}}
 		startJob(t, c, w.job)
 		err = jobResult(t, c, w.job.Name)
 		require.ErrorContains(t, err, "source ldap://"+addr)

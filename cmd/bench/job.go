@@ -32,10 +32,10 @@ func benchJob(hrPath, scimURL string, o options) config.Job {
 	return config.Job{
 		Name:     jobName,
 		Interval: config.Duration(24 * time.Hour),
-		Source: config.Source{File: &file.Config{
+		Source: config.Source{Connector: &file.Config{
 			Path: hrPath, IDColumn: "employeeId", DisabledColumn: "status", DisabledValues: []string{"Inactive"},
 		}},
-		Target: config.Target{Application: "sampleapp", SCIM: &scim.Config{
+		Target: config.Target{Application: "sampleapp", Connector: &scim.Config{
 			BaseURL: scimURL, Token: secrets.Ref{Env: tokenEnv}, MaxConcurrency: o.concurrency,
 		}},
 		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{

@@ -3,6 +3,7 @@ package file
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -211,13 +212,10 @@ const changedDetail = "the file changed during the read"
 // Changed reports whether a Read failed because the file changed since its
 // first page. Retrying with the same cursor fails again: the read must start
 // again with an empty cursor.
-func Changed(err error) bool {
-	ce, ok := err.(*connectors.Error)
-	return ok && strings.HasPrefix(ce.Detail, changedDetail)
-}
+func Changed(err error) bool { return errors.Is(err, connectors.ErrSnapshotChanged) }
 
 func (rd *pass) changed(was fingerprint) error {
-	return rd.unavailable(fmt.Sprintf("%s (it was %d bytes, modified %s); read it again from the beginning", changedDetail, was.size, was.modified()))
+	return connectors.SnapshotChanged("read "+rd.path, fmt.Sprintf("%s (it was %d bytes, modified %s); read it again from the beginning", changedDetail, was.size, was.modified()))
 }
 
 func (rd *pass) unavailable(detail string) error {

@@ -22,8 +22,8 @@ var (
 	_ connectors.Getter           = (*Source)(nil)
 )
 
-// OpenSource is Open for the source side of a job.
-func (c Config) OpenSource(ctx context.Context, log *logrus.Entry) (*Source, error) {
+// openSource is Open for the source side of a job.
+func (c Config) openSource(ctx context.Context, log *logrus.Entry) (*Source, error) {
 	client, err := c.Open(ctx, log)
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func TestSourceGet(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.AddMembers(x, gid, ids[:2]))
 
-	src, err := Config{BaseURL: e.url + "/scim/v2", Token: secrets.Ref{Env: "SCIM_TEST_TOKEN"}}.OpenSource(x, nil)
+	src, err := Config{BaseURL: e.url + "/scim/v2", Token: secrets.Ref{Env: "SCIM_TEST_TOKEN"}}.openSource(x, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { src.Close() })
 
@@ -84,7 +84,7 @@ func TestSourceGetUnavailable(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	t.Setenv("SCIM_TEST_TOKEN", testToken)
-	src, err := Config{BaseURL: "http://" + addr + "/scim/v2", Token: secrets.Ref{Env: "SCIM_TEST_TOKEN"}, MaxRetries: 1}.OpenSource(context.Background(), nil)
+	src, err := Config{BaseURL: "http://" + addr + "/scim/v2", Token: secrets.Ref{Env: "SCIM_TEST_TOKEN"}, MaxRetries: 1}.openSource(context.Background(), nil)
 	require.NoError(t, err)
 	src.http.RetryWaitMin = 5 * time.Millisecond
 	t.Cleanup(func() { src.Close() })
