@@ -157,9 +157,9 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 		for !p.Paged {
 			page, err := src.Read(ctx, connectors.ReadRequest{Type: t, Since: since, Cursor: p.Cursor, PageSize: pageSize, Attributes: attrs})
 			if errors.Is(err, connectors.ErrSnapshotChanged) && restarts < maxSnapshotRestarts {
-				// The export was replaced mid-read: read the new one from the start.
+				// The snapshot (an export) was replaced mid-read: read the new one from the start.
 				restarts++
-				log.WithField("objectType", t).Warn("the source file changed during the read; reading it again")
+				log.WithField("objectType", t).Warn("the source changed during the read; reading it again from the start")
 				if p, err = a.restartObject(ctx, in, p); err != nil {
 					return FetchResult{}, err
 				}
