@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -330,7 +331,7 @@ const maxSnapshotRestarts = 3
 // restartObject drops what was staged for the current object type so its
 // read can begin again.
 func (a *Activities) restartObject(ctx context.Context, in FetchInput, p FetchProgress) (FetchProgress, error) {
-	p.Seq, p.Read, p.Unlinked, p.Leaving, p.Cursor = p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, p.ObjectStartLeaving, ""
+	p.Seq, p.Read, p.Unlinked, p.Leaving, p.Removed, p.Cursor = p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, p.ObjectStartLeaving, p.ObjectStartRemoved, ""
 	return p, a.Store.TruncateStage(ctx, in.Cycle, p.Seq)
 }
 
@@ -389,14 +390,17 @@ func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchSte
 		seq++
 		staged[o.ID] = true
 		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o})
+		// Whether the object leaves scope is asked at most once: both
+		// counts below may need it.
+		leaves := sync.OnceValue(func() bool { return as != nil && !as.assigned(t, o) || !prog.InScope(sourceAttributes(o)) })
 		switch {
 		case o.Invalid != "" || o.Deleted:
 		case !f.Linked && !o.Disabled:
 			n.unlinked++
-		case f.Linked && f.Active && countLeaving && (o.Disabled || as != nil && !as.assigned(t, o) || !prog.InScope(sourceAttributes(o))):
+		case f.Linked && f.Active && countLeaving && (o.Disabled || leaves()):
 			n.leaving++
 		}
-		if perr == nil && removal(t, o, f, acts, in.Job.Options, func() bool { return as != nil && !as.assigned(t, o) || !prog.InScope(sourceAttributes(o)) }) != "" {
+		if perr == nil && removal(t, o, f, acts, in.Job.Options, leaves) != "" {
 			n.removals++
 		}
 	}

@@ -20,6 +20,8 @@ import (
 // whose data is replaced once while its first read is on its second page.
 type replacedSource struct {
 	Users []string `json:"users"`
+	// Disabled reads every user as disabled in the source.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // replaced records that the one replacement happened, by source.
@@ -45,7 +47,7 @@ func (c replacedSource) Read(_ context.Context, req connectors.ReadRequest) (con
 			return connectors.Page{}, connectors.SnapshotChanged("read test", "replaced")
 		}
 	}
-	page := connectors.Page{Objects: []connectors.Object{{ID: c.Users[i], Attributes: connectors.Attributes{"userName": c.Users[i]}}}}
+	page := connectors.Page{Objects: []connectors.Object{{ID: c.Users[i], Attributes: connectors.Attributes{"userName": c.Users[i]}, Disabled: c.Disabled}}}
 	if i+1 < len(c.Users) {
 		page.Cursor = strconv.Itoa(i + 1)
 	}
@@ -66,4 +68,23 @@ func TestReplacedSnapshotIsReadAgain(t *testing.T) {
 	require.NoError(t, val.Get(&res))
 	require.Equal(t, 3, res.Read)
 	require.Equal(t, 3, res.Staged)
+}
+
+// What a read counted before it started again is not counted twice: the
+// deletion guard weighs each removal once.
+func TestReplacedSnapshotCountsRemovalsOnce(t *testing.T) {
+	w := newMatchWorld(t)
+	job := w.job
+	users := []string{"linus", "barbara", "donald"}
+	for _, id := range users {
+		require.NoError(t, w.st.PutObject(context.Background(), job.Name, store.ObjectState{Type: connectors.User, SourceID: id, TargetID: "t-" + id, Active: true}))
+	}
+	job.Source = config.Source{Connector: &replacedSource{Users: users, Disabled: true}}
+	val, err := w.env.ExecuteActivity(w.acts.FetchChanges, activities.FetchInput{Job: job, Cycle: store.Cycle{Job: job.Name, ID: "1"}, Initial: true})
+	require.NoError(t, err)
+	var res activities.FetchResult
+	require.NoError(t, val.Get(&res))
+	require.Equal(t, 3, res.Staged)
+	require.Equal(t, 3, res.Removals, "each disabled account counted once")
+	require.Empty(t, res.Hold, "a full read of disabled accounts is not an empty read")
 }
