@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,9 +31,11 @@ type Job struct {
 	Description string `json:"description,omitempty" yaml:"description,omitempty"`
 	// Interval is the time between the starts of incremental cycles.
 	Interval Duration `json:"interval" yaml:"interval"`
-	Source   Source   `json:"source" yaml:"source"`
-	Target   Target   `json:"target" yaml:"target"`
-	Objects  []Object `json:"objects" yaml:"objects"`
+	// Schedule confines the cycles the job starts by itself to set times.
+	Schedule *Schedule `json:"schedule,omitempty" yaml:"schedule,omitempty"`
+	Source   Source    `json:"source" yaml:"source"`
+	Target   Target    `json:"target" yaml:"target"`
+	Objects  []Object  `json:"objects" yaml:"objects"`
 	// AzureSchema names an exported Azure synchronization schema whose object
 	// mappings are added to Objects when the configuration is loaded.
 	AzureSchema string  `json:"azureSchema,omitempty" yaml:"azureSchema,omitempty"`
@@ -355,12 +358,28 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error { return d.parse(n.Value) }
 // MarshalYAML writes the duration as a string.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
+// parse reads Go's duration syntax with days added, as in 7d or 1d12h:
+// weekly jobs are common and 168h is hard to read.
 func (d *Duration) parse(s string) error {
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("invalid duration %q: use units such as 30s, 40m, 24h", s)
+	invalid := fmt.Errorf("invalid duration %q: use units such as 30s, 40m, 24h, 7d", s)
+	var days time.Duration
+	rest := s
+	if n, after, ok := strings.Cut(s, "d"); ok {
+		v, err := strconv.ParseUint(n, 10, 16)
+		if err != nil {
+			return invalid
+		}
+		days, rest = time.Duration(v)*24*time.Hour, after
+		if rest == "" {
+			*d = Duration(days)
+			return nil
+		}
 	}
-	*d = Duration(v)
+	v, err := time.ParseDuration(rest)
+	if err != nil || v < 0 && days > 0 {
+		return invalid
+	}
+	*d = Duration(days + v)
 	return nil
 }
 
@@ -446,6 +465,9 @@ func (j *Job) Validate() error {
 	}
 	if j.Interval != 0 && time.Duration(j.Interval) < time.Second {
 		add("interval", fmt.Errorf("must be at least 1s"))
+	}
+	if j.Schedule != nil {
+		add("schedule", j.Schedule.Validate())
 	}
 	j.validateConnections(add)
 	if len(j.Objects) == 0 {

@@ -258,21 +258,7 @@ options: {batchSize: 5, batches: 2}
 		require.NoError(t, os.WriteFile(hrPath, []byte(renamed), 0o600))
 		// Operators steer jobs from the Web UI: the sync-now signal sent
 		// from the job's page runs the incremental cycle.
-		page := chromium.Open(t, tmp.UI+"/namespaces/default/workflows/"+url.PathEscape(workflows.JobWorkflowID("starter-test")))
-		page.WaitText(workflows.JobWorkflowID("starter-test"), "More Actions")
-		page.Until(`dialog[open] input`, func() {
-			page.ClickButton("More Actions")
-			page.Click(`[data-testid=signal-button]`)
-		})
-		// Once the UI has asked the worker for the job's signals it offers
-		// them in a list; until then it takes a typed name.
-		if page.Visible(`#signal-name`) {
-			page.Type(`#signal-name`, workflows.SignalSyncNow)
-		} else {
-			page.Until(`dialog[open] li[role=option]`, func() { page.Click(`[data-testid=signal-select-button]`) })
-			page.ClickText(`dialog[open] li[role=option]`, workflows.SignalSyncNow)
-		}
-		page.Click(`dialog[open] [data-testid=confirm-modal-button]`)
+		sendFromJobPage(t, tmp.UI+"/namespaces/default/workflows/"+url.PathEscape(workflows.JobWorkflowID("starter-test")), "signal", workflows.SignalSyncNow, "")
 		require.Eventually(t, func() bool { return givenName(app, "user001@example.com") == "Renamed" }, time.Minute, 200*time.Millisecond)
 		waitIdle(t, e, "starter-test", 2)
 

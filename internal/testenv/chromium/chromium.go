@@ -196,3 +196,16 @@ func (p *Page) act(what, script string) {
 		time.Sleep(250 * time.Millisecond)
 	}
 }
+
+// Insert types text into the first visible editable element the CSS
+// selector matches, such as the Web UI's JSON editor, as one input event:
+// an editor that closes brackets as they are typed would double them.
+func (p *Page) Insert(selector, text string) {
+	p.t.Helper()
+	p.act("insert into "+selector, fmt.Sprintf(`(() => {
+		const e = %s;
+		if (!e) return false;
+		e.focus();
+		return document.execCommand('insertText', false, %q);
+	})()`, firstVisible(selector), text))
+}
