@@ -1,4 +1,4 @@
-package activities
+package engine
 
 import (
 	"context"
@@ -86,15 +86,16 @@ type assignment struct {
 
 // assignment resolves the job's assigned groups, or returns nil when the
 // job syncs all.
-func (a *Activities) assignment(ctx context.Context, job *config.Job) (*assignment, error) {
+func (e *Engine) assignment(ctx context.Context) (*assignment, error) {
+	job := e.job
 	if len(job.Options.AssignedGroups) == 0 {
 		return nil, nil
 	}
-	ids, err := a.Store.FindSourceGroups(ctx, job.Name, job.Options.AssignedGroups)
+	ids, err := e.store.FindSourceGroups(ctx, job.Name, job.Options.AssignedGroups)
 	if err != nil {
 		return nil, err
 	}
-	as := &assignment{groups: map[string]bool{}, graph: newGroupGraph(a.Store, job)}
+	as := &assignment{groups: map[string]bool{}, graph: newGroupGraph(e.store, job)}
 	for _, id := range ids {
 		as.groups[id] = true
 	}
@@ -133,7 +134,7 @@ func (as *assignment) assigned(t connectors.ObjectType, o connectors.Object) boo
 func sourceHash(o connectors.Object, assigned bool) string {
 	h := objectHash(o)
 	if assigned {
-		return fingerprint(h, "assigned")
+		return Fingerprint(h, "assigned")
 	}
 	return h
 }
@@ -141,18 +142,18 @@ func sourceHash(o connectors.Object, assigned bool) string {
 // groupName is the name assignedGroups can use for a source group.
 func groupName(attrs connectors.Attributes) string {
 	for _, k := range []string{"displayName", "cn", "name"} {
-		if s := canon(attrs[k]); s != "" {
+		if s := Canon(attrs[k]); s != "" {
 			return s
 		}
 	}
 	return ""
 }
 
-// recordGroups keeps the mirror of the source's groups current with one
+// RecordGroups keeps the mirror of the source's groups current with one
 // page of a group read and returns the IDs of the groups that changed. A
-// dry run records in its own state (see forCycle), to which every group it
-// reads is new.
-func (a *Activities) recordGroups(ctx context.Context, job string, objs []connectors.Object) ([]string, error) {
+// dry run records in its own state, to which every group it reads is new.
+func (e *Engine) RecordGroups(ctx context.Context, objs []connectors.Object) ([]string, error) {
+	job := e.job.Name
 	var ids, gone []string
 	for _, o := range objs {
 		switch {
@@ -163,7 +164,7 @@ func (a *Activities) recordGroups(ctx context.Context, job string, objs []connec
 			ids = append(ids, o.ID)
 		}
 	}
-	known, err := a.Store.SourceGroupHashes(ctx, job, ids)
+	known, err := e.store.SourceGroupHashes(ctx, job, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -173,15 +174,15 @@ func (a *Activities) recordGroups(ctx context.Context, job string, objs []connec
 			continue
 		}
 		g := store.SourceGroup{ID: o.ID, Name: groupName(o.Attributes), Members: o.Members}
-		g.Hash = fingerprint(g.Name, g.Members)
+		g.Hash = Fingerprint(g.Name, g.Members)
 		if known[o.ID] != g.Hash {
 			put = append(put, g)
 		}
 	}
-	if err := a.Store.PutSourceGroups(ctx, job, put); err != nil {
+	if err := e.store.PutSourceGroups(ctx, job, put); err != nil {
 		return nil, err
 	}
-	if err := a.Store.DeleteSourceGroups(ctx, job, gone); err != nil {
+	if err := e.store.DeleteSourceGroups(ctx, job, gone); err != nil {
 		return nil, err
 	}
 	changed := gone
@@ -198,4 +199,40 @@ func notAssigned(t connectors.ObjectType) string {
 		return "the group is not assigned: options.assignedGroups does not name it"
 	}
 	return "the source object is not assigned: it is not a member of a group options.assignedGroups names"
+}
+
+// Reassigns reports whether changed groups change who is assigned: one of
+// them is (or was) assigned, or, with nested groups flattened, is inside
+// an assigned group. An assigned group no longer found (deleted, renamed)
+// reassigns too: a dry run's state does not list among the groups it
+// forgets those only the job's state has.
+func (e *Engine) Reassigns(ctx context.Context, before, changed []string) (bool, error) {
+	job := e.job
+	if len(job.Options.AssignedGroups) == 0 || len(changed) == 0 && len(before) == 0 {
+		return false, nil
+	}
+	after, err := e.store.FindSourceGroups(ctx, job.Name, job.Options.AssignedGroups)
+	if err != nil {
+		return false, err
+	}
+	if slices.ContainsFunc(before, func(id string) bool { return !slices.Contains(after, id) }) {
+		return true, nil
+	}
+	assigned := map[string]bool{}
+	for _, id := range append(slices.Clone(before), after...) {
+		assigned[id] = true
+	}
+	g := newGroupGraph(e.store, job)
+	if err := g.load(ctx, changed); err != nil {
+		return false, err
+	}
+	for _, id := range changed {
+		if assigned[id] {
+			return true, nil
+		}
+		if job.Options.FlattenNestedGroups && slices.ContainsFunc(g.groups(id), func(p string) bool { return assigned[p] }) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
