@@ -15,9 +15,9 @@ import (
 
 // BatchRequest asks for staged items From..To of a cycle to be provisioned.
 type BatchRequest struct {
-	Cycle   store.Cycle
-	From    int
-	To      int
+	Cycle store.Cycle
+	From  int
+	To    int
 	// Budget is the most bytes the result's entries may take: the batch
 	// takes items in order while their entries fit, and Batch.Next says
 	// where the rest start. Zero takes every item.

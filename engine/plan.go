@@ -270,3 +270,8 @@ func (p *plan) skip(reason string, rec store.Record) store.Record {
 	p.entry.Action, p.entry.Status, p.entry.Reason = audit.Other, audit.Skipped, reason
 	return rec
 }
+
+// property is a modified attribute of the object as the log shows it.
+func (p *plan) property(name string, old, new any) audit.Property {
+	return property(p.prog, name, old, new)
+}

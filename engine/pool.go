@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// budget decides which items of an activity go into its result: items in
+// budget decides which items of a call go into its result: items in
 // order, while their entries fit. Room is kept for an entry of EntryLimit
 // per item in flight, so the entries never outgrow the budget; an item
 // waits while those in flight may leave no room, and the first that finds

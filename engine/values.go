@@ -22,10 +22,6 @@ func sortProperties(p []audit.Property) {
 	sort.Slice(p, func(i, j int) bool { return p[i].Name < p[j].Name })
 }
 
-func (p *plan) property(name string, old, new any) audit.Property {
-	return property(p.prog, name, old, new)
-}
-
 // property is a modified attribute as the log shows it, hidden when the
 // mapping redacts it.
 func property(prog *mapping.Program, name string, old, new any) audit.Property {
