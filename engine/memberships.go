@@ -16,14 +16,6 @@ import (
 // state is saved, so a retried call repeats little.
 const memberChunk = 1000
 
-// PhasePage is what one page of a phase after the batches did: the log
-// entries of the objects it took, and how many of the page's objects it
-// took, from the first, while their entries fit the result's budget.
-type PhasePage struct {
-	Entries []audit.Entry
-	Taken   int
-}
-
 // SyncMemberships brings the target members of the groups ids in step:
 // for each, it computes the target IDs of the members the group should
 // have — its source members (through nested groups when the job flattens
@@ -37,30 +29,9 @@ func (e *Engine) SyncMemberships(ctx context.Context, c store.Cycle, ids []strin
 		return PhasePage{}, err
 	}
 	m := e.membership(c)
-	entries := make([]*audit.Entry, len(ids))
-	finished := make([]bool, len(ids))
-	pool := Pool{Workers: e.opts.Concurrency, Heartbeat: e.beat}
-	taken := pool.RunWithin(ctx, len(ids), budget, func(i int) int {
-		entries[i], finished[i] = m.group(ctx, ids[i], states[ids[i]])
-		if entries[i] == nil {
-			return 0
-		}
-		return EncodedSize(entries[i])
+	return e.page(ctx, store.MembershipWork, connectors.Group, ids, budget, func(i int) (*audit.Entry, bool) {
+		return m.group(ctx, ids[i], states[ids[i]])
 	})
-	if err := ctx.Err(); err != nil {
-		return PhasePage{}, err
-	}
-	page := PhasePage{Taken: taken}
-	var clear []string
-	for i, id := range ids {
-		if entries[i] != nil {
-			page.Entries = append(page.Entries, *entries[i])
-		}
-		if finished[i] {
-			clear = append(clear, id)
-		}
-	}
-	return page, e.store.ClearPending(ctx, e.job.Name, store.MembershipWork, connectors.Group, clear)
 }
 
 // GroupMembers brings one group's target members in step, as the

@@ -75,30 +75,9 @@ func (e *Engine) ResolveReferences(ctx context.Context, c store.Cycle, t connect
 	if err := r.load(ctx, ids); err != nil {
 		return PhasePage{}, err
 	}
-	entries := make([]*audit.Entry, len(ids))
-	finished := make([]bool, len(ids))
-	pool := Pool{Workers: e.opts.Concurrency, Heartbeat: e.beat}
-	taken := pool.RunWithin(ctx, len(ids), budget, func(i int) int {
-		entries[i], finished[i] = r.object(ctx, r.states[ids[i]])
-		if entries[i] == nil {
-			return 0
-		}
-		return EncodedSize(entries[i])
+	return e.page(ctx, store.ReferenceWork, t, ids, budget, func(i int) (*audit.Entry, bool) {
+		return r.object(ctx, r.states[ids[i]])
 	})
-	if err := ctx.Err(); err != nil {
-		return PhasePage{}, err
-	}
-	page := PhasePage{Taken: taken}
-	var clear []string
-	for i, id := range ids {
-		if entries[i] != nil {
-			page.Entries = append(page.Entries, *entries[i])
-		}
-		if finished[i] {
-			clear = append(clear, id)
-		}
-	}
-	return page, e.store.ClearPending(ctx, e.job.Name, store.ReferenceWork, t, clear)
 }
 
 // referencePage is one page of the reference phase for one object type.
