@@ -113,7 +113,8 @@ const onDemandMembers = 1000
 
 // onDemandSteps' entries and steps beside the batch's entries: the import
 // step, the action step's copy of the object's changes, the scope and
-// match steps and the group's membership entry, each within entryLimit.
+// match steps and the group's membership entry, each within
+// engine.EntryLimit.
 const onDemandReserve = 4 * engine.EntryLimit
 
 // ProvisionOnDemand provisions one object now, the way a cycle would, and
