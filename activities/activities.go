@@ -1,15 +1,15 @@
 // Package activities holds the provisioning job's activities: fetch changed
 // objects from the source into the state store's staging area, provision a
-// batch of staged objects (scope, map, match, push), and finish or reset a
-// cycle. They hold the job's bulk data so the workflows carry only cursors,
-// counters and outcomes.
+// batch of staged objects, run the membership and reference phases, and
+// finish or reset a cycle. They hold the job's bulk data so the workflows
+// carry only cursors, counters and outcomes. The provisioning itself is
+// package engine's; the activities are its Temporal layer: their inputs
+// and results, heartbeats, the classification of their failures, the
+// connections they open and cache, and the metrics of what they return.
 package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -20,6 +20,7 @@ import (
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/engine"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/notify"
 	"github.com/openprovisioning/provisioner/store"
@@ -88,13 +89,13 @@ func (c *Connections) Close() {
 	}
 }
 
-func fingerprint(parts ...any) string {
-	h := sha256.New()
-	enc := json.NewEncoder(h)
-	for _, p := range parts {
-		_ = enc.Encode(p)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
+// engine returns the provisioning engine of a job over the worker's state
+// store, with the connections the call uses (nil for those it does not).
+func (a *Activities) engine(job *config.Job, src connectors.Source, tgt connectors.Target) *engine.Engine {
+	return engine.New(engine.Config{
+		Store: a.Store, Job: job, Source: src, Target: tgt, Heartbeat: heartbeat{},
+		Programs: func(i int) (*mapping.Program, error) { return a.program(job, i) },
+	})
 }
 
 func (a *Activities) logger(job string) *logrus.Entry {
@@ -107,7 +108,7 @@ func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Ta
 	if err := authorize(job); err != nil {
 		return nil, err
 	}
-	key := fingerprint(job.Name, job.Target)
+	key := engine.Fingerprint(job.Name, job.Target)
 	c := a.Connections
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -129,14 +130,14 @@ func (a *Activities) target(ctx context.Context, job *config.Job) (connectors.Ta
 // refused its credentials, so that the next call opens it again and reads
 // the secret anew: a rotated token is picked up without a restart.
 func (a *Activities) forgetTarget(job *config.Job, t connectors.Target) {
-	forget(a.Connections, a.Connections.targets, fingerprint(job.Name, job.Target), t)
+	forget(a.Connections, a.Connections.targets, engine.Fingerprint(job.Name, job.Target), t)
 }
 
 // forgetRefusedSource drops the job's cached source connection when err is
 // the source refusing the job, as forgetTarget does for the target.
 func (a *Activities) forgetRefusedSource(job *config.Job, s connectors.Source, err error) {
 	if refusal(connectors.KindOf(err)) {
-		forget(a.Connections, a.Connections.sources, fingerprint(job.Name, job.Source), s)
+		forget(a.Connections, a.Connections.sources, engine.Fingerprint(job.Name, job.Source), s)
 	}
 }
 
@@ -165,7 +166,7 @@ func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.So
 	if err := authorize(job); err != nil {
 		return nil, err
 	}
-	key := fingerprint(job.Name, job.Source)
+	key := engine.Fingerprint(job.Name, job.Source)
 	c := a.Connections
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -185,7 +186,7 @@ func (a *Activities) source(ctx context.Context, job *config.Job) (connectors.So
 
 // program returns the compiled mapping of one object type.
 func (a *Activities) program(job *config.Job, i int) (*mapping.Program, error) {
-	key := fingerprint(job.Name, job.Objects[i].ObjectMapping)
+	key := engine.Fingerprint(job.Name, job.Objects[i].ObjectMapping)
 	c := a.Connections
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -35,3 +35,21 @@ func TestBatchResultEncodesEntriesOnce(t *testing.T) {
 	require.NoError(t, json.Unmarshal(got, &back))
 	require.Equal(t, entries, back.Entries)
 }
+
+// A batch result that stopped early says where the rest start, in the
+// encoding written from the recorded entries too.
+func TestBatchResultCarriesNext(t *testing.T) {
+	e := audit.Entry{Job: "j", SourceID: "E1", Action: audit.Create, Status: audit.Success}
+	b, err := json.Marshal(e)
+	require.NoError(t, err)
+	got, err := json.Marshal(BatchResult{Entries: []audit.Entry{e}, encoded: [][]byte{b}, Next: 42})
+	require.NoError(t, err)
+	var back BatchResult
+	require.NoError(t, json.Unmarshal(got, &back))
+	require.Equal(t, 42, back.Next)
+	require.Equal(t, []audit.Entry{e}, back.Entries)
+
+	got, err = json.Marshal(BatchResult{Entries: []audit.Entry{e}, encoded: [][]byte{b}})
+	require.NoError(t, err)
+	require.NotContains(t, string(got), "next")
+}

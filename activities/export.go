@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/audit/sink"
 )
 
@@ -73,7 +74,7 @@ func (a *Activities) ExportLog(ctx context.Context, in ExportInput) (ExportResul
 	}
 	u := sink.Unit{Job: in.Job, ID: sink.UnitID(in.CycleID, in.RunID), Time: in.Time}
 	n, err := sink.Export(ctx, a.Trail.Sinks, u, cp, func(fn func(audit.Entry) error) error {
-		return audit.ReadRun(ctx, a.Trail.Client, in.WorkflowID, in.RunID, func(e audit.Entry) error {
+		return history.ReadRun(ctx, a.Trail.Client, in.WorkflowID, in.RunID, func(e audit.Entry) error {
 			if e.CycleID != in.CycleID {
 				return nil
 			}

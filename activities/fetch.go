@@ -3,14 +3,14 @@ package activities
 import (
 	"context"
 	"errors"
-	"slices"
-	"sync"
-	"time"
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/engine"
 	"github.com/openprovisioning/provisioner/store"
 )
 
@@ -102,400 +102,281 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 		return FetchResult{}, err
 	}
 	defer func() { a.forgetRefusedSource(&in.Job, src, err) }()
-	pageSize := in.PageSize
-	if pageSize <= 0 {
-		pageSize = defaultPageSize
+	f, err := a.newFetcher(ctx, in, src)
+	if err != nil {
+		return FetchResult{}, err
 	}
-	var p FetchProgress
+	return f.run(ctx)
+}
+
+// fetcher is one FetchChanges call: it reads the job's object types in
+// turn, page by page, has the engine stage what changed, and heartbeats
+// its progress, from which a retried call resumes.
+type fetcher struct {
+	a        *Activities
+	in       FetchInput
+	src      connectors.Source
+	engine   *engine.Engine
+	pageSize int
+	log      *logrus.Entry
+	p        FetchProgress
+}
+
+// newFetcher starts a fetch, or resumes the one an earlier attempt
+// heartbeat, dropping what that attempt staged after its last heartbeat.
+func (a *Activities) newFetcher(ctx context.Context, in FetchInput, src connectors.Source) (*fetcher, error) {
+	f := &fetcher{a: a, in: in, src: src, engine: a.engine(&in.Job, src, nil), pageSize: in.PageSize,
+		log: a.logger(in.Job.Name).WithField("cycle", in.Cycle.ID)}
+	if f.pageSize <= 0 {
+		f.pageSize = defaultPageSize
+	}
 	if activity.HasHeartbeatDetails(ctx) {
-		_ = activity.GetHeartbeatDetails(ctx, &p)
+		_ = activity.GetHeartbeatDetails(ctx, &f.p)
 	} else if !in.Job.Options.DryRun {
 		a.countEscrows(ctx, in.Job.Name)
 	}
-	if err := a.Store.TruncateStage(ctx, in.Cycle, p.Seq); err != nil {
-		return FetchResult{}, err
+	if err := a.Store.TruncateStage(ctx, in.Cycle, f.p.Seq); err != nil {
+		return nil, err
 	}
-	if p.Watermarks == nil {
-		p.Watermarks = map[connectors.ObjectType]string{}
+	if f.p.Watermarks == nil {
+		f.p.Watermarks = map[connectors.ObjectType]string{}
 	}
-	log := a.logger(in.Job.Name).WithField("cycle", in.Cycle.ID)
-	steps := fetchSteps(&in.Job)
-	for p.Object < len(steps) {
-		step := steps[p.Object]
-		t := step.Type
-		var attrs []string
-		if step.Object >= 0 {
-			prog, err := a.program(&in.Job, step.Object)
-			if err != nil {
-				return FetchResult{}, err
-			}
-			attrs = prog.SourceAttributes()
-		}
-		since := ""
-		if !in.Initial {
-			if since, err = a.Store.Watermark(ctx, in.Job.Name, t); err != nil {
-				return FetchResult{}, err
-			}
-		}
-		if p.Reassigned && t != connectors.Group {
-			since = ""
-		}
-		staged := map[string]bool{}
-		if !p.Paged && p.Cursor == "" {
-			p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, p.ObjectStartLeaving = p.Seq, p.Read, p.Unlinked, p.Leaving
-			p.ObjectStartRemoved = p.Removed
-			if t == connectors.Group && len(in.Job.Options.AssignedGroups) > 0 {
-				if p.AssignedBefore, err = a.Store.FindSourceGroups(ctx, in.Job.Name, in.Job.Options.AssignedGroups); err != nil {
-					return FetchResult{}, err
-				}
-			}
-		}
-		as, err := a.assignment(ctx, &in.Job)
-		if err != nil {
+	return f, nil
+}
+
+// run reads every object type not read yet and says what was staged.
+func (f *fetcher) run(ctx context.Context) (FetchResult, error) {
+	steps := engine.ReadSteps(&f.in.Job)
+	for f.p.Object < len(steps) {
+		if err := f.read(ctx, steps[f.p.Object]); err != nil {
 			return FetchResult{}, err
 		}
-		restarts := 0
-		for !p.Paged {
-			page, err := src.Read(ctx, connectors.ReadRequest{Type: t, Since: since, Cursor: p.Cursor, PageSize: pageSize, Attributes: attrs})
-			if errors.Is(err, connectors.ErrSnapshotChanged) && restarts < maxSnapshotRestarts {
-				// The snapshot (an export) was replaced mid-read: read the new one from the start.
-				restarts++
-				log.WithField("objectType", t).Warn("the source changed during the read; reading it again from the start")
-				if p, err = a.restartObject(ctx, in, p); err != nil {
-					return FetchResult{}, err
-				}
-				continue
-			}
-			if err != nil {
-				return FetchResult{}, err
-			}
-			if t == connectors.Group {
-				changed, err := a.recordGroups(ctx, in.Job.Name, page.Objects)
-				if err != nil {
-					return FetchResult{}, err
-				}
-				if !p.Reassigned {
-					if p.Reassigned, err = a.reassigns(ctx, &in.Job, p.AssignedBefore, changed); err != nil {
-						return FetchResult{}, err
-					}
-				}
-			}
-			n, err := a.stagePage(ctx, in, step, page.Objects, p.Seq, staged, as)
-			if err != nil {
-				return FetchResult{}, err
-			}
-			p.Seq += n.staged
-			p.Unlinked += n.unlinked
-			p.Leaving += n.leaving
-			p.Removed += n.removals
-			p.Read += len(page.Objects)
-			p.Cursor = page.Cursor
-			if page.Cursor == "" {
-				p.Paged = true
-				p.Watermarks[t] = page.Watermark
-			}
-			activity.RecordHeartbeat(ctx, p)
-		}
-		complete, err := a.markLive(ctx, in, src, t)
-		if err != nil {
-			return FetchResult{}, err
-		}
-		if complete && t == connectors.Group {
-			gone, err := a.Store.ForgetUnseenGroups(ctx, in.Cycle)
-			if err != nil {
-				return FetchResult{}, err
-			}
-			if !p.Reassigned {
-				if p.Reassigned, err = a.reassigns(ctx, &in.Job, p.AssignedBefore, gone); err != nil {
-					return FetchResult{}, err
-				}
-			}
-		}
-		if step.Object >= 0 {
-			deleted, removed := 0, 0
-			if complete {
-				if deleted, removed, err = a.stageAbsent(ctx, in, src, step, p.Seq); err != nil {
-					return FetchResult{}, err
-				}
-			}
-			p.Seq += deleted
-			p.Deleted += deleted
-			if err := a.weighRemovals(ctx, in, src, &p, t, removed); err != nil {
-				return FetchResult{}, err
-			}
-			if src.ChangeDetection() == connectors.Delta {
-				n, err := a.stageDueEscrows(ctx, in, t, p.Seq, staged)
-				if err != nil {
-					return FetchResult{}, err
-				}
-				p.Seq += n
-			}
-		}
-		log.WithFields(map[string]any{"objectType": t, "read": p.Read, "staged": p.Seq, "deleted": p.Deleted}).Info("fetched source changes")
-		p.Object, p.Cursor, p.Paged = p.Object+1, "", false
-		activity.RecordHeartbeat(ctx, p)
+		f.p.Object, f.p.Cursor, f.p.Paged = f.p.Object+1, "", false
+		activity.RecordHeartbeat(ctx, f.p)
 	}
+	return f.result(), nil
+}
+
+// read reads and stages one object type.
+func (f *fetcher) read(ctx context.Context, step engine.ReadStep) error {
+	attrs, err := f.attributes(step)
+	if err != nil {
+		return err
+	}
+	since, err := f.since(ctx, step.Type)
+	if err != nil {
+		return err
+	}
+	if !f.p.Paged && f.p.Cursor == "" {
+		if err := f.begin(ctx, step.Type); err != nil {
+			return err
+		}
+	}
+	stager, err := f.engine.Stager(ctx, f.in.Cycle, f.in.Initial, step)
+	if err != nil {
+		return err
+	}
+	req := connectors.ReadRequest{Type: step.Type, Since: since, PageSize: f.pageSize, Attributes: attrs}
+	if err := f.pages(ctx, stager, req); err != nil {
+		return err
+	}
+	if err := f.end(ctx, stager, step); err != nil {
+		return err
+	}
+	f.log.WithFields(map[string]any{"objectType": step.Type, "read": f.p.Read, "staged": f.p.Seq, "deleted": f.p.Deleted}).Info("fetched source changes")
+	return nil
+}
+
+// attributes are the source attributes the step's mapping reads; all for
+// a read of groups only for assignment.
+func (f *fetcher) attributes(step engine.ReadStep) ([]string, error) {
+	if step.Object < 0 {
+		return nil, nil
+	}
+	prog, err := f.a.program(&f.in.Job, step.Object)
+	if err != nil {
+		return nil, err
+	}
+	return prog.SourceAttributes(), nil
+}
+
+// since is the watermark the read of an object type starts from: none in
+// an initial cycle, nor for users when a change of assignment has them
+// read in full.
+func (f *fetcher) since(ctx context.Context, t connectors.ObjectType) (string, error) {
+	if f.in.Initial {
+		return "", nil
+	}
+	since, err := f.a.Store.Watermark(ctx, f.in.Job.Name, t)
+	if err != nil || f.p.Reassigned && t != connectors.Group {
+		return "", err
+	}
+	return since, nil
+}
+
+// begin notes where an object type's read begins, so that a read started
+// again can drop what it staged, and, before groups are read, who is
+// assigned.
+func (f *fetcher) begin(ctx context.Context, t connectors.ObjectType) error {
+	p := &f.p
+	p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, p.ObjectStartLeaving = p.Seq, p.Read, p.Unlinked, p.Leaving
+	p.ObjectStartRemoved = p.Removed
+	if t != connectors.Group || len(f.in.Job.Options.AssignedGroups) == 0 {
+		return nil
+	}
+	var err error
+	p.AssignedBefore, err = f.a.Store.FindSourceGroups(ctx, f.in.Job.Name, f.in.Job.Options.AssignedGroups)
+	return err
+}
+
+// pages reads an object type page by page from where the progress says,
+// staging each page and heartbeating after it.
+func (f *fetcher) pages(ctx context.Context, stager *engine.Stager, req connectors.ReadRequest) error {
+	restarts := 0
+	for !f.p.Paged {
+		req.Cursor = f.p.Cursor
+		page, err := f.src.Read(ctx, req)
+		if errors.Is(err, connectors.ErrSnapshotChanged) && restarts < maxSnapshotRestarts {
+			// The snapshot (an export) was replaced mid-read: read the new one from the start.
+			restarts++
+			f.log.WithField("objectType", req.Type).Warn("the source changed during the read; reading it again from the start")
+			if err := f.restart(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := f.stage(ctx, stager, req.Type, page); err != nil {
+			return err
+		}
+		activity.RecordHeartbeat(ctx, f.p)
+	}
+	return nil
+}
+
+// stage records a page's groups, stages its objects and counts them.
+func (f *fetcher) stage(ctx context.Context, stager *engine.Stager, t connectors.ObjectType, page connectors.Page) error {
+	if t == connectors.Group {
+		changed, err := f.engine.RecordGroups(ctx, page.Objects)
+		if err != nil {
+			return err
+		}
+		if err := f.reassigned(ctx, changed); err != nil {
+			return err
+		}
+	}
+	n, err := stager.Page(ctx, page.Objects, f.p.Seq)
+	if err != nil {
+		return err
+	}
+	p := &f.p
+	p.Seq += n.Staged
+	p.Unlinked += n.Unlinked
+	p.Leaving += n.Leaving
+	p.Removed += n.Removals
+	p.Read += len(page.Objects)
+	p.Cursor = page.Cursor
+	if page.Cursor == "" {
+		p.Paged = true
+		p.Watermarks[t] = page.Watermark
+	}
+	return nil
+}
+
+// reassigned notes whether changed groups change who is assigned; once
+// they do, the read's users are read in full.
+func (f *fetcher) reassigned(ctx context.Context, changed []string) error {
+	if f.p.Reassigned {
+		return nil
+	}
+	var err error
+	f.p.Reassigned, err = f.engine.Reassigns(ctx, f.p.AssignedBefore, changed)
+	return err
+}
+
+// end finishes an object type once every page is staged: deletions found
+// by absence, what the deletion guard weighs, and escrows due.
+func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.ReadStep) error {
+	complete, err := stager.MarkLive(ctx)
+	if err != nil {
+		return err
+	}
+	if complete && step.Type == connectors.Group {
+		gone, err := f.a.Store.ForgetUnseenGroups(ctx, f.in.Cycle)
+		if err != nil {
+			return err
+		}
+		if err := f.reassigned(ctx, gone); err != nil {
+			return err
+		}
+	}
+	if step.Object < 0 {
+		return nil
+	}
+	deleted, removed := 0, 0
+	if complete {
+		if deleted, removed, err = stager.Absent(ctx, f.p.Seq); err != nil {
+			return err
+		}
+	}
+	f.p.Seq += deleted
+	f.p.Deleted += deleted
+	if err := f.weighRemovals(ctx, step.Type, removed); err != nil {
+		return err
+	}
+	if f.src.ChangeDetection() == connectors.Delta {
+		n, err := stager.DueEscrows(ctx, f.p.Seq)
+		if err != nil {
+			return err
+		}
+		f.p.Seq += n
+	}
+	return nil
+}
+
+// result is what the fetch staged, and the deletion guard's verdict.
+func (f *fetcher) result() FetchResult {
+	p := f.p
 	res := FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Unlinked: p.Unlinked, Leaving: p.Leaving, Watermarks: p.Watermarks}
 	for _, r := range p.Removals {
 		res.Removals += r.Removals
 	}
-	res.Hold = in.Job.Options.DeletionThreshold.Hold(p.Removals)
+	res.Hold = f.in.Job.Options.DeletionThreshold.Hold(p.Removals)
 	if res.Hold != "" {
-		log.WithField("removals", res.Removals).Warn("deletions held by the accidental-deletion guard: " + res.Hold)
+		f.log.WithField("removals", res.Removals).Warn("deletions held by the accidental-deletion guard: " + res.Hold)
 	}
-	return res, nil
+	return res
 }
 
 // weighRemovals records, once an object type is read, what the deletion
 // guard weighs of it: its staged removals against the objects the job
 // has linked, and whether a snapshot source read none of them.
-func (a *Activities) weighRemovals(ctx context.Context, in FetchInput, src connectors.Source, p *FetchProgress, t connectors.ObjectType, absent int) error {
-	linked, err := a.Store.CountLinked(ctx, in.Job.Name, t)
+func (f *fetcher) weighRemovals(ctx context.Context, t connectors.ObjectType, absent int) error {
+	linked, err := f.a.Store.CountLinked(ctx, f.in.Job.Name, t)
 	if err != nil {
 		return err
 	}
+	p := &f.p
 	p.Removals = append(p.Removals, config.Removals{
 		Type:      string(t),
 		Removals:  p.Removed - p.ObjectStartRemoved + absent,
 		Linked:    linked,
-		ReadEmpty: src.ChangeDetection() == connectors.Snapshot && p.Read == p.ObjectStartRead,
+		ReadEmpty: f.src.ChangeDetection() == connectors.Snapshot && p.Read == p.ObjectStartRead,
 	})
 	p.Removed += absent
 	return nil
-}
-
-// fetchStep reads one object type: the source object of Objects[Object],
-// or, when Object is -1, groups read only to know who is assigned.
-type fetchStep struct {
-	Type   connectors.ObjectType
-	Object int
-}
-
-// fetchSteps orders the reads: groups first, so the memberships that
-// decide assignment are current when users are read, then the other
-// object types in the order of the job's objects.
-func fetchSteps(job *config.Job) []fetchStep {
-	var steps []fetchStep
-	if i, ok := job.ObjectIndex(connectors.Group); ok {
-		steps = append(steps, fetchStep{Type: connectors.Group, Object: i})
-	} else if job.ReadsGroups() {
-		steps = append(steps, fetchStep{Type: connectors.Group, Object: -1})
-	}
-	for i, o := range job.Objects {
-		if t := connectors.ObjectType(o.SourceObject); t != connectors.Group {
-			steps = append(steps, fetchStep{Type: t, Object: i})
-		}
-	}
-	return steps
-}
-
-// reassigns reports whether changed groups change who is assigned: one of
-// them is (or was) assigned, or, with nested groups flattened, is inside
-// an assigned group. An assigned group no longer found (deleted, renamed)
-// reassigns too: a dry run's state does not list among the groups it
-// forgets those only the job's state has.
-func (a *Activities) reassigns(ctx context.Context, job *config.Job, before, changed []string) (bool, error) {
-	if len(job.Options.AssignedGroups) == 0 || len(changed) == 0 && len(before) == 0 {
-		return false, nil
-	}
-	after, err := a.Store.FindSourceGroups(ctx, job.Name, job.Options.AssignedGroups)
-	if err != nil {
-		return false, err
-	}
-	if slices.ContainsFunc(before, func(id string) bool { return !slices.Contains(after, id) }) {
-		return true, nil
-	}
-	assigned := map[string]bool{}
-	for _, id := range append(slices.Clone(before), after...) {
-		assigned[id] = true
-	}
-	g := newGroupGraph(a.Store, job)
-	if err := g.load(ctx, changed); err != nil {
-		return false, err
-	}
-	for _, id := range changed {
-		if assigned[id] {
-			return true, nil
-		}
-		if job.Options.FlattenNestedGroups && slices.ContainsFunc(g.groups(id), func(p string) bool { return assigned[p] }) {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // maxSnapshotRestarts bounds how often a read starts again because the
 // source file was replaced while it was read.
 const maxSnapshotRestarts = 3
 
-// restartObject drops what was staged for the current object type so its
-// read can begin again.
-func (a *Activities) restartObject(ctx context.Context, in FetchInput, p FetchProgress) (FetchProgress, error) {
+// restart drops what was staged for the current object type so its read
+// can begin again.
+func (f *fetcher) restart(ctx context.Context) error {
+	p := &f.p
 	p.Seq, p.Read, p.Unlinked, p.Leaving, p.Removed, p.Cursor = p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, p.ObjectStartLeaving, p.ObjectStartRemoved, ""
-	return p, a.Store.TruncateStage(ctx, in.Cycle, p.Seq)
-}
-
-// pageCounts is what staging one page counted.
-type pageCounts struct {
-	staged   int
-	unlinked int // not linked yet: matched or created
-	leaving  int // linked, and now disabled, out of scope or unassigned
-	removals int // staged to delete or disable a linked target object
-}
-
-// stagePage stages the objects of one page that need provisioning and
-// counts them; a read only for assignment stages nothing. Only what
-// comparing needs of the known objects is read.
-func (a *Activities) stagePage(ctx context.Context, in FetchInput, step fetchStep, objs []connectors.Object, seq int, staged map[string]bool, as *assignment) (pageCounts, error) {
-	t := step.Type
-	ids := make([]string, 0, len(objs))
-	for _, o := range objs {
-		if o.ID != "" {
-			ids = append(ids, o.ID)
-		}
-	}
-	// Malformed records are marked seen too: a row that cannot be read must
-	// not look like a deleted person.
-	if step.Object < 0 {
-		return pageCounts{}, a.Store.MarkSeen(ctx, in.Cycle, t, ids)
-	}
-	known, err := a.Store.Fingerprints(ctx, in.Job.Name, t, ids)
-	if err != nil {
-		return pageCounts{}, err
-	}
-	if err := as.load(ctx, t, ids); err != nil {
-		return pageCounts{}, err
-	}
-	// Objects of a mapping that does not compile fail in their batch; they
-	// are not counted here.
-	prog, perr := a.program(&in.Job, step.Object)
-	countLeaving := perr == nil && !in.Job.Options.SkipOutOfScopeDeletions
-	acts := in.Job.Objects[step.Object].Actions
-	now := time.Now()
-	items := make([]store.StagedItem, 0, len(objs))
-	var n pageCounts
-	for _, o := range objs {
-		f, ok := known[o.ID]
-		if !in.Initial && ok && o.Invalid == "" && !o.Deleted {
-			assigned := as.assigned(t, o)
-			h := sourceHash(o, assigned)
-			if f.SourceHash == h && f.Escrow == nil {
-				continue
-			}
-			// An escrowed object waits for its retry time unless its data changed.
-			if f.Escrow != nil && now.Before(f.Escrow.RetryAfter) && sourceHash(f.Escrow.Object, assigned) == h {
-				continue
-			}
-		}
-		seq++
-		staged[o.ID] = true
-		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o})
-		// Whether the object leaves scope is asked at most once: both
-		// counts below may need it.
-		leaves := sync.OnceValue(func() bool { return as != nil && !as.assigned(t, o) || !prog.InScope(sourceAttributes(o)) })
-		switch {
-		case o.Invalid != "" || o.Deleted:
-		case !f.Linked && !o.Disabled:
-			n.unlinked++
-		case f.Linked && f.Active && countLeaving && (o.Disabled || leaves()):
-			n.leaving++
-		}
-		if perr == nil && removal(t, o, f, acts, in.Job.Options, leaves) != "" {
-			n.removals++
-		}
-	}
-	if err := a.Store.Stage(ctx, in.Cycle, items); err != nil {
-		return pageCounts{}, err
-	}
-	if err := a.Store.MarkSeen(ctx, in.Cycle, t, ids); err != nil {
-		return pageCounts{}, err
-	}
-	n.staged = len(items)
-	return n, nil
-}
-
-// markLive marks every object the source still has as seen, and reports
-// whether the marks are complete: snapshot reads marked every object as
-// they read it; delta sources that can list their IDs are listed now.
-// Only then does absence mean deletion.
-func (a *Activities) markLive(ctx context.Context, in FetchInput, src connectors.Source, t connectors.ObjectType) (bool, error) {
-	if src.ChangeDetection() == connectors.Snapshot {
-		return true, nil
-	}
-	lister, ok := src.(connectors.DeletionDetector)
-	if !ok {
-		return false, nil
-	}
-	var batch []string
-	flush := func() error {
-		err := a.Store.MarkSeen(ctx, in.Cycle, t, batch)
-		batch = batch[:0]
-		return err
-	}
-	err := lister.ListIDs(ctx, t, func(id string) error {
-		batch = append(batch, id)
-		if len(batch) >= 1000 {
-			activity.RecordHeartbeat(ctx)
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
-	return err == nil, err
-}
-
-// stageAbsent stages deletions for objects the job knows that the source no
-// longer returns, once markLive has marked every live object seen, and
-// counts those that remove a linked target object.
-func (a *Activities) stageAbsent(ctx context.Context, in FetchInput, src connectors.Source, step fetchStep, seq int) (staged, removals int, err error) {
-	t, acts := step.Type, in.Job.Objects[step.Object].Actions
-	// Objects missing from a snapshot are disabled unless the job deletes
-	// them; delta sources listed every live ID, so missing ones are deleted.
-	absent := connectors.Object{Deleted: true}
-	if src.ChangeDetection() == connectors.Snapshot && !in.Job.Options.DeleteAbsent {
-		absent = connectors.Object{Disabled: true, Locator: "absent from the source"}
-	}
-	var items []store.StagedItem
-	err = a.Store.Unseen(ctx, in.Cycle, t, func(o store.ObjectState) error {
-		tomb := absent
-		tomb.ID = o.SourceID
-		if o.SourceHash == objectHash(tomb) && o.Escrow == nil {
-			return nil // already handled in an earlier cycle
-		}
-		seq++
-		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: tomb})
-		if removal(t, tomb, store.Fingerprint{Linked: o.Linked(), Active: o.Active}, acts, in.Job.Options, nil) != "" {
-			removals++
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, 0, err
-	}
-	return len(items), removals, a.Store.Stage(ctx, in.Cycle, items)
-}
-
-// stageDueEscrows stages escrowed objects whose retry time has come and that
-// the delta read did not return again.
-func (a *Activities) stageDueEscrows(ctx context.Context, in FetchInput, t connectors.ObjectType, seq int, staged map[string]bool) (int, error) {
-	var items []store.StagedItem
-	err := a.Store.DueEscrows(ctx, in.Job.Name, t, time.Now(), func(o store.ObjectState) error {
-		if staged[o.SourceID] {
-			return nil
-		}
-		seq++
-		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o.Escrow.Object})
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return len(items), a.Store.Stage(ctx, in.Cycle, items)
-}
-
-// objectHash fingerprints a source record's content.
-func objectHash(o connectors.Object) string {
-	return fingerprint(o.Attributes, o.Disabled, o.Deleted, o.Members)
+	return f.a.Store.TruncateStage(ctx, f.in.Cycle, p.Seq)
 }

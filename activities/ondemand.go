@@ -11,6 +11,7 @@ import (
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/engine"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/store"
 )
@@ -112,8 +113,9 @@ const onDemandMembers = 1000
 
 // onDemandSteps' entries and steps beside the batch's entries: the import
 // step, the action step's copy of the object's changes, the scope and
-// match steps and the group's membership entry, each within entryLimit.
-const onDemandReserve = 4 * entryLimit
+// match steps and the group's membership entry, each within
+// engine.EntryLimit.
+const onDemandReserve = 4 * engine.EntryLimit
 
 // ProvisionOnDemand provisions one object now, the way a cycle would, and
 // explains every step. A group is provisioned with its member users, then
@@ -158,7 +160,7 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 	}()
 	items := []store.StagedItem{{Seq: 1, Type: in.Type, Object: obj}}
 	if in.Type == connectors.Group && obj.Invalid == "" {
-		if _, err := a.recordGroups(ctx, in.Job.Name, []connectors.Object{obj}); err != nil {
+		if _, err := a.engine(&in.Job, src, nil).RecordGroups(ctx, []connectors.Object{obj}); err != nil {
 			return res, err
 		}
 		members, left, err := a.memberObjects(ctx, &in.Job, getter, obj.Members)
@@ -173,10 +175,10 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 	if err := a.Store.Stage(ctx, cycle, items); err != nil {
 		return res, err
 	}
-	tr := &trace{}
+	tr := &engine.Trace{}
 	// Members whose entries would not fit the result are left to the next
 	// cycle, like those over the limit.
-	batch, err := a.provisionBatch(ctx, BatchInput{Job: in.Job, Cycle: cycle, From: 1, To: len(items), Budget: ResultBudget - onDemandReserve, onDemand: true}, map[int]*trace{1: tr})
+	batch, err := a.provisionBatch(ctx, BatchInput{Job: in.Job, Cycle: cycle, From: 1, To: len(items), Budget: ResultBudget - onDemandReserve, onDemand: true}, map[int]*engine.Trace{1: tr})
 	if err != nil {
 		return res, err
 	}
@@ -222,7 +224,8 @@ func (a *Activities) memberObjects(ctx context.Context, job *config.Job, getter 
 	users = users[:len(users)-left]
 	objs := make([]connectors.Object, len(users))
 	errs := make([]error, len(users))
-	parallel(ctx, job.Options.WithDefaults().Concurrency, len(users), func(i int) {
+	pool := engine.Pool{Workers: job.Options.WithDefaults().Concurrency, Heartbeat: heartbeat{}}
+	pool.Run(ctx, len(users), func(i int) {
 		objs[i], errs[i] = getter.Get(ctx, connectors.User, users[i], prog.SourceAttributes())
 	})
 	if err := ctx.Err(); err != nil {
@@ -249,43 +252,11 @@ func (a *Activities) groupMembersNow(ctx context.Context, job config.Job, cycle 
 	if err != nil {
 		return nil, err
 	}
-	states, err := a.Store.Objects(ctx, job.Name, connectors.Group, []string{id})
-	if err != nil {
-		return nil, err
-	}
-	m := &membership{a: a, in: PhaseInput{Job: job, Cycle: cycle}, opts: job.Options.WithDefaults()}
-	m.target, _ = tgt.(connectors.MembershipTarget)
-	e, finished := m.group(ctx, id, states[id])
-	if finished {
-		if err := a.Store.ClearPending(ctx, job.Name, store.MembershipWork, connectors.Group, []string{id}); err != nil {
-			return nil, err
-		}
-	}
-	return e, nil
-}
-
-// trace records how one object went through scope and matching.
-type trace struct {
-	scope *mapping.ScopeResult
-	// unscoped says why the object is out of scope, disabled or unassigned.
-	unscoped string
-	match    []string
-}
-
-func (t *trace) scoped(r mapping.ScopeResult) {
-	if t != nil {
-		t.scope = &r
-	}
-}
-
-func (t *trace) matched(format string, args ...any) {
-	if t != nil {
-		t.match = append(t.match, fmt.Sprintf(format, args...))
-	}
+	return a.engine(&job, nil, tgt).GroupMembers(ctx, cycle, id)
 }
 
 // onDemandSteps explains an object's way from its trace and log entry.
-func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *trace, e audit.Entry) []OnDemandStep {
+func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *engine.Trace, e audit.Entry) []OnDemandStep {
 	imp := OnDemandStep{Name: StepImport, Status: audit.Success, Detail: "read " + obj.Locator}
 	if obj.Locator == "" {
 		imp.Detail = "read " + obj.ID
@@ -295,13 +266,13 @@ func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *trace, e au
 		if !ok {
 			continue
 		}
-		p := audit.Property{Name: name, New: canon(v)}
+		p := audit.Property{Name: name, New: engine.Canon(v)}
 		if prog.RedactedSource(name) && p.New != "" {
 			p.New = audit.Redacted
 		}
 		imp.Values = append(imp.Values, p)
 	}
-	fitProperties(imp.Values)
+	engine.FitProperties(imp.Values)
 	steps := []OnDemandStep{imp}
 	switch {
 	case obj.Invalid != "":
@@ -312,28 +283,28 @@ func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *trace, e au
 		return append(steps, actionStep(e))
 	}
 	sc := OnDemandStep{Name: StepScope, Status: audit.Success, Detail: "in scope"}
-	if tr.scope != nil {
-		for gi, g := range tr.scope.Groups {
+	if tr.Scope != nil {
+		for gi, g := range tr.Scope.Groups {
 			for _, c := range g.Clauses {
-				actual := loggedValue(c.Actual)
+				actual := engine.LoggedValue(c.Actual)
 				if prog.RedactedSource(c.Clause.Attribute) && actual != "" {
 					actual = audit.Redacted
 				}
 				sc.Clauses = append(sc.Clauses, OnDemandClause{Group: gi + 1, Attribute: c.Clause.Attribute, Operator: c.Clause.Operator, Value: c.Clause.Value, Actual: actual, Passed: c.Passed})
 			}
 		}
-		if len(tr.scope.Groups) == 0 {
+		if len(tr.Scope.Groups) == 0 {
 			sc.Detail = "in scope: no scoping filter"
 		}
 	}
-	if tr.unscoped != "" {
-		sc.Status, sc.Detail = audit.Skipped, tr.unscoped
+	if tr.Unscoped != "" {
+		sc.Status, sc.Detail = audit.Skipped, tr.Unscoped
 		return append(steps, sc, actionStep(e))
 	}
 	steps = append(steps, sc)
-	m := OnDemandStep{Name: StepMatch, Status: audit.Success, Detail: strings.Join(tr.match, "; ")}
+	m := OnDemandStep{Name: StepMatch, Status: audit.Success, Detail: strings.Join(tr.Match, "; ")}
 	switch {
-	case len(tr.match) == 0:
+	case len(tr.Match) == 0:
 		m.Detail = "no matching attribute has a value"
 	case e.Action == audit.Create:
 		m.Detail += "; no target object matched"

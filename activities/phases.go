@@ -2,8 +2,6 @@ package activities
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -46,45 +44,13 @@ func phasePage(job *config.Job) int { return job.Options.WithDefaults().BatchSiz
 // well within its heartbeat timeout needs none.
 const heartbeatQuiet = 10 * time.Second
 
-// parallel calls fn for 0..n-1 with at most limit calls at once. It stops
-// starting calls once ctx is done.
-func parallel(ctx context.Context, limit, n int, fn func(i int)) {
-	parallelSaving(ctx, limit, n, fn, nil)
-}
+// heartbeat is the engine's heartbeat in an activity: Temporal's.
+type heartbeat struct{}
 
-// parallelSaving is parallel that calls save, when not nil, before each
-// heartbeat, so that what the calls finished is kept should the activity
-// be started again.
-func parallelSaving(ctx context.Context, limit, n int, fn func(i int), save func()) {
-	var (
-		wg   sync.WaitGroup
-		done atomic.Int64
-		next = make(chan int)
-	)
-	defer heartbeating(ctx, func() any {
-		if save != nil {
-			save()
-		}
-		return done.Load()
-	})()
-	for w := 0; w < min(limit, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-				done.Add(1)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
-	}
-	close(next)
-	wg.Wait()
+func (heartbeat) Beat(ctx context.Context, details ...any) { activity.RecordHeartbeat(ctx, details...) }
+
+func (heartbeat) While(ctx context.Context, progress func() any) (stop func()) {
+	return heartbeating(ctx, progress)
 }
 
 // heartbeating heartbeats progress() on a clock until the returned stop is

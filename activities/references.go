@@ -2,71 +2,13 @@ package activities
 
 import (
 	"context"
-	"maps"
-	"slices"
-	"sync"
-	"time"
 
-	"github.com/openprovisioning/provisioner/audit"
-	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/store"
 )
 
-// resolveReferences replaces the value of each reference attribute (the
-// source ID of another object, such as a manager's employee ID) with that
-// object's target ID when the object is linked. A reference whose object is
-// not linked yet is left out of the values and the object is marked for the
-// reference phase, which writes it once the object exists, in this cycle or
-// a later one.
-func (p *plan) resolveReferences(ctx context.Context, values connectors.Attributes) error {
-	refs := p.in.Job.References(p.item.Type)
-	if len(refs) == 0 {
-		return nil
-	}
-	p.references = maps.Clone(p.state.References)
-	if p.references == nil {
-		p.references = map[string]string{}
-	}
-	wanted := map[connectors.ObjectType][]string{}
-	for attr, t := range refs {
-		v, ok := values[attr]
-		if !ok {
-			continue // not applied now (creation only): the recorded one stands
-		}
-		id := canon(v)
-		p.references[attr] = id
-		if id != "" {
-			wanted[t] = append(wanted[t], id)
-		}
-	}
-	found := map[connectors.ObjectType]map[string]store.ObjectState{}
-	for t, ids := range wanted {
-		m, err := p.a.Store.Objects(ctx, p.in.Job.Name, t, ids)
-		if err != nil {
-			return err
-		}
-		found[t] = m
-	}
-	for attr, t := range refs {
-		if _, ok := values[attr]; !ok {
-			continue
-		}
-		switch id := p.references[attr]; {
-		case id == "":
-			values[attr] = nil
-		case found[t][id].Linked():
-			values[attr] = found[t][id].TargetID
-		default:
-			delete(values, attr)
-			p.followUp.references = true
-		}
-	}
-	return nil
-}
-
-// ResolveReferences is the reference phase: for one page of the objects
-// marked for it, it writes each reference attribute whose object is now
-// linked. References still waiting keep their object marked, and are tried
+// ResolveReferences is the reference phase (engine.ResolveReferences): for
+// one page of the objects marked for it, it writes each reference
+// attribute whose object is now linked. References still waiting keep their object marked, and are tried
 // again every cycle until their object is provisioned: no restart needed.
 // Objects are taken in order while their entries fit the result's budget;
 // the next page starts after the last one taken.
@@ -90,166 +32,21 @@ func (a *Activities) ResolveReferences(ctx context.Context, in PhaseInput) (_ Ph
 	if len(ids) == 0 {
 		return res, nil
 	}
-	r := &referencePage{a: a, in: in, t: t, refs: in.Job.References(t)}
-	if err := r.load(ctx, ids); err != nil {
+	tgt, err := a.target(ctx, &in.Job)
+	if err != nil {
 		return PhaseResult{}, err
 	}
-	if r.target, err = a.target(ctx, &in.Job); err != nil {
+	page, err := a.engine(&in.Job, nil, tgt).ResolveReferences(ctx, in.Cycle, t, ids, ResultBudget)
+	if err != nil {
 		return PhaseResult{}, err
 	}
-	entries := make([]*audit.Entry, len(ids))
-	finished := make([]bool, len(ids))
-	taken := parallelWithin(ctx, in.Job.Options.WithDefaults().Concurrency, len(ids), ResultBudget, func(i int) int {
-		entries[i], finished[i] = r.object(ctx, r.states[ids[i]])
-		if entries[i] == nil {
-			return 0
-		}
-		return encodedSize(entries[i])
-	}, nil)
-	if err := ctx.Err(); err != nil {
-		return PhaseResult{}, err
+	if page.Taken < len(ids) {
+		res.Next, res.Done = PhaseCursor{Type: in.Cursor.Type, After: ids[page.Taken-1]}, false
 	}
-	if taken < len(ids) {
-		res.Next, res.Done = PhaseCursor{Type: in.Cursor.Type, After: ids[taken-1]}, false
-	}
-	var clear []string
-	for i, id := range ids {
-		if entries[i] != nil {
-			res.Entries = append(res.Entries, *entries[i])
-		}
-		if finished[i] {
-			clear = append(clear, id)
-		}
-	}
-	if err := a.Store.ClearPending(ctx, in.Job.Name, store.ReferenceWork, t, clear); err != nil {
-		return PhaseResult{}, err
-	}
+	res.Entries = page.Entries
 	if refused(res.Entries) {
-		a.forgetTarget(&in.Job, r.target)
+		a.forgetTarget(&in.Job, tgt)
 	}
 	a.countEntries(in.Job.Name, res.Entries)
 	return res, nil
-}
-
-// referencePage is one page of the reference phase for one object type.
-type referencePage struct {
-	a      *Activities
-	in     PhaseInput
-	t      connectors.ObjectType
-	refs   map[string]connectors.ObjectType // target attribute → referenced type
-	target connectors.Target
-	states map[string]store.ObjectState
-	found  map[connectors.ObjectType]map[string]store.ObjectState
-	// writer writes the page's objects' operations and states.
-	writer     *stateWriter
-	writerOnce sync.Once
-}
-
-// stateWriter returns the page's writer of object states.
-func (r *referencePage) stateWriter() *stateWriter {
-	r.writerOnce.Do(func() { r.writer = newStateWriter(r.a.Store, r.in.Cycle) })
-	return r.writer
-}
-
-// load reads the page's objects and the objects they reference.
-func (r *referencePage) load(ctx context.Context, ids []string) error {
-	var err error
-	if r.states, err = r.a.Store.Objects(ctx, r.in.Job.Name, r.t, ids); err != nil {
-		return err
-	}
-	wanted := map[connectors.ObjectType][]string{}
-	for _, st := range r.states {
-		for attr, id := range st.References {
-			if t, ok := r.refs[attr]; ok && id != "" {
-				wanted[t] = append(wanted[t], id)
-			}
-		}
-	}
-	r.found = map[connectors.ObjectType]map[string]store.ObjectState{}
-	for t, list := range wanted {
-		if r.found[t], err = r.a.Store.Objects(ctx, r.in.Job.Name, t, list); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// object writes one object's resolvable references. It returns the log
-// entry (nil when nothing was written) and whether every reference is done.
-func (r *referencePage) object(ctx context.Context, st store.ObjectState) (*audit.Entry, bool) {
-	if !st.Linked() || !st.Active {
-		// Gone or disabled: re-enabling provisions the object, references included.
-		return nil, true
-	}
-	var changes []connectors.Change
-	resolved := true
-	for _, attr := range slices.Sorted(maps.Keys(st.References)) {
-		t, ok := r.refs[attr]
-		if !ok {
-			continue // no longer a reference mapping
-		}
-		var want any
-		if id := st.References[attr]; id != "" {
-			ref := r.found[t][id]
-			if !ref.Linked() {
-				resolved = false
-				continue
-			}
-			want = ref.TargetID
-		}
-		if canon(want) != canon(st.Pushed[attr]) {
-			changes = append(changes, connectors.Change{Attribute: attr, Old: st.Pushed[attr], New: want})
-		}
-	}
-	start := time.Now()
-	e := &audit.Entry{
-		Job: r.in.Job.Name, CycleID: r.in.Cycle.ID, ChangeID: r.in.Cycle.ID + "-references-" + st.SourceID,
-		ObjectType: string(r.t), SourceID: st.SourceID, TargetID: st.TargetID, DisplayName: displayName(st.Pushed),
-		Action: audit.Update, Status: audit.Success, Time: start.UTC(), DryRun: r.in.Job.Options.DryRun,
-	}
-	// An earlier attempt of this change that wrote the references before
-	// its result was kept left its operation: the change is logged.
-	prior := ofChange(st.Operation, e.ChangeID)
-	if len(changes) == 0 && prior == nil {
-		return nil, resolved
-	}
-	defer func() {
-		e.DurationMs = time.Since(start).Milliseconds()
-		fitEntry(e)
-	}()
-	if len(changes) == 0 {
-		confirmed(e, prior, earlierAttempt(prior, e.ChangeID))
-		return e, resolved
-	}
-	for _, c := range changes {
-		e.Modified = append(e.Modified, audit.Property{Name: c.Attribute, Old: canon(c.Old), New: canon(c.New)})
-	}
-	if r.in.Job.Options.DryRun {
-		return e, false
-	}
-	st.Operation = operation(e, st.TargetID)
-	if err := r.stateWriter().put(ctx, st); err != nil {
-		e.Status, e.ErrorCode, e.Reason = audit.Failure, CodeInternalError, "record the pending operation: "+err.Error()
-		return e, false
-	}
-	if err := r.target.Update(ctx, r.t, st.TargetID, changes); err != nil {
-		e.Status, e.ErrorCode, e.Reason = audit.Failure, codeOf(err), err.Error()
-		return e, false
-	}
-	st.Pushed = merge(st.Pushed, changeValues(changes))
-	st.Operation.Done = true
-	st.UpdatedAt = time.Now()
-	if err := r.stateWriter().put(ctx, st); err != nil {
-		e.Status, e.ErrorCode, e.Reason = audit.Failure, CodeInternalError, "record the written reference: "+err.Error()
-		return e, false
-	}
-	return e, resolved
-}
-
-func changeValues(changes []connectors.Change) connectors.Attributes {
-	out := connectors.Attributes{}
-	for _, c := range changes {
-		out[c.Attribute] = c.New
-	}
-	return out
 }

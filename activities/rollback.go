@@ -10,6 +10,7 @@ import (
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/engine"
 	"github.com/openprovisioning/provisioner/store"
 )
 
@@ -55,12 +56,13 @@ func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ Rollback
 	}
 	entries := make([]audit.Entry, len(in.Plan.Restores))
 	newStates := make([]*store.ObjectState, len(in.Plan.Restores))
-	taken := parallelWithin(ctx, in.Job.Options.WithDefaults().Concurrency, len(in.Plan.Restores), ResultBudget, func(i int) int {
+	pool := engine.Pool{Workers: in.Job.Options.WithDefaults().Concurrency, Heartbeat: heartbeat{}}
+	taken := pool.RunWithin(ctx, len(in.Plan.Restores), ResultBudget, func(i int) int {
 		r := in.Plan.Restores[i]
 		st := states[connectors.ObjectType(r.ObjectType)][r.SourceID]
 		entries[i], newStates[i] = a.restore(ctx, tgt, in, r, st)
-		return encodedSize(entries[i])
-	}, nil)
+		return engine.EncodedSize(entries[i])
+	})
 	if err := ctx.Err(); err != nil {
 		return RollbackResult{}, err
 	}
@@ -99,7 +101,7 @@ func (a *Activities) restore(ctx context.Context, tgt connectors.Target, in Roll
 	}
 	defer func() {
 		e.DurationMs = time.Since(start).Milliseconds()
-		fitEntry(&e)
+		engine.FitEntry(&e)
 	}()
 	if len(r.Properties) == 0 && !r.Enable && r.Action != audit.Disable {
 		e.Action, e.Status = audit.Other, audit.Skipped
@@ -129,7 +131,7 @@ func (a *Activities) restore(ctx context.Context, tgt connectors.Target, in Roll
 		e.Modified = append(e.Modified, audit.Property{Name: "active", Old: "true", New: "false"})
 	}
 	if err != nil {
-		e.Status, e.ErrorCode = audit.Failure, codeOf(err)
+		e.Status, e.ErrorCode = audit.Failure, engine.CodeOf(err)
 		e.Reason = fmt.Sprintf("%s: %v", e.Reason, err)
 		if errors.Is(err, connectors.ErrNotFound) {
 			e.Reason = "the target object no longer exists"
@@ -144,6 +146,6 @@ func (a *Activities) restore(ctx context.Context, tgt connectors.Target, in Roll
 	for _, p := range r.Properties {
 		pushed[p.Name] = p.New
 	}
-	st.Pushed, st.Active, st.UpdatedAt = merge(st.Pushed, pushed), active, time.Now()
+	st.Pushed, st.Active, st.UpdatedAt = engine.Merge(st.Pushed, pushed), active, time.Now()
 	return e, &st
 }

@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/openprovisioning/provisioner/activities"
-	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -36,7 +36,7 @@ func (g *globals) dial() (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return audit.WithConverter(c, opts.DataConverter), nil
+	return history.WithConverter(c, opts.DataConverter), nil
 }
 
 // withConfig loads and validates a configuration file, connects to

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/audit/sink"
 )
 
@@ -92,7 +93,7 @@ func readHistory(ctx context.Context, g *globals, job string, since time.Time, f
 		return err
 	}
 	defer c.Close()
-	return audit.ReadHistorySince(ctx, c, g.namespace, job, since, fn)
+	return history.ReadSince(ctx, c, g.namespace, job, since, fn)
 }
 
 // oneOf returns the allowed value that v names, ignoring case; empty stays empty.

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/store"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -89,7 +90,7 @@ func preview(ctx context.Context, c client.Client, job config.Job) (workflows.Cy
 		return res, nil, fmt.Errorf("preview of job %s (workflow %s): %w", job.Name, id, err)
 	}
 	var entries []audit.Entry
-	err = audit.ReadRun(ctx, c, id, run.GetRunID(), func(e audit.Entry) error {
+	err = history.ReadRun(ctx, c, id, run.GetRunID(), func(e audit.Entry) error {
 		entries = append(entries, e)
 		return nil
 	})

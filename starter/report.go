@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 )
 
 func reportCmd(g *globals) *cobra.Command {
@@ -21,7 +22,7 @@ func reportCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withJob(args[0], func(name string, c client.Client) error {
 				var entries []audit.Entry
-				err := audit.ReadHistory(cmd.Context(), c, g.namespace, name, func(e audit.Entry) error {
+				err := history.Read(cmd.Context(), c, g.namespace, name, func(e audit.Entry) error {
 					entries = append(entries, e)
 					return nil
 				})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
@@ -87,7 +88,7 @@ func planRollback(ctx context.Context, c client.Client, namespace, job, cycle st
 	var entries []audit.Entry
 	var since time.Time
 	f := audit.Filter{CycleID: cycle}
-	err := audit.ReadHistory(ctx, c, namespace, job, func(e audit.Entry) error {
+	err := history.Read(ctx, c, namespace, job, func(e audit.Entry) error {
 		entries = append(entries, e)
 		if f.Match(e) && (since.IsZero() || e.Time.Before(since)) {
 			since = e.Time

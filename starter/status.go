@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/workflows"
 )
 
@@ -99,7 +100,7 @@ const heldShown = 20
 func printHeld(ctx context.Context, w io.Writer, c client.Client, namespace string, st workflows.Status) error {
 	f := audit.Filter{CycleID: st.HeldCycle, Action: audit.StagedDelete}
 	var held []audit.Entry
-	err := audit.ReadHistory(ctx, c, namespace, st.Job, func(e audit.Entry) error {
+	err := history.Read(ctx, c, namespace, st.Job, func(e audit.Entry) error {
 		if f.Match(e) && len(held) < heldShown {
 			held = append(held, e)
 		}

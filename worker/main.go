@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/openprovisioning/provisioner/activities"
-	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/codec"
 	_ "github.com/openprovisioning/provisioner/connectors/all"
 	"github.com/openprovisioning/provisioner/internal/logging"
@@ -111,7 +111,7 @@ func run() error {
 	}
 
 	acts := activities.New(st, log)
-	acts.Trail = &activities.Trail{Client: audit.WithConverter(c, copts.DataConverter), Sinks: sinks}
+	acts.Trail = &activities.Trail{Client: history.WithConverter(c, copts.DataConverter), Sinks: sinks}
 	acts.Notifier = notifier
 	if exp != nil {
 		acts.Metrics = exp.Handler

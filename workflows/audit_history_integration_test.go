@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/workflows"
 )
@@ -62,7 +63,7 @@ func TestLogReadAfterServerRestart(t *testing.T) {
 
 	for name, cl := range map[string]client.Client{"client": c, "client without visibility": blindClient{c}} {
 		var got []audit.Entry
-		require.NoError(t, audit.ReadHistory(context.Background(), cl, "default", job, func(e audit.Entry) error {
+		require.NoError(t, history.Read(context.Background(), cl, "default", job, func(e audit.Entry) error {
 			got = append(got, e)
 			return nil
 		}), name)
@@ -79,7 +80,7 @@ func TestLogReadAfterServerRestart(t *testing.T) {
 	// As `starter logs --since` reads: every entry made since then.
 	since := h.cycles[len(h.cycles)/2].Time
 	var got []audit.Entry
-	require.NoError(t, audit.ReadHistorySince(context.Background(), blindClient{c}, "default", job, since, func(e audit.Entry) error {
+	require.NoError(t, history.ReadSince(context.Background(), blindClient{c}, "default", job, since, func(e audit.Entry) error {
 		got = append(got, e)
 		return nil
 	}))

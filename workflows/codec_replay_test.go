@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/secrets"
@@ -98,7 +98,7 @@ func TestRecordEncodedHistories(t *testing.T) {
 	t.Chdir(t.TempDir())
 	const name = "recorded-codec"
 	// The rollback reads the job's log: the reader decodes with the codec.
-	runID := recordUsers(t, audit.WithConverter(c, opts.DataConverter), name)
+	runID := recordUsers(t, history.WithConverter(c, opts.DataConverter), name)
 	jobRuns, cycles := recordJob(t, c, out, fmt.Sprintf("%s-users", version), workflows.JobWorkflowID(name), runID)
 	require.Greater(t, len(jobRuns), 1, "the job continued as new")
 	require.NotEmpty(t, cycles)

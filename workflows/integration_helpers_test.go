@@ -20,6 +20,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/scim"
@@ -249,7 +250,7 @@ func entries(t *testing.T, c client.Client, job string, want int) []audit.Entry 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out = out[:0]
-		err := audit.ReadHistory(context.Background(), c, "default", job, func(e audit.Entry) error {
+		err := history.Read(context.Background(), c, "default", job, func(e audit.Entry) error {
 			out = append(out, e)
 			return nil
 		})

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/internal/testenv"
@@ -182,7 +183,7 @@ func preview(t *testing.T, c client.Client, job config.Job) map[string]audit.Ent
 	require.NoError(t, run.Get(ctx, &res))
 	require.Zero(t, res.HeldDeletes, "the deletion guard held the preview")
 	out := map[string]audit.Entry{}
-	require.NoError(t, audit.ReadRun(ctx, c, id, run.GetRunID(), func(e audit.Entry) error {
+	require.NoError(t, history.ReadRun(ctx, c, id, run.GetRunID(), func(e audit.Entry) error {
 		require.True(t, e.DryRun)
 		if e.Action != audit.Update || len(e.Modified) != 1 || e.Modified[0].Name != "members" {
 			out[e.SourceID] = e

@@ -28,6 +28,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/ldap"
@@ -503,7 +504,7 @@ func rollBack(t *testing.T, c client.Client, job, cycle string) {
 	t.Helper()
 	var all []audit.Entry
 	var since time.Time
-	require.NoError(t, audit.ReadHistory(context.Background(), c, "default", job, func(e audit.Entry) error {
+	require.NoError(t, history.Read(context.Background(), c, "default", job, func(e audit.Entry) error {
 		all = append(all, e)
 		if (audit.Filter{CycleID: cycle}).Match(e) && (since.IsZero() || e.Time.Before(since)) {
 			since = e.Time

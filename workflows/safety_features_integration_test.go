@@ -19,6 +19,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
@@ -280,7 +281,7 @@ func cycleLog(t *testing.T, c client.Client, job, cycleID string, want int) map[
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out := map[string]audit.Entry{}
-		require.NoError(t, audit.ReadHistory(context.Background(), c, "default", job, func(e audit.Entry) error {
+		require.NoError(t, history.Read(context.Background(), c, "default", job, func(e audit.Entry) error {
 			if e.CycleID == cycleID {
 				out[e.SourceID] = e
 			}

@@ -1,4 +1,4 @@
-package activities
+package engine
 
 import (
 	"context"
@@ -14,25 +14,13 @@ import (
 // finder returns the target objects whose attribute equals a value.
 type finder func(ctx context.Context, attribute string, value any) ([]connectors.TargetObject, error)
 
-// duplicateTargets is a matching value more than one target object has:
-// the object fails rather than being linked to a guess.
-type duplicateTargets struct {
-	n         int
-	attribute string
-	value     string
-}
-
-func (d *duplicateTargets) Error() string {
-	return fmt.Sprintf("%d target objects have %s %q", d.n, d.attribute, d.value)
-}
-
 // matchOrCreate links an unlinked in-scope object to an existing target
 // object found by the matching attributes in precedence order, or creates it.
 func (p *plan) matchOrCreate(ctx context.Context, values connectors.Attributes, find finder) store.Record {
 	found, err := p.match(ctx, values, find)
 	switch {
 	case err != nil:
-		return p.fail(codeOf(err), err.Error())
+		return p.fail(CodeOf(err), err.Error())
 	case found == nil:
 		return p.create(ctx, values)
 	}
@@ -44,7 +32,7 @@ func (p *plan) matchOrCreate(ctx context.Context, values connectors.Attributes, 
 func (p *plan) match(ctx context.Context, values connectors.Attributes, find finder) (*connectors.TargetObject, error) {
 	for _, attr := range p.prog.Matching() {
 		v, ok := values[attr]
-		if !ok || canon(v) == "" {
+		if !ok || Canon(v) == "" {
 			continue
 		}
 		objs, err := find(ctx, attr, v)
@@ -53,7 +41,7 @@ func (p *plan) match(ctx context.Context, values connectors.Attributes, find fin
 		}
 		p.trace.matched("%s %q: %s", attr, p.shown(attr, v), plural(len(objs), "target object"))
 		if len(objs) > 1 {
-			return nil, &duplicateTargets{n: len(objs), attribute: attr, value: canon(v)}
+			return nil, &duplicateTargets{n: len(objs), attribute: attr, value: Canon(v)}
 		}
 		if len(objs) == 1 {
 			return &objs[0], nil
@@ -67,7 +55,7 @@ func (p *plan) shown(attr string, v any) string {
 	if p.prog.Redacted(attr) {
 		return audit.Redacted
 	}
-	return canon(v)
+	return Canon(v)
 }
 
 func plural(n int, what string) string {
@@ -99,7 +87,7 @@ func (p *plan) link(ctx context.Context, found connectors.TargetObject, values c
 	changes, pushed, held := p.updateAction(diff(values, found.Attributes), found.Attributes, values)
 	p.confirming = p.createInDoubt()
 	if err := p.push(ctx, found.ID, changes, !found.Active); err != nil {
-		return p.fail(codeOf(err), err.Error())
+		return p.fail(CodeOf(err), err.Error())
 	}
 	switch {
 	case p.confirming != nil:
@@ -151,7 +139,7 @@ func (p *plan) confirmCreate(changes []connectors.Change) {
 // updates are on again.
 func (p *plan) updateAction(changes []connectors.Change, current, values connectors.Attributes) ([]connectors.Change, connectors.Attributes, string) {
 	if !p.acts.NoUpdate || len(changes) == 0 {
-		return changes, merge(current, values), ""
+		return changes, Merge(current, values), ""
 	}
 	names := make([]string, len(changes))
 	for i, c := range changes {
@@ -169,21 +157,18 @@ func (p *plan) create(ctx context.Context, values connectors.Attributes) store.R
 	e.Modified = append(e.Modified, props...)
 	sortProperties(e.Modified)
 	e.Action = audit.Create
-	id := "(dry run)"
-	if !p.opts.DryRun {
-		if err := p.intend(ctx, ""); err != nil {
-			return p.fail(codeOf(err), err.Error())
-		}
-		var err error
-		if id, err = p.target.Create(ctx, p.item.Type, attrs); err != nil {
-			if connectors.KindOf(err) == connectors.KindConflict {
-				p.resent = connectors.Resent(err)
-				return p.conflicted(ctx, values, err)
-			}
-			return p.fail(codeOf(err), err.Error())
-		}
+	if err := p.intend(ctx, ""); err != nil {
+		return p.fail(CodeOf(err), err.Error())
 	}
-	e.TargetID, e.Status, p.created = id, audit.Success, !p.opts.DryRun
+	id, err := p.target.Create(ctx, p.item.Type, attrs)
+	if err != nil {
+		if connectors.KindOf(err) == connectors.KindConflict {
+			p.resent = connectors.Resent(err)
+			return p.conflicted(ctx, values, err)
+		}
+		return p.fail(CodeOf(err), err.Error())
+	}
+	e.TargetID, e.Status, p.created = id, audit.Success, true
 	return p.linked(id, attrs)
 }
 
@@ -193,7 +178,7 @@ func creation(prog *mapping.Program, values connectors.Attributes) (connectors.A
 	attrs := connectors.Attributes{}
 	var props []audit.Property
 	for k, v := range values {
-		if canon(v) != "" {
+		if Canon(v) != "" {
 			attrs[k] = v
 			props = append(props, property(prog, k, nil, v))
 		}
@@ -211,16 +196,16 @@ func (p *plan) conflicted(ctx context.Context, values connectors.Attributes, con
 	found, err := p.match(ctx, values, p.findInTarget)
 	switch {
 	case err != nil:
-		return p.fail(codeOf(err), err.Error())
+		return p.fail(CodeOf(err), err.Error())
 	case found == nil:
-		return p.fail(codeOf(conflict), conflict.Error())
+		return p.fail(CodeOf(conflict), conflict.Error())
 	}
 	p.entry.Modified = nil
 	if p.createInDoubt() == nil && p.op != nil {
 		// The object was there before the create: its operation goes, lest
 		// an attempt that takes over after a crash log it as created.
 		if err := p.withdraw(ctx); err != nil {
-			return p.fail(codeOf(err), err.Error())
+			return p.fail(CodeOf(err), err.Error())
 		}
 	}
 	return p.link(ctx, *found, values)

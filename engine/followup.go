@@ -1,4 +1,4 @@
-package activities
+package engine
 
 import (
 	"context"
@@ -29,14 +29,14 @@ func (b *batch) markFollowUps(ctx context.Context, items []store.StagedItem, rec
 		}
 	}
 	for t, ids := range refs {
-		if err := b.a.Store.MarkPending(ctx, b.in.Job.Name, store.ReferenceWork, t, ids); err != nil {
+		if err := b.store.MarkPending(ctx, b.job.Name, store.ReferenceWork, t, ids); err != nil {
 			return err
 		}
 	}
 	if err := b.markReferrers(ctx, items, records); err != nil {
 		return err
 	}
-	if !b.in.Job.ManagesGroups() {
+	if !b.job.ManagesGroups() {
 		return nil
 	}
 	var changed, groups []string
@@ -55,7 +55,7 @@ func (b *batch) markFollowUps(ctx context.Context, items []store.StagedItem, rec
 			changed = append(changed, id)
 		}
 	}
-	g := newGroupGraph(b.a.Store, &b.in.Job)
+	g := newGroupGraph(b.store, b.job)
 	if err := g.load(ctx, changed); err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func (b *batch) markFollowUps(ctx context.Context, items []store.StagedItem, rec
 		groups = append(groups, g.groups(id)...)
 	}
 	slices.Sort(groups)
-	return b.a.Store.MarkPending(ctx, b.in.Job.Name, store.MembershipWork, connectors.Group, slices.Compact(groups))
+	return b.store.MarkPending(ctx, b.job.Name, store.MembershipWork, connectors.Group, slices.Compact(groups))
 }
 
 // markReferrers marks for the reference phase the objects that refer to an
@@ -71,7 +71,7 @@ func (b *batch) markFollowUps(ctx context.Context, items []store.StagedItem, rec
 // deleted in the target), so their references follow it without waiting
 // for their own records to change.
 func (b *batch) markReferrers(ctx context.Context, items []store.StagedItem, records []store.Record) error {
-	if len(b.in.Job.ReferenceTypes()) == 0 {
+	if len(b.job.ReferenceTypes()) == 0 {
 		return nil
 	}
 	var moved []string
@@ -84,12 +84,12 @@ func (b *batch) markReferrers(ctx context.Context, items []store.StagedItem, rec
 	if len(moved) == 0 {
 		return nil
 	}
-	referrers, err := b.a.Store.Referrers(ctx, b.in.Job.Name, moved)
+	referrers, err := b.store.Referrers(ctx, b.job.Name, moved)
 	if err != nil {
 		return err
 	}
 	for t, ids := range referrers {
-		if err := b.a.Store.MarkPending(ctx, b.in.Job.Name, store.ReferenceWork, t, ids); err != nil {
+		if err := b.store.MarkPending(ctx, b.job.Name, store.ReferenceWork, t, ids); err != nil {
 			return err
 		}
 	}

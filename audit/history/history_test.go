@@ -1,8 +1,11 @@
-package audit
+package history
 
 import (
 	"encoding/base64"
 	"testing"
+	"time"
+
+	"github.com/openprovisioning/provisioner/audit"
 
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
@@ -20,9 +23,9 @@ func payload(t *testing.T, v any) []*commonpb.Payload {
 
 func TestResultEntries(t *testing.T) {
 	e := sampleEntry()
-	got, err := resultEntries(converter.GetDefaultDataConverter(), payload(t, map[string]any{"entries": []Entry{e, e}, "next": "x"}))
+	got, err := resultEntries(converter.GetDefaultDataConverter(), payload(t, map[string]any{"entries": []audit.Entry{e, e}, "next": "x"}))
 	require.NoError(t, err)
-	require.Equal(t, []Entry{e, e}, got)
+	require.Equal(t, []audit.Entry{e, e}, got)
 
 	for name, p := range map[string][]*commonpb.Payload{
 		"no result":        nil,
@@ -45,13 +48,13 @@ func TestResultEntriesEncrypted(t *testing.T) {
 	keys, err := codec.ParseKeys("k1="+base64.StdEncoding.EncodeToString(make([]byte, 32)), "test")
 	require.NoError(t, err)
 	e := sampleEntry()
-	p, err := keys.DataConverter().ToPayload(map[string]any{"entries": []Entry{e}})
+	p, err := keys.DataConverter().ToPayload(map[string]any{"entries": []audit.Entry{e}})
 	require.NoError(t, err)
 
 	dc := converterOf(WithConverter(nil, keys.DataConverter()))
 	got, err := resultEntries(dc, []*commonpb.Payload{p})
 	require.NoError(t, err)
-	require.Equal(t, []Entry{e}, got)
+	require.Equal(t, []audit.Entry{e}, got)
 	done, err := keys.DataConverter().ToPayload("done")
 	require.NoError(t, err)
 	got, err = resultEntries(dc, []*commonpb.Payload{done})
@@ -60,4 +63,13 @@ func TestResultEntriesEncrypted(t *testing.T) {
 
 	_, err = resultEntries(converterOf(nil), []*commonpb.Payload{p})
 	require.ErrorContains(t, err, "the history is encrypted: give the codec keys")
+}
+
+func sampleEntry() audit.Entry {
+	return audit.Entry{
+		Job: "hr", CycleID: "3-abcdef12", ChangeID: "3-abcdef12-7", ObjectType: "User", SourceID: "E7", Locator: "row 8",
+		DisplayName: "Ava, \"the\" Chen", TargetID: "t-7", Action: audit.Update, Status: audit.Success,
+		Modified: []audit.Property{{Name: "title", Old: "Engineer", New: "Architect"}, {Name: "mail", New: "ava@example.com"}, {Name: "phone", Old: "123"}},
+		Time:     time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC),
+	}
 }

@@ -1,4 +1,4 @@
-package activities
+package engine
 
 import (
 	"context"
@@ -31,7 +31,7 @@ import (
 // that arrive queue, and go together in the next, rather than a
 // transaction each.
 type stateWriter struct {
-	store store.Store
+	store pushRecords
 	cycle store.Cycle
 
 	mu      sync.Mutex
@@ -40,7 +40,7 @@ type stateWriter struct {
 	writing bool
 }
 
-func newStateWriter(st store.Store, c store.Cycle) *stateWriter {
+func newStateWriter(st pushRecords, c store.Cycle) *stateWriter {
 	return &stateWriter{store: st, cycle: c}
 }
 
@@ -147,7 +147,7 @@ func changeNames(changes []connectors.Change) string {
 // to targetID (empty for a create). The pushes that follow a create being
 // confirmed belong to its operation, recorded already.
 func (p *plan) intend(ctx context.Context, targetID string) error {
-	if p.opts.DryRun || p.confirming != nil {
+	if p.confirming != nil {
 		return nil
 	}
 	op := operation(p.entry, targetID)
@@ -196,7 +196,7 @@ func (p *plan) settle(rec *store.Record) {
 	case e.Status == audit.Failure && op == nil && p.earlier != nil && !p.earlier.Done:
 		// Nothing was pushed: what the earlier attempt did is still unknown.
 		rec.State.Operation = p.earlier
-	case p.in.onDemand && e.Status == audit.Success && op != nil:
+	case p.in.OnDemand && e.Status == audit.Success && op != nil:
 		done := *op
 		done.Done = true
 		rec.State.Operation = &done
@@ -226,14 +226,11 @@ type mappedItem struct {
 // recorded again before its push, which spares an initial cycle a write
 // per object; one that turns out otherwise is recorded as it is.
 func (b *batch) planCreates(ctx context.Context, bi *batchIndex, items []mappedItem) error {
-	if b.opts.DryRun {
-		return nil
-	}
 	var records []store.Record
 	for _, m := range items {
 		it := m.item
 		idx := b.objects[it.Type]
-		if b.in.Job.Objects[idx].Actions.NoCreate || len(b.in.Job.References(it.Type)) > 0 || b.assign != nil && !b.assign.assigned(it.Type, it.Object) {
+		if b.job.Objects[idx].Actions.NoCreate || len(b.job.References(it.Type)) > 0 || b.assign != nil && !b.assign.assigned(it.Type, it.Object) {
 			continue
 		}
 		if !bi.misses(it.Type, m.prog.Matching(), m.values) {
@@ -252,7 +249,7 @@ func (b *batch) planCreates(ctx context.Context, bi *batchIndex, items []mappedI
 	if len(records) == 0 {
 		return nil
 	}
-	if err := b.a.Store.Record(ctx, b.in.Cycle, records); err != nil {
+	if err := b.records.Record(ctx, b.in.Cycle, records); err != nil {
 		return fmt.Errorf("record the batch's pending creates: %w", err)
 	}
 	return nil
@@ -263,7 +260,7 @@ func (b *batch) planCreates(ctx context.Context, bi *batchIndex, items []mappedI
 func (bi *batchIndex) misses(t connectors.ObjectType, matching []string, values connectors.Attributes) bool {
 	for _, attr := range matching {
 		v, ok := values[attr]
-		if !ok || canon(v) == "" {
+		if !ok || Canon(v) == "" {
 			continue
 		}
 		if objs, ok := bi.lookup(t, attr, v); !ok || len(objs) > 0 {

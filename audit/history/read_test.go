@@ -1,10 +1,12 @@
-package audit
+package history
 
 import (
 	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/openprovisioning/provisioner/audit"
 
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
@@ -24,45 +26,45 @@ import (
 // visibility listing; any other call panics on the nil embedded client.
 type fakeTemporal struct {
 	client.Client
-	runs      map[string]*history // by workflow ID + "/" + run ID
-	latest    map[string]string   // latest run ID by workflow ID
+	runs      map[string]*recordedRun // by workflow ID + "/" + run ID
+	latest    map[string]string       // latest run ID by workflow ID
 	listed    []*workflowpb.WorkflowExecutionInfo
 	retention time.Duration
 	read      []string // runs whose full history was read
 }
 
 func newFake() *fakeTemporal {
-	return &fakeTemporal{runs: map[string]*history{}, latest: map[string]string{}, retention: 30 * 24 * time.Hour}
+	return &fakeTemporal{runs: map[string]*recordedRun{}, latest: map[string]string{}, retention: 30 * 24 * time.Hour}
 }
 
-// history builds one run's events.
-type history struct {
+// recordedRun builds one run's events.
+type recordedRun struct {
 	workflowID, runID string
 	parent            string // run ID of the job run that started it
 	events            []*historypb.HistoryEvent
 }
 
-func (f *fakeTemporal) run(workflowID, runID string) *history {
-	h := &history{workflowID: workflowID, runID: runID}
+func (f *fakeTemporal) run(workflowID, runID string) *recordedRun {
+	h := &recordedRun{workflowID: workflowID, runID: runID}
 	f.runs[workflowID+"/"+runID] = h
 	f.latest[workflowID] = runID
 	return h
 }
 
-func (h *history) add(at time.Time, typ enumspb.EventType, attrs func(*historypb.HistoryEvent)) *history {
+func (h *recordedRun) add(at time.Time, typ enumspb.EventType, attrs func(*historypb.HistoryEvent)) *recordedRun {
 	ev := &historypb.HistoryEvent{EventId: int64(len(h.events) + 1), EventTime: timestamppb.New(at), EventType: typ}
 	attrs(ev)
 	h.events = append(h.events, ev)
 	return h
 }
 
-func (h *history) started(at time.Time, prev string) *history {
+func (h *recordedRun) started(at time.Time, prev string) *recordedRun {
 	return h.add(at, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, func(ev *historypb.HistoryEvent) {
 		ev.Attributes = &historypb.HistoryEvent_WorkflowExecutionStartedEventAttributes{WorkflowExecutionStartedEventAttributes: &historypb.WorkflowExecutionStartedEventAttributes{ContinuedExecutionRunId: prev}}
 	})
 }
 
-func (h *history) entries(t *testing.T, es ...Entry) *history {
+func (h *recordedRun) entries(t *testing.T, es ...audit.Entry) *recordedRun {
 	return h.add(es[0].Time, enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, func(ev *historypb.HistoryEvent) {
 		ev.Attributes = &historypb.HistoryEvent_ActivityTaskCompletedEventAttributes{ActivityTaskCompletedEventAttributes: &historypb.ActivityTaskCompletedEventAttributes{
 			Result: &commonpb.Payloads{Payloads: payload(t, map[string]any{"entries": es})},
@@ -72,7 +74,7 @@ func (h *history) entries(t *testing.T, es ...Entry) *history {
 
 // child records a cycle started as a child of this run, and returns the
 // initiated event's ID.
-func (h *history) child(at time.Time, c *history) int64 {
+func (h *recordedRun) child(at time.Time, c *recordedRun) int64 {
 	c.parent = h.runID
 	h.add(at, enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, func(ev *historypb.HistoryEvent) {
 		ev.Attributes = &historypb.HistoryEvent_StartChildWorkflowExecutionInitiatedEventAttributes{StartChildWorkflowExecutionInitiatedEventAttributes: &historypb.StartChildWorkflowExecutionInitiatedEventAttributes{
@@ -88,25 +90,25 @@ func (h *history) child(at time.Time, c *history) int64 {
 	return initiated
 }
 
-func (h *history) childDone(at time.Time, initiated int64) *history {
+func (h *recordedRun) childDone(at time.Time, initiated int64) *recordedRun {
 	return h.add(at, enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED, func(ev *historypb.HistoryEvent) {
 		ev.Attributes = &historypb.HistoryEvent_ChildWorkflowExecutionCompletedEventAttributes{ChildWorkflowExecutionCompletedEventAttributes: &historypb.ChildWorkflowExecutionCompletedEventAttributes{InitiatedEventId: initiated}}
 	})
 }
 
-func (h *history) continuedAs(at time.Time, next string) *history {
+func (h *recordedRun) continuedAs(at time.Time, next string) *recordedRun {
 	return h.add(at, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, func(ev *historypb.HistoryEvent) {
 		ev.Attributes = &historypb.HistoryEvent_WorkflowExecutionContinuedAsNewEventAttributes{WorkflowExecutionContinuedAsNewEventAttributes: &historypb.WorkflowExecutionContinuedAsNewEventAttributes{NewExecutionRunId: next}}
 	})
 }
 
-func (h *history) completed(at time.Time) *history {
+func (h *recordedRun) completed(at time.Time) *recordedRun {
 	return h.add(at, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, func(ev *historypb.HistoryEvent) {
 		ev.Attributes = &historypb.HistoryEvent_WorkflowExecutionCompletedEventAttributes{WorkflowExecutionCompletedEventAttributes: &historypb.WorkflowExecutionCompletedEventAttributes{}}
 	})
 }
 
-func (h *history) info() *workflowpb.WorkflowExecutionInfo {
+func (h *recordedRun) info() *workflowpb.WorkflowExecutionInfo {
 	info := &workflowpb.WorkflowExecutionInfo{
 		Execution: &commonpb.WorkflowExecution{WorkflowId: h.workflowID, RunId: h.runID},
 		StartTime: h.events[0].GetEventTime(),
@@ -120,7 +122,7 @@ func (h *history) info() *workflowpb.WorkflowExecutionInfo {
 	return info
 }
 
-func (f *fakeTemporal) lookup(workflowID, runID string) (*history, error) {
+func (f *fakeTemporal) lookup(workflowID, runID string) (*recordedRun, error) {
 	if runID == "" {
 		runID = f.latest[workflowID]
 	}
@@ -189,7 +191,7 @@ func (e *events) Next() (*historypb.HistoryEvent, error) {
 func readAll(t *testing.T, f *fakeTemporal, since time.Time) ([]string, error) {
 	t.Helper()
 	var got []string
-	err := ReadHistorySince(context.Background(), f, "default", "hr", since, func(e Entry) error {
+	err := ReadSince(context.Background(), f, "default", "hr", since, func(e audit.Entry) error {
 		got = append(got, e.SourceID)
 		return nil
 	})
@@ -197,8 +199,8 @@ func readAll(t *testing.T, f *fakeTemporal, since time.Time) ([]string, error) {
 }
 
 // entry is a log entry named by its source ID, made at.
-func entry(id string, at time.Time) Entry {
-	return Entry{Job: "hr", SourceID: id, Action: Create, Status: Success, Time: at}
+func entry(id string, at time.Time) audit.Entry {
+	return audit.Entry{Job: "hr", SourceID: id, Action: audit.Create, Status: audit.Success, Time: at}
 }
 
 // twoRunJob records a job whose first run ran cycle 1 (two runs through

@@ -1,4 +1,4 @@
-package activities
+package engine
 
 import (
 	"context"
@@ -28,13 +28,11 @@ func (p *plan) removeGroup(ctx context.Context, reason string) store.Record {
 		return p.skip(reason+"; deleteAbsent is off, so groups are never deleted; the target group is left in place", store.Record{State: &unlinked})
 	}
 	e.Action, e.Reason = audit.Delete, reason
-	if !p.opts.DryRun {
-		if err := p.intend(ctx, st.TargetID); err != nil {
-			return p.fail(codeOf(err), err.Error())
-		}
-		if err := p.target.Delete(ctx, p.item.Type, st.TargetID); err != nil {
-			return p.fail(codeOf(err), err.Error())
-		}
+	if err := p.intend(ctx, st.TargetID); err != nil {
+		return p.fail(CodeOf(err), err.Error())
+	}
+	if err := p.target.Delete(ctx, p.item.Type, st.TargetID); err != nil {
+		return p.fail(CodeOf(err), err.Error())
 	}
 	e.Status = audit.Success
 	return store.Record{State: &unlinked}

@@ -1,4 +1,8 @@
-package audit
+// Package history reads the provisioning log back from workflow history:
+// the entries the job's activities returned as their results, across
+// every cycle and continue-as-new run. It is the only part of the audit
+// trail that speaks to Temporal.
+package history
 
 import (
 	"context"
@@ -9,6 +13,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/openprovisioning/provisioner/audit"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -53,15 +59,15 @@ func converterOf(c client.Client) converter.DataConverter {
 	return converter.GetDefaultDataConverter()
 }
 
-// ReadHistory calls fn with every provisioning log entry of a job, read from
+// Read calls fn with every provisioning log entry of a job, read from
 // the histories of its cycle workflows and, for objects provisioned on
 // demand and rollbacks, of the job workflow (every run, across
 // continue-as-new).
-func ReadHistory(ctx context.Context, c client.Client, namespace, job string, fn func(Entry) error) error {
-	return ReadHistorySince(ctx, c, namespace, job, time.Time{}, fn)
+func Read(ctx context.Context, c client.Client, namespace, job string, fn func(audit.Entry) error) error {
+	return ReadSince(ctx, c, namespace, job, time.Time{}, fn)
 }
 
-// ReadHistorySince is ReadHistory for the runs still open at since (all of
+// ReadSince is Read for the runs still open at since (all of
 // them when since is zero): runs that closed earlier hold no entry from
 // since on, so their histories are not read at all. Entries come in the
 // order they were made: cycle runs are read oldest first, and the job
@@ -75,13 +81,13 @@ func ReadHistory(ctx context.Context, c client.Client, namespace, job string, fn
 // executions of a job started afresh under the same workflow ID, which no
 // history links to the current one. A run that cannot be read is an error
 // naming it, unless the namespace's retention has removed it.
-func ReadHistorySince(ctx context.Context, c client.Client, namespace, job string, since time.Time, fn func(Entry) error) error {
+func ReadSince(ctx context.Context, c client.Client, namespace, job string, since time.Time, fn func(audit.Entry) error) error {
 	r := &reader{c: c, dc: converterOf(c), namespace: namespace, since: since}
 	runs, err := r.jobRuns(ctx, jobWorkflowID(job))
 	if err != nil {
 		return err
 	}
-	var jobEntries []Entry
+	var jobEntries []audit.Entry
 	var cycles []cycleChain
 	for _, run := range runs {
 		jobEntries = append(jobEntries, run.entries...)
@@ -89,7 +95,7 @@ func ReadHistorySince(ctx context.Context, c client.Client, namespace, job strin
 	}
 	sort.SliceStable(jobEntries, func(i, j int) bool { return jobEntries[i].Time.Before(jobEntries[j].Time) })
 	sort.SliceStable(cycles, func(i, j int) bool { return cycles[i].started.Before(cycles[j].started) })
-	merged := func(e Entry) error {
+	merged := func(e audit.Entry) error {
 		for len(jobEntries) > 0 && !jobEntries[0].Time.After(e.Time) {
 			if err := fn(jobEntries[0]); err != nil {
 				return err
@@ -116,9 +122,9 @@ func ReadHistorySince(ctx context.Context, c client.Client, namespace, job strin
 
 // ReadRun calls fn with every provisioning log entry of one cycle workflow,
 // from run firstRunID to the end of its continue-as-new chain. Unlike
-// ReadHistory it needs no job, so it also reads cycles run outside a job,
+// Read it needs no job, so it also reads cycles run outside a job,
 // such as a preview.
-func ReadRun(ctx context.Context, c client.Client, workflowID, firstRunID string, fn func(Entry) error) error {
+func ReadRun(ctx context.Context, c client.Client, workflowID, firstRunID string, fn func(audit.Entry) error) error {
 	return (&reader{c: c, dc: converterOf(c)}).readChain(ctx, cycleChain{workflowID: workflowID, firstRunID: firstRunID}, fn)
 }
 
@@ -140,7 +146,7 @@ type jobRun struct {
 	// prev is the run this one continued, next the run it continued as.
 	prev, next string
 	closed     time.Time
-	entries    []Entry
+	entries    []audit.Entry
 	cycles     []cycleChain
 }
 
@@ -319,7 +325,7 @@ func (r *reader) startingCycle(ctx context.Context, workflowID, jobRunID string)
 // readChain calls fn with the entries of a cycle's runs, following
 // continue-as-new; with since set, runs that closed before it are
 // skipped unread.
-func (r *reader) readChain(ctx context.Context, cy cycleChain, fn func(Entry) error) error {
+func (r *reader) readChain(ctx context.Context, cy cycleChain, fn func(audit.Entry) error) error {
 	for ref := (runRef{id: cy.firstRunID, closedBy: cy.closedBy}); ref.id != ""; {
 		if !r.since.IsZero() {
 			skip, next, err := r.closedBefore(ctx, cy.workflowID, ref, r.since)
@@ -469,7 +475,7 @@ func childClosed(ev *historypb.HistoryEvent) int64 {
 
 // eventEntries returns the log entries an event carries: those of a
 // completed activity's result.
-func eventEntries(dc converter.DataConverter, workflowID, runID string, ev *historypb.HistoryEvent) ([]Entry, error) {
+func eventEntries(dc converter.DataConverter, workflowID, runID string, ev *historypb.HistoryEvent) ([]audit.Entry, error) {
 	attr := ev.GetActivityTaskCompletedEventAttributes()
 	if attr == nil {
 		return nil, nil
@@ -486,7 +492,7 @@ func eventEntries(dc converter.DataConverter, workflowID, runID string, ev *hist
 // pages) returns a JSON object whose "entries" field holds them. Other
 // results carry none. A result dc cannot decode, such as an encrypted one
 // read without the codec keys, is an error: its entries would be missed.
-func resultEntries(dc converter.DataConverter, payloads []*commonpb.Payload) ([]Entry, error) {
+func resultEntries(dc converter.DataConverter, payloads []*commonpb.Payload) ([]audit.Entry, error) {
 	if len(payloads) == 0 {
 		return nil, nil
 	}
@@ -505,7 +511,7 @@ func resultEntries(dc converter.DataConverter, payloads []*commonpb.Payload) ([]
 	if !ok {
 		return nil, nil
 	}
-	var entries []Entry
+	var entries []audit.Entry
 	if err := json.Unmarshal(raw, &entries); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"cmp"
+	"encoding/json"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/openprovisioning/provisioner/audit"
+)
+
+// ResultBudget is the most bytes of encoded log entries one activity
+// result holds. Temporal refuses a payload over 2 MB, and would refuse it
+// after the changes it logs were pushed; the budget leaves room for the
+// rest of the result and for an entry larger than it should be.
+const ResultBudget = 1 << 20
+
+// valueLimit is the longest value a log entry holds whole; a longer one
+// (a photo, a huge multi-valued attribute) is logged as its audit.Summary.
+const valueLimit = 4 << 10
+
+// EntryLimit bounds one encoded log entry: an object with very many
+// large values has its longest ones logged as their audit.Summary until
+// its entry fits. A result keeps room for one such entry per item in
+// flight, so it never outgrows its budget.
+const EntryLimit = 32 << 10
+
+// reasonKept is how much of a reason longer than valueLimit (an error page
+// quoted whole) the entry keeps before the whole reason's Summary.
+const reasonKept = 1 << 10
+
+// FitEntry bounds what one log entry holds: values longer than valueLimit
+// are logged as their length and hash, and, while the entry is over
+// EntryLimit, so are its longest values. Nothing is cut silently: every
+// value left out is named by its Summary.
+func FitEntry(e *audit.Entry) {
+	e.DisplayName = LoggedValue(e.DisplayName)
+	if len(e.Reason) > valueLimit {
+		kept := reasonKept
+		for !utf8.RuneStart(e.Reason[kept]) {
+			kept--
+		}
+		e.Reason = e.Reason[:kept] + "… " + audit.Summary(e.Reason)
+	}
+	summarizeLong(e.Modified)
+	shed(e.Modified, EncodedSize(e)-EntryLimit)
+}
+
+// FitProperties bounds a list of values shown beside the log entries (an
+// on-demand import step) as fitEntry bounds an entry's.
+func FitProperties(props []audit.Property) {
+	summarizeLong(props)
+	shed(props, EncodedSize(props)-EntryLimit)
+}
+
+// summarizeLong logs each value longer than valueLimit as its Summary.
+func summarizeLong(props []audit.Property) {
+	for i := range props {
+		props[i].Old, props[i].New = LoggedValue(props[i].Old), LoggedValue(props[i].New)
+	}
+}
+
+// shed logs the longest values of props as their Summary until their
+// encoding is over bytes shorter, or no value is longer than its Summary.
+func shed(props []audit.Property, over int) {
+	if over <= 0 {
+		return
+	}
+	type value struct {
+		s    *string
+		size int
+	}
+	var values []value
+	for i := range props {
+		for _, s := range []*string{&props[i].Old, &props[i].New} {
+			values = append(values, value{s, EncodedSize(*s)})
+		}
+	}
+	slices.SortStableFunc(values, func(a, b value) int { return cmp.Compare(b.size, a.size) })
+	for _, v := range values {
+		s := audit.Summary(*v.s)
+		saved := v.size - EncodedSize(s)
+		if over <= 0 || saved <= 0 {
+			return
+		}
+		over -= saved
+		*v.s = s
+	}
+}
+
+// LoggedValue is how a value appears in the log: whole, or as its Summary
+// when longer than valueLimit.
+func LoggedValue(v string) string {
+	if len(v) > valueLimit {
+		return audit.Summary(v)
+	}
+	return v
+}
+
+// EncodedSize is the length of v's JSON encoding.
+func EncodedSize(v any) int {
+	b, _ := json.Marshal(v)
+	return len(b)
+}

@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/openprovisioning/provisioner/audit"
+)
+
+// A value over the limit is logged as its length and hash; values under
+// it are kept whole.
+func TestFitEntrySummarizesLargeValues(t *testing.T) {
+	photo := strings.Repeat("/9j/4AAQSkZJRgABAQ", 700) // 12,600 bytes, as LDAP returns a thumbnailPhoto
+	e := audit.Entry{Action: audit.Update, Status: audit.Success, Modified: []audit.Property{
+		{Name: "title", Old: "Engineer", New: "Lead"},
+		{Name: "photo", Old: "", New: photo},
+		{Name: "roles", Old: strings.Repeat("r", valueLimit), New: strings.Repeat("r", valueLimit+1)},
+	}}
+	FitEntry(&e)
+	require.Equal(t, audit.Property{Name: "title", Old: "Engineer", New: "Lead"}, e.Modified[0])
+	require.Equal(t, audit.Summary(photo), e.Modified[1].New)
+	require.Contains(t, e.Modified[1].New, "[12,600 bytes, sha256:")
+	require.Equal(t, strings.Repeat("r", valueLimit), e.Modified[2].Old, "a value of exactly the limit is kept")
+	require.True(t, audit.IsSummary(e.Modified[2].New))
+}
+
+// An entry with very many large values is brought under EntryLimit by
+// logging its longest values as summaries, and only as many as needed.
+func TestFitEntryBoundsTheEntry(t *testing.T) {
+	var e audit.Entry
+	for i := range 40 {
+		// "<" takes six bytes encoded: the longest are measured encoded.
+		e.Modified = append(e.Modified, audit.Property{Name: fmt.Sprintf("a%02d", i), Old: strings.Repeat("o", 300+i), New: strings.Repeat("<", 600+i)})
+	}
+	FitEntry(&e)
+	size := EncodedSize(e)
+	require.LessOrEqual(t, size, EntryLimit)
+	first := -1 // the first new value summarized
+	for i, p := range e.Modified {
+		require.False(t, audit.IsSummary(p.Old), "old values are shorter encoded than every new one")
+		switch {
+		case audit.IsSummary(p.New) && first < 0:
+			first = i
+		case first >= 0:
+			require.True(t, audit.IsSummary(p.New), "the longest values go first")
+		}
+	}
+	require.Greater(t, first, 0, "some values are summarized, not all")
+	whole := EncodedSize(strings.Repeat("<", 600+first))
+	require.Greater(t, size-EncodedSize(e.Modified[first].New)+whole, EntryLimit, "one value fewer summarized would not fit")
+}
+
+// A reason longer than the limit (an error page quoted whole) keeps its
+// start and names the rest by its length and hash, cut on a character.
+func TestFitEntryBoundsTheReason(t *testing.T) {
+	reason := "HTTP 500: " + strings.Repeat("é", 5000)
+	e := audit.Entry{Status: audit.Failure, Reason: reason}
+	FitEntry(&e)
+	require.Less(t, len(e.Reason), reasonKept+200)
+	require.True(t, strings.HasPrefix(e.Reason, "HTTP 500: éé"))
+	require.True(t, strings.HasSuffix(e.Reason, "… "+audit.Summary(reason)))
+	require.NotContains(t, e.Reason, "\ufffd")
+}

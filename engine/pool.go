@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// budget decides which items of a call go into its result: items in
+// order, while their entries fit. Room is kept for an entry of EntryLimit
+// per item in flight, so the entries never outgrow the budget; an item
+// waits while those in flight may leave no room, and the first that finds
+// none with nothing in flight, and every later one, is left out.
+type budget struct {
+	limit int // bytes; 0 takes every item
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	used     int // bytes of the entries of the items done
+	inflight int
+	next     int // the next item to decide
+	stop     int // the first item left out; -1 while none is
+}
+
+func newBudget(limit int) *budget {
+	b := &budget{limit: limit, stop: -1}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// take reports whether item i goes into the result, deciding items in
+// order. It refuses when ctx is done.
+func (b *budget) take(ctx context.Context, i int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		switch {
+		case ctx.Err() != nil || b.stop >= 0 && i >= b.stop:
+			return false
+		case i != b.next:
+		case b.limit <= 0 || b.used+(b.inflight+1)*EntryLimit <= b.limit:
+			b.next++
+			b.inflight++
+			b.cond.Broadcast()
+			return true
+		case b.inflight == 0:
+			b.stop = i
+			b.cond.Broadcast()
+			return false
+		}
+		b.cond.Wait()
+	}
+}
+
+// done records that an item taken ended with an entry of size bytes.
+func (b *budget) done(size int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.inflight--
+	b.used += size
+	b.cond.Broadcast()
+}
+
+// wake has waiting items look again, as when ctx is done.
+func (b *budget) wake() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// Pool runs a call for each of n items, a few at once: every place that
+// works through objects concurrently (a batch, a phase's page, a
+// rollback, a group's members read on demand) goes through it.
+type Pool struct {
+	// Workers is how many calls run at once.
+	Workers int
+	// Heartbeat reports how many calls are done, on a clock, while they
+	// run; nil reports nothing.
+	Heartbeat Heartbeat
+	// Save, when set, is called before each report, so that what the
+	// calls finished is kept should the work be started again.
+	Save func()
+}
+
+// Run calls fn for 0..n-1 with at most Workers calls at once. It stops
+// starting calls once ctx is done.
+func (p Pool) Run(ctx context.Context, n int, fn func(i int)) {
+	var (
+		wg   sync.WaitGroup
+		done atomic.Int64
+		next = make(chan int)
+	)
+	if p.Heartbeat != nil {
+		defer p.Heartbeat.While(ctx, func() any {
+			if p.Save != nil {
+				p.Save()
+			}
+			return done.Load()
+		})()
+	}
+	for w := 0; w < min(p.Workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+				done.Add(1)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+}
+
+// RunWithin is Run for items whose log entries make up one result: it
+// takes items in order while their entries fit the budget of limit bytes
+// (0: every item), and returns how many it took, from the first. fn
+// handles item i and returns the encoded size of its entry.
+func (p Pool) RunWithin(ctx context.Context, n, limit int, fn func(i int) int) int {
+	b := newBudget(limit)
+	defer context.AfterFunc(ctx, b.wake)()
+	p.Run(ctx, n, func(i int) {
+		if b.take(ctx, i) {
+			b.done(fn(i))
+		}
+	})
+	if b.stop >= 0 {
+		return b.stop
+	}
+	return b.next
+}

@@ -1,0 +1,227 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/openprovisioning/provisioner/config"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// ReadStep reads one object type: the source object of Objects[Object],
+// or, when Object is -1, groups read only to know who is assigned.
+type ReadStep struct {
+	Type   connectors.ObjectType
+	Object int
+}
+
+// ReadSteps orders the reads of a cycle: groups first, so the memberships that
+// decide assignment are current when users are read, then the other
+// object types in the order of the job's objects.
+func ReadSteps(job *config.Job) []ReadStep {
+	var steps []ReadStep
+	if i, ok := job.ObjectIndex(connectors.Group); ok {
+		steps = append(steps, ReadStep{Type: connectors.Group, Object: i})
+	} else if job.ReadsGroups() {
+		steps = append(steps, ReadStep{Type: connectors.Group, Object: -1})
+	}
+	for i, o := range job.Objects {
+		if t := connectors.ObjectType(o.SourceObject); t != connectors.Group {
+			steps = append(steps, ReadStep{Type: t, Object: i})
+		}
+	}
+	return steps
+}
+
+// Stager stages the changed objects of one object type of a cycle, as
+// the source's pages come in.
+type Stager struct {
+	e       *Engine
+	cycle   store.Cycle
+	initial bool
+	step    ReadStep
+	as      *assignment
+	// staged holds the source IDs staged from the source's pages.
+	staged map[string]bool
+}
+
+// Stager returns the stager of one read step; initial stages every
+// object, changed or not.
+func (e *Engine) Stager(ctx context.Context, c store.Cycle, initial bool, step ReadStep) (*Stager, error) {
+	as, err := e.assignment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Stager{e: e, cycle: c, initial: initial, step: step, as: as, staged: map[string]bool{}}, nil
+}
+
+// PageCounts is what staging one page counted.
+type PageCounts struct {
+	Staged   int
+	Unlinked int // not linked yet: matched or created
+	Leaving  int // linked, and now disabled, out of scope or unassigned
+	Removals int // staged to delete or disable a linked target object
+}
+
+// Page stages the objects of one page that need provisioning, numbered
+// from seq+1, and counts them; a read only for assignment stages nothing.
+// Only what comparing needs of the known objects is read.
+func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (PageCounts, error) {
+	e, in, step, as := s.e, s.e.job, s.step, s.as
+	t := step.Type
+	ids := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if o.ID != "" {
+			ids = append(ids, o.ID)
+		}
+	}
+	// Malformed records are marked seen too: a row that cannot be read must
+	// not look like a deleted person.
+	if step.Object < 0 {
+		return PageCounts{}, e.store.MarkSeen(ctx, s.cycle, t, ids)
+	}
+	known, err := e.store.Fingerprints(ctx, in.Name, t, ids)
+	if err != nil {
+		return PageCounts{}, err
+	}
+	if err := as.load(ctx, t, ids); err != nil {
+		return PageCounts{}, err
+	}
+	// Objects of a mapping that does not compile fail in their batch; they
+	// are not counted here.
+	prog, perr := e.programs(step.Object)
+	countLeaving := perr == nil && !in.Options.SkipOutOfScopeDeletions
+	acts := in.Objects[step.Object].Actions
+	now := time.Now()
+	items := make([]store.StagedItem, 0, len(objs))
+	var n PageCounts
+	for _, o := range objs {
+		f, ok := known[o.ID]
+		if !s.initial && ok && o.Invalid == "" && !o.Deleted {
+			assigned := as.assigned(t, o)
+			h := sourceHash(o, assigned)
+			if f.SourceHash == h && f.Escrow == nil {
+				continue
+			}
+			// An escrowed object waits for its retry time unless its data changed.
+			if f.Escrow != nil && now.Before(f.Escrow.RetryAfter) && sourceHash(f.Escrow.Object, assigned) == h {
+				continue
+			}
+		}
+		seq++
+		s.staged[o.ID] = true
+		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o})
+		// Whether the object leaves scope is asked at most once: both
+		// counts below may need it.
+		leaves := sync.OnceValue(func() bool { return as != nil && !as.assigned(t, o) || !prog.InScope(sourceAttributes(o)) })
+		switch {
+		case o.Invalid != "" || o.Deleted:
+		case !f.Linked && !o.Disabled:
+			n.Unlinked++
+		case f.Linked && f.Active && countLeaving && (o.Disabled || leaves()):
+			n.Leaving++
+		}
+		if perr == nil && removal(t, o, f, acts, in.Options, leaves) != "" {
+			n.Removals++
+		}
+	}
+	if err := e.store.Stage(ctx, s.cycle, items); err != nil {
+		return PageCounts{}, err
+	}
+	if err := e.store.MarkSeen(ctx, s.cycle, t, ids); err != nil {
+		return PageCounts{}, err
+	}
+	n.Staged = len(items)
+	return n, nil
+}
+
+// MarkLive marks every object the source still has as seen, and reports
+// whether the marks are complete: snapshot reads marked every object as
+// they read it; delta sources that can list their IDs are listed now.
+// Only then does absence mean deletion.
+func (s *Stager) MarkLive(ctx context.Context) (bool, error) {
+	src, t := s.e.source, s.step.Type
+	if src.ChangeDetection() == connectors.Snapshot {
+		return true, nil
+	}
+	lister, ok := src.(connectors.DeletionDetector)
+	if !ok {
+		return false, nil
+	}
+	var batch []string
+	flush := func() error {
+		err := s.e.store.MarkSeen(ctx, s.cycle, t, batch)
+		batch = batch[:0]
+		return err
+	}
+	err := lister.ListIDs(ctx, t, func(id string) error {
+		batch = append(batch, id)
+		if len(batch) >= 1000 {
+			s.e.beat.Beat(ctx)
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return err == nil, err
+}
+
+// Absent stages deletions, numbered from seq+1, for objects the job
+// knows that the source no longer returns, once MarkLive has marked every
+// live object seen, and counts those that remove a linked target object.
+func (s *Stager) Absent(ctx context.Context, seq int) (staged, removals int, err error) {
+	src, in := s.e.source, s.e.job
+	t, acts := s.step.Type, in.Objects[s.step.Object].Actions
+	// Objects missing from a snapshot are disabled unless the job deletes
+	// them; delta sources listed every live ID, so missing ones are deleted.
+	absent := connectors.Object{Deleted: true}
+	if src.ChangeDetection() == connectors.Snapshot && !in.Options.DeleteAbsent {
+		absent = connectors.Object{Disabled: true, Locator: "absent from the source"}
+	}
+	var items []store.StagedItem
+	err = s.e.store.Unseen(ctx, s.cycle, t, func(o store.ObjectState) error {
+		tomb := absent
+		tomb.ID = o.SourceID
+		if o.SourceHash == objectHash(tomb) && o.Escrow == nil {
+			return nil // already handled in an earlier cycle
+		}
+		seq++
+		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: tomb})
+		if removal(t, tomb, store.Fingerprint{Linked: o.Linked(), Active: o.Active}, acts, in.Options, nil) != "" {
+			removals++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return len(items), removals, s.e.store.Stage(ctx, s.cycle, items)
+}
+
+// DueEscrows stages, numbered from seq+1, escrowed objects whose retry
+// time has come and that the delta read did not return again.
+func (s *Stager) DueEscrows(ctx context.Context, seq int) (int, error) {
+	t := s.step.Type
+	var items []store.StagedItem
+	err := s.e.store.DueEscrows(ctx, s.e.job.Name, t, time.Now(), func(o store.ObjectState) error {
+		if s.staged[o.SourceID] {
+			return nil
+		}
+		seq++
+		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o.Escrow.Object})
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(items), s.e.store.Stage(ctx, s.cycle, items)
+}
+
+// objectHash fingerprints a source record's content.
+func objectHash(o connectors.Object) string {
+	return Fingerprint(o.Attributes, o.Disabled, o.Deleted, o.Members)
+}
