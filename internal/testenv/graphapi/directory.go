@@ -26,16 +26,20 @@ func (s *Server) AddUser(props User) string {
 func (s *Server) UpdateUser(id string, props User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.mustUser(id)
+	s.set(s.mustUser(id), props)
+}
+
+// set changes an object's properties; a nil value clears one.
+func (s *Server) set(o *object, props map[string]any) {
 	s.version++
 	for k, v := range props {
 		if v == nil {
-			delete(u.props, k)
+			delete(o.props, k)
 		} else {
-			u.props[k] = v
+			o.props[k] = v
 		}
 	}
-	u.changed = s.version
+	o.changed = s.version
 }
 
 // SetManager sets (or, with "", clears) a user's manager.
@@ -86,6 +90,13 @@ func (s *Server) AddGroup(displayName string, members ...string) string {
 		s.addMember(g, m)
 	}
 	return id
+}
+
+// UpdateGroup sets properties of a group; a nil value clears one.
+func (s *Server) UpdateGroup(id string, props map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.set(s.mustGroup(id), props)
 }
 
 // AddMember adds a user or group to a group.
