@@ -14,6 +14,7 @@ import (
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/graphapi"
 	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/mapping/azureschema"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -126,4 +127,81 @@ func TestEntraToSCIM(t *testing.T) {
 	gst := tn.Stats()
 	require.Equal(t, 2, gst.Throttled)
 	require.Zero(t, gst.Early, "a request came before Retry-After was over")
+}
+
+// A synchronization schema exported from Azure for a gallery SCIM
+// application (the default mappings: IsSoftDeleted, the manager as a
+// reference, SingleAppRoleAssignment, an extension attribute, group
+// members) runs unchanged on the Graph source, with "sync only assigned
+// users and groups".
+func TestAzureGallerySchemaOnEntra(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	schema, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "internal", "testenv", "graphapi", "testdata", "gallery-schema.json"))
+	require.NoError(t, err)
+	oms, err := azureschema.Import(schema)
+	require.NoError(t, err)
+
+	tn, src := entraTenant(t)
+	admin := graphapi.AppRole{ID: graphapi.NewID(), Value: "Admin", DisplayName: "Administrator"}
+	reader := graphapi.AppRole{ID: graphapi.NewID(), Value: "Reader", DisplayName: "Reader"}
+	tn.SetAppRoles(admin, reader)
+	ada := tn.AddUser(graphapi.User{"userPrincipalName": "ada@contoso.com", "mailNickname": "ada", "displayName": "Ada Lovelace", "givenName": "Ada",
+		"surname": "Lovelace", "mail": "ada@contoso.com", "mobilePhone": "+1 555 0100", "businessPhones": []any{"+1 555 0199"},
+		"department": "Engineering", "employeeId": "E1", "extension_9d9a1f4b3e2c4d5e8f7a6b5c4d3e2f1a_costCenter": "CC-7"})
+	bob := tn.AddUser(graphapi.User{"userPrincipalName": "bob@contoso.com", "mailNickname": "bob", "displayName": "Bob Byte", "givenName": "Bob", "surname": "Byte"})
+	tn.AddUser(graphapi.User{"userPrincipalName": "cy@contoso.com", "mailNickname": "cy", "displayName": "Cy Cipher"})
+	tn.SetManager(bob, ada)
+	team := tn.AddGroup("Team", bob)
+	direct := tn.Assign(ada, "User", admin.ID)
+	tn.Assign(team, "Group", reader.ID)
+	src.ServicePrincipal = tn.ServicePrincipal()
+
+	tmp := testenv.StartTemporal(t)
+	c := tmp.Client
+	startWorker(t, c)
+	w := newWorld(t, "entra-gallery-schema")
+	w.job.Source = config.Source{Connector: src}
+	w.job.Objects = nil
+	for _, om := range oms {
+		w.job.Objects = append(w.job.Objects, config.Object{ObjectMapping: om})
+	}
+	require.NoError(t, w.job.Validate())
+	startJob(t, c, w.job)
+	waitCycle(t, c, w.job.Name, 1, 2*time.Minute)
+
+	users := w.users(t)
+	require.Len(t, users, 2, "cy is not assigned")
+	a := users["ada@contoso.com"].Attributes
+	require.True(t, active(users["ada@contoso.com"]))
+	require.Equal(t, "ada", a["externalId"])
+	require.Equal(t, "+1 555 0199", multi(a, "phoneNumbers", "work"))
+	require.Equal(t, "+1 555 0100", multi(a, "phoneNumbers", "mobile"))
+	require.Equal(t, "CC-7", nested(a, enterprise, "costCenter"))
+	require.Equal(t, "E1", nested(a, enterprise, "employeeNumber"))
+	require.Equal(t, "Admin", primaryRole(a))
+	b := users["bob@contoso.com"].Attributes
+	require.Equal(t, "Reader", primaryRole(b), "the role of the group it is assigned through")
+	require.Equal(t, users["ada@contoso.com"].ID, nested(b, enterprise, "manager", "value"))
+	require.Equal(t, map[string][]string{"Team": {"bob@contoso.com"}}, groupMembers(w.app))
+
+	// Unassigned: disabled (IsSoftDeleted), not deleted.
+	tn.Unassign(direct)
+	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	waitCycle(t, c, w.job.Name, 2, 2*time.Minute)
+	users = w.users(t)
+	require.False(t, active(users["ada@contoso.com"]))
+	require.True(t, active(users["bob@contoso.com"]))
+}
+
+// primaryRole is the value of the primary entry of roles.
+func primaryRole(attrs map[string]any) any {
+	list, _ := attrs["roles"].([]any)
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok && fmt.Sprint(m["primary"]) == "true" || ok && fmt.Sprint(m["primary"]) == "True" {
+			return m["value"]
+		}
+	}
+	return nil
 }
