@@ -39,7 +39,7 @@ const (
      ]}
   ]
 }`
-	documentedToken = `{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsIng1dCI6Ik1uQ19WWmNBVGZNNXBP..."}`
+	documentedToken      = `{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsIng1dCI6Ik1uQ19WWmNBVGZNNXBP..."}`
 	documentedTokenError = `{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x\r\nCorrelation ID: y\r\nTimestamp: 2026-01-01 00:00:00Z",
   "error_codes": [7000215], "timestamp": "2026-01-01 00:00:00Z", "trace_id": "x", "correlation_id": "y"}`
 	documentedGraphError = `{"error": {"code": "Request_ResourceNotFound", "message": "Resource 'x' does not exist.", "innerError": {"date": "2026-01-01T00:00:00", "request-id": "x", "client-request-id": "y"}}}`
@@ -106,7 +106,9 @@ func (s *Server) tokenFor(t *testing.T) string {
 	t.Helper()
 	status, b := post(t, s, url.Values{"grant_type": {"client_credentials"}, "client_id": {s.ClientID}, "client_secret": {s.Secret}, "scope": {"https://graph.microsoft.com/.default"}})
 	require.Equal(t, http.StatusOK, status, string(b))
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	require.NoError(t, json.Unmarshal(b, &tok))
 	return tok.AccessToken
 }
