@@ -205,3 +205,29 @@ func primaryRole(attrs map[string]any) any {
 	}
 	return nil
 }
+
+// A mapping reading a property Entra ID users do not have is refused
+// before anything is pushed, with the closest name Graph has.
+func TestEntraMisspeltAttributeRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	tn, src := entraTenant(t)
+	tn.AddUser(graphapi.User{"userPrincipalName": "ada@contoso.com", "jobTitle": "Engineer"})
+	tmp := testenv.StartTemporal(t)
+	c := tmp.Client
+	startWorker(t, c)
+	w := newWorld(t, "entra-typo")
+	w.job.Source = config.Source{Connector: src}
+	w.job.Objects[0].Scope = mapping.ScopingFilter{}
+	w.job.Objects[0].Attributes = []mapping.AttributeMapping{
+		{Target: "userName", Type: mapping.Direct, Source: "userPrincipalName", MatchingPriority: 1},
+		{Target: "title", Type: mapping.Direct, Source: "jobTitel"},
+	}
+	require.NoError(t, w.job.Validate())
+	startJob(t, c, w.job)
+	err := jobResult(t, c, w.job.Name)
+	require.ErrorContains(t, err, `unknown source attribute "jobTitel"`)
+	require.ErrorContains(t, err, `did you mean "jobTitle"?`)
+	require.Empty(t, w.app.Stats().Requests, "a request reached the target")
+}

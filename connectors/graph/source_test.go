@@ -185,3 +185,18 @@ func TestSecretNotInErrors(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, strings.Contains(err.Error(), tn.Secret), err.Error())
 }
+
+// A misspelt attribute is refused before the job runs, with the closest
+// name; Azure's names, computed and navigation attributes are known.
+func TestCheckAttributes(t *testing.T) {
+	tn := startTenant(t)
+	tn.AddUser(graphapi.User{"userPrincipalName": "a@contoso.com", ext: "CC"})
+	src := tn.open(t, tn.cfg)
+	check, err := src.CheckAttributes(context.Background(), connectors.User,
+		[]string{"userPrincipalName", "jobTitel", "mobile", "telephoneNumber", "IsSoftDeleted", "appRoleAssignments", "manager", ext, "objectId", "departmnt"})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []connectors.UnknownAttribute{{Name: "jobTitel", Suggestion: "jobTitle"}, {Name: "departmnt", Suggestion: "department"}}, check.Unknown)
+	check, err = src.CheckAttributes(context.Background(), connectors.Group, []string{"displayName", "members", "objectId"})
+	require.NoError(t, err)
+	require.Empty(t, check.Unknown)
+}

@@ -235,6 +235,27 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, kind, id stri
 	writeJSON(w, http.StatusOK, e)
 }
 
+// list answers GET /users and /groups: the live objects with their
+// selected properties, paged by $top.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, kind string) {
+	sel, ok := s.selection(w, kind, r.URL.Query().Get("$select"))
+	if !ok {
+		return
+	}
+	objs := s.groups
+	if kind == "users" {
+		objs = s.users
+	}
+	var entries []map[string]any
+	for _, o := range objs {
+		if o.removed == "" {
+			entries = append(entries, s.selected(o, sel))
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i]["id"].(string) < entries[j]["id"].(string) })
+	s.pageOf(w, r, entries)
+}
+
 // listMembers answers /groups/{id}/members, /members/microsoft.graph.user
 // and /transitiveMembers/microsoft.graph.user, paged by $top.
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, id, rel string) {
