@@ -17,8 +17,8 @@ import (
 const ext = "extension_9d9a1f4b3e2c4d5e8f7a6b5c4d3e2f1a_costCenter"
 
 // The first read is a full one through /delta; later reads from its
-// watermark see exactly what changed: an update, a disable, a soft and a
-// hard delete, members added and removed, an assignment removed.
+// watermark see exactly what changed: a create, an update, a disable, a
+// soft and a hard delete, members added and removed.
 func TestDeltaReads(t *testing.T) {
 	tn := startTenant(t)
 	ada := tn.AddUser(graphapi.User{"userPrincipalName": "ada@contoso.com", "givenName": "Ada", "mobilePhone": "+1 555 0100",
@@ -51,9 +51,11 @@ func TestDeltaReads(t *testing.T) {
 	tn.DeleteUser(dee, false)
 	tn.AddMember(sales, eve)
 	tn.RemoveMember(sales, bob)
+	fay := tn.AddUser(graphapi.User{"userPrincipalName": "fay@contoso.com", "givenName": "Fay"})
 
 	users, _ = readAll(t, src, connectors.User, mark, attrs...)
-	require.Len(t, users, 4, "eve did not change")
+	require.Len(t, users, 5, "eve did not change")
+	require.Equal(t, "Fay", users[fay].Attributes["givenName"], "created")
 	require.Equal(t, "Ada L.", users[ada].Attributes["givenName"])
 	require.True(t, users[bob].Disabled, "accountEnabled false")
 	require.True(t, users[cy].Disabled, "soft-deleted: disabled, not deleted")
