@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -22,6 +23,10 @@ type mark struct {
 	// Assigned is the digest of the assignments the read was made
 	// against; empty when the source reads every user.
 	Assigned string `json:"a,omitempty"`
+	// Drain marks the pages of the last watermark's delta read before a
+	// full read replaces it: only their removals are kept, which a full
+	// read cannot see.
+	Drain bool `json:"d,omitempty"`
 }
 
 func (m mark) String() string {
@@ -78,6 +83,8 @@ func fullRead(t connectors.ObjectType, s selection) (string, error) {
 // watermark's delta link no longer fits the read (the mappings read other
 // attributes, the assignments changed, Graph forgot the token), the query
 // starts from nothing and returns every object; otherwise only what changed.
+// A full read that replaces a delta link Graph still knows first reads that
+// link's removals, which the full read would not show.
 // Removed objects come as tombstones: deleted for good, or, for users,
 // soft-deleted, which disables (IsSoftDeleted) until they are restored or
 // deleted for good. A group comes with its whole current member list.
@@ -112,17 +119,21 @@ func (c *Client) Read(ctx context.Context, req connectors.ReadRequest) (connecto
 			at = m
 		} else {
 			c.log.WithField("objectType", req.Type).Info("the attributes read or the assignments changed since the last read: reading every object")
+			at.Link, at.Drain = m.Link, true
 		}
 	}
 	var page deltaPage
 	err = c.get(ctx, at.Link, c.pageSize(req.PageSize), &page)
 	if errors.Is(err, errDeltaExpired) && at.Link != full {
 		c.log.WithField("objectType", req.Type).Warn("Graph no longer knows the delta token: reading every object")
-		at.Link = full
+		at.Link, at.Drain = full, false
 		err = c.get(ctx, at.Link, c.pageSize(req.PageSize), &page)
 	}
 	if err != nil {
 		return connectors.Page{}, err
+	}
+	if at.Drain {
+		page.Value = slices.DeleteFunc(page.Value, func(e map[string]any) bool { return e["@removed"] == nil })
 	}
 	objs, err := c.objects(ctx, sel, as, page.Value)
 	if err != nil {
@@ -131,7 +142,9 @@ func (c *Client) Read(ctx context.Context, req connectors.ReadRequest) (connecto
 	out := connectors.Page{Objects: objs}
 	switch {
 	case page.NextLink != "":
-		out.Cursor = mark{Link: page.NextLink, Select: at.Select, Assigned: at.Assigned}.String()
+		out.Cursor = mark{Link: page.NextLink, Select: at.Select, Assigned: at.Assigned, Drain: at.Drain}.String()
+	case at.Drain && page.DeltaLink != "":
+		out.Cursor = mark{Link: full, Select: at.Select, Assigned: at.Assigned}.String()
 	case page.DeltaLink != "":
 		out.Watermark = mark{Link: page.DeltaLink, Select: at.Select, Assigned: at.Assigned}.String()
 	default:

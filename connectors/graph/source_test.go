@@ -100,13 +100,16 @@ func TestAssignments(t *testing.T) {
 	require.True(t, groups[inner].Disabled)
 
 	// Delta queries do not report assignments: a changed assignment makes
-	// the next read a full one.
+	// the next read a full one, which still sees what the delta link
+	// would have removed.
 	users, mark = readAll(t, src, connectors.User, mark, "userPrincipalName", "appRoleAssignments")
 	require.Empty(t, users, "nothing changed")
 	tn.Unassign(direct)
+	tn.DeleteUser(cy, false)
 	users, _ = readAll(t, src, connectors.User, mark, "userPrincipalName", "appRoleAssignments")
 	require.Len(t, users, 4)
 	require.True(t, users[ada].Disabled, "unassigned")
+	require.True(t, users[cy].Deleted, "deleted since the last read")
 
 	cfg.NestedGroupAssignment = true
 	users, _ = readAll(t, tn.open(t, cfg), connectors.User, "", "userPrincipalName")
