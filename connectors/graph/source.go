@@ -124,14 +124,20 @@ func (c *Client) Read(ctx context.Context, req connectors.ReadRequest) (connecto
 	}
 	var page deltaPage
 	err = c.get(ctx, at.Link, c.pageSize(req.PageSize), &page)
+	var recovered []map[string]any
 	if errors.Is(err, errDeltaExpired) && at.Link != full {
 		c.log.WithField("objectType", req.Type).Warn("Graph no longer knows the delta token: reading every object")
 		at.Link, at.Drain = full, false
-		err = c.get(ctx, at.Link, c.pageSize(req.PageSize), &page)
+		// What was deleted meanwhile is not in a full read; what Entra ID
+		// still keeps as deleted (30 days) is read from its deleted items.
+		if recovered, err = c.deletedItems(ctx, req.Type); err == nil {
+			err = c.get(ctx, at.Link, c.pageSize(req.PageSize), &page)
+		}
 	}
 	if err != nil {
 		return connectors.Page{}, err
 	}
+	page.Value = append(page.Value, recovered...)
 	if at.Drain {
 		page.Value = slices.DeleteFunc(page.Value, func(e map[string]any) bool { return e["@removed"] == nil })
 	}
@@ -256,6 +262,26 @@ func (c *Client) members(ctx context.Context, group, rel string) ([]string, erro
 		link = page.NextLink
 	}
 	return ids, nil
+}
+
+// deletedItems lists the users or groups in the tenant's deleted items, as
+// soft-deleted delta entries (@removed with reason "changed").
+func (c *Client) deletedItems(ctx context.Context, t connectors.ObjectType) ([]map[string]any, error) {
+	link := "/directory/deletedItems/microsoft.graph." + strings.ToLower(string(t)) + "?" + url.Values{"$select": {"id"}, "$top": {itoa(maxPageSize)}}.Encode()
+	var out []map[string]any
+	for link != "" {
+		var page collection
+		if err := c.get(ctx, link, 0, &page); err != nil {
+			return nil, err
+		}
+		for _, e := range page.Value {
+			if id, ok := e["id"].(string); ok && id != "" {
+				out = append(out, map[string]any{"id": id, "@removed": map[string]any{"reason": "changed"}})
+			}
+		}
+		link = page.NextLink
+	}
+	return out, nil
 }
 
 // Get reads one user or group by object ID, for provisioning on demand.

@@ -120,16 +120,21 @@ func TestAssignments(t *testing.T) {
 // read a full one; so do mappings that read other attributes.
 func TestExpiredDeltaTokenReadsEverything(t *testing.T) {
 	tn := startTenant(t)
+	ids := map[string]string{}
 	for _, n := range []string{"a", "b", "c", "d"} {
-		tn.AddUser(graphapi.User{"userPrincipalName": n + "@contoso.com"})
+		ids[n] = tn.AddUser(graphapi.User{"userPrincipalName": n + "@contoso.com"})
 	}
 	src := tn.open(t, tn.cfg)
 	_, mark := readAll(t, src, connectors.User, "", "userPrincipalName")
 	users, mark := readAll(t, src, connectors.User, mark, "userPrincipalName")
 	require.Empty(t, users)
+	tn.DeleteUser(ids["b"], true)
 	tn.ExpireDeltaTokens()
 	users, mark = readAll(t, src, connectors.User, mark, "userPrincipalName")
 	require.Len(t, users, 4)
+	require.True(t, users[ids["b"]].Disabled, "deleted while the token was forgotten: read from the deleted items")
+	require.False(t, users[ids["a"]].Disabled)
+	tn.RestoreUser(ids["b"])
 	users, _ = readAll(t, src, connectors.User, mark, "userPrincipalName", "givenName")
 	require.Len(t, users, 4, "a new attribute: the delta link would not return it")
 }

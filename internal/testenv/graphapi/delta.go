@@ -256,6 +256,32 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, kind string) {
 	s.pageOf(w, r, entries)
 }
 
+// deletedItems answers /directory/deletedItems/microsoft.graph.user (or
+// .group): the objects deleted and still restorable.
+func (s *Server) deletedItems(w http.ResponseWriter, r *http.Request, cast string) {
+	var objs map[string]*object
+	switch cast {
+	case "microsoft.graph.user":
+		objs = s.users
+	case "microsoft.graph.group":
+		objs = s.groups
+	default:
+		graphError(w, http.StatusBadRequest, "Request_BadRequest", "Deleted items of type '"+cast+"' are not supported.")
+		return
+	}
+	var entries []map[string]any
+	for _, o := range objs {
+		if o.removed == "changed" {
+			e := s.selected(o, []string{"displayName"})
+			e["@odata.type"] = "#" + cast
+			e["deletedDateTime"] = "2026-01-01T00:00:00Z"
+			entries = append(entries, e)
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i]["id"].(string) < entries[j]["id"].(string) })
+	s.pageOf(w, r, entries)
+}
+
 // listMembers answers /groups/{id}/members, /members/microsoft.graph.user
 // and /transitiveMembers/microsoft.graph.user, paged by $top.
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, id, rel string) {

@@ -95,6 +95,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
+	case len(parts) == 3 && parts[0] == "directory" && parts[1] == "deletedItems":
+		s.deletedItems(w, r, parts[2])
 	case len(parts) == 1 && (parts[0] == "users" || parts[0] == "groups"):
 		s.list(w, r, parts[0])
 	case len(parts) == 2 && parts[1] == "delta" && (parts[0] == "users" || parts[0] == "groups"):
