@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -209,4 +211,25 @@ func TestCheckAttributes(t *testing.T) {
 	check, err = src.CheckAttributes(context.Background(), connectors.Group, []string{"displayName", "members", "objectId"})
 	require.NoError(t, err)
 	require.Empty(t, check.Unknown)
+}
+
+// The client secret reaches neither the logs nor a watermark or cursor,
+// which go into workflow history.
+func TestSecretNotLoggedNorInMarks(t *testing.T) {
+	tn := startTenant(t)
+	tn.AddUser(graphapi.User{"userPrincipalName": "a@contoso.com"})
+	var buf bytes.Buffer
+	log := logrus.New()
+	log.SetLevel(logrus.TraceLevel)
+	log.SetOutput(&buf)
+	src, err := tn.cfg.Open(context.Background(), logrus.NewEntry(log))
+	require.NoError(t, err)
+	defer src.Close()
+	tn.Throttle(1, 1)
+	page, err := src.Read(context.Background(), connectors.ReadRequest{Type: connectors.User, Attributes: []string{"userPrincipalName"}})
+	require.NoError(t, err)
+	require.NotEmpty(t, buf.String(), "the throttling is logged")
+	for _, s := range []string{buf.String(), page.Cursor, page.Watermark} {
+		require.NotContains(t, s, tn.Secret)
+	}
 }
