@@ -41,7 +41,7 @@ func (s *Schema) ObjectMappings() ([]mapping.ObjectMapping, error) {
 				continue
 			}
 			path := fmt.Sprintf("synchronizationRules[%d].objectMappings[%d]", ri, oi)
-			out = append(out, importObject(&l, path, om))
+			out = append(out, importObject(&l, path, om, s.references(r.SourceDirectoryName, om.SourceObjectName)))
 		}
 	}
 	if err := l.err(); err != nil {
@@ -72,7 +72,29 @@ func (s *Schema) SourceAttributes(directory, object string) []string {
 	return nil
 }
 
-func importObject(l *errorList, path string, om ObjectMapping) mapping.ObjectMapping {
+// references maps the reference attributes of a directory's object type
+// (lower-cased) to the object type they point to.
+func (s *Schema) references(directory, object string) map[string]string {
+	out := map[string]string{}
+	for _, d := range s.Directories {
+		if !strings.EqualFold(d.Name, directory) {
+			continue
+		}
+		for _, o := range d.Objects {
+			if !strings.EqualFold(o.Name, object) {
+				continue
+			}
+			for _, a := range o.Attributes {
+				if len(a.ReferencedObjects) > 0 {
+					out[strings.ToLower(a.Name)] = a.ReferencedObjects[0].ReferencedObjectName
+				}
+			}
+		}
+	}
+	return out
+}
+
+func importObject(l *errorList, path string, om ObjectMapping, refs map[string]string) mapping.ObjectMapping {
 	out := mapping.ObjectMapping{Name: om.Name, SourceObject: om.SourceObjectName, TargetObject: om.TargetObjectName}
 	if om.Scope != nil {
 		if len(om.Scope.InputFilterGroups) > 0 {
@@ -91,7 +113,16 @@ func importObject(l *errorList, path string, om ObjectMapping) mapping.ObjectMap
 		}
 	}
 	for ai, am := range om.AttributeMappings {
-		out.Attributes = append(out.Attributes, importAttribute(l, fmt.Sprintf("%s.attributeMappings[%d]", path, ai), am))
+		a := importAttribute(l, fmt.Sprintf("%s.attributeMappings[%d]", path, ai), am)
+		if strings.EqualFold(om.SourceObjectName, "Group") && strings.EqualFold(a.Target, "members") && a.Type == mapping.Direct {
+			// Azure maps a group's members as an attribute; here the job
+			// keeps memberships in step without a mapping.
+			continue
+		}
+		if a.Type == mapping.Direct {
+			a.Reference = refs[strings.ToLower(a.Source)]
+		}
+		out.Attributes = append(out.Attributes, a)
 	}
 	return out
 }

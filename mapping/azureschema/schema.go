@@ -55,11 +55,19 @@ type ObjectDefinition struct {
 	Attributes []AttributeDefinition `json:"attributes,omitempty"`
 }
 
-// AttributeDefinition is one attribute of an object type. Only Name is used.
+// AttributeDefinition is one attribute of an object type. Name is used,
+// and ReferencedObjects, which make a mapping that reads the attribute a
+// reference (a user's manager).
 type AttributeDefinition struct {
-	Name        string `json:"name"`
-	Type        string `json:"type,omitempty"`
-	Multivalued bool   `json:"multivalued,omitempty"`
+	Name              string             `json:"name"`
+	Type              string             `json:"type,omitempty"`
+	Multivalued       bool               `json:"multivalued,omitempty"`
+	ReferencedObjects []ReferencedObject `json:"referencedObjects,omitempty"`
+}
+
+// ReferencedObject names the object type a reference attribute points to.
+type ReferencedObject struct {
+	ReferencedObjectName string `json:"referencedObjectName"`
 }
 
 // Rule is a synchronization rule: a source and target directory and the

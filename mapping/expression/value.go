@@ -86,7 +86,9 @@ func ListValue(l []string) Value {
 }
 
 // FromNative converts an attribute value (string, bool, int64, int,
-// float64, []string or nil) to a Value. Unknown types are null.
+// float64, []string or nil) to a Value; a list that went through JSON
+// ([]any of strings, as staged records are read back) is a list too.
+// Unknown types are null.
 func FromNative(v any) Value {
 	switch x := v.(type) {
 	case string:
@@ -101,6 +103,16 @@ func FromNative(v any) Value {
 		return FloatValue(x)
 	case []string:
 		return ListValue(x)
+	case []any:
+		l := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return Value{}
+			}
+			l = append(l, s)
+		}
+		return ListValue(l)
 	}
 	return Value{}
 }
