@@ -142,6 +142,9 @@ type jobRun struct {
 	closed     time.Time
 	entries    []Entry
 	cycles     []cycleChain
+	// ended are the results of the cycles that ended in this run, as the
+	// cycle workflows returned them.
+	ended []*commonpb.Payloads
 }
 
 // cycleChain is one cycle workflow started by a job run, whose runs follow
@@ -263,6 +266,9 @@ func (r *reader) readJobRun(ctx context.Context, workflowID string, ref runRef) 
 				started[a.GetInitiatedEventId()] = len(run.cycles)
 				run.cycles = append(run.cycles, cycleChain{workflowID: a.GetWorkflowExecution().GetWorkflowId(), firstRunID: a.GetWorkflowExecution().GetRunId(), started: at})
 			}
+		}
+		if a := ev.GetChildWorkflowExecutionCompletedEventAttributes(); a != nil && a.GetWorkflowType().GetName() == cycleWorkflowType {
+			run.ended = append(run.ended, a.GetResult())
 		}
 		if i, ok := started[childClosed(ev)]; ok {
 			run.cycles[i].closedBy = at

@@ -12,7 +12,8 @@ import (
 // report operators read per cycle.
 type CycleReport struct {
 	CycleID string `json:"cycleId"`
-	// Started and Finished span the cycle's entries.
+	// Started and Finished span the cycle: from its start to its end when
+	// it returned them to the job, otherwise its entries.
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Counts   Counts    `json:"counts"`
@@ -20,6 +21,12 @@ type CycleReport struct {
 	Errors map[string]int `json:"errors,omitempty"`
 	// DryRun is true for a preview's entries.
 	DryRun bool `json:"dryRun,omitempty"`
+	// Kind, Read and Staged are the cycle's, as it returned them to the
+	// job (see CycleRun); empty for on-demand requests and rollbacks, and
+	// for a cycle still running or that failed.
+	Kind   string `json:"kind,omitempty"`
+	Read   int    `json:"read,omitempty"`
+	Staged int    `json:"staged,omitempty"`
 	// InScope counts, per object type, the objects in scope and
 	// provisioned when the cycle's last entry was made, as the log read
 	// so far tells them (see Reporter).
@@ -77,6 +84,7 @@ type Reporter struct {
 	inScope map[objectKey]bool
 	count   map[string]int
 	errors  map[string]*errorTally
+	runs    []CycleRun
 }
 
 type objectKey struct{ objectType, sourceID string }
@@ -181,14 +189,40 @@ func (r *Reporter) snapshot() {
 	}
 }
 
+// AddCycles completes the report with how the job's cycles ended
+// (ReadCycleRuns), including those that logged nothing.
+func (r *Reporter) AddCycles(runs []CycleRun) { r.runs = append(r.runs, runs...) }
+
 // Cycles returns the cycles in the order they started.
 func (r *Reporter) Cycles() []CycleReport {
 	r.snapshot()
-	out := make([]CycleReport, 0, len(r.order))
+	out := make([]CycleReport, 0, len(r.order)+len(r.runs))
+	index := map[string]int{}
 	for _, id := range r.order {
+		index[id] = len(out)
 		out = append(out, *r.byCycle[id])
 	}
+	for _, run := range r.runs {
+		i, ok := index[run.ID]
+		if !ok {
+			i = len(out)
+			index[run.ID] = i
+			out = append(out, CycleReport{CycleID: run.ID, Counts: Counts{}})
+		}
+		c := &out[i]
+		c.Kind, c.Read, c.Staged = run.Kind, run.Read, run.Staged
+		if !run.Started.IsZero() && !run.Finished.IsZero() {
+			c.Started, c.Finished = run.Started, run.Finished
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
+	// A cycle that logged nothing changed nothing: its objects in scope
+	// are those of the cycle before it.
+	for i := range out {
+		if out[i].InScope == nil && i > 0 {
+			out[i].InScope = maps.Clone(out[i-1].InScope)
+		}
+	}
 	return out
 }
 

@@ -83,3 +83,19 @@ func TestReporterTopErrors(t *testing.T) {
 		Reasons: []audit.ReasonCount{{Reason: "userName taken", Count: 6}, {Reason: "other reason", Count: 1}},
 	}, top[1])
 }
+
+func TestReportTakesCycleSpansAndQuietCyclesFromTheJob(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	r := audit.NewReporter()
+	r.Add(audit.Entry{CycleID: "1-a", ObjectType: "User", SourceID: "E1", TargetID: "t1", Action: audit.Create, Status: audit.Success, Time: t0.Add(2 * time.Second), DurationMs: 10})
+	r.AddCycles([]audit.CycleRun{
+		{ID: "1-a", Number: 1, Kind: "Initial", Started: t0, Finished: t0.Add(5 * time.Second), Read: 3, Staged: 1},
+		{ID: "2-a", Number: 2, Kind: "Incremental", Started: t0.Add(time.Hour), Finished: t0.Add(time.Hour + time.Second)},
+	})
+	cycles := r.Cycles()
+	require.Len(t, cycles, 2)
+	require.Equal(t, audit.CycleReport{CycleID: "1-a", Started: t0, Finished: t0.Add(5 * time.Second), Counts: audit.Counts{"Create/Success": 1},
+		Kind: "Initial", Read: 3, Staged: 1, InScope: map[string]int{"User": 1}}, cycles[0])
+	require.Equal(t, audit.CycleReport{CycleID: "2-a", Started: t0.Add(time.Hour), Finished: t0.Add(time.Hour + time.Second), Counts: audit.Counts{},
+		Kind: "Incremental", InScope: map[string]int{"User": 1}}, cycles[1], "a cycle with nothing to do is reported, its objects in scope unchanged")
+}

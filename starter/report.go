@@ -44,6 +44,11 @@ script.`,
 				if err != nil {
 					return err
 				}
+				runs, err := audit.ReadCycleRuns(cmd.Context(), c, g.namespace, name)
+				if err != nil {
+					return err
+				}
+				r.AddCycles(runs)
 				cycles := r.Cycles()
 				switch {
 				case htmlPath != "":

@@ -81,7 +81,8 @@ type view struct {
 
 // row is one line of the last cycles' table.
 type row struct {
-	Label                                 string
+	Label, Kind                           string
+	Read                                  int
 	Running, DryRun                       bool
 	Started                               time.Time
 	Duration                              time.Duration
@@ -219,8 +220,8 @@ func charts(cycles []audit.CycleReport) ([]chart, bool) {
 
 	out := []chart{
 		lines("in-scope", "Objects in scope", "Objects in scope and provisioned at the end of each cycle, by object type, "+desc, "", labels, inScope),
-		stackedBars("durations", "Cycle duration", "How long each cycle took, from its first log entry to its last, "+desc, unit, labels,
-			[]series{{Name: "duration", Color: "#455a64", Values: durations}}),
+		stackedBars("durations", "Cycle duration", "How long each cycle took, from its start to its end, "+desc, unit, labels,
+			[]series{{Name: "duration", Color: "#3949ab", Values: durations}}),
 		stackedBars("actions", "Objects per cycle by action", "Log entries of each cycle by action, "+desc, "", labels, byAction),
 		stackedBars("statuses", "Objects per cycle by status", "Log entries of each cycle by status, "+desc, "", labels, byStatus),
 	}
@@ -262,7 +263,7 @@ func typeColor(t string, i int) string {
 }
 
 func tableRow(c audit.CycleReport, running int) row {
-	r := row{Label: c.CycleID, DryRun: c.DryRun, Started: c.Started, Duration: c.Finished.Sub(c.Started), Objects: c.Counts.Total()}
+	r := row{Label: c.CycleID, Kind: c.Kind, Read: c.Read, DryRun: c.DryRun, Started: c.Started, Duration: c.Finished.Sub(c.Started), Objects: c.Counts.Total()}
 	switch n, ok := cycleNumber(c.CycleID); {
 	case ok:
 		r.Label, r.Running = "cycle "+strconv.Itoa(n), n == running

@@ -90,7 +90,7 @@ func TestPageCapsChartsAndTable(t *testing.T) {
 	rows := regexp.MustCompile(`(?s)<table id="cycles">.*?</table>`).FindString(out)
 	require.Equal(t, htmlreport.TableCycles, strings.Count(rows, "<tr><td>cycle "))
 	require.Less(t, strings.Index(rows, "cycle 70"), strings.Index(rows, "cycle 61"), "newest first")
-	require.Regexp(t, `<td>cycle 69</td>(<td[^>]*>[^<]*</td>){9}<td class="n fail">1</td><td>Timeout × 1</td>`, rows)
+	require.Regexp(t, `<td>cycle 69</td>(<td[^>]*>[^<]*</td>){11}<td class="n fail">1</td><td class="wrap">Timeout × 1</td>`, rows)
 
 	errTable := regexp.MustCompile(`(?s)<table id="errors">.*?</table>`).FindString(out)
 	require.Regexp(t, `(?s)<td>Timeout</td><td class="n">23</td><td class="n">23</td>.*the target did not answer in 30s <span class="tag">× 23</span>`, errTable)
