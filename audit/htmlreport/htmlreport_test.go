@@ -60,11 +60,25 @@ func page(t *testing.T, p htmlreport.Page) string {
 	return b.String()
 }
 
+// report sums the entries as the starter does, with each cycle's run as
+// the job records it: read the whole source, from half a second before
+// its first entry to a second after its last.
 func report(entries []audit.Entry) ([]audit.CycleReport, []audit.ErrorSummary) {
 	r := audit.NewReporter()
+	var runs []audit.CycleRun
 	for _, e := range entries {
 		r.Add(e)
+		var n int
+		if _, err := fmt.Sscanf(e.CycleID, "%d-", &n); err != nil {
+			continue // on demand: no cycle run
+		}
+		if len(runs) == 0 || runs[len(runs)-1].ID != e.CycleID {
+			kind := map[bool]string{true: "Initial", false: "Incremental"}[n == 1]
+			runs = append(runs, audit.CycleRun{ID: e.CycleID, Number: n, Kind: kind, Started: e.Time.Add(-500 * time.Millisecond), Read: 40})
+		}
+		runs[len(runs)-1].Finished = e.Time.Add(time.Second)
 	}
+	r.AddCycles(runs)
 	return r.Cycles(), r.TopErrors(10)
 }
 
@@ -75,7 +89,7 @@ func svg(out, kind string) string {
 
 func TestPageCapsChartsAndTable(t *testing.T) {
 	cycles, errs := report(journal(70, 40))
-	out := page(t, htmlreport.Page{Job: "hr-to-app", Application: "app", State: "Running", Generated: t0.Add(24 * time.Hour), Cycles: cycles, Errors: errs})
+	out := page(t, htmlreport.Page{Job: "hr-to-app", Application: "app", State: "Running", Generated: t0.Add(72 * time.Hour), Cycles: cycles, Errors: errs})
 	require.Equal(t, 5, strings.Count(out, `<svg class="chart"`))
 	require.Equal(t, htmlreport.MaxChartCycles, strings.Count(svg(out, "durations"), `<rect class="bar"`))
 	require.Equal(t, htmlreport.MaxChartCycles, strings.Count(svg(out, "in-scope"), `<circle class="point"`))
