@@ -44,8 +44,7 @@ func ReadCycleRuns(ctx context.Context, c client.Client, namespace, job string) 
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]int{}
-	var out []CycleRun
+	var results []cycleResult
 	for _, run := range runs {
 		for _, p := range run.ended {
 			if len(p.GetPayloads()) == 0 {
@@ -55,24 +54,35 @@ func ReadCycleRuns(ctx context.Context, c client.Client, namespace, job string) 
 			if err := r.dc.FromPayload(p.GetPayloads()[0], &res); err != nil {
 				return nil, fmt.Errorf("decode a cycle's result in workflow %s run %s: %w", jobWorkflowID(job), run.id, err)
 			}
-			cy := res.Summary
-			if cy.ID == "" {
-				continue
-			}
-			cy.Paused = res.Paused || res.HeldDeletes > 0
-			i, seen := byID[cy.ID]
-			if !seen {
-				byID[cy.ID] = len(out)
-				out = append(out, cy)
-				continue
-			}
-			// A resumed cycle keeps its start; its last return has the rest.
-			if !out[i].Started.IsZero() && out[i].Started.Before(cy.Started) {
-				cy.Started = out[i].Started
-			}
-			out[i] = cy
+			results = append(results, res)
 		}
 	}
+	return cycleRuns(results), nil
+}
+
+// cycleRuns makes one CycleRun per cycle ID of the results, which come in
+// the order the job received them, and orders them by start.
+func cycleRuns(results []cycleResult) []CycleRun {
+	byID := map[string]int{}
+	var out []CycleRun
+	for _, res := range results {
+		cy := res.Summary
+		if cy.ID == "" {
+			continue
+		}
+		cy.Paused = res.Paused || res.HeldDeletes > 0
+		i, seen := byID[cy.ID]
+		if !seen {
+			byID[cy.ID] = len(out)
+			out = append(out, cy)
+			continue
+		}
+		// A resumed cycle keeps its start; its last return has the rest.
+		if !out[i].Started.IsZero() && out[i].Started.Before(cy.Started) {
+			cy.Started = out[i].Started
+		}
+		out[i] = cy
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
-	return out, nil
+	return out
 }

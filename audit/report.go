@@ -27,6 +27,9 @@ type CycleReport struct {
 	Kind   string `json:"kind,omitempty"`
 	Read   int    `json:"read,omitempty"`
 	Staged int    `json:"staged,omitempty"`
+	// Paused is set while the cycle waits to be resumed: stopped, or
+	// holding its deletions for approval.
+	Paused bool `json:"paused,omitempty"`
 	// InScope counts, per object type, the objects in scope and
 	// provisioned when the cycle's last entry was made, as the log read
 	// so far tells them (see Reporter).
@@ -210,7 +213,7 @@ func (r *Reporter) Cycles() []CycleReport {
 			out = append(out, CycleReport{CycleID: run.ID, Counts: Counts{}})
 		}
 		c := &out[i]
-		c.Kind, c.Read, c.Staged = run.Kind, run.Read, run.Staged
+		c.Kind, c.Read, c.Staged, c.Paused = run.Kind, run.Read, run.Staged, run.Paused
 		if !run.Started.IsZero() && !run.Finished.IsZero() {
 			c.Started, c.Finished = run.Started, run.Finished
 		}

@@ -83,7 +83,7 @@ type view struct {
 type row struct {
 	Label, Kind                           string
 	Read                                  int
-	Running, DryRun                       bool
+	Running, Paused, DryRun               bool
 	Started                               time.Time
 	Duration                              time.Duration
 	Objects                               int
@@ -263,7 +263,7 @@ func typeColor(t string, i int) string {
 }
 
 func tableRow(c audit.CycleReport, running int) row {
-	r := row{Label: c.CycleID, Kind: c.Kind, Read: c.Read, DryRun: c.DryRun, Started: c.Started, Duration: c.Finished.Sub(c.Started), Objects: c.Counts.Total()}
+	r := row{Label: c.CycleID, Kind: c.Kind, Read: c.Read, Paused: c.Paused, DryRun: c.DryRun, Started: c.Started, Duration: c.Finished.Sub(c.Started), Objects: c.Counts.Total()}
 	switch n, ok := cycleNumber(c.CycleID); {
 	case ok:
 		r.Label, r.Running = "cycle "+strconv.Itoa(n), n == running

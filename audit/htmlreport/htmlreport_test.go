@@ -145,6 +145,10 @@ func TestPageWithoutFinishedCycle(t *testing.T) {
 	require.NotContains(t, out, "<svg class=\"chart\"", "a running cycle's counts are partial")
 	require.Contains(t, out, "Cycle 1 is running")
 	require.Contains(t, out, `<td>cycle 1 <span class="tag">running</span></td>`)
+
+	cycles[0].Paused = true
+	out = page(t, htmlreport.Page{Job: "new-job", Generated: t0, Cycles: cycles, Errors: errs})
+	require.Contains(t, out, `<td>cycle 1 <span class="tag">paused</span></td>`)
 }
 
 // Names, reasons, codes and object types come from directories and
