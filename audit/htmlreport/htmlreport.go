@@ -58,6 +58,7 @@ var pageTemplate string
 var tmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"f1":       func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	"when":     func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
+	"zone":     zone,
 	"duration": formatDuration,
 	"count":    thousands,
 	"plus":     func(a, b float64) float64 { return a + b },
@@ -95,13 +96,21 @@ type row struct {
 // Write writes the page.
 func Write(w io.Writer, p Page) error {
 	v := view{Page: p}
+	// The running cycle is the latest of its number: a job started afresh
+	// under its name numbers its cycles from 1 again.
+	running := -1
+	for i, c := range p.Cycles {
+		if n, ok := cycleNumber(c.CycleID); ok && n == p.Running {
+			running = i
+		}
+	}
 	var finished []audit.CycleReport
-	for _, c := range p.Cycles {
-		n, ok := cycleNumber(c.CycleID)
+	for i, c := range p.Cycles {
+		_, ok := cycleNumber(c.CycleID)
 		switch {
 		case !ok:
 			v.Others++
-		case n != p.Running:
+		case i != running:
 			finished = append(finished, c)
 		}
 	}
@@ -114,8 +123,8 @@ func Write(w io.Writer, p Page) error {
 	if len(charted) > 0 {
 		v.Charts, v.NoFailures = charts(charted)
 	}
-	for _, c := range p.Cycles[max(0, len(p.Cycles)-TableCycles):] {
-		v.Rows = append(v.Rows, tableRow(c, p.Running))
+	for i := max(0, len(p.Cycles)-TableCycles); i < len(p.Cycles); i++ {
+		v.Rows = append(v.Rows, tableRow(p.Cycles[i], i == running))
 	}
 	slices.Reverse(v.Rows) // newest first
 	return tmpl.Execute(w, v)
@@ -262,11 +271,11 @@ func typeColor(t string, i int) string {
 	return palette[(i+4)%len(palette)]
 }
 
-func tableRow(c audit.CycleReport, running int) row {
+func tableRow(c audit.CycleReport, running bool) row {
 	r := row{Label: c.CycleID, Kind: c.Kind, Read: c.Read, Paused: c.Paused, DryRun: c.DryRun, Started: c.Started, Duration: c.Finished.Sub(c.Started), Objects: c.Counts.Total()}
 	switch n, ok := cycleNumber(c.CycleID); {
 	case ok:
-		r.Label, r.Running = "cycle "+strconv.Itoa(n), n == running
+		r.Label, r.Running = "cycle "+strconv.Itoa(n), running
 	case strings.HasPrefix(c.CycleID, "on-demand-"):
 		r.Label = "on demand"
 	case strings.HasPrefix(c.CycleID, "rollback-"):
@@ -318,6 +327,17 @@ func formatValue(v float64, unit string) string {
 		return thousands(int(math.Round(v)))
 	}
 	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) + " " + unit
+}
+
+// zone names the local time zone the page's times are in: its offset,
+// after its name when it has one.
+func zone(t time.Time) string {
+	name, _ := t.Local().Zone()
+	offset := t.Local().Format("UTC-07:00")
+	if name == "UTC" || strings.HasPrefix(name, "+") || strings.HasPrefix(name, "-") {
+		return offset
+	}
+	return name + ", " + offset
 }
 
 func formatDuration(d time.Duration) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,13 @@ func TestPageWithoutFinishedCycle(t *testing.T) {
 	require.NotContains(t, out, "<svg class=\"chart\"", "a running cycle's counts are partial")
 	require.Contains(t, out, "Cycle 1 is running")
 	require.Contains(t, out, `<td>cycle 1 <span class="tag">running</span></td>`)
+
+	// A job started afresh under its name numbers its cycles from 1
+	// again: only the latest cycle 1 is the running one.
+	again := append(slices.Clone(cycles), audit.CycleReport{CycleID: "1-again", Started: t0.Add(time.Hour), Finished: t0.Add(time.Hour), Counts: audit.Counts{"Create/Success": 1}})
+	out = page(t, htmlreport.Page{Job: "new-job", Generated: t0, Cycles: again, Running: 1})
+	require.Equal(t, 1, strings.Count(svg(out, "durations"), `<rect class="bar"`), "the earlier cycle 1 is charted")
+	require.Equal(t, 1, strings.Count(out, `<span class="tag">running</span>`))
 
 	cycles[0].Paused = true
 	out = page(t, htmlreport.Page{Job: "new-job", Generated: t0, Cycles: cycles, Errors: errs})
