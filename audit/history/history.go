@@ -148,6 +148,9 @@ type jobRun struct {
 	closed     time.Time
 	entries    []audit.Entry
 	cycles     []cycleChain
+	// ended are the results of the cycles that ended in this run, as the
+	// cycle workflows returned them.
+	ended []*commonpb.Payloads
 }
 
 // cycleChain is one cycle workflow started by a job run, whose runs follow
@@ -269,6 +272,9 @@ func (r *reader) readJobRun(ctx context.Context, workflowID string, ref runRef) 
 				started[a.GetInitiatedEventId()] = len(run.cycles)
 				run.cycles = append(run.cycles, cycleChain{workflowID: a.GetWorkflowExecution().GetWorkflowId(), firstRunID: a.GetWorkflowExecution().GetRunId(), started: at})
 			}
+		}
+		if a := ev.GetChildWorkflowExecutionCompletedEventAttributes(); a != nil && a.GetWorkflowType().GetName() == cycleWorkflowType {
+			run.ended = append(run.ended, a.GetResult())
 		}
 		if i, ok := started[childClosed(ev)]; ok {
 			run.cycles[i].closedBy = at
@@ -516,4 +522,29 @@ func resultEntries(dc converter.DataConverter, payloads []*commonpb.Payload) ([]
 		return nil, err
 	}
 	return entries, nil
+}
+
+// ReadCycleRuns returns the cycles a job's history records as returned,
+// one per cycle ID, in the order they started. It reads the job's runs
+// only, not its cycles'.
+func ReadCycleRuns(ctx context.Context, c client.Client, namespace, job string) ([]audit.CycleRun, error) {
+	r := &reader{c: c, dc: converterOf(c), namespace: namespace}
+	runs, err := r.jobRuns(ctx, jobWorkflowID(job))
+	if err != nil {
+		return nil, err
+	}
+	var results []audit.CycleResult
+	for _, run := range runs {
+		for _, p := range run.ended {
+			if len(p.GetPayloads()) == 0 {
+				continue
+			}
+			var res audit.CycleResult
+			if err := r.dc.FromPayload(p.GetPayloads()[0], &res); err != nil {
+				return nil, fmt.Errorf("decode a cycle's result in workflow %s run %s: %w", jobWorkflowID(job), run.id, err)
+			}
+			results = append(results, res)
+		}
+	}
+	return audit.CycleRuns(results), nil
 }

@@ -48,6 +48,16 @@ type Page struct {
 // Open loads url in a new headless Chromium.
 func Open(t testing.TB, url string) *Page {
 	t.Helper()
+	p := start(t, url)
+	if _, err := chromedp.Run(p.ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	return p
+}
+
+// start starts a headless Chromium, with a blank tab, for a page to load url.
+func start(t testing.TB, url string) *Page {
+	t.Helper()
 	bin, err := find()
 	if err != nil {
 		t.Fatalf("Chromium: %v", err)
@@ -62,9 +72,6 @@ func Open(t testing.TB, url string) *Page {
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancel() })
-	if _, err := chromedp.Run(browser, chromedp.Navigate(url)); err != nil {
-		t.Fatalf("open %s: %v", url, err)
-	}
 	return &Page{t: t, url: url, ctx: browser}
 }
 
