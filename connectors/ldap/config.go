@@ -87,6 +87,11 @@ type Config struct {
 	DisabledMask      int64    `json:"disabledMask,omitempty" yaml:"disabledMask,omitempty"`
 	// MemberAttribute holds a group's member DNs; "member" by default.
 	MemberAttribute string `json:"memberAttribute,omitempty" yaml:"memberAttribute,omitempty"`
+	// MemberRangeSize asks for a group's members in ranges of this many
+	// values ("member;range=0-1499"), as Active Directory serves large
+	// groups; 1500 (AD's MaxValRange) with the activedirectory dialect, 0
+	// (the whole attribute at once) otherwise.
+	MemberRangeSize int `json:"memberRangeSize,omitempty" yaml:"memberRangeSize,omitempty"`
 	// ReferenceAttributes hold DNs of other entries (manager, secretary);
 	// they are read as those entries' IDs, which is what a reference mapping
 	// resolves to target IDs. ["manager"] when unset; [] for none.
@@ -96,6 +101,8 @@ type Config struct {
 const (
 	defaultTimeout  = 30 * time.Second
 	defaultPageSize = 500
+	// defaultMemberRange is AD's default MaxValRange.
+	defaultMemberRange = 1500
 )
 
 // withDefaults fills unset fields from the dialect.
@@ -116,6 +123,9 @@ func (c Config) withDefaults() Config {
 	def(&c.IDAttribute, "entryUUID", "objectGUID")
 	def(&c.Delta, DeltaModifyTimestamp, DeltaUSNChanged)
 	def(&c.MemberAttribute, "member", "member")
+	if ad && c.MemberRangeSize == 0 {
+		c.MemberRangeSize = defaultMemberRange
+	}
 	if ad && c.DisabledAttribute == "" {
 		c.DisabledAttribute, c.DisabledMask = "userAccountControl", 2
 	}
@@ -179,6 +189,9 @@ func (c Config) problems(checkSecrets bool) []error {
 	errs = append(errs, referenceProblems(c.ReferenceAttributes, d.IDAttribute, d.MemberAttribute)...)
 	if c.PageSize < 0 {
 		bad("pageSize", "must not be negative")
+	}
+	if c.MemberRangeSize < 0 {
+		bad("memberRangeSize", "must not be negative")
 	}
 	if c.DisabledAttribute == "" && (len(c.DisabledValues) > 0 || c.DisabledMask != 0) {
 		bad("disabledAttribute", "required with disabledValues or disabledMask")
