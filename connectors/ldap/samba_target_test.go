@@ -2,12 +2,7 @@ package ldap
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"os"
 	"testing"
-
-	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/internal/testenv/samba"
@@ -51,7 +46,9 @@ func TestActiveDirectoryTargetOnSamba(t *testing.T) {
 	if uac := alice.GetAttributeValue("userAccountControl"); uac != "512" {
 		t.Fatalf("new account's userAccountControl %s, want 512 (enabled)", uac)
 	}
-	bindAs(t, dc, "alice@ad.example.org", "Initial-Pass-4711")
+	if err := dc.BindAs("alice@ad.example.org", "Initial-Pass-4711"); err != nil {
+		t.Fatalf("alice signs in with her initial password: %v", err)
+	}
 
 	// Disabling and enabling flip bit 2 alone: DONT_EXPIRE_PASSWORD stays.
 	modify(t, c, "CN=alice,"+sales, map[string][]string{"userAccountControl": {"66048"}})
@@ -118,24 +115,5 @@ func TestActiveDirectoryTargetOnSamba(t *testing.T) {
 	}
 	if _, err := tg.Get(ctx, connectors.User, carolID); connectors.KindOf(err) != connectors.KindNotFound {
 		t.Fatalf("Get after Delete: %v", err)
-	}
-}
-
-// bindAs binds over LDAPS with a user's password.
-func bindAs(t testing.TB, dc *samba.DC, user, password string) {
-	t.Helper()
-	pem, err := os.ReadFile(dc.CACertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	conn, err := goldap.DialURL(samba.LDAPSURL, goldap.DialWithTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.Bind(user, password); err != nil {
-		t.Fatalf("bind as %s with its initial password: %v", user, err)
 	}
 }

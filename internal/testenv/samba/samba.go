@@ -224,8 +224,12 @@ func (d *DC) run(tl tools) error {
 }
 
 // ping binds as Administrator over LDAPS: the DC is ready when that works.
-func (d *DC) ping() error {
-	c, err := d.dial()
+func (d *DC) ping() error { return d.BindAs(AdminDN, d.AdminPassword) }
+
+// BindAs signs in over LDAPS with a DN or user principal name and a
+// password, and signs out.
+func (d *DC) BindAs(user, password string) error {
+	c, err := d.dial(user, password)
 	if err != nil {
 		return err
 	}
@@ -233,7 +237,7 @@ func (d *DC) ping() error {
 	return nil
 }
 
-func (d *DC) dial() (*ldap.Conn, error) {
+func (d *DC) dial(user, password string) (*ldap.Conn, error) {
 	pem, err := os.ReadFile(d.CACertFile)
 	if err != nil {
 		return nil, err
@@ -248,7 +252,7 @@ func (d *DC) dial() (*ldap.Conn, error) {
 		return nil, err
 	}
 	c.SetTimeout(30 * time.Second)
-	if err := c.Bind(AdminDN, d.AdminPassword); err != nil {
+	if err := c.Bind(user, password); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -265,7 +269,7 @@ func (d *DC) Stop() {
 // the test ends.
 func (d *DC) Conn(t testing.TB) *ldap.Conn {
 	t.Helper()
-	c, err := d.dial()
+	c, err := d.dial(AdminDN, d.AdminPassword)
 	if err != nil {
 		t.Fatalf("samba: %v", err)
 	}
