@@ -159,6 +159,21 @@ func TestMatchedObjectGetsNoCreationOnlyValues(t *testing.T) {
 	}
 }
 
+// A redacted value applied only on creation (an initial password) reaches
+// the target and is not kept in the state store.
+func TestRedactedCreationOnlyValueIsNotStored(t *testing.T) {
+	w := newMatchWorld(t)
+	w.job.Objects[0].Attributes[2] = mapping.AttributeMapping{Target: "title", Type: mapping.Expression, Expression: `Redact([title])`, ApplyOn: mapping.ObjectCreationOnly}
+	w.index(t)
+	w.stage(t, [3]string{"E3", "cy@example.com", "Secret-Title"})
+	require.Equal(t, audit.Create, w.provision(t)["E3"].Action)
+	require.Equal(t, "Secret-Title", w.app.Users()[0].Attributes["title"])
+	states, err := w.st.Objects(context.Background(), w.job.Name, connectors.User, []string{"E3"})
+	require.NoError(t, err)
+	require.NotContains(t, states["E3"].Pushed, "title")
+	require.Equal(t, "cy@example.com", states["E3"].Pushed["userName"])
+}
+
 // An object created after the index was read is not in it: the create is
 // refused as a conflict, and the object is matched by query and linked.
 func TestConflictOnCreateLinks(t *testing.T) {
