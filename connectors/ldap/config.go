@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -31,7 +32,10 @@ const (
 // configurations share it.
 type Connection struct {
 	// URL is ldap://host[:port] or ldaps://host[:port].
-	URL    string `json:"url" yaml:"url"`
+	URL string `json:"url" yaml:"url"`
+	// BindDN is who binds: a DN, or for Active Directory also a user
+	// principal name (svc@corp.example.org) or a down-level logon name
+	// (CORP\svc), which AD takes in a simple bind.
 	BindDN string `json:"bindDN,omitempty" yaml:"bindDN,omitempty"`
 	// BindPassword names where the password is kept; it is resolved on Open.
 	BindPassword secrets.Ref `json:"bindPassword,omitempty" yaml:"bindPassword,omitempty"`
@@ -216,8 +220,8 @@ func (c Connection) problems(checkSecrets bool) []error {
 		bad("startTLS", "not with an ldaps:// URL, which is encrypted already")
 	}
 	if c.BindDN != "" {
-		if _, err := goldap.ParseDN(c.BindDN); err != nil {
-			bad("bindDN", "%q is not a DN", c.BindDN)
+		if _, err := goldap.ParseDN(c.BindDN); err != nil && !adLogonName.MatchString(c.BindDN) {
+			bad("bindDN", "%q is not a DN, a user principal name (user@domain) nor a logon name (DOMAIN\\user)", c.BindDN)
 		}
 		if c.BindPassword.IsZero() {
 			bad("bindPassword", "required with bindDN")
@@ -232,6 +236,10 @@ func (c Connection) problems(checkSecrets bool) []error {
 	}
 	return errs
 }
+
+// adLogonName matches the other names AD binds with: user@domain and
+// DOMAIN\user.
+var adLogonName = regexp.MustCompile(`^([^@\\\s,=]+@[^@\\\s,=]+|[^@\\\s,=]+\\[^@\\\s,=]+)$`)
 
 // Duration is a time.Duration written as "30s" in configuration.
 type Duration time.Duration

@@ -1,6 +1,8 @@
 package ldap
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/internal/testenv/samba"
+	"github.com/openprovisioning/provisioner/secrets"
 )
 
 // TestActiveDirectorySourceOnSamba reads a real domain controller: objectGUID
@@ -98,6 +101,19 @@ func TestActiveDirectorySourceOnSamba(t *testing.T) {
 	}
 	if again, _, _ := readAll(t, d, connectors.ReadRequest{Type: connectors.User, Since: next}); len(again) != 0 {
 		t.Errorf("nothing changed, yet the delta read %v", keys(again))
+	}
+
+	// An account without the right to list Deleted Objects reads the
+	// same delta, deletions aside (the engine finds those by absence).
+	asBob := cfg
+	asBob.BindDN, asBob.BindPassword = "bob@ad.example.org", secrets.Ref{File: filepath.Join(t.TempDir(), "pw")}
+	if err := os.WriteFile(asBob.BindPassword.File, []byte("Secret-Pw2"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	modify(t, c, dn("bob", staff), map[string][]string{"userAccountControl": {"512"}})
+	unprivileged, _, _ := readAll(t, open(t, asBob), connectors.ReadRequest{Type: connectors.User, Since: watermark})
+	if len(unprivileged) != 2 || unprivileged[dn("Alice Smith", staff)].ID != ids["alice"] || unprivileged[dn("bob", staff)].Disabled {
+		t.Errorf("delta read as bob: %v, want alice renamed and bob enabled again", keys(unprivileged))
 	}
 
 	// A watermark from another DC, or one this DC has not reached (a

@@ -209,6 +209,14 @@ func (d *Directory) Read(ctx context.Context, req connectors.ReadRequest) (conne
 			}
 		}
 		entries, err := lr.pager.next(ctx)
+		if deletions && (goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) || goldap.IsErrorWithCode(err, goldap.LDAPResultInsufficientAccessRights)) {
+			// AD hides Deleted Objects from accounts without the right to
+			// list it; the engine still finds deletions by absence.
+			d.c.log.WithError(err).Warn("the bind account cannot read the Deleted Objects container; deletions are found by absence alone")
+			lr.pager = nil
+			cur.Base, cur.Count, cur.Anchor = cur.Base+1, 0, ""
+			continue
+		}
 		if err != nil {
 			lr.close()
 			if lr.kept && ctx.Err() == nil {

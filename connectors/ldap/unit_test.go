@@ -32,6 +32,7 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		"userFilter:":             func(c *Config) { c.UserFilter = "(uid=" },
 		"delta:":                  func(c *Config) { c.Delta = "whenChanged" },
 		"pageSize:":               func(c *Config) { c.PageSize = -1 },
+		"memberRangeSize:":        func(c *Config) { c.MemberRangeSize = -1 },
 		"disabledAttribute:":      func(c *Config) { c.DisabledValues = []string{"TRUE"} },
 		"referenceAttributes[0]:": func(c *Config) { c.ReferenceAttributes = []string{"manager)"} },
 		"referenceAttributes[1]:": func(c *Config) { c.ReferenceAttributes = []string{"manager", "Member"} },
@@ -41,6 +42,14 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		breakIt(&c)
 		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), field) {
 			t.Errorf("want an error starting %q, got %v", field, err)
+		}
+	}
+	// AD also binds as user@domain and DOMAIN\user.
+	for _, name := range []string{"svc@corp.example.org", `CORP\svc`} {
+		c := good
+		c.BindDN = name
+		if err := c.Validate(); err != nil {
+			t.Errorf("bindDN %s: %v", name, err)
 		}
 	}
 	// Every problem is reported, one per line.
