@@ -1,8 +1,9 @@
 // Package ldap connects the provisioning engine to LDAP directories
 // (OpenLDAP, Active Directory): a Directory is a delta source with deletion
-// detection and writeback, a Target is a provisioning target (the cloud-HR
-// architecture). Both speak LDAPv3 through go-ldap, with certificate
-// verification on unless a configuration turns it off.
+// detection (on AD also from the tombstones in Deleted Objects) and
+// writeback, a Target is a provisioning target (the cloud-HR architecture).
+// Both speak LDAPv3 through go-ldap, with certificate verification on
+// unless a configuration turns it off.
 package ldap
 
 import (
