@@ -138,6 +138,42 @@ func TestIndexMatchesWithoutQueries(t *testing.T) {
 	require.Equal(t, entries["E3"].TargetID, states["E3"].TargetID)
 }
 
+// A mapping applied only on creation (an initial password) is not applied
+// to an object the job matches: the account keeps its value.
+func TestMatchedObjectGetsNoCreationOnlyValues(t *testing.T) {
+	w := newMatchWorld(t)
+	w.job.Objects[0].Attributes[2].ApplyOn = mapping.ObjectCreationOnly
+	ada := w.existing(t, connectors.Attributes{"userName": "ada@example.com", "title": "Engineer"})
+	w.index(t)
+	w.stage(t, [3]string{"E1", "ada@example.com", "Principal"}, [3]string{"E3", "cy@example.com", "Principal"})
+	entries := w.provision(t)
+	require.Equal(t, ada, entries["E1"].TargetID)
+	require.Equal(t, audit.Update, entries["E1"].Action, "externalId is added")
+	for _, m := range entries["E1"].Modified {
+		require.NotEqual(t, "title", m.Name, "a creation-only value pushed to a matched object")
+	}
+	require.Equal(t, audit.Create, entries["E3"].Action)
+	for _, u := range w.app.Users() {
+		want := map[string]string{"ada@example.com": "Engineer", "cy@example.com": "Principal"}[u.Attributes["userName"].(string)]
+		require.Equal(t, want, u.Attributes["title"], "%v", u.Attributes["userName"])
+	}
+}
+
+// A redacted value applied only on creation (an initial password) reaches
+// the target and is not kept in the state store.
+func TestRedactedCreationOnlyValueIsNotStored(t *testing.T) {
+	w := newMatchWorld(t)
+	w.job.Objects[0].Attributes[2] = mapping.AttributeMapping{Target: "title", Type: mapping.Expression, Expression: `Redact([title])`, ApplyOn: mapping.ObjectCreationOnly}
+	w.index(t)
+	w.stage(t, [3]string{"E3", "cy@example.com", "Secret-Title"})
+	require.Equal(t, audit.Create, w.provision(t)["E3"].Action)
+	require.Equal(t, "Secret-Title", w.app.Users()[0].Attributes["title"])
+	states, err := w.st.Objects(context.Background(), w.job.Name, connectors.User, []string{"E3"})
+	require.NoError(t, err)
+	require.NotContains(t, states["E3"].Pushed, "title")
+	require.Equal(t, "cy@example.com", states["E3"].Pushed["userName"])
+}
+
 // An object created after the index was read is not in it: the create is
 // refused as a conflict, and the object is matched by query and linked.
 func TestConflictOnCreateLinks(t *testing.T) {

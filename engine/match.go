@@ -84,8 +84,11 @@ func (p *plan) findInTarget(ctx context.Context, attribute string, value any) ([
 func (p *plan) link(ctx context.Context, found connectors.TargetObject, values connectors.Attributes) store.Record {
 	e := p.entry
 	e.TargetID = found.ID
-	changes, pushed, held := p.updateAction(diff(values, found.Attributes), found.Attributes, values)
 	p.confirming = p.createInDoubt()
+	if p.confirming == nil {
+		values = p.notCreating(values)
+	}
+	changes, pushed, held := p.updateAction(diff(values, found.Attributes), found.Attributes, values)
 	if err := p.push(ctx, found.ID, changes, !found.Active); err != nil {
 		return p.fail(CodeOf(err), err.Error())
 	}
@@ -103,6 +106,19 @@ func (p *plan) link(ctx context.Context, found connectors.TargetObject, values c
 		e.Reason = held
 	}
 	return p.linked(found.ID, pushed)
+}
+
+// notCreating leaves out the values of mappings applied only on creation:
+// an object the job matches, not creates, keeps what it holds (an initial
+// password is never set on an account that exists).
+func (p *plan) notCreating(values connectors.Attributes) connectors.Attributes {
+	out := make(connectors.Attributes, len(values))
+	for k, v := range values {
+		if !p.prog.CreationOnly(k) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // createInDoubt returns the create that may have made the target object

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/openprovisioning/provisioner/audit"
@@ -260,10 +261,29 @@ func (p *plan) linked(targetID string, pushed connectors.Attributes) store.Recor
 		st.Members = nil
 	}
 	st.Type, st.SourceID, st.TargetID = p.item.Type, p.item.Object.ID, targetID
-	st.SourceHash, st.Active, st.Pushed, st.Escrow = p.hash(), true, pushed, nil
+	st.SourceHash, st.Active, st.Pushed, st.Escrow = p.hash(), true, p.kept(pushed), nil
 	st.References = p.references
 	st.UpdatedAt = time.Now()
 	return store.Record{State: &st}
+}
+
+// kept are the values pushed that the state store keeps. Redacted values
+// of mappings applied only on creation (an initial password) are left
+// out: no later cycle compares them, and a secret is safest not stored.
+func (p *plan) kept(pushed connectors.Attributes) connectors.Attributes {
+	var out connectors.Attributes
+	for k := range pushed {
+		if p.prog != nil && p.prog.Redacted(k) && p.prog.CreationOnly(k) {
+			if out == nil {
+				out = maps.Clone(pushed)
+			}
+			delete(out, k)
+		}
+	}
+	if out == nil {
+		return pushed
+	}
+	return out
 }
 
 func (p *plan) skip(reason string, rec store.Record) store.Record {

@@ -83,6 +83,17 @@ func (p *Program) RedactedSource(attr string) bool {
 	return slices.Contains(p.redactedSources, attr)
 }
 
+// CreationOnly reports whether the mapping of target applies only when the
+// engine creates the object (ApplyOn ObjectCreationOnly).
+func (p *Program) CreationOnly(target string) bool {
+	for i := range p.attrs {
+		if p.attrs[i].Target == target {
+			return p.attrs[i].ApplyOn == ObjectCreationOnly
+		}
+	}
+	return false
+}
+
 // Roles reports how the mapping of target computes app roles.
 func (p *Program) Roles(target string) RoleMode {
 	for i := range p.attrs {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -31,7 +32,10 @@ const (
 // configurations share it.
 type Connection struct {
 	// URL is ldap://host[:port] or ldaps://host[:port].
-	URL    string `json:"url" yaml:"url"`
+	URL string `json:"url" yaml:"url"`
+	// BindDN is who binds: a DN, or for Active Directory also a user
+	// principal name (svc@corp.example.org) or a down-level logon name
+	// (CORP\svc), which AD takes in a simple bind.
 	BindDN string `json:"bindDN,omitempty" yaml:"bindDN,omitempty"`
 	// BindPassword names where the password is kept; it is resolved on Open.
 	BindPassword secrets.Ref `json:"bindPassword,omitempty" yaml:"bindPassword,omitempty"`
@@ -87,6 +91,11 @@ type Config struct {
 	DisabledMask      int64    `json:"disabledMask,omitempty" yaml:"disabledMask,omitempty"`
 	// MemberAttribute holds a group's member DNs; "member" by default.
 	MemberAttribute string `json:"memberAttribute,omitempty" yaml:"memberAttribute,omitempty"`
+	// MemberRangeSize asks for a group's members in ranges of this many
+	// values ("member;range=0-1499"), as Active Directory serves large
+	// groups; 1500 (AD's MaxValRange) with the activedirectory dialect, 0
+	// (the whole attribute at once) otherwise.
+	MemberRangeSize int `json:"memberRangeSize,omitempty" yaml:"memberRangeSize,omitempty"`
 	// ReferenceAttributes hold DNs of other entries (manager, secretary);
 	// they are read as those entries' IDs, which is what a reference mapping
 	// resolves to target IDs. ["manager"] when unset; [] for none.
@@ -96,6 +105,8 @@ type Config struct {
 const (
 	defaultTimeout  = 30 * time.Second
 	defaultPageSize = 500
+	// defaultMemberRange is AD's default MaxValRange.
+	defaultMemberRange = 1500
 )
 
 // withDefaults fills unset fields from the dialect.
@@ -116,6 +127,9 @@ func (c Config) withDefaults() Config {
 	def(&c.IDAttribute, "entryUUID", "objectGUID")
 	def(&c.Delta, DeltaModifyTimestamp, DeltaUSNChanged)
 	def(&c.MemberAttribute, "member", "member")
+	if ad && c.MemberRangeSize == 0 {
+		c.MemberRangeSize = defaultMemberRange
+	}
 	if ad && c.DisabledAttribute == "" {
 		c.DisabledAttribute, c.DisabledMask = "userAccountControl", 2
 	}
@@ -180,6 +194,9 @@ func (c Config) problems(checkSecrets bool) []error {
 	if c.PageSize < 0 {
 		bad("pageSize", "must not be negative")
 	}
+	if c.MemberRangeSize < 0 {
+		bad("memberRangeSize", "must not be negative")
+	}
 	if c.DisabledAttribute == "" && (len(c.DisabledValues) > 0 || c.DisabledMask != 0) {
 		bad("disabledAttribute", "required with disabledValues or disabledMask")
 	}
@@ -203,8 +220,8 @@ func (c Connection) problems(checkSecrets bool) []error {
 		bad("startTLS", "not with an ldaps:// URL, which is encrypted already")
 	}
 	if c.BindDN != "" {
-		if _, err := goldap.ParseDN(c.BindDN); err != nil {
-			bad("bindDN", "%q is not a DN", c.BindDN)
+		if _, err := goldap.ParseDN(c.BindDN); err != nil && !adLogonName.MatchString(c.BindDN) {
+			bad("bindDN", "%q is not a DN, a user principal name (user@domain) nor a logon name (DOMAIN\\user)", c.BindDN)
 		}
 		if c.BindPassword.IsZero() {
 			bad("bindPassword", "required with bindDN")
@@ -219,6 +236,10 @@ func (c Connection) problems(checkSecrets bool) []error {
 	}
 	return errs
 }
+
+// adLogonName matches the other names AD binds with: user@domain and
+// DOMAIN\user.
+var adLogonName = regexp.MustCompile(`^([^@\\\s,=]+@[^@\\\s,=]+|[^@\\\s,=]+\\[^@\\\s,=]+)$`)
 
 // Duration is a time.Duration written as "30s" in configuration.
 type Duration time.Duration

@@ -26,6 +26,15 @@ type cursor struct {
 	// (see delta.go).
 	Max   string `json:"m,omitempty"`
 	Limit string `json:"l,omitempty"`
+	// DC is the invocationId of the domain controller the read started on
+	// (uSNChanged); Full is set when the watermark did not count on it, so
+	// everything is read (see dc.go).
+	DC   string `json:"dc,omitempty"`
+	Full bool   `json:"f,omitempty"`
+	// Deleted is the Deleted Objects container, read after the base DNs
+	// when deletions are read from tombstones; Base then indexes it as
+	// one past the last base DN.
+	Deleted string `json:"x,omitempty"`
 }
 
 func (c cursor) encode() string {

@@ -58,9 +58,10 @@ func checkTemplate(tmpl string) error {
 }
 
 // dnFor computes an entry's DN from the object type's template and the
-// entry's attributes (names matched case-insensitively).
+// entry's attributes (names matched case-insensitively), under the parent
+// attribute's DN when it has a value.
 func (o ObjectConfig) dnFor(op string, attrs connectors.Attributes) (string, error) {
-	dn, err := expandTemplate(o.DNTemplate, func(attr string) string {
+	value := func(attr string) string {
 		for name, v := range attrs {
 			if strings.EqualFold(name, attr) {
 				if vs, err := encodeValues(v); err == nil && len(vs) > 0 {
@@ -69,7 +70,8 @@ func (o ObjectConfig) dnFor(op string, attrs connectors.Attributes) (string, err
 			}
 		}
 		return ""
-	})
+	}
+	dn, err := expandTemplate(o.DNTemplate, value)
 	if err != nil {
 		return "", invalid(op, "dnTemplate: %v", err)
 	}
@@ -78,6 +80,20 @@ func (o ObjectConfig) dnFor(op string, attrs connectors.Attributes) (string, err
 		return "", invalid(op, "dnTemplate: %q is not a DN: %v", dn, err)
 	}
 	container, _ := goldap.ParseDN(o.Container) // validated with the configuration
+	if o.ParentAttribute != "" {
+		if parent := value(o.ParentAttribute); parent != "" {
+			p, err := goldap.ParseDN(parent)
+			if err != nil {
+				return "", invalid(op, "%s: %q is not a DN", o.ParentAttribute, parent)
+			}
+			// Entries are looked for under the container: one put
+			// elsewhere would be lost to the job.
+			if !container.EqualFold(p) && !container.AncestorOfFold(p) {
+				return "", invalid(op, "%s: %q is not within the container %s", o.ParentAttribute, parent, o.Container)
+			}
+			return dn + "," + parent, nil
+		}
+	}
 	if container.AncestorOfFold(parsed) {
 		return dn, nil
 	}

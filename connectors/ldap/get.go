@@ -17,7 +17,7 @@ var _ connectors.Getter = (*Directory)(nil)
 // and the ID; the first entry found is returned, as Read lists it first.
 // An ID that is not there (or, for objectGUID, is not a GUID) is NotFound.
 func (d *Directory) Get(ctx context.Context, t connectors.ObjectType, id string, attributes []string) (connectors.Object, error) {
-	q, err := d.query(connectors.ReadRequest{Type: t, Attributes: attributes})
+	q, err := d.query(connectors.ReadRequest{Type: t, Attributes: attributes}, "")
 	if err != nil {
 		return connectors.Object{}, err
 	}

@@ -30,7 +30,11 @@ type liveRead struct {
 	skipped  int
 }
 
-func (lr *liveRead) close() { lr.conn.Close() }
+func (lr *liveRead) close() {
+	if lr != nil {
+		lr.conn.Close()
+	}
+}
 
 // checkout takes the read's live connection if it stands exactly where the
 // cursor does; a stale one is closed.

@@ -35,7 +35,13 @@ func (d *Directory) object(ctx context.Context, ids map[string]string, q query, 
 		if q.group && strings.HasPrefix(folded, member+";range=") {
 			// AD splits member lists over 1500 values into ranges; reading
 			// only the first range would drop members silently.
-			vals, err := rangedValues(ctx, a, d.fetchRange(e.DN))
+			next := d.memberRange
+			if d.cfg.MemberRangeSize <= 0 {
+				// A directory that ranged a list unasked (AD above its
+				// MaxValRange) is asked for the rest.
+				next = func(low int) string { return fmt.Sprintf("%s;range=%d-*", d.cfg.MemberAttribute, low) }
+			}
+			vals, err := rangedValues(ctx, a, next, d.fetchRange(e.DN))
 			switch {
 			case connectors.KindOf(err) != "":
 				return o, err

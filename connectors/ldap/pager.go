@@ -15,10 +15,10 @@ type pager struct {
 	done   bool
 }
 
-func newPager(conn *goldap.Conn, base, filter string, attrs []string, size int) *pager {
+func newPager(conn *goldap.Conn, base, filter string, attrs []string, size int, controls ...goldap.Control) *pager {
 	paging := goldap.NewControlPaging(uint32(size))
 	req := goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
-		0, 0, false, filter, attrs, []goldap.Control{paging})
+		0, 0, false, filter, attrs, append([]goldap.Control{paging}, controls...))
 	return &pager{conn: conn, req: req, paging: paging}
 }
 

@@ -45,10 +45,12 @@ func parseRange(name string) (valueRange, bool) {
 }
 
 // rangedValues reads every value of an attribute that arrived in ranges,
-// starting from the first range the entry held. fetch reads one range of
-// the entry's attribute, named as AD wants it ("member;range=1500-*"), and
-// returns the attribute as the directory named it, nil when it has none.
-func rangedValues(ctx context.Context, first *goldap.EntryAttribute, fetch func(ctx context.Context, attr string) (*goldap.EntryAttribute, error)) ([]string, error) {
+// starting from the first range the entry held. next names the range that
+// starts at low, as the directory wants it asked for ("member;range=1500-*"
+// or "member;range=1500-2999"); fetch reads one range of the entry's
+// attribute and returns the attribute as the directory named it, nil when
+// it has none.
+func rangedValues(ctx context.Context, first *goldap.EntryAttribute, next func(low int) string, fetch func(ctx context.Context, attr string) (*goldap.EntryAttribute, error)) ([]string, error) {
 	r, ok := parseRange(first.Name)
 	if !ok || r.low != 0 {
 		return nil, fmt.Errorf("%s: not a first range of values", first.Name)
@@ -58,17 +60,17 @@ func rangedValues(ctx context.Context, first *goldap.EntryAttribute, fetch func(
 		if n == maxRanges {
 			return nil, fmt.Errorf("%s: more than %d ranges of values", r.attr, maxRanges)
 		}
-		next := fmt.Sprintf("%s;range=%d-*", r.attr, r.high+1)
-		a, err := fetch(ctx, next)
+		want := next(r.high + 1)
+		a, err := fetch(ctx, want)
 		if err != nil {
 			return nil, err
 		}
 		if a == nil {
-			return nil, fmt.Errorf("%s: the directory returned no values for %s", r.attr, next)
+			return nil, fmt.Errorf("%s: the directory returned no values for %s", r.attr, want)
 		}
 		nr, ok := parseRange(a.Name)
 		if !ok || nr.low != r.high+1 || !strings.EqualFold(nr.attr, r.attr) {
-			return nil, fmt.Errorf("%s: asked for %s, the directory returned %s", r.attr, next, a.Name)
+			return nil, fmt.Errorf("%s: asked for %s, the directory returned %s", r.attr, want, a.Name)
 		}
 		values = append(values, a.Values...)
 		r = nr

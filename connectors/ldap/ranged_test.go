@@ -23,6 +23,9 @@ func adRanges(all []string, size int, asked *[]string) func(context.Context, str
 	}
 }
 
+// openEnded asks for the rest of the values, as AD's documentation does.
+func openEnded(low int) string { return fmt.Sprintf("member;range=%d-*", low) }
+
 func adRange(attr string, all []string, low, size int) *goldap.EntryAttribute {
 	high := min(low+size, len(all)) - 1
 	name := fmt.Sprintf("%s;range=%d-%d", attr, low, high)
@@ -38,7 +41,7 @@ func TestRangedValuesReadsEveryRange(t *testing.T) {
 		all = append(all, fmt.Sprintf("cn=u%d,dc=example,dc=org", i))
 	}
 	var asked []string
-	got, err := rangedValues(context.Background(), adRange("member", all, 0, 1500), adRanges(all, 1500, &asked))
+	got, err := rangedValues(context.Background(), adRange("member", all, 0, 1500), openEnded, adRanges(all, 1500, &asked))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,16 +65,16 @@ func TestRangedValuesRefusesWhatItCannotTrust(t *testing.T) {
 		},
 	}
 	for name, fetch := range cases {
-		if _, err := rangedValues(context.Background(), adRange("member", all, 0, 2), fetch); err == nil {
+		if _, err := rangedValues(context.Background(), adRange("member", all, 0, 2), openEnded, fetch); err == nil {
 			t.Errorf("%s: want an error", name)
 		}
 	}
 	failed := errors.New("connection lost")
-	_, err := rangedValues(context.Background(), adRange("member", all, 0, 2), func(context.Context, string) (*goldap.EntryAttribute, error) { return nil, failed })
+	_, err := rangedValues(context.Background(), adRange("member", all, 0, 2), openEnded, func(context.Context, string) (*goldap.EntryAttribute, error) { return nil, failed })
 	if !errors.Is(err, failed) {
 		t.Errorf("a failed read is returned as it is: %v", err)
 	}
-	if _, err := rangedValues(context.Background(), &goldap.EntryAttribute{Name: "member;range=2-3"}, nil); err == nil {
+	if _, err := rangedValues(context.Background(), &goldap.EntryAttribute{Name: "member;range=2-3"}, openEnded, nil); err == nil {
 		t.Error("a range that is not the first is refused")
 	}
 	for _, bad := range []string{"member", "member;range=x-1", "member;range=5-2", "member;range=1"} {

@@ -68,7 +68,7 @@ func (c *client) replace(ctx context.Context, dn string, values connectors.Attri
 	sort.Strings(names)
 	req := goldap.NewModifyRequest(dn, nil)
 	for _, name := range names {
-		vs, err := encodeValues(values[name])
+		vs, err := encodeAttr(name, values[name])
 		if err != nil {
 			return invalid(op, "%s: %v", name, err)
 		}

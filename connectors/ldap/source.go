@@ -1,17 +1,18 @@
 // Package ldap connects the provisioning engine to LDAP directories
 // (OpenLDAP, Active Directory): a Directory is a delta source with deletion
-// detection and writeback, a Target is a provisioning target (the cloud-HR
-// architecture). Both speak LDAPv3 through go-ldap, with certificate
-// verification on unless a configuration turns it off.
+// detection (on AD also from the tombstones in Deleted Objects) and
+// writeback, a Target is a provisioning target (the cloud-HR architecture).
+// Both speak LDAPv3 through go-ldap, with certificate verification on
+// unless a configuration turns it off.
 package ldap
 
 import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/sirupsen/logrus"
@@ -90,13 +91,15 @@ type query struct {
 	group  bool
 }
 
-func (d *Directory) query(req connectors.ReadRequest) (query, error) {
+// query is the search for objects of req.Type changed since the watermark
+// value since ("" for all).
+func (d *Directory) query(req connectors.ReadRequest, since string) (query, error) {
 	filter, err := d.typeFilter(req.Type)
 	if err != nil {
 		return query{}, err
 	}
-	if req.Since != "" && d.cfg.Delta != DeltaNone {
-		v, err := parseDelta(d.cfg.Delta, req.Since)
+	if since != "" {
+		v, err := parseDelta(d.cfg.Delta, since)
 		if err != nil {
 			return query{}, invalid("LDAP read", "since: %v", err)
 		}
@@ -117,7 +120,7 @@ func (d *Directory) query(req connectors.ReadRequest) (query, error) {
 		extra = append(extra, d.cfg.Delta)
 	}
 	if q.group {
-		extra = append(extra, d.cfg.MemberAttribute)
+		extra = append(extra, d.memberRange(0))
 	}
 	for _, a := range append(want, extra...) {
 		if a == "" || q.names[strings.ToLower(a)] != "" {
@@ -127,6 +130,15 @@ func (d *Directory) query(req connectors.ReadRequest) (query, error) {
 		q.attrs = append(q.attrs, a)
 	}
 	return q, nil
+}
+
+// memberRange names the member attribute's range of values from low, or
+// the whole attribute when the configuration reads it at once.
+func (d *Directory) memberRange(low int) string {
+	if d.cfg.MemberRangeSize <= 0 {
+		return d.cfg.MemberAttribute
+	}
+	return fmt.Sprintf("%s;range=%d-%d", d.cfg.MemberAttribute, low, low+d.cfg.MemberRangeSize-1)
 }
 
 func (d *Directory) typeFilter(t connectors.ObjectType) (string, error) {
@@ -151,33 +163,61 @@ func (d *Directory) typeFilter(t connectors.ObjectType) (string, error) {
 // directory changed under the read, and the base is read again from its
 // start: objects sent twice are harmless, skipped ones would not be.
 func (d *Directory) Read(ctx context.Context, req connectors.ReadRequest) (connectors.Page, error) {
-	q, err := d.query(req)
+	cur, lr, err := d.begin(ctx, req)
 	if err != nil {
 		return connectors.Page{}, err
 	}
-	cur, err := d.begin(ctx, req.Cursor)
+	since := d.since(req, cur)
+	q, err := d.query(req, since)
 	if err != nil {
+		lr.close()
 		return connectors.Page{}, err
 	}
 	want := req.PageSize
 	if want <= 0 {
 		want = d.cfg.PageSize
 	}
-	lr := d.checkout(cur)
 	var objs []connectors.Object
-	for cur.Base < len(d.cfg.BaseDNs) && len(objs) < want {
+	for cur.Base < d.bases(cur) && len(objs) < want {
 		if lr == nil {
 			conn, err := d.c.dial(ctx)
 			if err != nil {
 				return connectors.Page{}, err
 			}
 			lr = &liveRead{conn: conn, ids: map[string]string{}, skipping: cur.Count > 0}
+			if err := d.sameDC(ctx, lr, &cur, req.Since); err != nil {
+				lr.close()
+				return connectors.Page{}, err
+			}
+			if since != d.since(req, cur) {
+				since = d.since(req, cur)
+				if q, err = d.query(req, since); err != nil {
+					lr.close()
+					return connectors.Page{}, err
+				}
+			}
 		}
-		base := d.cfg.BaseDNs[cur.Base]
+		deletions := cur.Base == len(d.cfg.BaseDNs)
+		base := cur.Deleted
+		if !deletions {
+			base = d.cfg.BaseDNs[cur.Base]
+		}
 		if lr.pager == nil {
-			lr.pager = newPager(lr.conn, base, q.filter, q.attrs, d.cfg.PageSize)
+			if deletions {
+				lr.pager = newPager(lr.conn, base, tombstoneFilter(req.Type, since), tombstoneAttrs, d.cfg.PageSize, goldap.NewControlMicrosoftShowDeleted())
+			} else {
+				lr.pager = newPager(lr.conn, base, q.filter, q.attrs, d.cfg.PageSize)
+			}
 		}
 		entries, err := lr.pager.next(ctx)
+		if deletions && (goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) || goldap.IsErrorWithCode(err, goldap.LDAPResultInsufficientAccessRights)) {
+			// AD hides Deleted Objects from accounts without the right to
+			// list it; the engine still finds deletions by absence.
+			d.c.log.WithError(err).Warn("the bind account cannot read the Deleted Objects container; deletions are found by absence alone")
+			lr.pager = nil
+			cur.Base, cur.Count, cur.Anchor = cur.Base+1, 0, ""
+			continue
+		}
 		if err != nil {
 			lr.close()
 			if lr.kept && ctx.Err() == nil {
@@ -197,12 +237,18 @@ func (d *Directory) Read(ctx context.Context, req connectors.ReadRequest) (conne
 			continue
 		}
 		for _, e := range entries {
-			o, err := d.object(ctx, lr.ids, q, e)
-			if err != nil {
-				lr.close()
-				return connectors.Page{}, err
+			if deletions {
+				if o, ok := d.tombstone(e); ok {
+					objs = append(objs, o)
+				}
+			} else {
+				o, err := d.object(ctx, lr.ids, q, e)
+				if err != nil {
+					lr.close()
+					return connectors.Page{}, err
+				}
+				objs = append(objs, o)
 			}
-			objs = append(objs, o)
 			cur.Count, cur.Anchor = cur.Count+1, e.DN
 			if d.cfg.Delta != DeltaNone {
 				if v := e.GetEqualFoldAttributeValue(d.cfg.Delta); v != "" {
@@ -216,12 +262,12 @@ func (d *Directory) Read(ctx context.Context, req connectors.ReadRequest) (conne
 		}
 	}
 	page := connectors.Page{Objects: objs}
-	if cur.Base >= len(d.cfg.BaseDNs) {
+	if cur.Base >= d.bases(cur) {
 		if lr != nil {
 			lr.close()
 		}
 		if d.cfg.Delta != DeltaNone {
-			page.Watermark = nextWatermark(d.cfg.Delta, req.Since, cur.Max, cur.Limit)
+			page.Watermark = d.watermark(since, cur)
 		}
 		return page, nil
 	}
@@ -230,42 +276,40 @@ func (d *Directory) Read(ctx context.Context, req connectors.ReadRequest) (conne
 	return page, nil
 }
 
-// begin decodes a cursor, or starts a read: a new session and the cap of
-// its watermark, taken before the first entry is read.
-func (d *Directory) begin(ctx context.Context, s string) (cursor, error) {
-	if s != "" {
-		cur, err := decodeCursor(s)
-		if err != nil || cur.Base > len(d.cfg.BaseDNs) {
-			return cursor{}, invalid("LDAP read", "cursor: %v", errBadCursor)
-		}
-		return cur, nil
+// bases is how many searches the read makes: one per base DN, and one of
+// the Deleted Objects container when it reads tombstones.
+func (d *Directory) bases(cur cursor) int {
+	if cur.Deleted != "" {
+		return len(d.cfg.BaseDNs) + 1
 	}
-	cur := cursor{Session: rand.Text()}
-	switch d.cfg.Delta {
-	case DeltaModifyTimestamp, DeltaEntryCSN:
-		cur.Limit = timeLimit(d.cfg.Delta, time.Now())
-	case DeltaUSNChanged:
-		usn, err := d.highestCommittedUSN(ctx)
-		if err != nil {
-			return cursor{}, err
-		}
-		cur.Limit = usn
-	}
-	return cur, nil
+	return len(d.cfg.BaseDNs)
 }
 
-// highestCommittedUSN returns AD's rootDSE counter plus one, or "" when the
-// directory does not publish it.
-func (d *Directory) highestCommittedUSN(ctx context.Context) (string, error) {
-	entries, err := d.c.search(ctx, "", goldap.ScopeBaseObject, "(objectClass=*)", []string{"highestCommittedUSN"}, 0)
-	if err != nil || len(entries) != 1 {
-		return "", err
+// begin decodes a cursor and takes its live connection when this process
+// kept one, or starts a read: a new session on a new connection, and what
+// start fixes before the first entry is read.
+func (d *Directory) begin(ctx context.Context, req connectors.ReadRequest) (cursor, *liveRead, error) {
+	if _, err := d.typeFilter(req.Type); err != nil {
+		return cursor{}, nil, err
 	}
-	n, err := parseDelta(DeltaUSNChanged, entries[0].GetAttributeValue("highestCommittedUSN"))
+	if req.Cursor != "" {
+		cur, err := decodeCursor(req.Cursor)
+		if err != nil || cur.Base > d.bases(cur) {
+			return cursor{}, nil, invalid("LDAP read", "cursor: %v", errBadCursor)
+		}
+		return cur, d.checkout(cur), nil
+	}
+	cur := cursor{Session: rand.Text()}
+	conn, err := d.c.dial(ctx)
 	if err != nil {
-		return "", nil // not published: the watermark falls back to the highest value seen
+		return cursor{}, nil, err
 	}
-	return n.above().String(), nil
+	lr := &liveRead{conn: conn, ids: map[string]string{}}
+	if err := d.start(ctx, conn, &cur, req.Since); err != nil {
+		lr.close()
+		return cursor{}, nil, err
+	}
+	return cur, lr, nil
 }
 
 func folded(names []string) map[string]bool {

@@ -108,7 +108,10 @@ func (t *Target) Create(ctx context.Context, typ connectors.ObjectType, attrs co
 	req.Attribute("objectClass", o.ObjectClasses)
 	has := map[string]bool{}
 	for name, v := range attrs {
-		vs, err := encodeValues(v)
+		if o.isParent(name) {
+			continue
+		}
+		vs, err := encodeAttr(name, v)
 		if err != nil {
 			return "", invalid(op, "%s: %v", name, err)
 		}
@@ -126,7 +129,11 @@ func (t *Target) Create(ctx context.Context, typ connectors.ObjectType, attrs co
 	if err := t.c.do(ctx, op, func(conn *goldap.Conn) error { return conn.Add(req) }); err != nil {
 		return "", err
 	}
-	entries, err := t.c.search(ctx, dn, goldap.ScopeBaseObject, "(objectClass=*)", []string{t.cfg.IDAttribute}, 0)
+	attrsBack := []string{t.cfg.IDAttribute}
+	if o.DisableMask != 0 {
+		attrsBack = append(attrsBack, o.DisableAttribute)
+	}
+	entries, err := t.c.search(ctx, dn, goldap.ScopeBaseObject, "(objectClass=*)", attrsBack, 0)
 	if err != nil {
 		return "", err
 	}
@@ -136,6 +143,13 @@ func (t *Target) Create(ctx context.Context, typ connectors.ObjectType, attrs co
 	id, err := t.id.of(entries[0])
 	if err != nil {
 		return "", &connectors.Error{Kind: connectors.KindServiceIncompatible, Op: op, Detail: err.Error()}
+	}
+	if o.DisableMask != 0 && !o.active(entries[0]) {
+		// AD makes accounts disabled unless told otherwise: a new account
+		// is enabled, its other bits as the directory set them.
+		if err := t.flip(ctx, o, dn, entries[0], true); err != nil {
+			return "", err
+		}
 	}
 	return id, nil
 }
@@ -168,8 +182,10 @@ func (t *Target) Update(ctx context.Context, typ connectors.ObjectType, id strin
 			}
 		}
 		after[ch.Attribute] = ch.New
-		values[ch.Attribute] = ch.New
-		naming = naming || o.names(ch.Attribute)
+		naming = naming || o.names(ch.Attribute) || o.isParent(ch.Attribute)
+		if !o.isParent(ch.Attribute) {
+			values[ch.Attribute] = ch.New
+		}
 	}
 	dn := e.DN
 	if values, err = t.referenceDNs(ctx, "LDAP modify "+dn, values); err != nil {
@@ -186,6 +202,9 @@ func (t *Target) Update(ctx context.Context, typ connectors.ObjectType, id strin
 			}
 			dn = newDN
 		}
+	}
+	if len(values) == 0 {
+		return nil
 	}
 	return t.c.replace(ctx, dn, values)
 }
@@ -210,6 +229,9 @@ func (t *Target) SetActive(ctx context.Context, typ connectors.ObjectType, id st
 	}
 	if o.DisableAttribute == "" {
 		return invalid("LDAP modify", "%s has no disableAttribute configured", typ)
+	}
+	if o.DisableMask != 0 {
+		return t.flipByID(ctx, o, id, active)
 	}
 	dn, err := t.c.findDN(ctx, []string{o.Container}, o.classFilter(), t.id, id)
 	if err != nil {
@@ -256,10 +278,16 @@ func (t *Target) attrs() []string { return []string{"*", t.cfg.IDAttribute} }
 func (t *Target) targetObject(o ObjectConfig, e *goldap.Entry) connectors.TargetObject {
 	obj := connectors.TargetObject{Attributes: connectors.Attributes{}, Active: true}
 	obj.ID, _ = t.id.of(e)
+	if o.ParentAttribute != "" {
+		_, obj.Attributes[o.ParentAttribute] = splitDN(e.DN)
+	}
+	if o.DisableMask != 0 {
+		obj.Active = o.active(e)
+	}
 	for _, a := range e.Attributes {
 		vals := decodeValues(a.Name, a.ByteValues)
 		obj.Attributes[a.Name] = attrValue(vals, false)
-		if o.DisableAttribute != "" && strings.EqualFold(a.Name, o.DisableAttribute) {
+		if o.DisableAttribute != "" && o.DisableMask == 0 && strings.EqualFold(a.Name, o.DisableAttribute) {
 			for _, v := range vals {
 				if strings.EqualFold(v, o.DisableValue) {
 					obj.Active = false

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -28,8 +29,24 @@ import (
 //	  container: ou=groups,dc=example,dc=org
 //	  dnTemplate: cn={cn}
 //	  objectClasses: [groupOfNames]
+//
+// Active Directory (dialect: activedirectory) takes objectGUID as the ID,
+// user and group object classes, and disables accounts by the
+// ACCOUNTDISABLE bit of userAccountControl unless the configuration says
+// otherwise; a user's OU can follow a mapped attribute:
+//
+//	url: ldaps://dc1.example.org
+//	dialect: activedirectory
+//	users:
+//	  container: ou=staff,dc=example,dc=org
+//	  dnTemplate: cn={displayName}
+//	  parentAttribute: parentDistinguishedName   # mapped: the user's OU
+//	  enableValue: "512"                         # a new account's userAccountControl
 type TargetConfig struct {
 	Connection `yaml:",inline"`
+	// Dialect is "openldap" (default) or "activedirectory"; it only sets
+	// the defaults of the fields below.
+	Dialect string `json:"dialect,omitempty" yaml:"dialect,omitempty"`
 	// IDAttribute is the target ID: entryUUID (default) or objectGUID (AD).
 	IDAttribute string `json:"idAttribute,omitempty" yaml:"idAttribute,omitempty"`
 	// MemberAttribute holds group members' DNs; "member" by default.
@@ -54,16 +71,40 @@ type ObjectConfig struct {
 	// attribute it uses changes, Update renames or moves the entry.
 	DNTemplate    string   `json:"dnTemplate" yaml:"dnTemplate"`
 	ObjectClasses []string `json:"objectClasses" yaml:"objectClasses"`
+	// ParentAttribute names a mapped attribute whose value is the DN of
+	// the container an entry lives in, under Container (Azure's
+	// parentDistinguishedName: an OU chosen by expression). It is not
+	// written to the entry; when it changes, the entry moves there.
+	ParentAttribute string `json:"parentAttribute,omitempty" yaml:"parentAttribute,omitempty"`
 	// DisableAttribute is set to DisableValue to disable an account and to
 	// EnableValue to enable it; an empty EnableValue removes the attribute
-	// (employeeType: disabled; AD userAccountControl: 514 / 512).
+	// (employeeType: disabled). With DisableMask instead of DisableValue it
+	// is an integer whose masked bits mean disabled (AD userAccountControl,
+	// 2): enabling and disabling flip those bits alone, keeping the others,
+	// and EnableValue is only what a new entry gets when no mapping sets
+	// the attribute (AD: 512).
 	DisableAttribute string `json:"disableAttribute,omitempty" yaml:"disableAttribute,omitempty"`
 	DisableValue     string `json:"disableValue,omitempty" yaml:"disableValue,omitempty"`
+	DisableMask      int64  `json:"disableMask,omitempty" yaml:"disableMask,omitempty"`
 	EnableValue      string `json:"enableValue,omitempty" yaml:"enableValue,omitempty"`
 }
 
 func (c TargetConfig) withDefaults() TargetConfig {
 	c.Connection = c.Connection.withDefaults()
+	if strings.EqualFold(c.Dialect, ActiveDirectory) {
+		if c.IDAttribute == "" {
+			c.IDAttribute = "objectGUID"
+		}
+		if len(c.Users.ObjectClasses) == 0 {
+			c.Users.ObjectClasses = []string{"user"}
+		}
+		if c.Users.DisableAttribute == "" {
+			c.Users.DisableAttribute, c.Users.DisableMask = "userAccountControl", accountDisable
+		}
+		if c.Groups.Container != "" && len(c.Groups.ObjectClasses) == 0 {
+			c.Groups.ObjectClasses = []string{"group"}
+		}
+	}
 	if c.IDAttribute == "" {
 		c.IDAttribute = "entryUUID"
 	}
@@ -88,11 +129,19 @@ func (c TargetConfig) problems(checkSecrets bool) []error {
 			errs = append(errs, fmt.Errorf("%s: %q is not an attribute name", a.field, a.name))
 		}
 	}
+	switch strings.ToLower(c.Dialect) {
+	case "", OpenLDAP, ActiveDirectory:
+	default:
+		errs = append(errs, fmt.Errorf("dialect: %q is neither %s nor %s", c.Dialect, OpenLDAP, ActiveDirectory))
+	}
 	d := c.withDefaults()
 	errs = append(errs, referenceProblems(c.ReferenceAttributes, d.IDAttribute, d.MemberAttribute)...)
-	errs = append(errs, c.Users.problems("users", true)...)
-	return append(errs, c.Groups.problems("groups", false)...)
+	errs = append(errs, d.Users.problems("users", true)...)
+	return append(errs, d.Groups.problems("groups", false)...)
 }
+
+// accountDisable is AD's ACCOUNTDISABLE bit of userAccountControl.
+const accountDisable = 2
 
 // referenceProblems checks referenceAttributes, which source and target
 // configurations share.
@@ -134,10 +183,22 @@ func (o ObjectConfig) problems(field string, required bool) []error {
 	switch {
 	case o.DisableAttribute != "" && !attrName.MatchString(o.DisableAttribute):
 		bad("disableAttribute", "%q is not an attribute name", o.DisableAttribute)
-	case o.DisableAttribute != "" && o.DisableValue == "":
-		bad("disableValue", "required with disableAttribute")
-	case o.DisableAttribute == "" && (o.DisableValue != "" || o.EnableValue != ""):
-		bad("disableAttribute", "required with disableValue or enableValue")
+	case o.DisableAttribute != "" && o.DisableValue == "" && o.DisableMask == 0:
+		bad("disableValue", "required with disableAttribute, unless disableMask is set")
+	case o.DisableValue != "" && o.DisableMask != 0:
+		bad("disableMask", "set either disableValue or disableMask, not both")
+	case o.DisableMask < 0:
+		bad("disableMask", "must not be negative")
+	case o.DisableAttribute == "" && (o.DisableValue != "" || o.EnableValue != "" || o.DisableMask != 0):
+		bad("disableAttribute", "required with disableValue, disableMask or enableValue")
+	}
+	if o.DisableMask != 0 && o.EnableValue != "" {
+		if _, err := strconv.ParseInt(o.EnableValue, 10, 64); err != nil {
+			bad("enableValue", "%q is not an integer, which disableMask needs", o.EnableValue)
+		}
+	}
+	if o.ParentAttribute != "" && !attrName.MatchString(o.ParentAttribute) {
+		bad("parentAttribute", "%q is not an attribute name", o.ParentAttribute)
 	}
 	return errs
 }

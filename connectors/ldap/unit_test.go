@@ -32,6 +32,7 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		"userFilter:":             func(c *Config) { c.UserFilter = "(uid=" },
 		"delta:":                  func(c *Config) { c.Delta = "whenChanged" },
 		"pageSize:":               func(c *Config) { c.PageSize = -1 },
+		"memberRangeSize:":        func(c *Config) { c.MemberRangeSize = -1 },
 		"disabledAttribute:":      func(c *Config) { c.DisabledValues = []string{"TRUE"} },
 		"referenceAttributes[0]:": func(c *Config) { c.ReferenceAttributes = []string{"manager)"} },
 		"referenceAttributes[1]:": func(c *Config) { c.ReferenceAttributes = []string{"manager", "Member"} },
@@ -41,6 +42,14 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		breakIt(&c)
 		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), field) {
 			t.Errorf("want an error starting %q, got %v", field, err)
+		}
+	}
+	// AD also binds as user@domain and DOMAIN\user.
+	for _, name := range []string{"svc@corp.example.org", `CORP\svc`} {
+		c := good
+		c.BindDN = name
+		if err := c.Validate(); err != nil {
+			t.Errorf("bindDN %s: %v", name, err)
 		}
 	}
 	// Every problem is reported, one per line.
@@ -66,12 +75,36 @@ func TestTargetConfigValidate(t *testing.T) {
 		"idAttribute:":            func(c *TargetConfig) { c.IDAttribute = "(uid=*)" },
 		"users.disableAttribute:": func(c *TargetConfig) { c.Users.EnableValue = "512" },
 		"referenceAttributes[0]:": func(c *TargetConfig) { c.ReferenceAttributes = []string{"entryUUID"} },
+		"users.disableMask:": func(c *TargetConfig) {
+			c.Users.DisableAttribute, c.Users.DisableValue, c.Users.DisableMask = "userAccountControl", "514", 2
+		},
+		"users.enableValue:": func(c *TargetConfig) {
+			c.Users.DisableAttribute, c.Users.DisableMask, c.Users.EnableValue = "userAccountControl", 2, "yes"
+		},
+		"users.parentAttribute:": func(c *TargetConfig) { c.Users.ParentAttribute = "parent DN" },
+		"dialect:":               func(c *TargetConfig) { c.Dialect = "novell" },
 	} {
 		c := good
 		breakIt(&c)
 		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), field) {
 			t.Errorf("want an error starting %q, got %v", field, err)
 		}
+	}
+}
+
+// The activedirectory dialect fills in what AD needs: objectGUID, the user
+// and group classes, and userAccountControl's ACCOUNTDISABLE bit.
+func TestTargetConfigActiveDirectoryDefaults(t *testing.T) {
+	c := TargetConfig{Connection: Connection{URL: "ldaps://dc1"}, Dialect: ActiveDirectory,
+		Users:  ObjectConfig{Container: "ou=staff,dc=example,dc=org", DNTemplate: "cn={cn}"},
+		Groups: ObjectConfig{Container: "ou=groups,dc=example,dc=org", DNTemplate: "cn={cn}"}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := c.withDefaults()
+	if d.IDAttribute != "objectGUID" || d.Users.ObjectClasses[0] != "user" || d.Groups.ObjectClasses[0] != "group" ||
+		d.Users.DisableAttribute != "userAccountControl" || d.Users.DisableMask != 2 {
+		t.Fatalf("defaults %+v", d)
 	}
 }
 

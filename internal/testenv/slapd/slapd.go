@@ -23,6 +23,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/internal/testenv/daemon"
 	"github.com/openprovisioning/provisioner/internal/testenv/debian"
+	"github.com/openprovisioning/provisioner/internal/testenv/testcert"
 )
 
 // The directory tree every server holds.
@@ -112,7 +113,7 @@ func (s *Server) prepare(opts Options) error {
 		return err
 	}
 	if opts.TLS {
-		if err := writeCerts(s.dir); err != nil {
+		if err := testcert.Write(s.dir); err != nil {
 			return err
 		}
 		s.CACertFile = filepath.Join(s.dir, "ca.pem")

@@ -1,4 +1,6 @@
-package slapd
+// Package testcert makes throw-away TLS certificates for the servers tests
+// start on loopback (slapd, Samba AD DC).
+package testcert
 
 import (
 	"crypto/ecdsa"
@@ -14,9 +16,9 @@ import (
 	"time"
 )
 
-// writeCerts creates a throw-away CA and a server certificate it signs, valid
+// Write creates a throw-away CA and a server certificate it signs, valid
 // for 127.0.0.1 and localhost, as ca.pem, server.pem and server.key in dir.
-func writeCerts(dir string) error {
+func Write(dir string) error {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
