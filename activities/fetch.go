@@ -84,6 +84,10 @@ type FetchProgress struct {
 	Reassigned     bool     `json:"reassigned,omitempty"`
 	// Removals is what the deletion guard weighs, per object type read.
 	Removals []config.Removals `json:"removals,omitempty"`
+	// Unchanged is set when the current object type's snapshot is the one
+	// the last cycle read (connectors.Page.Unchanged): nothing was read, so
+	// nothing is absent.
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 const defaultPageSize = 1000
@@ -156,7 +160,12 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 		}
 		restarts := 0
 		for !p.Paged {
+			// A source may take longer than the heartbeat timeout over one
+			// page (a report downloaded before its first page).
+			at := p
+			stop := heartbeating(ctx, func() any { return at })
 			page, err := src.Read(ctx, connectors.ReadRequest{Type: t, Since: since, Cursor: p.Cursor, PageSize: pageSize, Attributes: attrs})
+			stop()
 			if errors.Is(err, connectors.ErrSnapshotChanged) && restarts < maxSnapshotRestarts {
 				// The snapshot (an export) was replaced mid-read: read the new one from the start.
 				restarts++
@@ -193,6 +202,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 			if page.Cursor == "" {
 				p.Paged = true
 				p.Watermarks[t] = page.Watermark
+				p.Unchanged = page.Unchanged && src.ChangeDetection() == connectors.Snapshot
 			}
 			activity.RecordHeartbeat(ctx, p)
 		}
@@ -200,6 +210,8 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 		if err != nil {
 			return FetchResult{}, err
 		}
+		// An unchanged snapshot marked nothing seen: absence means nothing.
+		complete = complete && !p.Unchanged
 		if complete && t == connectors.Group {
 			gone, err := a.Store.ForgetUnseenGroups(ctx, in.Cycle)
 			if err != nil {
@@ -223,7 +235,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 			if err := a.weighRemovals(ctx, in, src, &p, t, removed); err != nil {
 				return FetchResult{}, err
 			}
-			if src.ChangeDetection() == connectors.Delta {
+			if src.ChangeDetection() == connectors.Delta || p.Unchanged {
 				n, err := a.stageDueEscrows(ctx, in, t, p.Seq, staged)
 				if err != nil {
 					return FetchResult{}, err
@@ -232,7 +244,7 @@ func (a *Activities) FetchChanges(ctx context.Context, in FetchInput) (_ FetchRe
 			}
 		}
 		log.WithFields(map[string]any{"objectType": t, "read": p.Read, "staged": p.Seq, "deleted": p.Deleted}).Info("fetched source changes")
-		p.Object, p.Cursor, p.Paged = p.Object+1, "", false
+		p.Object, p.Cursor, p.Paged, p.Unchanged = p.Object+1, "", false, false
 		activity.RecordHeartbeat(ctx, p)
 	}
 	res := FetchResult{Staged: p.Seq, Read: p.Read, Deleted: p.Deleted, Unlinked: p.Unlinked, Leaving: p.Leaving, Watermarks: p.Watermarks}
@@ -258,7 +270,7 @@ func (a *Activities) weighRemovals(ctx context.Context, in FetchInput, src conne
 		Type:      string(t),
 		Removals:  p.Removed - p.ObjectStartRemoved + absent,
 		Linked:    linked,
-		ReadEmpty: src.ChangeDetection() == connectors.Snapshot && p.Read == p.ObjectStartRead,
+		ReadEmpty: src.ChangeDetection() == connectors.Snapshot && p.Read == p.ObjectStartRead && !p.Unchanged,
 	})
 	p.Removed += absent
 	return nil

@@ -5,6 +5,7 @@ package all
 
 import (
 	_ "github.com/openprovisioning/provisioner/connectors/file"
+	_ "github.com/openprovisioning/provisioner/connectors/httpexport"
 	_ "github.com/openprovisioning/provisioner/connectors/ldap"
 	_ "github.com/openprovisioning/provisioner/connectors/scim"
 )
