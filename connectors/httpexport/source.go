@@ -3,6 +3,7 @@ package httpexport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -83,10 +84,27 @@ func (s *Source) Get(ctx context.Context, t connectors.ObjectType, id string, at
 	return s.records.Get(ctx, t, id, attributes)
 }
 
+// checkMargin is how long before its caller's deadline a columns check
+// gives up waiting for the report.
+const checkMargin = 5 * time.Second
+
 // CheckAttributes compares names with the report's columns, reading no
-// more of it than the file source reads of a file.
+// more of it than the file source reads of a file. A report generated too
+// slowly to begin its answer before ctx's deadline is not an error but
+// connectors.ErrAttributesUnknown: the job goes on, and its reads check the
+// configured columns.
 func (s *Source) CheckAttributes(ctx context.Context, t connectors.ObjectType, names []string) (connectors.AttributeCheck, error) {
-	return s.records.CheckAttributes(ctx, t, names)
+	cctx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithDeadline(ctx, deadline.Add(-checkMargin))
+		defer cancel()
+	}
+	check, err := s.records.CheckAttributes(cctx, t, names)
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+		return connectors.AttributeCheck{}, fmt.Errorf("%w: the report %s did not answer in time", connectors.ErrAttributesUnknown, s.origin.name)
+	}
+	return check, err
 }
 
 // Close ends a read in progress and drops the latest copy.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/httpexport"
 	"github.com/openprovisioning/provisioner/connectors/scim"
+	"github.com/openprovisioning/provisioner/internal/testenv/hrreport"
 	"github.com/openprovisioning/provisioner/secrets"
 )
 
@@ -22,9 +24,9 @@ const passwordEnv = "PROVISIONING_SECRET_TEST_REPORT"
 // A Workday report read over HTTPS, page by page; the next read of the
 // unchanged report is one request, answered 304, and reads nothing.
 func TestUnchangedReportIsOneConditionalRequest(t *testing.T) {
-	s := newReportServer(t)
-	s.set("application/json", workers(5, nil), `"v1"`, "")
-	c := s.config(t, "/ccx/service/customreport2/acme/ISU_HR/Workers?format=json", passwordEnv)
+	s := hrreport.Start(t)
+	s.Set("application/json", hrreport.Workers(5, nil), `"v1"`, "")
+	c := config(t, s, "/ccx/service/customreport2/acme/ISU_HR/Workers?format=json", passwordEnv)
 	c.RecordsPath = "Report_Entry"
 	src := open(t, c)
 
@@ -34,7 +36,7 @@ func TestUnchangedReportIsOneConditionalRequest(t *testing.T) {
 	require.Equal(t, "21001", objs[0].ID)
 	require.NotEmpty(t, last.Watermark)
 	require.False(t, last.Unchanged)
-	reqs, _ := s.seen()
+	reqs, _ := seen(s)
 	require.Len(t, reqs, 1, "one download for every page of the read")
 
 	// The next cycle: one request, conditional on the ETag, answered 304.
@@ -42,7 +44,7 @@ func TestUnchangedReportIsOneConditionalRequest(t *testing.T) {
 	require.Empty(t, objs)
 	require.True(t, page.Unchanged)
 	require.Equal(t, last.Watermark, page.Watermark)
-	reqs, statuses := s.seen()
+	reqs, statuses := seen(s)
 	require.Len(t, reqs, 2)
 	require.Equal(t, `"v1"`, reqs[1].Get("If-None-Match"))
 	require.Equal(t, http.StatusNotModified, statuses[1])
@@ -53,7 +55,7 @@ func TestUnchangedReportIsOneConditionalRequest(t *testing.T) {
 	require.True(t, page.Unchanged)
 
 	// A changed report is read whole.
-	s.set("application/json", workers(4, map[string]string{"21002": "Renamed Worker"}), `"v2"`, "")
+	s.Set("application/json", hrreport.Workers(4, map[string]string{"21002": "Renamed Worker"}), `"v2"`, "")
 	objs, page = readAll(t, src, last.Watermark)
 	require.False(t, page.Unchanged)
 	require.Len(t, objs, 4)
@@ -64,37 +66,37 @@ func TestUnchangedReportIsOneConditionalRequest(t *testing.T) {
 // Without an ETag the request is conditional on Last-Modified; without
 // either, a report answered with the same bytes is not read again.
 func TestUnchangedReportWithoutETag(t *testing.T) {
-	s := newReportServer(t)
-	s.set("text/csv", "Employee_ID,Legal_Name\n21001,Ada\n21002,Grace\n", "", "Wed, 02 Dec 2026 06:00:00 GMT")
-	src := open(t, s.config(t, "/exports/workers.csv", passwordEnv))
+	s := hrreport.Start(t)
+	s.Set("text/csv", "Employee_ID,Legal_Name\n21001,Ada\n21002,Grace\n", "", "Wed, 02 Dec 2026 06:00:00 GMT")
+	src := open(t, config(t, s, "/exports/workers.csv", passwordEnv))
 	objs, last := readAll(t, src, "")
 	require.Len(t, objs, 2)
 	_, page := readAll(t, src, last.Watermark)
 	require.True(t, page.Unchanged)
-	reqs, statuses := s.seen()
+	reqs, statuses := seen(s)
 	require.Equal(t, "Wed, 02 Dec 2026 06:00:00 GMT", reqs[1].Get("If-Modified-Since"))
 	require.Equal(t, http.StatusNotModified, statuses[1])
 
-	s.set("text/csv", "Employee_ID,Legal_Name\n21001,Ada\n21002,Grace\n", "", "")
+	s.Set("text/csv", "Employee_ID,Legal_Name\n21001,Ada\n21002,Grace\n", "", "")
 	_, page = readAll(t, src, last.Watermark)
 	require.True(t, page.Unchanged, "the same bytes")
-	_, statuses = s.seen()
+	_, statuses = seen(s)
 	require.Equal(t, http.StatusOK, statuses[2])
 }
 
 // A watermark of another configuration is no version to compare with: the
 // report is read whole even though the server would answer 304.
 func TestChangedConfigurationReadsAgain(t *testing.T) {
-	s := newReportServer(t)
-	s.set("application/json", workers(3, nil), `"v1"`, "")
-	c := s.config(t, "/r?format=json", passwordEnv)
+	s := hrreport.Start(t)
+	s.Set("application/json", hrreport.Workers(3, nil), `"v1"`, "")
+	c := config(t, s, "/r?format=json", passwordEnv)
 	c.RecordsPath = "Report_Entry"
 	_, last := readAll(t, open(t, c), "")
 	c.DisabledColumn, c.DisabledValues = "Active", []string{"0"}
 	objs, page := readAll(t, open(t, c), last.Watermark)
 	require.False(t, page.Unchanged)
 	require.Len(t, objs, 3)
-	reqs, _ := s.seen()
+	reqs, _ := seen(s)
 	require.Empty(t, reqs[1].Get("If-None-Match"))
 }
 
@@ -102,21 +104,21 @@ func TestChangedConfigurationReadsAgain(t *testing.T) {
 // secret from its reference; a refused client is Unauthorized and its
 // secret is in no error.
 func TestOAuthClientCredentials(t *testing.T) {
-	s := newReportServer(t)
-	s.set("application/json", workers(3, nil), `"v1"`, "")
-	t.Setenv("PROVISIONING_SECRET_TEST_CLIENT", s.secret)
-	c := s.config(t, "/r?format=json", passwordEnv)
+	s := hrreport.Start(t)
+	s.Set("application/json", hrreport.Workers(3, nil), `"v1"`, "")
+	t.Setenv("PROVISIONING_SECRET_TEST_CLIENT", s.ClientSecret)
+	c := config(t, s, "/r?format=json", passwordEnv)
 	c.Basic = nil
-	c.OAuth = &scim.OAuthClientCredentials{TokenURL: s.srv.URL + "/oauth/token", ClientID: s.clientID, ClientSecret: secrets.Ref{Env: "PROVISIONING_SECRET_TEST_CLIENT"}}
+	c.OAuth = &scim.OAuthClientCredentials{TokenURL: s.URL + "/oauth/token", ClientID: s.ClientID, ClientSecret: secrets.Ref{Env: "PROVISIONING_SECRET_TEST_CLIENT"}}
 	c.RecordsPath = "Report_Entry"
 	src := open(t, c)
 	objs, last := readAll(t, src, "")
 	require.Len(t, objs, 3)
 	_, page := readAll(t, src, last.Watermark)
 	require.True(t, page.Unchanged)
-	require.Equal(t, 1, s.tokenRequests())
-	reqs, _ := s.seen()
-	require.Equal(t, "Bearer "+s.token, reqs[0].Get("Authorization"))
+	require.Equal(t, 1, s.TokenRequests())
+	reqs, _ := seen(s)
+	require.Equal(t, "Bearer "+s.Token, reqs[0].Get("Authorization"))
 
 	t.Setenv("PROVISIONING_SECRET_TEST_CLIENT", "wrong-secret")
 	_, err := open(t, c).Read(context.Background(), connectors.ReadRequest{Type: connectors.User})
@@ -125,13 +127,13 @@ func TestOAuthClientCredentials(t *testing.T) {
 }
 
 func TestRefusedBasicCredentials(t *testing.T) {
-	s := newReportServer(t)
-	s.set("text/csv", "Employee_ID\n1\n", "", "")
-	c := s.config(t, "/r.csv?Effective_as_of_Date=2026-12-04", passwordEnv)
+	s := hrreport.Start(t)
+	s.Set("text/csv", "Employee_ID\n1\n", "", "")
+	c := config(t, s, "/r.csv?Effective_as_of_Date=2026-12-04", passwordEnv)
 	t.Setenv(passwordEnv, "not-the-password")
 	_, err := open(t, c).Read(context.Background(), connectors.ReadRequest{Type: connectors.User})
 	require.Equal(t, connectors.KindUnauthorized, connectors.KindOf(err))
-	require.Contains(t, err.Error(), "GET "+s.srv.URL+"/r.csv: ")
+	require.Contains(t, err.Error(), "GET "+s.URL+"/r.csv: ")
 	require.NotContains(t, err.Error(), "Effective_as_of_Date", "the query is not shown")
 	require.NotContains(t, err.Error(), "not-the-password")
 }
@@ -139,8 +141,8 @@ func TestRefusedBasicCredentials(t *testing.T) {
 // Answers that are not the report fail the read with an error naming the
 // URL, never a page of fewer records.
 func TestAnswersThatAreNotTheReport(t *testing.T) {
-	s := newReportServer(t)
-	body := workers(50, nil)
+	s := hrreport.Start(t)
+	body := hrreport.Workers(50, nil)
 	for _, tc := range []struct {
 		name   string
 		answer func(w http.ResponseWriter, r *http.Request)
@@ -177,8 +179,8 @@ func TestAnswersThatAreNotTheReport(t *testing.T) {
 		}, connectors.KindUnavailable, "unexpected EOF"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s.setAnswer(tc.answer)
-			c := s.config(t, "/r?format=json", passwordEnv)
+			s.Answer(tc.answer)
+			c := config(t, s, "/r?format=json", passwordEnv)
 			c.RecordsPath = "Report_Entry"
 			src := open(t, c)
 			var err error
@@ -193,9 +195,9 @@ func TestAnswersThatAreNotTheReport(t *testing.T) {
 			}
 			require.Error(t, err, "the read fails")
 			require.Equal(t, tc.kind, connectors.KindOf(err), "%v", err)
-			require.Contains(t, err.Error(), s.srv.URL+"/r")
+			require.Contains(t, err.Error(), s.URL+"/r")
 			require.Contains(t, err.Error(), tc.says)
-			require.NotContains(t, err.Error(), s.password)
+			require.NotContains(t, err.Error(), s.Password)
 		})
 	}
 }
@@ -203,19 +205,19 @@ func TestAnswersThatAreNotTheReport(t *testing.T) {
 // On demand, one record is read from the latest copy when the server says
 // the report is unchanged.
 func TestGetUsesTheLatestCopyWhenUnchanged(t *testing.T) {
-	s := newReportServer(t)
-	s.set("application/json", workers(3, nil), `"v1"`, "")
-	c := s.config(t, "/r?format=json", passwordEnv)
+	s := hrreport.Start(t)
+	s.Set("application/json", hrreport.Workers(3, nil), `"v1"`, "")
+	c := config(t, s, "/r?format=json", passwordEnv)
 	c.RecordsPath = "Report_Entry"
 	src := open(t, c)
 	readAll(t, src, "")
 	o, err := src.Get(context.Background(), connectors.User, "21002", []string{"Legal_Name"})
 	require.NoError(t, err)
 	require.Equal(t, connectors.Attributes{"Legal_Name": "Worker 2"}, o.Attributes)
-	_, statuses := s.seen()
+	_, statuses := seen(s)
 	require.Equal(t, []int{http.StatusOK, http.StatusNotModified}, statuses)
 
-	s.set("application/json", workers(3, map[string]string{"21002": "New Name"}), `"v2"`, "")
+	s.Set("application/json", hrreport.Workers(3, map[string]string{"21002": "New Name"}), `"v2"`, "")
 	o, err = src.Get(context.Background(), connectors.User, "21002", nil)
 	require.NoError(t, err)
 	require.Equal(t, "New Name", o.Attributes["Legal_Name"])
@@ -227,9 +229,9 @@ func TestGetUsesTheLatestCopyWhenUnchanged(t *testing.T) {
 // again and goes on where it was; a report replaced meanwhile starts the
 // read again.
 func TestResumedRead(t *testing.T) {
-	s := newReportServer(t)
-	s.set("application/json", workers(6, nil), "", "")
-	c := s.config(t, "/r?format=json", passwordEnv)
+	s := hrreport.Start(t)
+	s.Set("application/json", hrreport.Workers(6, nil), "", "")
+	c := config(t, s, "/r?format=json", passwordEnv)
 	c.RecordsPath = "Report_Entry"
 	first, err := open(t, c).Read(context.Background(), connectors.ReadRequest{Type: connectors.User, PageSize: 2})
 	require.NoError(t, err)
@@ -237,7 +239,7 @@ func TestResumedRead(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "21003", second.Objects[0].ID)
 
-	s.set("application/json", workers(7, nil), "", "")
+	s.Set("application/json", hrreport.Workers(7, nil), "", "")
 	_, err = open(t, c).Read(context.Background(), connectors.ReadRequest{Type: connectors.User, PageSize: 2, Cursor: second.Cursor})
 	require.ErrorIs(t, err, connectors.ErrSnapshotChanged)
 }
@@ -245,14 +247,33 @@ func TestResumedRead(t *testing.T) {
 // The worker's validation reads the report's columns from its start: a
 // misspelt attribute is named with the closest column.
 func TestCheckAttributes(t *testing.T) {
-	s := newReportServer(t)
-	s.set("text/csv", "Employee_ID,Legal_Name,Email\n21001,Ada,ada@acme.example\n", "", "")
-	src := open(t, s.config(t, "/r?format=csv", passwordEnv))
+	s := hrreport.Start(t)
+	s.Set("text/csv", "Employee_ID,Legal_Name,Email\n21001,Ada,ada@acme.example\n", "", "")
+	src := open(t, config(t, s, "/r?format=csv", passwordEnv))
 	check, err := src.CheckAttributes(context.Background(), connectors.User, []string{"Legal_Name", "Emial"})
 	require.NoError(t, err)
 	require.Len(t, check.Unknown, 1)
 	require.Equal(t, "Email", check.Unknown[0].Suggestion)
-	require.Contains(t, check.Against, s.srv.URL+"/r")
+	require.Contains(t, check.Against, s.URL+"/r")
+}
+
+// A report too slow to begin its answer within the caller's time is not
+// checked, rather than failing the job's validation.
+func TestCheckAttributesOfASlowReport(t *testing.T) {
+	s := hrreport.Start(t)
+	s.Answer(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(10 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	src := open(t, config(t, s, "/r?format=csv", passwordEnv))
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	_, err := src.CheckAttributes(ctx, connectors.User, []string{"Legal_Name"})
+	require.ErrorIs(t, err, connectors.ErrAttributesUnknown)
+	require.Contains(t, err.Error(), "did not answer in time")
+	require.NoError(t, ctx.Err())
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -291,20 +312,20 @@ func TestConfigValidate(t *testing.T) {
 // The records of a SuccessFactors OData answer are d.results; a page of
 // a longer result is refused, never read as the whole export.
 func TestSuccessFactorsPages(t *testing.T) {
-	s := newReportServer(t)
+	s := hrreport.Start(t)
 	rec := `{"__metadata":{"uri":"https://api.successfactors.example/odata/v2/User('1')","type":"SFOData.User"},"userId":"1","username":"ada"}`
-	c := s.config(t, "/odata/v2/User?$format=json", passwordEnv)
+	c := config(t, s, "/odata/v2/User?$format=json", passwordEnv)
 	c.IDColumn, c.RecordsPath = "userId", "d.results"
-	s.set("application/json", `{"d":{"results":[`+rec+`]}}`, "", "")
+	s.Set("application/json", `{"d":{"results":[`+rec+`]}}`, "", "")
 	src := open(t, c)
 	page, err := src.Read(context.Background(), connectors.ReadRequest{Type: connectors.User, Attributes: []string{"username"}})
 	require.NoError(t, err)
 	require.Equal(t, []connectors.Object{{ID: "1", Locator: "record 1", Attributes: connectors.Attributes{"username": "ada"}}}, page.Objects)
 
-	s.set("application/json", `{"d":{"results":[`+rec+`],"__next":"https://api.successfactors.example/odata/v2/User?$skiptoken=abc"}}`, "", "")
+	s.Set("application/json", `{"d":{"results":[`+rec+`],"__next":"https://api.successfactors.example/odata/v2/User?$skiptoken=abc"}}`, "", "")
 	_, err = src.Read(context.Background(), connectors.ReadRequest{Type: connectors.User, Attributes: []string{"username"}})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "one page of a longer result (it has a __next link")
 	require.False(t, errors.Is(err, file.ErrUnchanged))
-	require.True(t, strings.Contains(err.Error(), s.srv.URL+"/odata/v2/User"))
+	require.True(t, strings.Contains(err.Error(), s.URL+"/odata/v2/User"))
 }
