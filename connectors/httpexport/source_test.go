@@ -329,3 +329,10 @@ func TestSuccessFactorsPages(t *testing.T) {
 	require.False(t, errors.Is(err, file.ErrUnchanged))
 	require.True(t, strings.Contains(err.Error(), s.URL+"/odata/v2/User"))
 }
+
+// The report cannot be written back.
+func TestNoWriteback(t *testing.T) {
+	var src connectors.Source = open(t, config(t, hrreport.Start(t), "/r.csv", passwordEnv))
+	_, writer := src.(connectors.Writer)
+	require.False(t, writer)
+}
