@@ -14,7 +14,7 @@ import (
 
 // config is a report source of s at path, with basic authentication whose
 // password is in the environment variable env.
-func config(t *testing.T, s *hrreport.Server, path, env string) httpexport.Config {
+func config(t testing.TB, s *hrreport.Server, path, env string) httpexport.Config {
 	t.Helper()
 	t.Setenv(env, s.Password)
 	c := httpexport.Config{URL: s.URL + path, CAFile: s.CAFile}
@@ -28,7 +28,7 @@ func basic(user, env string) *scim.BasicAuth {
 	return &scim.BasicAuth{Username: user, Password: secrets.Ref{Env: env}}
 }
 
-func open(t *testing.T, c httpexport.Config) *httpexport.Source {
+func open(t testing.TB, c httpexport.Config) *httpexport.Source {
 	t.Helper()
 	src, err := c.Open(context.Background(), nil)
 	if err != nil {
@@ -52,7 +52,7 @@ func seen(s *hrreport.Server) ([]http.Header, []int) {
 
 // readAll reads every page of a read given since and returns the objects
 // and the last page.
-func readAll(t *testing.T, src connectors.Source, since string) ([]connectors.Object, connectors.Page) {
+func readAll(t testing.TB, src connectors.Source, since string) ([]connectors.Object, connectors.Page) {
 	t.Helper()
 	var objs []connectors.Object
 	req := connectors.ReadRequest{Type: connectors.User, Since: since, PageSize: 2}
