@@ -37,7 +37,7 @@ func hrReport(b *testing.B) *hrreport.Server {
 // in pages of 1,000.
 func BenchmarkRead100k(b *testing.B) {
 	s := hrReport(b)
-	c := config(b, s, "/hr.csv", passwordEnv)
+	c := reportConfig(b, s, "/hr.csv", passwordEnv)
 	c.IDColumn = "employeeId"
 	b.ReportAllocs()
 	for b.Loop() {
@@ -52,7 +52,7 @@ func BenchmarkRead100k(b *testing.B) {
 // BenchmarkUnchanged100k reads the unchanged report from its watermark.
 func BenchmarkUnchanged100k(b *testing.B) {
 	s := hrReport(b)
-	c := config(b, s, "/hr.csv", passwordEnv)
+	c := reportConfig(b, s, "/hr.csv", passwordEnv)
 	c.IDColumn = "employeeId"
 	_, last := readAll(b, open(b, c), "")
 	src := open(b, c)
@@ -81,7 +81,7 @@ func TestLargeReportStreams(t *testing.T) {
 			w.Write(line)
 		}
 	})
-	src := open(t, config(t, s, "/hr.csv", passwordEnv))
+	src := open(t, reportConfig(t, s, "/hr.csv", passwordEnv))
 	runtime.GC()
 	var peak atomic.Uint64
 	done := make(chan struct{})

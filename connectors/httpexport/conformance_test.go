@@ -18,12 +18,12 @@ func TestConformance(t *testing.T) {
 		MissingID: "99999",
 		Open: func(t *testing.T, n int) connectors.Source {
 			s.Set("application/json", hrreport.Workers(n, nil), fmt.Sprintf(`"n%d"`, n), "")
-			c := config(t, s, "/ccx/service/customreport2/acme/ISU_HR/Workers?format=json", passwordEnv)
+			c := reportConfig(t, s, "/ccx/service/customreport2/acme/ISU_HR/Workers?format=json", passwordEnv)
 			c.RecordsPath = "Report_Entry"
 			return open(t, c)
 		},
 		Unauthorized: func(t *testing.T) (connectors.Source, error) {
-			c := config(t, s, "/ccx/service/customreport2/acme/ISU_HR/Workers?format=json", passwordEnv)
+			c := reportConfig(t, s, "/ccx/service/customreport2/acme/ISU_HR/Workers?format=json", passwordEnv)
 			c.RecordsPath = "Report_Entry"
 			t.Setenv(passwordEnv, "refused-password")
 			return c.Open(context.Background(), nil)

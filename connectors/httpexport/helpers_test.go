@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/httpexport"
 	"github.com/openprovisioning/provisioner/connectors/scim"
@@ -12,9 +14,9 @@ import (
 	"github.com/openprovisioning/provisioner/secrets"
 )
 
-// config is a report source of s at path, with basic authentication whose
+// reportConfig is a report source of s at path, with basic authentication whose
 // password is in the environment variable env.
-func config(t testing.TB, s *hrreport.Server, path, env string) httpexport.Config {
+func reportConfig(t testing.TB, s *hrreport.Server, path, env string) httpexport.Config {
 	t.Helper()
 	t.Setenv(env, s.Password)
 	c := httpexport.Config{URL: s.URL + path, CAFile: s.CAFile}
@@ -30,7 +32,9 @@ func basic(user, env string) *scim.BasicAuth {
 
 func open(t testing.TB, c httpexport.Config) *httpexport.Source {
 	t.Helper()
-	src, err := c.Open(context.Background(), nil)
+	log := logrus.New()
+	log.SetLevel(logrus.WarnLevel)
+	src, err := c.Open(context.Background(), logrus.NewEntry(log))
 	if err != nil {
 		t.Fatal(err)
 	}

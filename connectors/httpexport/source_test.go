@@ -26,7 +26,7 @@ const passwordEnv = "PROVISIONING_SECRET_TEST_REPORT"
 func TestUnchangedReportIsOneConditionalRequest(t *testing.T) {
 	s := hrreport.Start(t)
 	s.Set("application/json", hrreport.Workers(5, nil), `"v1"`, "")
-	c := config(t, s, "/ccx/service/customreport2/acme/ISU_HR/Workers?format=json", passwordEnv)
+	c := reportConfig(t, s, "/ccx/service/customreport2/acme/ISU_HR/Workers?format=json", passwordEnv)
 	c.RecordsPath = "Report_Entry"
 	src := open(t, c)
 
@@ -68,7 +68,7 @@ func TestUnchangedReportIsOneConditionalRequest(t *testing.T) {
 func TestUnchangedReportWithoutETag(t *testing.T) {
 	s := hrreport.Start(t)
 	s.Set("text/csv", "Employee_ID,Legal_Name\n21001,Ada\n21002,Grace\n", "", "Wed, 02 Dec 2026 06:00:00 GMT")
-	src := open(t, config(t, s, "/exports/workers.csv", passwordEnv))
+	src := open(t, reportConfig(t, s, "/exports/workers.csv", passwordEnv))
 	objs, last := readAll(t, src, "")
 	require.Len(t, objs, 2)
 	_, page := readAll(t, src, last.Watermark)
@@ -89,7 +89,7 @@ func TestUnchangedReportWithoutETag(t *testing.T) {
 func TestChangedConfigurationReadsAgain(t *testing.T) {
 	s := hrreport.Start(t)
 	s.Set("application/json", hrreport.Workers(3, nil), `"v1"`, "")
-	c := config(t, s, "/r?format=json", passwordEnv)
+	c := reportConfig(t, s, "/r?format=json", passwordEnv)
 	c.RecordsPath = "Report_Entry"
 	_, last := readAll(t, open(t, c), "")
 	c.DisabledColumn, c.DisabledValues = "Active", []string{"0"}
@@ -107,7 +107,7 @@ func TestOAuthClientCredentials(t *testing.T) {
 	s := hrreport.Start(t)
 	s.Set("application/json", hrreport.Workers(3, nil), `"v1"`, "")
 	t.Setenv("PROVISIONING_SECRET_TEST_CLIENT", s.ClientSecret)
-	c := config(t, s, "/r?format=json", passwordEnv)
+	c := reportConfig(t, s, "/r?format=json", passwordEnv)
 	c.Basic = nil
 	c.OAuth = &scim.OAuthClientCredentials{TokenURL: s.URL + "/oauth/token", ClientID: s.ClientID, ClientSecret: secrets.Ref{Env: "PROVISIONING_SECRET_TEST_CLIENT"}}
 	c.RecordsPath = "Report_Entry"
@@ -129,7 +129,7 @@ func TestOAuthClientCredentials(t *testing.T) {
 func TestRefusedBasicCredentials(t *testing.T) {
 	s := hrreport.Start(t)
 	s.Set("text/csv", "Employee_ID\n1\n", "", "")
-	c := config(t, s, "/r.csv?Effective_as_of_Date=2026-12-04", passwordEnv)
+	c := reportConfig(t, s, "/r.csv?Effective_as_of_Date=2026-12-04", passwordEnv)
 	t.Setenv(passwordEnv, "not-the-password")
 	_, err := open(t, c).Read(context.Background(), connectors.ReadRequest{Type: connectors.User})
 	require.Equal(t, connectors.KindUnauthorized, connectors.KindOf(err))
@@ -180,7 +180,7 @@ func TestAnswersThatAreNotTheReport(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.Answer(tc.answer)
-			c := config(t, s, "/r?format=json", passwordEnv)
+			c := reportConfig(t, s, "/r?format=json", passwordEnv)
 			c.RecordsPath = "Report_Entry"
 			src := open(t, c)
 			var err error
@@ -207,7 +207,7 @@ func TestAnswersThatAreNotTheReport(t *testing.T) {
 func TestGetUsesTheLatestCopyWhenUnchanged(t *testing.T) {
 	s := hrreport.Start(t)
 	s.Set("application/json", hrreport.Workers(3, nil), `"v1"`, "")
-	c := config(t, s, "/r?format=json", passwordEnv)
+	c := reportConfig(t, s, "/r?format=json", passwordEnv)
 	c.RecordsPath = "Report_Entry"
 	src := open(t, c)
 	readAll(t, src, "")
@@ -231,7 +231,7 @@ func TestGetUsesTheLatestCopyWhenUnchanged(t *testing.T) {
 func TestResumedRead(t *testing.T) {
 	s := hrreport.Start(t)
 	s.Set("application/json", hrreport.Workers(6, nil), "", "")
-	c := config(t, s, "/r?format=json", passwordEnv)
+	c := reportConfig(t, s, "/r?format=json", passwordEnv)
 	c.RecordsPath = "Report_Entry"
 	first, err := open(t, c).Read(context.Background(), connectors.ReadRequest{Type: connectors.User, PageSize: 2})
 	require.NoError(t, err)
@@ -249,7 +249,7 @@ func TestResumedRead(t *testing.T) {
 func TestCheckAttributes(t *testing.T) {
 	s := hrreport.Start(t)
 	s.Set("text/csv", "Employee_ID,Legal_Name,Email\n21001,Ada,ada@acme.example\n", "", "")
-	src := open(t, config(t, s, "/r?format=csv", passwordEnv))
+	src := open(t, reportConfig(t, s, "/r?format=csv", passwordEnv))
 	check, err := src.CheckAttributes(context.Background(), connectors.User, []string{"Legal_Name", "Emial"})
 	require.NoError(t, err)
 	require.Len(t, check.Unknown, 1)
@@ -267,7 +267,7 @@ func TestCheckAttributesOfASlowReport(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	})
-	src := open(t, config(t, s, "/r?format=csv", passwordEnv))
+	src := open(t, reportConfig(t, s, "/r?format=csv", passwordEnv))
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
 	_, err := src.CheckAttributes(ctx, connectors.User, []string{"Legal_Name"})
@@ -314,7 +314,7 @@ func TestConfigValidate(t *testing.T) {
 func TestSuccessFactorsPages(t *testing.T) {
 	s := hrreport.Start(t)
 	rec := `{"__metadata":{"uri":"https://api.successfactors.example/odata/v2/User('1')","type":"SFOData.User"},"userId":"1","username":"ada"}`
-	c := config(t, s, "/odata/v2/User?$format=json", passwordEnv)
+	c := reportConfig(t, s, "/odata/v2/User?$format=json", passwordEnv)
 	c.IDColumn, c.RecordsPath = "userId", "d.results"
 	s.Set("application/json", `{"d":{"results":[`+rec+`]}}`, "", "")
 	src := open(t, c)
@@ -332,7 +332,7 @@ func TestSuccessFactorsPages(t *testing.T) {
 
 // The report cannot be written back.
 func TestNoWriteback(t *testing.T) {
-	var src connectors.Source = open(t, config(t, hrreport.Start(t), "/r.csv", passwordEnv))
+	var src connectors.Source = open(t, reportConfig(t, hrreport.Start(t), "/r.csv", passwordEnv))
 	_, writer := src.(connectors.Writer)
 	require.False(t, writer)
 }
