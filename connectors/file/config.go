@@ -112,9 +112,9 @@ func (c Config) Columns() error {
 	return err
 }
 
-// parse checks the configuration of an export named name (a path, or an
-// origin's URL, whose extension may say its format); fields are named in
-// errors after prefix.
+// parse checks the configuration; name is the file's path, whose extension
+// may tell the format, and file requires one. Fields are named in errors
+// after prefix.
 func (c Config) parse(prefix, name string, file bool) (*settings, error) {
 	s := &settings{Config: c, comma: ','}
 	var errs []error
