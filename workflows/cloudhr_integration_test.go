@@ -24,7 +24,8 @@ import (
 // application through the real job workflow. A changed report renames one
 // worker and disables a leaver; an unchanged report costs one request,
 // answered 304, and changes nothing; a report cut short fails its read and
-// disables nobody; a new hire is provisioned on demand from the report.
+// disables nobody, and a login page in its place quarantines the job; a new
+// hire is provisioned on demand from the report.
 func TestCloudHRReportToApp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -108,6 +109,29 @@ func TestCloudHRReportToApp(t *testing.T) {
 		require.Empty(t, w.app.Stats().Requests)
 	})
 
+	t.Run("a login page quarantines the job and disables nobody", func(t *testing.T) {
+		w.app.ResetStats()
+		hr.Answer(func(rw http.ResponseWriter, r *http.Request) {
+			rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(rw, "<!DOCTYPE html><html><body><form action=/login>Sign in</form></body></html>")
+		})
+		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		require.Eventually(t, func() bool { return status(t, c, w.job.Name).State == workflows.Quarantined }, time.Minute, 100*time.Millisecond)
+		st := status(t, c, w.job.Name)
+		require.Contains(t, st.Quarantine.Reason, "an HTML page")
+		require.Contains(t, st.Quarantine.Reason, hr.URL+"/ccx/service/customreport2/acme/ISU_HR/Workers")
+		require.Empty(t, w.app.Stats().Requests, "nothing reaches the application")
+		require.Len(t, w.users(t), 20)
+
+		// Fixed, and released: the report is unchanged.
+		hr.Set("application/json", hrreport.Workers(20, map[string]string{"21002": "Ada Lovelace"}, "21003"), `"v2"`, "")
+		signal(t, c, w.job.Name, workflows.SignalRelease, nil)
+		st = waitCycle(t, c, w.job.Name, st.LastCycle.Number+1, time.Minute)
+		require.Equal(t, workflows.Running, st.State)
+		require.Zero(t, st.LastCycle.Staged)
+		require.Empty(t, w.app.Stats().Requests)
+	})
+
 	t.Run("a new hire is provisioned on demand from the report", func(t *testing.T) {
 		hr.Set("application/json", hrreport.Workers(21, map[string]string{"21002": "Ada Lovelace"}, "21003"), `"v4"`, "")
 		res := provisionOnDemand(t, c, w.job.Name, workflows.OnDemandRequest{Type: connectors.User, ID: "21021"})
@@ -116,8 +140,9 @@ func TestCloudHRReportToApp(t *testing.T) {
 		require.Equal(t, "Worker 21", w.users(t)["w21@acme.example"].Attributes["displayName"])
 
 		w.app.ResetStats()
+		next := status(t, c, w.job.Name).LastCycle.Number + 1
 		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
-		st := waitCycle(t, c, w.job.Name, 5, time.Minute)
+		st := waitCycle(t, c, w.job.Name, next, time.Minute)
 		require.Zero(t, st.LastCycle.Staged, "the cycle finds the hire done")
 		require.Zero(t, w.app.Stats().Requests["POST /Users"])
 	})
