@@ -1,6 +1,8 @@
 package workflows_test
 
 import (
+	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"testing"
@@ -146,4 +148,14 @@ func TestCloudHRReportToApp(t *testing.T) {
 		require.Zero(t, st.LastCycle.Staged, "the cycle finds the hire done")
 		require.Zero(t, w.app.Stats().Requests["POST /Users"])
 	})
+
+	// The report's password, as set and as sent, is in no history.
+	basic := base64.StdEncoding.EncodeToString([]byte(hr.User + ":" + hr.Password))
+	resp, err := c.ListWorkflow(context.Background(), listRequest(`ProvisioningJob = "`+w.job.Name+`"`))
+	require.NoError(t, err)
+	require.NotEmpty(t, resp.Executions)
+	assertNoSecret(t, historyJSON(t, c, workflows.JobWorkflowID(w.job.Name), ""), "history of the job", hr.Password, basic)
+	for _, ex := range resp.Executions {
+		assertNoSecret(t, historyJSON(t, c, ex.Execution.WorkflowId, ex.Execution.RunId), "history of "+ex.Execution.WorkflowId, hr.Password, basic)
+	}
 }
