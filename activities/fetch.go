@@ -84,6 +84,10 @@ type FetchProgress struct {
 	Reassigned     bool     `json:"reassigned,omitempty"`
 	// Removals is what the deletion guard weighs, per object type read.
 	Removals []config.Removals `json:"removals,omitempty"`
+	// Unchanged is set when the current object type's snapshot is the one
+	// the last cycle read (connectors.Page.Unchanged): nothing was read, so
+	// nothing is absent.
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 const defaultPageSize = 1000
@@ -151,7 +155,7 @@ func (f *fetcher) run(ctx context.Context) (FetchResult, error) {
 		if err := f.read(ctx, steps[f.p.Object]); err != nil {
 			return FetchResult{}, err
 		}
-		f.p.Object, f.p.Cursor, f.p.Paged = f.p.Object+1, "", false
+		f.p.Object, f.p.Cursor, f.p.Paged, f.p.Unchanged = f.p.Object+1, "", false, false
 		activity.RecordHeartbeat(ctx, f.p)
 	}
 	return f.result(), nil
@@ -235,7 +239,12 @@ func (f *fetcher) pages(ctx context.Context, stager *engine.Stager, req connecto
 	restarts := 0
 	for !f.p.Paged {
 		req.Cursor = f.p.Cursor
+		// A source may take longer than the heartbeat timeout over one
+		// page (a report downloaded before its first page).
+		at := f.p
+		stop := heartbeating(ctx, func() any { return at })
 		page, err := f.src.Read(ctx, req)
+		stop()
 		if errors.Is(err, connectors.ErrSnapshotChanged) && restarts < maxSnapshotRestarts {
 			// The snapshot (an export) was replaced mid-read: read the new one from the start.
 			restarts++
@@ -281,6 +290,7 @@ func (f *fetcher) stage(ctx context.Context, stager *engine.Stager, t connectors
 	if page.Cursor == "" {
 		p.Paged = true
 		p.Watermarks[t] = page.Watermark
+		p.Unchanged = page.Unchanged && f.src.ChangeDetection() == connectors.Snapshot
 	}
 	return nil
 }
@@ -303,6 +313,8 @@ func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.Re
 	if err != nil {
 		return err
 	}
+	// An unchanged snapshot marked nothing seen: absence means nothing.
+	complete = complete && !f.p.Unchanged
 	if complete && step.Type == connectors.Group {
 		gone, err := f.a.Store.ForgetUnseenGroups(ctx, f.in.Cycle)
 		if err != nil {
@@ -326,7 +338,7 @@ func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.Re
 	if err := f.weighRemovals(ctx, step.Type, removed); err != nil {
 		return err
 	}
-	if f.src.ChangeDetection() == connectors.Delta {
+	if f.src.ChangeDetection() == connectors.Delta || f.p.Unchanged {
 		n, err := stager.DueEscrows(ctx, f.p.Seq)
 		if err != nil {
 			return err
@@ -363,7 +375,7 @@ func (f *fetcher) weighRemovals(ctx context.Context, t connectors.ObjectType, ab
 		Type:      string(t),
 		Removals:  p.Removed - p.ObjectStartRemoved + absent,
 		Linked:    linked,
-		ReadEmpty: f.src.ChangeDetection() == connectors.Snapshot && p.Read == p.ObjectStartRead,
+		ReadEmpty: f.src.ChangeDetection() == connectors.Snapshot && p.Read == p.ObjectStartRead && !p.Unchanged,
 	})
 	p.Removed += absent
 	return nil

@@ -142,7 +142,11 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 	if err != nil {
 		return res, err
 	}
+	// Reading one object may take longer than the heartbeat timeout (a
+	// report downloaded whole).
+	stop := heartbeating(ctx, func() any { return nil })
 	obj, err := getter.Get(ctx, in.Type, in.SourceID, prog.SourceAttributes())
+	stop()
 	if errors.Is(err, connectors.ErrNotFound) {
 		res.Steps = []OnDemandStep{{Name: StepImport, Status: audit.Failure, Detail: fmt.Sprintf("the source has no %s with ID %q", in.Type, in.SourceID)}}
 		return res, nil
@@ -163,7 +167,9 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 		if _, err := a.engine(&in.Job, src, nil).RecordGroups(ctx, []connectors.Object{obj}); err != nil {
 			return res, err
 		}
+		stop := heartbeating(ctx, func() any { return nil })
 		members, left, err := a.memberObjects(ctx, &in.Job, getter, obj.Members)
+		stop()
 		if err != nil {
 			return res, err
 		}

@@ -64,6 +64,11 @@ type Page struct {
 	Cursor string
 	// Watermark is set on the last page: the value to pass as Since next cycle.
 	Watermark string
+	// Unchanged is set by a snapshot source whose data is still what the
+	// read Since names saw (an HTTP report answered 304 Not Modified): the
+	// page is the read's only one, holds no objects, and every object of
+	// that read is still there as it was.
+	Unchanged bool
 }
 
 // ChangeDetection says how a source reports what changed.

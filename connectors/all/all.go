@@ -6,6 +6,7 @@ package all
 import (
 	_ "github.com/openprovisioning/provisioner/connectors/file"
 	_ "github.com/openprovisioning/provisioner/connectors/graph"
+	_ "github.com/openprovisioning/provisioner/connectors/httpexport"
 	_ "github.com/openprovisioning/provisioner/connectors/ldap"
 	_ "github.com/openprovisioning/provisioner/connectors/scim"
 )

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -24,14 +23,19 @@ var _ connectors.AttributeChecker = (*Source)(nil)
 // has nothing to compare with (ErrAttributesUnknown).
 func (s *Source) CheckAttributes(ctx context.Context, t connectors.ObjectType, names []string) (connectors.AttributeCheck, error) {
 	if t != "" && t != s.cfg.Type {
-		return connectors.AttributeCheck{}, fmt.Errorf("file source %s holds %s objects, not %s", s.cfg.Path, s.cfg.Type, t)
+		return connectors.AttributeCheck{}, fmt.Errorf("file source %s holds %s objects, not %s", s.name(), s.cfg.Type, t)
 	}
 	if len(names) == 0 {
 		return connectors.AttributeCheck{}, nil
 	}
-	f, err := os.Open(s.cfg.Path)
+	name := s.name()
+	f, err := s.stream(ctx)
+	var ce *connectors.Error
+	if errors.As(err, &ce) {
+		return connectors.AttributeCheck{}, err
+	}
 	if err != nil {
-		return connectors.AttributeCheck{}, &connectors.Error{Kind: connectors.KindUnavailable, Op: "read " + s.cfg.Path, Detail: err.Error()}
+		return connectors.AttributeCheck{}, &connectors.Error{Kind: connectors.KindUnavailable, Op: "read " + name, Detail: err.Error()}
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
@@ -42,22 +46,22 @@ func (s *Source) CheckAttributes(ctx context.Context, t connectors.ObjectType, n
 	if s.cfg.format == CSV {
 		h, _, err := readHeader(br, s.cfg.comma)
 		if err != nil {
-			return connectors.AttributeCheck{}, fmt.Errorf("%s: %w", s.cfg.Path, err)
+			return connectors.AttributeCheck{}, fmt.Errorf("%s: %w", name, err)
 		}
-		have, against = map[string]bool{}, "the header of "+s.cfg.Path
+		have, against = map[string]bool{}, "the header of "+name
 		for name := range h.index {
 			have[name] = true
 		}
 	} else {
 		records := 0
-		have, records, err = jsonFields(ctx, br, s.cfg.format, names)
+		have, records, err = jsonFields(ctx, br, s.cfg.format, s.cfg.path, names)
 		if err != nil {
-			return connectors.AttributeCheck{}, fmt.Errorf("%s: %w", s.cfg.Path, err)
+			return connectors.AttributeCheck{}, fmt.Errorf("%s: %w", name, err)
 		}
 		if records == 0 {
-			return connectors.AttributeCheck{}, fmt.Errorf("%w: %s has no records to learn its fields from", connectors.ErrAttributesUnknown, s.cfg.Path)
+			return connectors.AttributeCheck{}, fmt.Errorf("%w: %s has no records to learn its fields from", connectors.ErrAttributesUnknown, name)
 		}
-		against = "the fields of the records of " + s.cfg.Path
+		against = "the fields of the records of " + name
 	}
 	check := connectors.AttributeCheck{Against: against}
 	known := slices.Sorted(maps.Keys(have))
@@ -73,7 +77,7 @@ func (s *Source) CheckAttributes(ctx context.Context, t connectors.ObjectType, n
 // records until every one of want is among them or the file ends, and
 // returns how many records it read. Elements that are not objects and
 // malformed lines are skipped, as reads fail them alone.
-func jsonFields(ctx context.Context, br *bufio.Reader, format string, want []string) (map[string]bool, int, error) {
+func jsonFields(ctx context.Context, br *bufio.Reader, format string, path []string, want []string) (map[string]bool, int, error) {
 	skipBOM(br)
 	have := map[string]bool{}
 	missing := len(want)
@@ -90,10 +94,10 @@ func jsonFields(ctx context.Context, br *bufio.Reader, format string, want []str
 	var next func() (map[string]json.RawMessage, error)
 	if format == JSON {
 		dec := json.NewDecoder(br)
-		if tok, err := dec.Token(); err == io.EOF {
+		if err := enterRecords(dec, path); err == io.EOF {
 			return have, 0, nil
-		} else if err != nil || tok != json.Delim('[') {
-			return nil, 0, errors.New("not a JSON array (for one object per line, set format jsonl)")
+		} else if err != nil {
+			return nil, 0, err
 		}
 		next = func() (map[string]json.RawMessage, error) {
 			if !dec.More() {

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -46,7 +47,7 @@ const (
 //
 // For a JSON file a "column" is a field of each object.
 type Config struct {
-	Path string `json:"path" yaml:"path"`
+	Path string `json:"path,omitempty" yaml:"path"`
 	// Format is csv, json or jsonl; by default it follows the extension
 	// (.csv, .json, .jsonl or .ndjson).
 	Format string `json:"format,omitempty" yaml:"format,omitempty"`
@@ -64,6 +65,11 @@ type Config struct {
 	MembersColumn string `json:"membersColumn,omitempty" yaml:"membersColumn,omitempty"`
 	// Delimiter separates CSV fields: one character, "," by default.
 	Delimiter string `json:"delimiter,omitempty" yaml:"delimiter,omitempty"`
+	// RecordsPath, for format json, names the array of records inside the
+	// top-level object by its field names, separated by dots: Report_Entry
+	// for a Workday report, d.results for SuccessFactors OData v2, value for
+	// OData v4. Without it the top-level value is the array.
+	RecordsPath string `json:"recordsPath,omitempty" yaml:"recordsPath,omitempty"`
 }
 
 // settings is a checked Config with its defaults applied.
@@ -72,6 +78,7 @@ type settings struct {
 	format   string
 	comma    rune
 	disabled []string // DisabledValues, trimmed
+	path     []string // RecordsPath, split
 }
 
 // Validate checks the configuration and that the file can be read and has
@@ -95,20 +102,33 @@ func (c Config) Open() (*Source, error) {
 	return &Source{cfg: s}, nil
 }
 
-func (c Config) settings() (*settings, error) {
+func (c Config) settings() (*settings, error) { return c.parse("source.file.", c.Path, true) }
+
+// Columns checks the configuration of an export read from an Origin (see
+// NewSource): every field but Path, Format required. Problems name their
+// fields without a prefix ("idColumn: required").
+func (c Config) Columns() error {
+	_, err := c.parse("", "", false)
+	return err
+}
+
+// parse checks the configuration; name is the file's path, whose extension
+// may tell the format, and file requires one. Fields are named in errors
+// after prefix.
+func (c Config) parse(prefix, name string, file bool) (*settings, error) {
 	s := &settings{Config: c, comma: ','}
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("source.file.%s: "+format, append([]any{field}, args...)...))
+		errs = append(errs, fmt.Errorf(prefix+"%s: "+format, append([]any{field}, args...)...))
 	}
-	if c.Path == "" {
+	if file && c.Path == "" {
 		bad("path", "required")
 	}
 	switch f := strings.ToLower(c.Format); f {
 	case CSV, JSON, JSONL:
 		s.format = f
 	case "":
-		switch strings.ToLower(filepath.Ext(c.Path)) {
+		switch strings.ToLower(filepath.Ext(name)) {
 		case ".csv":
 			s.format = CSV
 		case ".json":
@@ -116,8 +136,10 @@ func (c Config) settings() (*settings, error) {
 		case ".jsonl", ".ndjson":
 			s.format = JSONL
 		default:
-			if c.Path != "" {
-				bad("format", "cannot tell the format from the name %q: set csv, json or jsonl", filepath.Base(c.Path))
+			if name != "" {
+				bad("format", "cannot tell the format from the name %q: set csv, json or jsonl", filepath.Base(name))
+			} else if !file {
+				bad("format", "required: csv, json or jsonl")
 			}
 		}
 	default:
@@ -139,6 +161,15 @@ func (c Config) settings() (*settings, error) {
 			bad("delimiter", "%q must be one character other than a quote or a line break", c.Delimiter)
 		}
 		s.comma = r
+	}
+	if c.RecordsPath != "" {
+		s.path = strings.Split(c.RecordsPath, ".")
+		if slices.Contains(s.path, "") {
+			bad("recordsPath", "%q has an empty field name", c.RecordsPath)
+		}
+		if s.format != JSON {
+			bad("recordsPath", "only for format json")
+		}
 	}
 	values := c.DisabledValues
 	if len(values) == 0 {
@@ -162,7 +193,7 @@ func (s *settings) checkFile() error {
 	}
 	defer f.Close()
 	if s.format != CSV {
-		first, err := firstJSONRecord(f, s.format)
+		first, err := firstJSONRecord(f, s.format, s.path)
 		if err != nil {
 			return fmt.Errorf("source.file.path: %s: %w", s.Path, err)
 		}

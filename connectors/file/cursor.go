@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,12 +20,12 @@ type position struct{ n, off int64 }
 // fingerprint tells whether the file changed.
 type fingerprint struct{ size, mtime int64 }
 
-func stat(f *os.File) (fingerprint, error) {
-	fi, err := f.Stat()
+func stat(f Snapshot) (fingerprint, error) {
+	size, version, err := f.Stat()
 	if err != nil {
 		return fingerprint{}, err
 	}
-	return fingerprint{size: fi.Size(), mtime: fi.ModTime().UnixNano()}, nil
+	return fingerprint{size: size, mtime: version}, nil
 }
 
 func (fp fingerprint) modified() string {

@@ -19,13 +19,18 @@ func FuzzRead(f *testing.F) {
 		"\uFEFFid,x\r\n1,\"\"\r\n\r\n1,y",
 		`[{"id": "1", "n": [1]}, {"id": 2}, 3]`,
 		"{\"id\": \"1\"}\n\n{\"id\": \"1\"}\nnot json\n",
+		`{"d": {"x": [1, {"y": "]"}], "results": [{"id": "1"}, {"id": "2"}], "__next": null}}`,
 	} {
-		for format := range 3 {
+		for format := range 4 {
 			f.Add(seed, uint8(format))
 		}
 	}
 	f.Fuzz(func(t *testing.T, content string, format uint8) {
-		cfg := Config{Path: writeFile(t, "in", content), Format: []string{CSV, JSON, JSONL}[format%3], IDColumn: "id"}
+		// The fourth format is JSON with its records inside objects.
+		cfg := Config{Path: writeFile(t, "in", content), Format: []string{CSV, JSON, JSONL, JSON}[format%4], IDColumn: "id"}
+		if format%4 == 3 {
+			cfg.RecordsPath = "d.results"
+		}
 		whole, err := read(open(t, cfg), 1000)
 		if err != nil {
 			if connectors.KindOf(err) != connectors.KindUnavailable {

@@ -19,9 +19,9 @@ var _ connectors.Getter = (*Source)(nil)
 // changes during the scan; NotFound when no record has the ID.
 func (s *Source) Get(ctx context.Context, t connectors.ObjectType, id string, attributes []string) (connectors.Object, error) {
 	if t != "" && t != s.cfg.Type {
-		return connectors.Object{}, fmt.Errorf("file source %s holds %s objects, not %s", s.cfg.Path, s.cfg.Type, t)
+		return connectors.Object{}, fmt.Errorf("file source %s holds %s objects, not %s", s.name(), s.cfg.Type, t)
 	}
-	rd, err := s.openFile()
+	rd, err := s.openFile(ctx, Version{})
 	if err != nil {
 		return connectors.Object{}, err
 	}

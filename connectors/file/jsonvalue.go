@@ -142,20 +142,15 @@ func jsonMembers(v any) ([]string, error) {
 
 // firstJSONRecord returns the file's first record if it is an object, for
 // checking the configuration; nil when there is none to check.
-func firstJSONRecord(r io.Reader, format string) (map[string]any, error) {
+func firstJSONRecord(r io.Reader, format string, path []string) (map[string]any, error) {
 	br := bufio.NewReader(r)
 	skipBOM(br)
 	dec := json.NewDecoder(br)
 	if format == JSON {
-		tok, err := dec.Token()
-		if err == io.EOF {
+		if err := enterRecords(dec, path); err == io.EOF {
 			return nil, nil
-		}
-		if err != nil {
+		} else if err != nil {
 			return nil, err
-		}
-		if tok != json.Delim('[') {
-			return nil, errors.New("not a JSON array (for one object per line, set format jsonl)")
 		}
 		if !dec.More() {
 			return nil, nil

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -15,13 +14,17 @@ import (
 // pass is one read of the whole file, page by page.
 type pass struct {
 	path   string
-	f      *os.File
+	f      Snapshot
 	fp     fingerprint
 	hash   *fileHash
 	sh     *shape
 	rows   rows
 	seen   map[string]int64 // record number of each ID's first occurrence
 	cursor string           // returned with the last page: a Read with it goes on here
+	// mark makes the last page's watermark (Source.watermark).
+	mark func(digest, validator string) string
+	// remote is set when the bytes are an origin's copy, not a file.
+	remote bool
 }
 
 // rows reads records one by one.
@@ -44,8 +47,9 @@ func openRows(in *input, sh *shape, p *position) (rows, error) {
 	return openCSV(in, sh, p)
 }
 
-// open starts a read at the beginning, or where cursor c says.
-func (s *Source) open(c string) (*pass, error) {
+// open starts a read at the beginning, or where cursor c says; last is
+// passed on to an origin (see Origin.Open).
+func (s *Source) open(ctx context.Context, c string, last Version) (*pass, error) {
 	var cur *cursor
 	if c != "" {
 		var err error
@@ -53,7 +57,7 @@ func (s *Source) open(c string) (*pass, error) {
 			return nil, err
 		}
 	}
-	rd, err := s.openFile()
+	rd, err := s.openFile(ctx, last)
 	if err != nil {
 		return nil, err
 	}
@@ -64,11 +68,16 @@ func (s *Source) open(c string) (*pass, error) {
 	return rd, nil
 }
 
-// openFile opens the file and takes its fingerprint, for a read or a Get.
-func (s *Source) openFile() (*pass, error) {
-	rd := &pass{path: s.cfg.Path, sh: newShape(s.cfg), seen: map[string]int64{}}
-	f, err := os.Open(s.cfg.Path)
+// openFile opens the export and takes its fingerprint, for a read or a
+// Get. An origin's own errors (a refused request) keep their kind.
+func (s *Source) openFile(ctx context.Context, last Version) (*pass, error) {
+	rd := &pass{path: s.name(), sh: newShape(s.cfg), seen: map[string]int64{}, mark: s.watermark, remote: s.origin != nil}
+	f, err := s.snapshot(ctx, last)
 	if err != nil {
+		var ce *connectors.Error
+		if errors.As(err, &ce) || errors.Is(err, ErrUnchanged) || ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, rd.unavailable(err.Error())
 	}
 	rd.f = f
@@ -166,7 +175,7 @@ func (rd *pass) last(objs []connectors.Object) (connectors.Page, error) {
 	if rd.hash.n != rd.fp.size {
 		return connectors.Page{}, rd.unavailable(fmt.Sprintf("read %d of %d bytes", rd.hash.n, rd.fp.size))
 	}
-	return connectors.Page{Objects: objs, Watermark: "sha256:" + hex.EncodeToString(rd.hash.Sum(nil))}, nil
+	return connectors.Page{Objects: objs, Watermark: rd.mark(hex.EncodeToString(rd.hash.Sum(nil)), rd.f.Validator())}, nil
 }
 
 // dedupe turns a record into an invalid one when an earlier record, valid
@@ -215,6 +224,9 @@ const changedDetail = "the file changed during the read"
 func Changed(err error) bool { return errors.Is(err, connectors.ErrSnapshotChanged) }
 
 func (rd *pass) changed(was fingerprint) error {
+	if rd.remote {
+		return connectors.SnapshotChanged("read "+rd.path, fmt.Sprintf("the export is no longer the %d bytes the read began on; read it again from the beginning", was.size))
+	}
 	return connectors.SnapshotChanged("read "+rd.path, fmt.Sprintf("%s (it was %d bytes, modified %s); read it again from the beginning", changedDetail, was.size, was.modified()))
 }
 

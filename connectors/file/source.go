@@ -2,6 +2,7 @@ package file
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -17,6 +18,10 @@ type Source struct {
 	cfg *settings
 	mu  sync.Mutex
 	rd  *pass // the read in progress, kept open between its pages
+	// origin supplies the export when it is not the file at cfg.Path;
+	// shape fingerprints the configuration and origin for its watermarks.
+	origin Origin
+	shape  string
 }
 
 var _ connectors.Source = (*Source)(nil)
@@ -25,7 +30,10 @@ var _ connectors.Source = (*Source)(nil)
 // engine finds changes by comparing it with the previous read.
 func (s *Source) ChangeDetection() connectors.ChangeDetection { return connectors.Snapshot }
 
-// Read returns the next page of the file; Since is ignored. The cursor holds
+// Read returns the next page of the file; Since is ignored unless the
+// export comes from an Origin (NewSource), which is asked whether the
+// export changed since the read Since names: when it has not, the read is
+// one empty page marked Unchanged, with Since as its watermark. The cursor holds
 // the position (record number and byte offset), the file's size and
 // modification time, and the state of the content hash. The Source keeps
 // the file open between pages; a read resumed on a fresh Source (a retried
@@ -39,7 +47,7 @@ func (s *Source) ChangeDetection() connectors.ChangeDetection { return connector
 // a read is a consistent snapshot or nothing.
 func (s *Source) Read(ctx context.Context, req connectors.ReadRequest) (connectors.Page, error) {
 	if req.Type != "" && req.Type != s.cfg.Type {
-		return connectors.Page{}, fmt.Errorf("file source %s holds %s objects, not %s", s.cfg.Path, s.cfg.Type, req.Type)
+		return connectors.Page{}, fmt.Errorf("file source %s holds %s objects, not %s", s.name(), s.cfg.Type, req.Type)
 	}
 	size := req.PageSize
 	if size <= 0 {
@@ -49,7 +57,14 @@ func (s *Source) Read(ctx context.Context, req connectors.ReadRequest) (connecto
 	defer s.mu.Unlock()
 	if s.rd == nil || req.Cursor == "" || req.Cursor != s.rd.cursor {
 		s.closePass()
-		rd, err := s.open(req.Cursor)
+		var last Version
+		if req.Cursor == "" {
+			last = s.lastVersion(req.Since)
+		}
+		rd, err := s.open(ctx, req.Cursor, last)
+		if errors.Is(err, ErrUnchanged) && !last.IsZero() {
+			return connectors.Page{Unchanged: true, Watermark: req.Since}, nil
+		}
 		if err != nil {
 			return connectors.Page{}, err
 		}

@@ -38,6 +38,9 @@ func (s *Source) Write(ctx context.Context, t connectors.ObjectType, id string, 
 	if t != "" && t != s.cfg.Type {
 		return fmt.Errorf("file source %s holds %s objects, not %s", s.cfg.Path, s.cfg.Type, t)
 	}
+	if s.origin != nil {
+		return writeError(connectors.KindInvalidRequest, s.name(), "an export read from elsewhere than a file cannot be written back")
+	}
 	path, err := filepath.Abs(s.cfg.Path)
 	if err != nil {
 		return writeError(connectors.KindUnavailable, s.cfg.Path, err.Error())
