@@ -11,13 +11,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/store"
 )
 
 // jobSignals are the signals a job handles, in the order it handles them.
-var jobSignals = []string{SignalStop, SignalStart, SignalRestart, SignalSyncNow, SignalQuarantine, SignalRelease, signalCycleProgress}
+var jobSignals = []string{api.SignalStop, api.SignalStart, api.SignalRestart, api.SignalSyncNow, api.SignalQuarantine, api.SignalRelease, signalCycleProgress}
 
 // ProvisioningJob is one provisioning job: an initial cycle, then
 // incremental cycles at the job's interval, each run as a child workflow.
@@ -38,12 +39,12 @@ type jobImpl struct {
 	log     log.Logger
 	signals map[string]workflow.ReceiveChannel
 	// restart is a restart waiting for the running cycle to stop.
-	restart *RestartRequest
+	restart *api.RestartRequest
 	// cycleID is the running cycle's workflow ID.
 	cycleID string
 	// wake ends a wait when an update changed the schedule.
 	wake  workflow.Channel
-	state State // last upserted, to upsert only on change
+	state api.State // last upserted, to upsert only on change
 
 	// resolved is cfg with the defaults the workflows branch on filled in,
 	// as recorded in the run's history.
@@ -119,7 +120,7 @@ func (j *jobImpl) validate(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(vctx, a.ValidateJob, j.cfg).Get(ctx, &v); err != nil {
 		return err
 	}
-	j.st = &JobState{State: Running, NextKind: Initial, NextRun: workflow.Now(ctx), MappingVersion: v.MappingVersion, Totals: audit.Counts{}}
+	j.st = &JobState{State: api.Running, NextKind: api.Initial, NextRun: workflow.Now(ctx), MappingVersion: v.MappingVersion, Totals: audit.Counts{}}
 	return nil
 }
 
@@ -129,28 +130,28 @@ func (j *jobImpl) validated() bool { return j.st != nil }
 
 // register sets the job's query and update handlers.
 func (j *jobImpl) register(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.status(), nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, api.QueryStatus, func() (api.Status, error) { return j.status(), nil }); err != nil {
 		return err
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryConfiguration, func() (config.Job, error) { return j.cfg, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, api.QueryConfiguration, func() (config.Job, error) { return j.cfg, nil }); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateConfiguration, j.updateConfiguration, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, api.UpdateConfiguration, j.updateConfiguration, workflow.UpdateHandlerOptions{
 		Validator: j.validateConfiguration,
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateProvisionOnDemand, j.provisionOnDemand, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, api.UpdateProvisionOnDemand, j.provisionOnDemand, workflow.UpdateHandlerOptions{
 		Validator: j.validateOnDemand,
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRollback, j.rollback, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, api.UpdateRollback, j.rollback, workflow.UpdateHandlerOptions{
 		Validator: j.validateRollback,
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateConnections, j.connections, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, api.UpdateConnections, j.connections, workflow.UpdateHandlerOptions{
 		Validator: j.validateConnections,
 	}); err != nil {
 		return err
@@ -182,11 +183,11 @@ func (j *jobImpl) run(ctx workflow.Context) error {
 			continue
 		}
 		j.publish(ctx)
-		if j.st.State == Paused || j.st.State == Disabled {
+		if j.st.State == api.Paused || j.st.State == api.Disabled {
 			j.wait(ctx, time.Time{})
 			continue
 		}
-		if j.st.SyncNow || !workflow.Now(ctx).Before(j.st.NextRun) || j.st.PausedCycle != nil && j.st.State == Running {
+		if j.st.SyncNow || !workflow.Now(ctx).Before(j.st.NextRun) || j.st.PausedCycle != nil && j.st.State == api.Running {
 			if err := j.runCycle(ctx); err != nil {
 				return err
 			}
@@ -274,7 +275,7 @@ func (j *jobImpl) receive(ctx workflow.Context, name string, ch workflow.Receive
 	now := workflow.Now(ctx)
 	switch name {
 	case signalCycleProgress:
-		var p CycleProgress
+		var p api.CycleProgress
 		ch.Receive(ctx, &p)
 		if j.st.Current != nil && p.Number == j.st.Current.Number {
 			p.Workflow = j.st.Current.Workflow
@@ -282,8 +283,8 @@ func (j *jobImpl) receive(ctx workflow.Context, name string, ch workflow.Receive
 			j.publish(ctx)
 		}
 		return
-	case SignalRestart:
-		var r RestartRequest
+	case api.SignalRestart:
+		var r api.RestartRequest
 		ch.Receive(ctx, &r)
 		j.restart = &r
 	default:
@@ -291,34 +292,34 @@ func (j *jobImpl) receive(ctx workflow.Context, name string, ch workflow.Receive
 	}
 	j.log.Info("signal received", "signal", name)
 	switch name {
-	case SignalStop:
-		j.st.State = Paused
-	case SignalStart:
-		j.st.State, j.st.Quarantine = Running, nil
-	case SignalSyncNow:
+	case api.SignalStop:
+		j.st.State = api.Paused
+	case api.SignalStart:
+		j.st.State, j.st.Quarantine = api.Running, nil
+	case api.SignalSyncNow:
 		j.st.SyncNow = true
-	case SignalQuarantine:
+	case api.SignalQuarantine:
 		j.quarantine(now, "QuarantinedOnDemand")
-	case SignalRelease:
-		if j.st.State == Quarantined || j.st.State == Disabled {
-			j.st.State, j.st.Quarantine, j.st.SyncNow = Running, nil, true
+	case api.SignalRelease:
+		if j.st.State == api.Quarantined || j.st.State == api.Disabled {
+			j.st.State, j.st.Quarantine, j.st.SyncNow = api.Running, nil, true
 		}
 	}
-	if j.cycleID != "" && (j.st.State != Running || j.restart != nil) {
+	if j.cycleID != "" && (j.st.State != api.Running || j.restart != nil) {
 		workflow.SignalExternalWorkflow(ctx, j.cycleID, "", signalCycleStop, nil)
 	}
 }
 
 func (j *jobImpl) quarantine(now time.Time, reason string) {
-	j.st.State = Quarantined
+	j.st.State = api.Quarantined
 	if j.st.Quarantine == nil {
-		j.st.Quarantine = &Quarantine{Since: now}
+		j.st.Quarantine = &api.Quarantine{Since: now}
 	}
 	j.st.Quarantine.Reason = reason
 	j.st.Quarantine.NextAttempt = now.Add(quarantineInterval)
 	j.st.NextRun = j.st.Quarantine.NextAttempt
 	if limit := time.Duration(j.resolved.Options.DisableAfterQuarantine); now.Sub(j.st.Quarantine.Since) >= limit {
-		j.st.State = Disabled
+		j.st.State = api.Disabled
 		j.st.LastError = fmt.Sprintf("disabled after %s in quarantine: %s", limit, reason)
 	}
 }
@@ -335,7 +336,7 @@ func (j *jobImpl) validateConfiguration(cfg config.Job) error {
 // updateConfiguration validates a new configuration where the job runs and
 // applies it from the next cycle; the cycle in flight keeps the old one.
 // One sent while a new job validates its first configuration applies after.
-func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (Status, error) {
+func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (api.Status, error) {
 	if err := workflow.Await(ctx, j.validated); err != nil {
 		return j.status(), err
 	}
@@ -367,18 +368,18 @@ func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (Sta
 // initialNow schedules an initial cycle at once, for new mappings. A
 // stopped cycle ran the old mappings; the initial cycle redoes it.
 func (j *jobImpl) initialNow(now time.Time) {
-	j.st.NextKind, j.st.NextRun = Initial, now
+	j.st.NextKind, j.st.NextRun = api.Initial, now
 	j.st.PausedCycle = nil
 }
 
 // validateOnDemand refuses, before anything is written to history, a
 // request the job cannot serve.
-func (j *jobImpl) validateOnDemand(r OnDemandRequest) error {
+func (j *jobImpl) validateOnDemand(r api.OnDemandRequest) error {
 	if r.ID == "" {
-		return temporal.NewApplicationError("name the source object's ID", activities.ErrRequestRefused)
+		return temporal.NewApplicationError("name the source object's ID", api.ErrRequestRefused)
 	}
 	if _, ok := j.cfg.ObjectIndex(r.Type); !ok {
-		return temporal.NewApplicationError(fmt.Sprintf("job %s does not provision %s objects", j.cfg.Name, r.Type), activities.ErrRequestRefused)
+		return temporal.NewApplicationError(fmt.Sprintf("job %s does not provision %s objects", j.cfg.Name, r.Type), api.ErrRequestRefused)
 	}
 	return nil
 }
@@ -387,9 +388,9 @@ func (j *jobImpl) validateOnDemand(r OnDemandRequest) error {
 // beside the cycle in flight, and returns its steps; the outcome is in
 // the job's history like a cycle's. A new job validates its configuration
 // first.
-func (j *jobImpl) provisionOnDemand(ctx workflow.Context, r OnDemandRequest) (activities.OnDemandResult, error) {
+func (j *jobImpl) provisionOnDemand(ctx workflow.Context, r api.OnDemandRequest) (api.OnDemandResult, error) {
 	if err := workflow.Await(ctx, j.validated); err != nil {
-		return activities.OnDemandResult{}, err
+		return api.OnDemandResult{}, err
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute,
@@ -398,7 +399,7 @@ func (j *jobImpl) provisionOnDemand(ctx workflow.Context, r OnDemandRequest) (ac
 		Summary:             fmt.Sprintf("provision %s %s on demand", r.Type, r.ID),
 	})
 	in := activities.OnDemandInput{Job: j.cfg, Type: r.Type, SourceID: r.ID, RequestID: workflow.GetCurrentUpdateInfo(ctx).ID}
-	var res activities.OnDemandResult
+	var res api.OnDemandResult
 	err := workflow.ExecuteActivity(actx, a.ProvisionOnDemand, in).Get(ctx, &res)
 	if err == nil {
 		j.log.Info("provisioned on demand", "type", r.Type, "id", r.ID, "action", res.Object().Action, "status", res.Object().Status)
@@ -411,17 +412,17 @@ func (j *jobImpl) provisionOnDemand(ctx workflow.Context, r OnDemandRequest) (ac
 // push over the restored values, or the rollback over the cycle's.
 func (j *jobImpl) validateRollback(plan audit.RollbackPlan) error {
 	if len(plan.Restores) == 0 {
-		return temporal.NewApplicationError("the rollback plan restores nothing", activities.ErrRequestRefused)
+		return temporal.NewApplicationError("the rollback plan restores nothing", api.ErrRequestRefused)
 	}
-	if st := j.status().State; st != Paused {
-		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it first, so no cycle runs during the rollback", j.cfg.Name, st), activities.ErrRequestRefused)
+	if st := j.status().State; st != api.Paused {
+		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it first, so no cycle runs during the rollback", j.cfg.Name, st), api.ErrRequestRefused)
 	}
 	return nil
 }
 
 // rollback restores target objects as the plan says; the entries are in
 // the job's history like a cycle's.
-func (j *jobImpl) rollback(ctx workflow.Context, plan audit.RollbackPlan) (activities.RollbackResult, error) {
+func (j *jobImpl) rollback(ctx workflow.Context, plan audit.RollbackPlan) (api.RollbackResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Hour,
 		HeartbeatTimeout:    time.Minute,
@@ -429,7 +430,7 @@ func (j *jobImpl) rollback(ctx workflow.Context, plan audit.RollbackPlan) (activ
 		Summary:             fmt.Sprintf("roll back %d objects", len(plan.Restores)),
 	})
 	in := activities.RollbackInput{Job: j.cfg, Plan: plan, RequestID: workflow.GetCurrentUpdateInfo(ctx).ID}
-	var res activities.RollbackResult
+	var res api.RollbackResult
 	err := workflow.ExecuteActivity(actx, a.RollBack, in).Get(ctx, &res)
 	if err == nil {
 		j.log.Info("rolled back", "objects", len(res.Entries), "since", plan.Since)
@@ -443,28 +444,28 @@ func (j *jobImpl) rollback(ctx workflow.Context, plan audit.RollbackPlan) (activ
 
 // validateConnections refuses requests for types the job does not
 // provision, and deleting a connection while cycles may run, as Azure does.
-func (j *jobImpl) validateConnections(r ConnectionsRequest) error {
+func (j *jobImpl) validateConnections(r api.ConnectionsRequest) error {
 	if _, ok := j.cfg.ObjectIndex(r.Type); !ok {
-		return temporal.NewApplicationError(fmt.Sprintf("job %s does not provision %s objects", j.cfg.Name, r.Type), activities.ErrRequestRefused)
+		return temporal.NewApplicationError(fmt.Sprintf("job %s does not provision %s objects", j.cfg.Name, r.Type), api.ErrRequestRefused)
 	}
 	if r.Delete && r.ID == "" {
-		return temporal.NewApplicationError("name the object whose connection to delete", activities.ErrRequestRefused)
+		return temporal.NewApplicationError("name the object whose connection to delete", api.ErrRequestRefused)
 	}
-	if st := j.status().State; r.Delete && st != Paused && st != Disabled {
-		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it before deleting a connection", j.cfg.Name, st), activities.ErrRequestRefused)
+	if st := j.status().State; r.Delete && st != api.Paused && st != api.Disabled {
+		return temporal.NewApplicationError(fmt.Sprintf("job %s is %s: stop it before deleting a connection", j.cfg.Name, st), api.ErrRequestRefused)
 	}
 	return nil
 }
 
 // connections reads the job's object connections, or deletes one.
-func (j *jobImpl) connections(ctx workflow.Context, r ConnectionsRequest) (activities.ConnectionsResult, error) {
+func (j *jobImpl) connections(ctx workflow.Context, r api.ConnectionsRequest) (api.ConnectionsResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 		Summary:             "object connections",
 	})
 	in := activities.ConnectionsInput{Job: j.cfg.Name, Type: r.Type, ID: r.ID, After: r.After, Limit: r.Limit, Delete: r.Delete}
-	var res activities.ConnectionsResult
+	var res api.ConnectionsResult
 	err := workflow.ExecuteActivity(actx, a.ObjectConnections, in).Get(ctx, &res)
 	if err == nil && res.Deleted {
 		j.log.Info("object connection deleted", "type", r.Type, "id", r.ID)
@@ -500,12 +501,12 @@ func (j *jobImpl) applyRestart(ctx workflow.Context) error {
 		j.st.PausedCycle.ForceDeletes = true
 	} else {
 		j.st.PausedCycle = nil
-		j.st.NextKind = Initial
+		j.st.NextKind = api.Initial
 	}
 	j.st.HeldDeletes = 0
 	j.st.NextRun, j.st.LastError = workflow.Now(ctx), ""
-	if clearQuarantine || j.st.State == Paused || j.st.State == Disabled {
-		j.st.State, j.st.Quarantine = Running, nil
+	if clearQuarantine || j.st.State == api.Paused || j.st.State == api.Disabled {
+		j.st.State, j.st.Quarantine = api.Running, nil
 	}
 	j.restart = nil
 	return nil
@@ -519,18 +520,18 @@ func parseScopes(scopes []string) (s store.ResetScope, quarantine, force bool, e
 	}
 	for _, name := range scopes {
 		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "watermark":
+		case strings.ToLower(api.ScopeWatermark):
 			s.Watermark = true
-		case "escrows":
+		case strings.ToLower(api.ScopeEscrows):
 			s.Escrows = true
-		case "quarantinestate":
+		case strings.ToLower(api.ScopeQuarantineState):
 			quarantine = true
-		case "connectordatastore":
+		case strings.ToLower(api.ScopeConnectorDataStore):
 			s.ConnectorDataStore = true
-		case "full":
+		case strings.ToLower(api.ScopeFull):
 			s = store.ResetScope{Watermark: true, Escrows: true, ConnectorDataStore: true}
 			quarantine = true
-		case "forcedeletes":
+		case strings.ToLower(api.ScopeForceDeletes):
 			force = true
 		default:
 			return s, false, false, fmt.Errorf("restart: unknown reset scope %q (use Watermark, Escrows, QuarantineState, ConnectorDataStore, Full or ForceDeletes)", name)
@@ -561,7 +562,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 	j.cycleID = fmt.Sprintf("%s/cycle-%d", in.Parent, in.Number)
 	// The cycle answers the progress query: signalling progress here would
 	// grow the job's run with the cycle's length.
-	j.st.Current = &CycleProgress{Number: in.Number, Kind: in.Kind, Phase: PhaseRunning, Started: workflow.Now(ctx), Counts: audit.Counts{}, Workflow: j.cycleID}
+	j.st.Current = &api.CycleProgress{Number: in.Number, Kind: in.Kind, Phase: api.PhaseRunning, Started: workflow.Now(ctx), Counts: audit.Counts{}, Workflow: j.cycleID}
 	j.publish(ctx)
 
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -569,7 +570,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		StaticSummary:         fmt.Sprintf("%s cycle %d of %s", in.Kind, in.Number, j.cfg.Name),
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_TERMINATE,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(AttrJob.ValueSet(j.cfg.Name), AttrApplication.ValueSet(j.cfg.Target.Application), AttrCycleKind.ValueSet(string(in.Kind))),
+		TypedSearchAttributes: temporal.NewSearchAttributes(api.AttrJob.ValueSet(j.cfg.Name), api.AttrApplication.ValueSet(j.cfg.Target.Application), api.AttrCycleKind.ValueSet(string(in.Kind))),
 	})
 	fut := workflow.ExecuteChildWorkflow(cctx, ProvisioningCycle, *in)
 	var (
@@ -608,7 +609,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		// they still pass the threshold.
 		j.log.Info("held deletions dropped: the mappings changed during the cycle", "cycle", in.Number, "held", res.HeldDeletes)
 	case res.HeldDeletes > 0:
-		j.st.PausedCycle, j.st.HeldDeletes, j.st.State = &res.Resume, res.HeldDeletes, Paused
+		j.st.PausedCycle, j.st.HeldDeletes, j.st.State = &res.Resume, res.HeldDeletes, api.Paused
 		why := res.HeldReason
 		if why == "" {
 			why = fmt.Sprintf("the cycle would delete or disable %d accounts, over the deletion threshold", res.HeldDeletes)
@@ -623,9 +624,9 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 		j.st.LastCycle = &res.Summary
 		j.st.Totals.Merge(countsSince(res.Summary.Counts, in.State.Counts))
 		j.st.LastError = ""
-		if j.st.State == Quarantined {
+		if j.st.State == api.Quarantined {
 			// Any success lifts quarantine.
-			j.st.State, j.st.Quarantine = Running, nil
+			j.st.State, j.st.Quarantine = api.Running, nil
 		}
 		if res.Summary.Staged == 0 {
 			if j.st.SteadyState.FirstAchieved.IsZero() {
@@ -633,7 +634,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 			}
 			j.st.SteadyState.LastAchieved = now
 		}
-		j.scheduleNext(now, Incremental)
+		j.scheduleNext(now, api.Incremental)
 	}
 	if remapped {
 		j.initialNow(now)
@@ -647,9 +648,9 @@ func cycleID(n int, firstRunID string) string {
 	return fmt.Sprintf("%d-%s", n, firstRunID[:min(8, len(firstRunID))])
 }
 
-func (j *jobImpl) scheduleNext(now time.Time, kind CycleKind) {
+func (j *jobImpl) scheduleNext(now time.Time, kind api.CycleKind) {
 	j.st.NextKind = kind
-	if j.st.State == Quarantined {
+	if j.st.State == api.Quarantined {
 		j.st.NextRun = now.Add(quarantineInterval)
 		return
 	}
@@ -668,11 +669,11 @@ func countsSince(total, base audit.Counts) audit.Counts {
 	return out
 }
 
-func (j *jobImpl) status() Status {
+func (j *jobImpl) status() api.Status {
 	if !j.validated() {
-		return Status{Job: j.cfg.Name, Application: j.cfg.Target.Application, State: Validating, Totals: audit.Counts{}, DryRun: j.cfg.Options.DryRun}
+		return api.Status{Job: j.cfg.Name, Application: j.cfg.Target.Application, State: api.Validating, Totals: audit.Counts{}, DryRun: j.cfg.Options.DryRun}
 	}
-	st := Status{
+	st := api.Status{
 		Job: j.cfg.Name, Application: j.cfg.Target.Application, State: j.st.State, Current: j.st.Current,
 		LastCycle: j.st.LastCycle, CycleNumber: j.st.CycleNumber, NextKind: j.st.NextKind, NextRun: j.st.NextRun,
 		Totals: j.st.Totals, LastError: j.st.LastError, Quarantine: j.st.Quarantine, SteadyState: j.st.SteadyState,
@@ -688,20 +689,20 @@ func (j *jobImpl) status() Status {
 // when it changed, to keep history small) and the current details.
 func (j *jobImpl) publish(ctx workflow.Context) {
 	if !j.validated() {
-		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** — %s\n\nValidating the configuration before the first cycle\n", Validating, j.cfg.Name))
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** — %s\n\nValidating the configuration before the first cycle\n", api.Validating, j.cfg.Name))
 		return
 	}
 	if j.st.State != j.state {
 		j.state = j.st.State
-		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrState.ValueSet(string(j.st.State)))
+		_ = workflow.UpsertTypedSearchAttributes(ctx, api.AttrState.ValueSet(string(j.st.State)))
 	}
 	var b strings.Builder
 	b.WriteString(fmt.Sprintf("**%s** — %s\n\n", j.st.State, j.cfg.Name))
-	if c := j.st.Current; c != nil && c.Phase == PhaseRunning {
+	if c := j.st.Current; c != nil && c.Phase == api.PhaseRunning {
 		b.WriteString(fmt.Sprintf("%s cycle %d running: its progress is in workflow %s\n\n", c.Kind, c.Number, c.Workflow))
 	} else if c != nil {
 		b.WriteString(fmt.Sprintf("%s cycle %d: %s, %d of %d objects\n\n", c.Kind, c.Number, c.Phase, c.Processed, c.Total))
-	} else if j.st.State != Paused {
+	} else if j.st.State != api.Paused {
 		b.WriteString(fmt.Sprintf("Next %s cycle at %s\n\n", strings.ToLower(string(j.st.NextKind)), j.st.NextRun.UTC().Format(time.RFC3339)))
 	}
 	if l := j.st.LastCycle; l != nil {
