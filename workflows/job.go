@@ -328,7 +328,7 @@ func (j *jobImpl) quarantine(now time.Time, reason string) {
 // configuration for another job.
 func (j *jobImpl) validateConfiguration(cfg config.Job) error {
 	if cfg.Name != j.cfg.Name {
-		return fmt.Errorf("the configuration is for job %q, not %q", cfg.Name, j.cfg.Name)
+		return temporal.NewApplicationError(fmt.Sprintf("the configuration is for job %q, not %q", cfg.Name, j.cfg.Name), api.ErrRequestRefused)
 	}
 	return nil
 }
