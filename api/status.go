@@ -64,8 +64,8 @@ type CycleSummary struct {
 
 // CycleProgress is how far a running cycle is. The cycle answers it to
 // the progress query; the job's status knows only the cycle's number,
-// kind and workflow, with PhaseRunning, unless the cycle (recorded before
-// progressQueryChange) signals its progress.
+// kind and workflow, with PhaseRunning, unless the cycle (one recorded
+// before cycles answered the query) signals its progress.
 type CycleProgress struct {
 	Number    int          `json:"number"`
 	Kind      CycleKind    `json:"kind"`
