@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/scim"
@@ -59,7 +60,7 @@ func TestWorkerRefusesWhatItsOperatorDoesNotAllow(t *testing.T) {
 		_, err = r.env.ExecuteActivity(r.acts.FetchChanges, activities.FetchInput{Job: j, Cycle: store.Cycle{Job: j.Name, ID: "1"}, Initial: true})
 		var ae *temporal.ApplicationError
 		require.True(t, errors.As(err, &ae), "%s: %v", name, err)
-		require.Equal(t, activities.ErrInvalidConfiguration, ae.Type(), "%s: %v", name, err)
+		require.Equal(t, api.ErrInvalidConfiguration, ae.Type(), "%s: %v", name, err)
 		require.True(t, ae.NonRetryable())
 	}
 	require.Empty(t, r.app.Users())

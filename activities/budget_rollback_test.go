@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 )
 
@@ -34,7 +35,7 @@ func TestRollBackStopsAtTheBudget(t *testing.T) {
 		chunk := audit.RollbackPlan{Restores: plan.Restores[start:]}
 		v, err := w.env.ExecuteActivity(w.acts.RollBack, activities.RollbackInput{Job: w.job, Plan: chunk, RequestID: fmt.Sprint("r", calls)})
 		require.NoError(t, err)
-		var res activities.RollbackResult
+		var res api.RollbackResult
 		require.NoError(t, v.Get(&res))
 		b, err := json.Marshal(res.Entries)
 		require.NoError(t, err)

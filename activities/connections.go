@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/store"
 )
@@ -23,61 +23,29 @@ type ConnectionsInput struct {
 	Delete bool                  `json:"delete,omitempty"`
 }
 
-// Connection is what the job knows of one source object. The values last
-// pushed stay out: some are hidden by Redact(), and history keeps this.
-type Connection struct {
-	Type     connectors.ObjectType `json:"type"`
-	SourceID string                `json:"sourceId"`
-	TargetID string                `json:"targetId,omitempty"`
-	Active   bool                  `json:"active"`
-	// Escrow says why the object's last attempt failed, when it did.
-	Escrow    *ConnectionEscrow `json:"escrow,omitempty"`
-	UpdatedAt time.Time         `json:"updatedAt"`
-}
-
-// ConnectionEscrow is an object's failed attempt, waiting to be retried.
-type ConnectionEscrow struct {
-	Attempts   int       `json:"attempts"`
-	RetryAfter time.Time `json:"retryAfter"`
-	Code       string    `json:"code"`
-	Reason     string    `json:"reason"`
-}
-
-// ConnectionsResult holds the connections found and, after a page, where
-// the next starts ("" when none is left).
-type ConnectionsResult struct {
-	Connections []Connection `json:"connections"`
-	Next        string       `json:"next,omitempty"`
-	Deleted     bool         `json:"deleted,omitempty"`
-}
-
-// MaxConnectionsPage bounds a page of connections, so a result stays a
-// small part of the job's history.
-const MaxConnectionsPage = 1000
-
 // errPageFull stops the iteration over connections once a page is full.
 var errPageFull = errors.New("page full")
 
 // ObjectConnections reads or deletes object connections.
-func (a *Activities) ObjectConnections(ctx context.Context, in ConnectionsInput) (_ ConnectionsResult, err error) {
+func (a *Activities) ObjectConnections(ctx context.Context, in ConnectionsInput) (_ api.ConnectionsResult, err error) {
 	defer classify(&err)
 	if in.ID != "" {
 		st, found, err := a.connection(ctx, in)
 		if err != nil || !found {
-			return ConnectionsResult{}, err
+			return api.ConnectionsResult{}, err
 		}
-		res := ConnectionsResult{Connections: []Connection{connectionOf(st)}}
+		res := api.ConnectionsResult{Connections: []api.Connection{connectionOf(st)}}
 		if in.Delete {
 			forget := store.Record{Forget: true, Type: in.Type, SourceID: st.SourceID}
 			if err := a.Store.Record(ctx, store.Cycle{Job: in.Job, ID: "connections"}, []store.Record{forget}); err != nil {
-				return ConnectionsResult{}, err
+				return api.ConnectionsResult{}, err
 			}
 			res.Deleted = true
 		}
 		return res, nil
 	}
-	limit := min(max(in.Limit, 1), MaxConnectionsPage)
-	var res ConnectionsResult
+	limit := min(max(in.Limit, 1), api.MaxConnectionsPage)
+	var res api.ConnectionsResult
 	err = a.Store.Connections(ctx, in.Job, in.Type, func(st store.ObjectState) error {
 		if st.SourceID <= in.After {
 			return nil
@@ -90,7 +58,7 @@ func (a *Activities) ObjectConnections(ctx context.Context, in ConnectionsInput)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errPageFull) {
-		return ConnectionsResult{}, fmt.Errorf("list connections: %w", err)
+		return api.ConnectionsResult{}, fmt.Errorf("list connections: %w", err)
 	}
 	return res, nil
 }
@@ -108,10 +76,10 @@ func (a *Activities) connection(ctx context.Context, in ConnectionsInput) (store
 	return a.Store.LookupTarget(ctx, in.Job, in.Type, in.ID)
 }
 
-func connectionOf(st store.ObjectState) Connection {
-	c := Connection{Type: st.Type, SourceID: st.SourceID, TargetID: st.TargetID, Active: st.Active, UpdatedAt: st.UpdatedAt}
+func connectionOf(st store.ObjectState) api.Connection {
+	c := api.Connection{Type: st.Type, SourceID: st.SourceID, TargetID: st.TargetID, Active: st.Active, UpdatedAt: st.UpdatedAt}
 	if e := st.Escrow; e != nil {
-		c.Escrow = &ConnectionEscrow{Attempts: e.Attempts, RetryAfter: e.RetryAfter, Code: e.Code, Reason: e.Reason}
+		c.Escrow = &api.ConnectionEscrow{Attempts: e.Attempts, RetryAfter: e.RetryAfter, Code: e.Code, Reason: e.Reason}
 	}
 	return c
 }

@@ -6,15 +6,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/connectors"
 )
 
-func (w *onDemandWorld) connections(t *testing.T, in activities.ConnectionsInput) activities.ConnectionsResult {
+func (w *onDemandWorld) connections(t *testing.T, in activities.ConnectionsInput) api.ConnectionsResult {
 	t.Helper()
 	in.Job, in.Type = w.job.Name, connectors.User
 	v, err := w.env.ExecuteActivity(w.acts.ObjectConnections, in)
 	require.NoError(t, err)
-	var res activities.ConnectionsResult
+	var res api.ConnectionsResult
 	require.NoError(t, v.Get(&res))
 	return res
 }

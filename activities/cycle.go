@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/store"
@@ -56,10 +57,6 @@ func (a *Activities) ResetJob(ctx context.Context, in ResetInput) (err error) {
 	return a.Store.Reset(ctx, in.Job, in.Scope)
 }
 
-// ErrInvalidConfiguration is the Temporal error type of a configuration the
-// worker refuses; it is not retried.
-const ErrInvalidConfiguration = "InvalidConfiguration"
-
 // ValidatedJob describes a configuration the worker accepted.
 type ValidatedJob struct {
 	// MappingVersion fingerprints the mappings, scoping and target actions.
@@ -82,14 +79,14 @@ func (a *Activities) ValidateJob(ctx context.Context, job config.Job) (_ Validat
 	if err := job.Validate(); err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {
-			return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil, ps)
+			return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), api.ErrInvalidConfiguration, nil, ps)
 		}
-		return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil)
+		return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), api.ErrInvalidConfiguration, nil)
 	}
 	notes, err := a.checkSourceAttributes(ctx, &job)
 	var ps config.Problems
 	if errors.As(err, &ps) {
-		return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidConfiguration, nil, ps)
+		return ValidatedJob{}, temporal.NewNonRetryableApplicationError(err.Error(), api.ErrInvalidConfiguration, nil, ps)
 	}
 	if err != nil {
 		return ValidatedJob{}, err

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/connectors"
 )
 
@@ -36,7 +37,7 @@ func TestFailuresAreClassified(t *testing.T) {
 		require.Equal(t, !retried && kind != connectors.KindInvalidRequest, Refused(err) != "", kind)
 	}
 
-	refused := temporal.NewNonRetryableApplicationError("bad configuration", ErrInvalidConfiguration, nil)
+	refused := temporal.NewNonRetryableApplicationError("bad configuration", api.ErrInvalidConfiguration, nil)
 	err := fmt.Errorf("validate: %w", refused)
 	classify(&err)
 	require.Same(t, refused, err, "unwrapped")

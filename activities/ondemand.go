@@ -8,6 +8,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
@@ -27,85 +28,6 @@ type OnDemandInput struct {
 	RequestID string `json:"requestId"`
 }
 
-// OnDemandResult is what provisioning on demand did: the object's steps as
-// Azure shows them (import, scope, match, action) and the provisioning log
-// entries, which the job's history keeps like a cycle's.
-type OnDemandResult struct {
-	Type     connectors.ObjectType `json:"type"`
-	SourceID string                `json:"sourceId"`
-	Steps    []OnDemandStep        `json:"steps"`
-	// Entries are the object's entry, then for a group its members'
-	// entries and the entry of its membership changes; none when the
-	// object could not be read.
-	Entries []audit.Entry `json:"entries"`
-	// MembersLeft counts members beyond the on-demand limit, left to the
-	// next cycle.
-	MembersLeft int `json:"membersLeft,omitempty"`
-}
-
-// Object returns the entry of the object asked for.
-func (r OnDemandResult) Object() audit.Entry {
-	if len(r.Entries) == 0 {
-		return audit.Entry{}
-	}
-	return r.Entries[0]
-}
-
-// Members returns the entries of a group's members.
-func (r OnDemandResult) Members() []audit.Entry {
-	var out []audit.Entry
-	for _, e := range r.Entries[min(1, len(r.Entries)):] {
-		if e.ObjectType != string(connectors.Group) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// Memberships returns the entry of a group's membership changes, if any.
-func (r OnDemandResult) Memberships() *audit.Entry {
-	for i := 1; i < len(r.Entries); i++ {
-		if r.Entries[i].ObjectType == string(connectors.Group) {
-			return &r.Entries[i]
-		}
-	}
-	return nil
-}
-
-// OnDemandStep is one step of provisioning on demand.
-type OnDemandStep struct {
-	Name   string       `json:"name"`
-	Status audit.Status `json:"status"`
-	Detail string       `json:"detail,omitempty"`
-	// Values are the attributes read (import) or the properties exported
-	// (action), old → new.
-	Values []audit.Property `json:"values,omitempty"`
-	// Clauses are the scoping filter's clauses with their outcome.
-	Clauses []OnDemandClause `json:"clauses,omitempty"`
-}
-
-// OnDemandClause is one scoping clause's outcome.
-type OnDemandClause struct {
-	Group     int    `json:"group"`
-	Attribute string `json:"attribute"`
-	Operator  string `json:"operator"`
-	Value     string `json:"value,omitempty"`
-	Actual    string `json:"actual"`
-	Passed    bool   `json:"passed"`
-}
-
-// Step names, in order.
-const (
-	StepImport = "Import"
-	StepScope  = "Scope"
-	StepMatch  = "Match"
-	StepAction = "Action"
-)
-
-// ErrRequestRefused is the error type of an on-demand request the job
-// cannot serve; retrying it cannot help.
-const ErrRequestRefused = "RequestRefused"
-
 // onDemandMembers bounds the members of a group provisioned on demand, so
 // the result stays a small part of the job's history; the rest follow in
 // the next cycle.
@@ -123,12 +45,12 @@ const onDemandReserve = 4 * engine.EntryLimit
 // so the next cycle sees nothing new to do. Requests the job cannot serve
 // (an object type it does not provision, a source that cannot read one
 // object) fail without retries.
-func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_ OnDemandResult, err error) {
+func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_ api.OnDemandResult, err error) {
 	defer classify(&err)
-	res := OnDemandResult{Type: in.Type, SourceID: in.SourceID}
+	res := api.OnDemandResult{Type: in.Type, SourceID: in.SourceID}
 	idx, ok := in.Job.ObjectIndex(in.Type)
 	if !ok {
-		return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("job %s does not provision %s objects", in.Job.Name, in.Type), ErrRequestRefused, nil)
+		return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("job %s does not provision %s objects", in.Job.Name, in.Type), api.ErrRequestRefused, nil)
 	}
 	src, err := a.source(ctx, &in.Job)
 	if err != nil {
@@ -136,7 +58,7 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 	}
 	getter, ok := src.(connectors.Getter)
 	if !ok {
-		return res, temporal.NewNonRetryableApplicationError("the job's source cannot read one object by ID", ErrRequestRefused, nil)
+		return res, temporal.NewNonRetryableApplicationError("the job's source cannot read one object by ID", api.ErrRequestRefused, nil)
 	}
 	prog, err := a.program(&in.Job, idx)
 	if err != nil {
@@ -148,7 +70,7 @@ func (a *Activities) ProvisionOnDemand(ctx context.Context, in OnDemandInput) (_
 	obj, err := getter.Get(ctx, in.Type, in.SourceID, prog.SourceAttributes())
 	stop()
 	if errors.Is(err, connectors.ErrNotFound) {
-		res.Steps = []OnDemandStep{{Name: StepImport, Status: audit.Failure, Detail: fmt.Sprintf("the source has no %s with ID %q", in.Type, in.SourceID)}}
+		res.Steps = []api.OnDemandStep{{Name: api.StepImport, Status: audit.Failure, Detail: fmt.Sprintf("the source has no %s with ID %q", in.Type, in.SourceID)}}
 		return res, nil
 	}
 	if err != nil {
@@ -262,8 +184,8 @@ func (a *Activities) groupMembersNow(ctx context.Context, job config.Job, cycle 
 }
 
 // onDemandSteps explains an object's way from its trace and log entry.
-func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *engine.Trace, e audit.Entry) []OnDemandStep {
-	imp := OnDemandStep{Name: StepImport, Status: audit.Success, Detail: "read " + obj.Locator}
+func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *engine.Trace, e audit.Entry) []api.OnDemandStep {
+	imp := api.OnDemandStep{Name: api.StepImport, Status: audit.Success, Detail: "read " + obj.Locator}
 	if obj.Locator == "" {
 		imp.Detail = "read " + obj.ID
 	}
@@ -279,16 +201,16 @@ func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *engine.Trac
 		imp.Values = append(imp.Values, p)
 	}
 	engine.FitProperties(imp.Values)
-	steps := []OnDemandStep{imp}
+	steps := []api.OnDemandStep{imp}
 	switch {
 	case obj.Invalid != "":
 		imp.Status, imp.Detail = audit.Failure, obj.Invalid
-		return []OnDemandStep{imp}
+		return []api.OnDemandStep{imp}
 	case obj.Deleted:
 		steps[0].Detail += " (deleted in the source)"
 		return append(steps, actionStep(e))
 	}
-	sc := OnDemandStep{Name: StepScope, Status: audit.Success, Detail: "in scope"}
+	sc := api.OnDemandStep{Name: api.StepScope, Status: audit.Success, Detail: "in scope"}
 	if tr.Scope != nil {
 		for gi, g := range tr.Scope.Groups {
 			for _, c := range g.Clauses {
@@ -296,7 +218,7 @@ func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *engine.Trac
 				if prog.RedactedSource(c.Clause.Attribute) && actual != "" {
 					actual = audit.Redacted
 				}
-				sc.Clauses = append(sc.Clauses, OnDemandClause{Group: gi + 1, Attribute: c.Clause.Attribute, Operator: c.Clause.Operator, Value: c.Clause.Value, Actual: actual, Passed: c.Passed})
+				sc.Clauses = append(sc.Clauses, api.OnDemandClause{Group: gi + 1, Attribute: c.Clause.Attribute, Operator: c.Clause.Operator, Value: c.Clause.Value, Actual: actual, Passed: c.Passed})
 			}
 		}
 		if len(tr.Scope.Groups) == 0 {
@@ -308,7 +230,7 @@ func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *engine.Trac
 		return append(steps, sc, actionStep(e))
 	}
 	steps = append(steps, sc)
-	m := OnDemandStep{Name: StepMatch, Status: audit.Success, Detail: strings.Join(tr.Match, "; ")}
+	m := api.OnDemandStep{Name: api.StepMatch, Status: audit.Success, Detail: strings.Join(tr.Match, "; ")}
 	switch {
 	case len(tr.Match) == 0:
 		m.Detail = "no matching attribute has a value"
@@ -320,8 +242,8 @@ func onDemandSteps(prog *mapping.Program, obj connectors.Object, tr *engine.Trac
 	return append(steps, m, actionStep(e))
 }
 
-func actionStep(e audit.Entry) OnDemandStep {
-	s := OnDemandStep{Name: StepAction, Status: e.Status, Values: e.Modified}
+func actionStep(e audit.Entry) api.OnDemandStep {
+	s := api.OnDemandStep{Name: api.StepAction, Status: e.Status, Values: e.Modified}
 	s.Detail = string(e.Action)
 	if e.TargetID != "" {
 		s.Detail += " target object " + e.TargetID

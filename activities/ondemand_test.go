@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
@@ -64,18 +65,18 @@ func newOnDemandWorld(t *testing.T) *onDemandWorld {
 	return w
 }
 
-func (w *onDemandWorld) provision(t *testing.T, typ connectors.ObjectType, id string) activities.OnDemandResult {
+func (w *onDemandWorld) provision(t *testing.T, typ connectors.ObjectType, id string) api.OnDemandResult {
 	t.Helper()
 	w.requests++
 	v, err := w.env.ExecuteActivity(w.acts.ProvisionOnDemand, activities.OnDemandInput{Job: w.job, Type: typ, SourceID: id, RequestID: string(rune('a' + w.requests))})
 	require.NoError(t, err)
-	var res activities.OnDemandResult
+	var res api.OnDemandResult
 	require.NoError(t, v.Get(&res))
 	return res
 }
 
-func steps(res activities.OnDemandResult) map[string]activities.OnDemandStep {
-	out := map[string]activities.OnDemandStep{}
+func steps(res api.OnDemandResult) map[string]api.OnDemandStep {
+	out := map[string]api.OnDemandStep{}
 	for _, s := range res.Steps {
 		out[s.Name] = s
 	}
@@ -96,29 +97,29 @@ func values(ps []audit.Property) map[string]string {
 func TestOnDemandCreatesThenFindsLinked(t *testing.T) {
 	w := newOnDemandWorld(t)
 	res := w.provision(t, connectors.User, "E1")
-	require.Equal(t, []string{activities.StepImport, activities.StepScope, activities.StepMatch, activities.StepAction}, names(res.Steps))
+	require.Equal(t, []string{api.StepImport, api.StepScope, api.StepMatch, api.StepAction}, names(res.Steps))
 	s := steps(res)
-	require.Equal(t, audit.Success, s[activities.StepImport].Status)
-	require.Equal(t, map[string]string{"employeeId": "E1", "userName": "ada@example.com", "department": "Engineering", "pin": audit.Redacted}, values(s[activities.StepImport].Values),
+	require.Equal(t, audit.Success, s[api.StepImport].Status)
+	require.Equal(t, map[string]string{"employeeId": "E1", "userName": "ada@example.com", "department": "Engineering", "pin": audit.Redacted}, values(s[api.StepImport].Values),
 		"the attributes the mappings read, with the one a Redact() mapping reads hidden")
-	require.Equal(t, []activities.OnDemandClause{{Group: 1, Attribute: "department", Operator: "EQUALS", Value: "Engineering", Actual: "Engineering", Passed: true}}, s[activities.StepScope].Clauses)
-	require.Contains(t, s[activities.StepMatch].Detail, `userName "ada@example.com": 0 target objects`)
-	require.Contains(t, s[activities.StepMatch].Detail, "no target object matched")
+	require.Equal(t, []api.OnDemandClause{{Group: 1, Attribute: "department", Operator: "EQUALS", Value: "Engineering", Actual: "Engineering", Passed: true}}, s[api.StepScope].Clauses)
+	require.Contains(t, s[api.StepMatch].Detail, `userName "ada@example.com": 0 target objects`)
+	require.Contains(t, s[api.StepMatch].Detail, "no target object matched")
 	require.Equal(t, audit.Create, res.Object().Action)
-	require.Equal(t, audit.Success, s[activities.StepAction].Status)
-	require.Equal(t, audit.Redacted, values(s[activities.StepAction].Values)["title"])
+	require.Equal(t, audit.Success, s[api.StepAction].Status)
+	require.Equal(t, audit.Redacted, values(s[api.StepAction].Values)["title"])
 	require.Len(t, w.app.Users(), 1)
 	st, err := w.st.Objects(context.Background(), w.job.Name, connectors.User, []string{"E1"})
 	require.NoError(t, err)
 	require.Equal(t, res.Object().TargetID, st["E1"].TargetID, "the object connection is recorded")
 
 	again := w.provision(t, connectors.User, "E1")
-	require.Contains(t, steps(again)[activities.StepMatch].Detail, "linked to target object "+res.Object().TargetID)
+	require.Contains(t, steps(again)[api.StepMatch].Detail, "linked to target object "+res.Object().TargetID)
 	require.Equal(t, audit.Skipped, again.Object().Status)
 	require.Len(t, w.app.Users(), 1)
 }
 
-func names(ss []activities.OnDemandStep) []string {
+func names(ss []api.OnDemandStep) []string {
 	var out []string
 	for _, s := range ss {
 		out = append(out, s.Name)
@@ -132,9 +133,9 @@ func TestOnDemandExplainsScope(t *testing.T) {
 	w := newOnDemandWorld(t)
 	res := w.provision(t, connectors.User, "E2")
 	s := steps(res)
-	require.Equal(t, audit.Skipped, s[activities.StepScope].Status)
-	require.Equal(t, []activities.OnDemandClause{{Group: 1, Attribute: "department", Operator: "EQUALS", Value: "Engineering", Actual: "Sales", Passed: false}}, s[activities.StepScope].Clauses)
-	require.NotContains(t, s, activities.StepMatch)
+	require.Equal(t, audit.Skipped, s[api.StepScope].Status)
+	require.Equal(t, []api.OnDemandClause{{Group: 1, Attribute: "department", Operator: "EQUALS", Value: "Engineering", Actual: "Sales", Passed: false}}, s[api.StepScope].Clauses)
+	require.NotContains(t, s, api.StepMatch)
 	require.Equal(t, audit.Skipped, res.Object().Status)
 	require.Empty(t, w.app.Users())
 }
@@ -148,7 +149,7 @@ func TestOnDemandMatchesAnExistingAccount(t *testing.T) {
 	id, err := tgt.Create(context.Background(), connectors.User, connectors.Attributes{"userName": "cy@example.com"})
 	require.NoError(t, err)
 	res := w.provision(t, connectors.User, "E3")
-	require.Contains(t, steps(res)[activities.StepMatch].Detail, `userName "cy@example.com": 1 target object`)
+	require.Contains(t, steps(res)[api.StepMatch].Detail, `userName "cy@example.com": 1 target object`)
 	require.Equal(t, audit.Update, res.Object().Action)
 	require.Equal(t, id, res.Object().TargetID)
 	require.Len(t, w.app.Users(), 1)

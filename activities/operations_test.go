@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/scim"
@@ -128,8 +129,8 @@ func TestOperationIsRecordedBeforeThePush(t *testing.T) {
 func TestOnDemandRetryLogsWhatWasDone(t *testing.T) {
 	w := newOnDemandWorld(t)
 	in := activities.OnDemandInput{Job: w.job, Type: connectors.User, SourceID: "E1", RequestID: "lost"}
-	var first, again activities.OnDemandResult
-	for _, res := range []*activities.OnDemandResult{&first, &again} {
+	var first, again api.OnDemandResult
+	for _, res := range []*api.OnDemandResult{&first, &again} {
 		v, err := w.env.ExecuteActivity(w.acts.ProvisionOnDemand, in)
 		require.NoError(t, err)
 		require.NoError(t, v.Get(res))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
@@ -23,26 +24,16 @@ type RollbackInput struct {
 	RequestID string `json:"requestId"`
 }
 
-// RollbackResult holds one provisioning log entry per restore, kept in the
-// job's history like a cycle's.
-type RollbackResult struct {
-	Entries []audit.Entry `json:"entries"`
-	// Next is the index in the plan of the first restore left undone, the
-	// result being full, for the caller to send again; 0 when every
-	// restore was done.
-	Next int `json:"next,omitempty"`
-}
-
 // RollBack restores target objects: properties back to their values
 // before the rollback point, accounts re-enabled or disabled. Each object
 // fails alone. The values pushed are recorded as the object's state, so a
 // restored object stays so until its source record changes. Restores are
 // taken in order while their entries fit the result's budget.
-func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ RollbackResult, err error) {
+func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ api.RollbackResult, err error) {
 	defer classify(&err)
 	tgt, err := a.target(ctx, &in.Job)
 	if err != nil {
-		return RollbackResult{}, err
+		return api.RollbackResult{}, err
 	}
 	ids := map[connectors.ObjectType][]string{}
 	for _, r := range in.Plan.Restores {
@@ -51,7 +42,7 @@ func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ Rollback
 	states := map[connectors.ObjectType]map[string]store.ObjectState{}
 	for t, list := range ids {
 		if states[t], err = a.Store.Objects(ctx, in.Job.Name, t, list); err != nil {
-			return RollbackResult{}, err
+			return api.RollbackResult{}, err
 		}
 	}
 	entries := make([]audit.Entry, len(in.Plan.Restores))
@@ -64,16 +55,16 @@ func (a *Activities) RollBack(ctx context.Context, in RollbackInput) (_ Rollback
 		return engine.EncodedSize(entries[i])
 	})
 	if err := ctx.Err(); err != nil {
-		return RollbackResult{}, err
+		return api.RollbackResult{}, err
 	}
-	res := RollbackResult{Entries: entries[:taken]}
+	res := api.RollbackResult{Entries: entries[:taken]}
 	if taken < len(entries) {
 		res.Next = taken
 	}
 	for _, st := range newStates {
 		if st != nil {
 			if err := a.Store.PutObject(ctx, in.Job.Name, *st); err != nil {
-				return RollbackResult{}, err
+				return api.RollbackResult{}, err
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/scim"
@@ -38,7 +39,7 @@ func TestRollBackRecordsDuration(t *testing.T) {
 	}}
 	v, err := w.env.ExecuteActivity(w.acts.RollBack, activities.RollbackInput{Job: w.job, Plan: plan, RequestID: "slow"})
 	require.NoError(t, err)
-	var res activities.RollbackResult
+	var res api.RollbackResult
 	require.NoError(t, v.Get(&res))
 	require.Len(t, res.Entries, 2)
 	for _, e := range res.Entries {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
 )
@@ -26,7 +27,7 @@ func TestRollBack(t *testing.T) {
 	}}
 	v, err := w.env.ExecuteActivity(w.acts.RollBack, activities.RollbackInput{Job: w.job, Plan: plan, RequestID: "r1"})
 	require.NoError(t, err)
-	var res activities.RollbackResult
+	var res api.RollbackResult
 	require.NoError(t, v.Get(&res))
 	require.Len(t, res.Entries, 3)
 	require.Equal(t, audit.Success, res.Entries[0].Status)

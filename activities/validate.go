@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/mapping"
@@ -25,7 +26,7 @@ func authorize(job *config.Job) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	return temporal.NewNonRetryableApplicationError(ps.Error(), ErrInvalidConfiguration, nil, ps)
+	return temporal.NewNonRetryableApplicationError(ps.Error(), api.ErrInvalidConfiguration, nil, ps)
 }
 
 // checkAuthority returns a problem, naming its field, for every secret in an

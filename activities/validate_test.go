@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/file"
@@ -58,7 +59,7 @@ func validationProblems(t *testing.T, r rig, job config.Job) config.Problems {
 	_, err := r.env.ExecuteActivity(r.acts.ValidateJob, job)
 	var ae *temporal.ApplicationError
 	require.True(t, errors.As(err, &ae), "ValidateJob: %v", err)
-	require.Equal(t, activities.ErrInvalidConfiguration, ae.Type(), "%v", err)
+	require.Equal(t, api.ErrInvalidConfiguration, ae.Type(), "%v", err)
 	require.True(t, ae.NonRetryable(), "an invalid configuration is retried")
 	var ps config.Problems
 	require.NoError(t, ae.Details(&ps))
@@ -122,7 +123,7 @@ func TestValidateJobReportsAnUnreachableSource(t *testing.T) {
 	require.Contains(t, err.Error(), "connection refused")
 	// The source is down, not the configuration wrong.
 	var ae *temporal.ApplicationError
-	require.False(t, errors.As(err, &ae) && ae.Type() == activities.ErrInvalidConfiguration, "%v", err)
+	require.False(t, errors.As(err, &ae) && ae.Type() == api.ErrInvalidConfiguration, "%v", err)
 }
 
 func TestValidateJobLeavesRefusedCredentialsToTheCycle(t *testing.T) {

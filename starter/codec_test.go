@@ -26,13 +26,13 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/chromium"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 const (
@@ -61,7 +61,7 @@ func TestEncryptedHistory(t *testing.T) {
 	e.ok("start", j.cfg)
 	waitIdle(t, e, j.name, 1)
 	require.Len(t, j.app.Users(), j.people)
-	job := workflows.JobWorkflowID(j.name)
+	job := api.JobWorkflowID(j.name)
 	cycle := job + "/cycle-1"
 
 	t.Run("the stored history holds no j.personal data; search attributes stay clear", func(t *testing.T) {
@@ -76,7 +76,7 @@ func TestEncryptedHistory(t *testing.T) {
 		require.NoError(t, err)
 		var name string
 		sa := desc.RawResponse.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
-		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa[workflows.AttrJob.GetName()], &name))
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa[api.AttrJob.GetName()], &name))
 		require.Equal(t, j.name, name)
 	})
 
@@ -191,7 +191,7 @@ func TestCodecTurnedOnForARunningJob(t *testing.T) {
 	e.ok("sync-now", j.name)
 	waitIdle(t, e, j.name, 2)
 	require.Equal(t, "Renamed", givenName(j.app, "person001@example.com"))
-	requireEncrypted(t, tmp.Client, workflows.JobWorkflowID(j.name)+"/cycle-2")
+	requireEncrypted(t, tmp.Client, api.JobWorkflowID(j.name)+"/cycle-2")
 
 	var entries []audit.Entry
 	require.NoError(t, json.Unmarshal([]byte(e.ok("logs", j.name, "--format", "json")), &entries))
@@ -340,8 +340,8 @@ func waitPaused(t *testing.T, e *env, job string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		out, _, code := e.run("status", job, "--json")
-		var s workflows.Status
-		return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.State == workflows.Paused
+		var s api.Status
+		return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.State == api.Paused
 	}, time.Minute, 200*time.Millisecond)
 }
 

@@ -10,11 +10,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
-	"github.com/openprovisioning/provisioner/workflows"
 
 	"github.com/spf13/cobra"
 )
@@ -81,20 +80,20 @@ func startCmd(g *globals) *cobra.Command {
 				if err := temporalx.RegisterSearchAttributes(ctx, c, g.namespace); err != nil {
 					return err
 				}
-				id := workflows.JobWorkflowID(job.Name)
+				id := api.JobWorkflowID(job.Name)
 				run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 					ID:                       id,
-					TaskQueue:                workflows.TaskQueue,
+					TaskQueue:                api.TaskQueue,
 					WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 					WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 					StaticSummary:            fmt.Sprintf("Provisioning job %s → %s", job.Name, job.Target.Application),
 					StaticDetails:            job.Description,
 					TypedSearchAttributes: temporal.NewSearchAttributes(
-						workflows.AttrJob.ValueSet(job.Name),
-						workflows.AttrApplication.ValueSet(job.Target.Application),
-						workflows.AttrState.ValueSet(string(workflows.Running)),
+						api.AttrJob.ValueSet(job.Name),
+						api.AttrApplication.ValueSet(job.Target.Application),
+						api.AttrState.ValueSet(string(api.Running)),
 					),
-				}, workflows.ProvisioningJob, workflows.JobInput{Config: *job})
+				}, api.JobWorkflow, api.JobStart{Config: *job})
 				if err != nil {
 					return fmt.Errorf("start job %s: %w", job.Name, err)
 				}
@@ -103,7 +102,7 @@ func startCmd(g *globals) *cobra.Command {
 					fmt.Fprintf(out, "job %s: workflow %s (run %s)\n", job.Name, id, run.GetRunID())
 				}
 				// Starting a running job is idempotent; it also resumes a paused one.
-				if err := c.SignalWorkflow(ctx, id, "", workflows.SignalStart, nil); err != nil {
+				if err := c.SignalWorkflow(ctx, id, "", api.SignalStart, nil); err != nil {
 					return fmt.Errorf("resume job %s: %w", job.Name, err)
 				}
 				return nil
@@ -117,12 +116,12 @@ type signalCommand struct {
 }
 
 var signalCommands = []signalCommand{
-	{workflows.SignalStop, "Pause a job after the pages in flight"},
+	{api.SignalStop, "Pause a job after the pages in flight"},
 	{"resume", "Resume a paused job (the start signal)"},
-	{workflows.SignalRestart, "Clear state by reset scope and run a new initial cycle"},
-	{workflows.SignalSyncNow, "Run an incremental cycle now"},
-	{workflows.SignalQuarantine, "Put a job in quarantine"},
-	{workflows.SignalRelease, "Release a job from quarantine"},
+	{api.SignalRestart, "Clear state by reset scope and run a new initial cycle"},
+	{api.SignalSyncNow, "Run an incremental cycle now"},
+	{api.SignalQuarantine, "Put a job in quarantine"},
+	{api.SignalRelease, "Release a job from quarantine"},
 }
 
 func signalCmd(g *globals, s signalCommand) *cobra.Command {
@@ -137,11 +136,11 @@ func signalCmd(g *globals, s signalCommand) *cobra.Command {
 				var arg any
 				switch signal {
 				case "resume":
-					signal = workflows.SignalStart
-				case workflows.SignalRestart:
-					arg = workflows.RestartRequest{Scopes: scopes}
+					signal = api.SignalStart
+				case api.SignalRestart:
+					arg = api.RestartRequest{Scopes: scopes}
 				}
-				if err := c.SignalWorkflow(cmd.Context(), workflows.JobWorkflowID(name), "", signal, arg); err != nil {
+				if err := c.SignalWorkflow(cmd.Context(), api.JobWorkflowID(name), "", signal, arg); err != nil {
 					return fmt.Errorf("%s job %s: %w", s.name, name, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "job %s: %s sent\n", name, signal)
@@ -149,7 +148,7 @@ func signalCmd(g *globals, s signalCommand) *cobra.Command {
 			})
 		},
 	}
-	if s.name == workflows.SignalRestart {
+	if s.name == api.SignalRestart {
 		cmd.Flags().StringSliceVar(&scopes, "scope", nil, "reset scopes: Watermark, Escrows, QuarantineState, ConnectorDataStore, Full, ForceDeletes")
 	}
 	return cmd
@@ -170,7 +169,7 @@ func askJob(ctx context.Context, c client.Client, job, update string, arg, resul
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.JobWorkflowID(job),
+		WorkflowID:   api.JobWorkflowID(job),
 		UpdateName:   update,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -180,7 +179,7 @@ func askJob(ctx context.Context, c client.Client, job, update string, arg, resul
 	}
 	if err != nil {
 		var ae *temporal.ApplicationError
-		if errors.As(err, &ae) && ae.Type() == activities.ErrRequestRefused {
+		if errors.As(err, &ae) && ae.Type() == api.ErrRequestRefused {
 			return invalidError{fmt.Errorf("job %s refused %s: %s", job, what, ae.Message())}
 		}
 		return fmt.Errorf("%s in job %s: %w", what, job, err)

@@ -11,8 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/openprovisioning/provisioner/activities"
-	"github.com/openprovisioning/provisioner/workflows"
+	"github.com/openprovisioning/provisioner/api"
 )
 
 func connectionsCmd(g *globals) *cobra.Command {
@@ -36,7 +35,7 @@ JOB is a job name or its configuration file.`,
 			if err != nil {
 				return err
 			}
-			r := workflows.ConnectionsRequest{Type: t, ID: object, After: after, Limit: limit}
+			r := api.ConnectionsRequest{Type: t, ID: object, After: after, Limit: limit}
 			if del != "" {
 				if object != "" {
 					return invalidError{errors.New("--delete names the object itself; leave out --object")}
@@ -64,19 +63,19 @@ JOB is a job name or its configuration file.`,
 	fl.StringVar(&typ, "type", "User", "object type: User or Group")
 	fl.StringVar(&object, "object", "", "show the object with this source or target ID")
 	fl.StringVar(&after, "after", "", "list from the source ID after this one")
-	fl.IntVar(&limit, "limit", 100, fmt.Sprintf("how many to list, at most %d", activities.MaxConnectionsPage))
+	fl.IntVar(&limit, "limit", 100, fmt.Sprintf("how many to list, at most %d", api.MaxConnectionsPage))
 	fl.StringVar(&del, "delete", "", "delete the connection of the object with this source or target ID (the job must be stopped)")
 	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
-func objectConnections(ctx context.Context, c client.Client, job string, r workflows.ConnectionsRequest) (activities.ConnectionsResult, error) {
-	var res activities.ConnectionsResult
-	err := askJob(ctx, c, job, workflows.UpdateConnections, r, &res, 5*time.Minute, "the request for object connections")
+func objectConnections(ctx context.Context, c client.Client, job string, r api.ConnectionsRequest) (api.ConnectionsResult, error) {
+	var res api.ConnectionsResult
+	err := askJob(ctx, c, job, api.UpdateConnections, r, &res, 5*time.Minute, "the request for object connections")
 	return res, err
 }
 
-func printConnections(w io.Writer, job string, r workflows.ConnectionsRequest, res activities.ConnectionsResult) {
+func printConnections(w io.Writer, job string, r api.ConnectionsRequest, res api.ConnectionsResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TYPE\tSOURCE ID\tTARGET ID\tACTIVE\tUPDATED\tPENDING RETRY")
 	for _, c := range res.Connections {

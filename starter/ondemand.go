@@ -12,10 +12,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 func onDemandCmd(g *globals) *cobra.Command {
@@ -37,7 +36,7 @@ func onDemandCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withJob(args[0], func(name string, c client.Client) error {
-				res, err := provisionOnDemand(cmd.Context(), c, name, workflows.OnDemandRequest{Type: t, ID: args[1]})
+				res, err := provisionOnDemand(cmd.Context(), c, name, api.OnDemandRequest{Type: t, ID: args[1]})
 				if err != nil {
 					return err
 				}
@@ -71,13 +70,13 @@ func objectType(s string) (connectors.ObjectType, error) {
 	return "", invalidError{fmt.Errorf("--type %q: use User or Group", s)}
 }
 
-func provisionOnDemand(ctx context.Context, c client.Client, job string, r workflows.OnDemandRequest) (activities.OnDemandResult, error) {
-	var res activities.OnDemandResult
-	err := askJob(ctx, c, job, workflows.UpdateProvisionOnDemand, r, &res, 10*time.Minute, fmt.Sprintf("provisioning %s %s on demand", r.Type, r.ID))
+func provisionOnDemand(ctx context.Context, c client.Client, job string, r api.OnDemandRequest) (api.OnDemandResult, error) {
+	var res api.OnDemandResult
+	err := askJob(ctx, c, job, api.UpdateProvisionOnDemand, r, &res, 10*time.Minute, fmt.Sprintf("provisioning %s %s on demand", r.Type, r.ID))
 	return res, err
 }
 
-func failed(res activities.OnDemandResult) bool {
+func failed(res api.OnDemandResult) bool {
 	for _, s := range res.Steps {
 		if s.Status == audit.Failure {
 			return true
@@ -91,7 +90,7 @@ func failed(res activities.OnDemandResult) bool {
 	return false
 }
 
-func printOnDemand(w io.Writer, job string, res activities.OnDemandResult) {
+func printOnDemand(w io.Writer, job string, res api.OnDemandResult) {
 	fmt.Fprintf(w, "job %s: %s %s provisioned on demand\n", job, res.Type, res.SourceID)
 	for i, s := range res.Steps {
 		fmt.Fprintf(w, "%d. %-7s %-8s %s\n", i+1, s.Name, s.Status, s.Detail)
@@ -103,7 +102,7 @@ func printOnDemand(w io.Writer, job string, res activities.OnDemandResult) {
 			fmt.Fprintf(w, "     filter %d: %s %s %q — value %q: %s\n", c.Group, c.Attribute, c.Operator, c.Value, c.Actual, verdict)
 		}
 		for _, v := range s.Values {
-			if s.Name == activities.StepImport {
+			if s.Name == api.StepImport {
 				fmt.Fprintf(w, "     %s = %q\n", v.Name, v.New)
 			} else {
 				fmt.Fprintf(w, "     %s: %q → %q\n", v.Name, v.Old, v.New)

@@ -10,11 +10,11 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/store"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 func previewCmd(g *globals) *cobra.Command {
@@ -62,19 +62,19 @@ nothing are left out unless --all is given.`,
 // outside the job, and returns its result and log entries sorted by object.
 // The cycle has no parent: its progress signals go nowhere, and without the
 // job's search attribute it stays out of the job's provisioning log.
-func preview(ctx context.Context, c client.Client, job config.Job) (workflows.CycleResult, []audit.Entry, error) {
+func preview(ctx context.Context, c client.Client, job config.Job) (api.CycleOutcome, []audit.Entry, error) {
 	job.Options.DryRun = true
 	stamp := time.Now().UTC().Format("20060102T150405.000Z")
 	id := "provisioning-preview:" + job.Name + ":" + stamp
-	var res workflows.CycleResult
+	var res api.CycleOutcome
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:            id,
-		TaskQueue:     workflows.TaskQueue,
+		TaskQueue:     api.TaskQueue,
 		StaticSummary: fmt.Sprintf("Preview (dry run) of job %s → %s", job.Name, job.Target.Application),
-	}, workflows.ProvisioningCycle, workflows.CycleInput{
+	}, api.CycleWorkflow, api.CycleStart{
 		Job:   job,
 		Cycle: store.Cycle{Job: job.Name, ID: "preview-" + stamp},
-		Kind:  workflows.Initial,
+		Kind:  api.Initial,
 	})
 	if err != nil {
 		return res, nil, fmt.Errorf("start preview of job %s: %w", job.Name, err)
@@ -113,7 +113,7 @@ func planned(e audit.Entry) bool {
 	return e.Action != audit.Other || e.Status == audit.Failure
 }
 
-func printPreview(w io.Writer, job string, res workflows.CycleResult, shown, entries []audit.Entry) error {
+func printPreview(w io.Writer, job string, res api.CycleOutcome, shown, entries []audit.Entry) error {
 	fmt.Fprintf(w, "Preview of job %s (dry run, nothing was pushed): %d source objects read, %d entries.\n\n", job, res.Summary.Read, len(entries))
 	if len(shown) == 0 {
 		fmt.Fprintln(w, "Nothing to change: the target matches the source.")
@@ -137,7 +137,7 @@ func printPreview(w io.Writer, job string, res workflows.CycleResult, shown, ent
 // checkPreview fails a preview that did not run to its end, or whose
 // entries were not made as a dry run: a worker that does not know dry runs
 // would have pushed them, and the operator must know at once.
-func checkPreview(res workflows.CycleResult, entries []audit.Entry) error {
+func checkPreview(res api.CycleOutcome, entries []audit.Entry) error {
 	for _, e := range entries {
 		if !e.DryRun {
 			return fmt.Errorf("entry %s was not a dry run: a worker pushed changes; check the workers' version", e.ChangeID)

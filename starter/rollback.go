@@ -12,10 +12,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/history"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // rollbackChunk is how many objects one rollback update restores, so each
@@ -114,8 +113,8 @@ func applyRollback(ctx context.Context, c client.Client, job string, plan audit.
 	for start := 0; start < len(plan.Restores); {
 		end := min(start+rollbackChunk, len(plan.Restores))
 		chunk := audit.RollbackPlan{Since: plan.Since, Restores: plan.Restores[start:end]}
-		var res activities.RollbackResult
-		if err := askJob(ctx, c, job, workflows.UpdateRollback, chunk, &res, time.Hour, "the rollback"); err != nil {
+		var res api.RollbackResult
+		if err := askJob(ctx, c, job, api.UpdateRollback, chunk, &res, time.Hour, "the rollback"); err != nil {
 			return entries, err
 		}
 		entries = append(entries, res.Entries...)

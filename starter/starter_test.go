@@ -21,11 +21,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/chromium"
 	"github.com/openprovisioning/provisioner/sampleapp"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 const tokenEnv = "PROVISIONING_SECRET_STARTER_TEST"
@@ -107,7 +107,7 @@ options: {batchSize: 5, batches: 2}
 		require.Empty(t, app.Users())
 	})
 
-	var st workflows.Status
+	var st api.Status
 	t.Run("start provisions and status reports the cycle", func(t *testing.T) {
 		e.ok("start", cfg)
 		deadline := time.Now().Add(time.Minute)
@@ -116,7 +116,7 @@ options: {batchSize: 5, batches: 2}
 			time.Sleep(200 * time.Millisecond)
 			out, _, code := e.run("status", "starter-test", "--json")
 			if code == 0 {
-				st = workflows.Status{}
+				st = api.Status{}
 				require.NoError(t, json.Unmarshal([]byte(out), &st))
 			}
 		}
@@ -129,7 +129,7 @@ options: {batchSize: 5, batches: 2}
 	// of the job's activities, cycles and timers.
 	t.Run("the Web UI lists the job and its cycles by search attribute and shows the job's state", func(t *testing.T) {
 		require.NotNil(t, st.LastCycle, "needs the first cycle")
-		job := workflows.JobWorkflowID("starter-test")
+		job := api.JobWorkflowID("starter-test")
 		chromium.Text(t, tmp.UI+"/namespaces/default/workflows?query="+url.QueryEscape(`ProvisioningJob="starter-test"`),
 			job, job+"/cycle-1", "ProvisioningJob", "Running")
 		desc, err := tmp.Client.DescribeWorkflow(context.Background(), job, "")
@@ -258,7 +258,7 @@ options: {batchSize: 5, batches: 2}
 		require.NoError(t, os.WriteFile(hrPath, []byte(renamed), 0o600))
 		// Operators steer jobs from the Web UI: the sync-now signal sent
 		// from the job's page runs the incremental cycle.
-		sendFromJobPage(t, tmp.UI+"/namespaces/default/workflows/"+url.PathEscape(workflows.JobWorkflowID("starter-test")), "signal", workflows.SignalSyncNow, "")
+		sendFromJobPage(t, tmp.UI+"/namespaces/default/workflows/"+url.PathEscape(api.JobWorkflowID("starter-test")), "signal", api.SignalSyncNow, "")
 		require.Eventually(t, func() bool { return givenName(app, "user001@example.com") == "Renamed" }, time.Minute, 200*time.Millisecond)
 		waitIdle(t, e, "starter-test", 2)
 
@@ -274,8 +274,8 @@ options: {batchSize: 5, batches: 2}
 		e.ok("stop", "starter-test")
 		require.Eventually(t, func() bool {
 			out, _, code := e.run("status", "starter-test", "--json")
-			var s workflows.Status
-			return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.State == workflows.Paused
+			var s api.Status
+			return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.State == api.Paused
 		}, time.Minute, 200*time.Millisecond)
 		out = e.ok("rollback", "starter-test", "--cycle", "2", "--apply")
 		require.Contains(t, out, "1 restored, 0 failed")
@@ -319,13 +319,13 @@ options: {batchSize: 5, batches: 2}
 	t.Run("an export that arrives with its header only is held; status and logs list the held disables; ForceDeletes applies them", func(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "hr.csv"), []byte("employeeId,userName,givenName,surname,employeeType\n"), 0o600))
 		e.ok("sync-now", "starter-test")
-		var s workflows.Status
+		var s api.Status
 		require.Eventually(t, func() bool {
 			out, _, code := e.run("status", "starter-test", "--json")
-			s = workflows.Status{}
+			s = api.Status{}
 			return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.HeldDeletes > 0
 		}, time.Minute, 200*time.Millisecond)
-		require.Equal(t, workflows.Paused, s.State)
+		require.Equal(t, api.Paused, s.State)
 		out := e.ok("status", "starter-test")
 		require.Contains(t, out, "TooManyDeletes")
 		require.Contains(t, out, "the source returned no User objects")
@@ -361,7 +361,7 @@ func waitIdle(t *testing.T, e *env, job string, n int) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		out, _, code := e.run("status", job, "--json")
-		var s workflows.Status
+		var s api.Status
 		return code == 0 && json.Unmarshal([]byte(out), &s) == nil && s.LastCycle != nil && s.LastCycle.Number >= n && s.Current == nil
 	}, time.Minute, 200*time.Millisecond)
 }

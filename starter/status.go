@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/history"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 func statusCmd(g *globals) *cobra.Command {
@@ -60,13 +60,13 @@ const queryTimeout = 10 * time.Second
 
 // queryStatus asks the job for its status and a running cycle for its
 // progress.
-func queryStatus(ctx context.Context, c client.Client, name string) (workflows.Status, error) {
+func queryStatus(ctx context.Context, c client.Client, name string) (api.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	return workflows.JobStatus(ctx, c, name)
+	return api.JobStatus(ctx, c, name)
 }
 
-func printStatus(w io.Writer, st workflows.Status) {
+func printStatus(w io.Writer, st api.Status) {
 	fmt.Fprintf(w, "job:          %s → %s\n", st.Job, st.Application)
 	fmt.Fprintf(w, "state:        %s\n", st.State)
 	if c := st.Current; c != nil {
@@ -97,7 +97,7 @@ const heldShown = 20
 
 // printHeld lists the first held operations from the held cycle's
 // StagedDelete log entries.
-func printHeld(ctx context.Context, w io.Writer, c client.Client, namespace string, st workflows.Status) error {
+func printHeld(ctx context.Context, w io.Writer, c client.Client, namespace string, st api.Status) error {
 	f := audit.Filter{CycleID: st.HeldCycle, Action: audit.StagedDelete}
 	var held []audit.Entry
 	err := history.Read(ctx, c, namespace, st.Job, func(e audit.Entry) error {

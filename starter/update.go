@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 func updateCmd(g *globals) *cobra.Command {
@@ -22,15 +22,15 @@ func updateCmd(g *globals) *cobra.Command {
 				ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 				defer cancel()
 				h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-					WorkflowID:   workflows.JobWorkflowID(job.Name),
-					UpdateName:   workflows.UpdateConfiguration,
+					WorkflowID:   api.JobWorkflowID(job.Name),
+					UpdateName:   api.UpdateConfiguration,
 					Args:         []any{*job},
 					WaitForStage: client.WorkflowUpdateStageCompleted,
 				})
 				if err != nil {
 					return fmt.Errorf("update job %s: %w", job.Name, err)
 				}
-				var st workflows.Status
+				var st api.Status
 				if err := h.Get(ctx, &st); err != nil {
 					return invalidError{fmt.Errorf("job %s refused the configuration: %w", job.Name, err)}
 				}

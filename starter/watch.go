@@ -14,12 +14,12 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/term"
 
-	"github.com/openprovisioning/provisioner/workflows"
+	"github.com/openprovisioning/provisioner/api"
 )
 
 // view shows the successive statuses of a watched job.
 type view interface {
-	show(st workflows.Status)
+	show(st api.Status)
 	problem(err error)
 	close()
 }
@@ -67,11 +67,11 @@ func watchStatus(ctx context.Context, c client.Client, name string, v view) erro
 }
 
 // summary is the status in one line.
-func summary(st workflows.Status) string {
+func summary(st api.Status) string {
 	parts := []string{fmt.Sprintf("job %s %s", st.Job, st.State)}
 	if c := st.Current; c != nil {
 		parts = append(parts, cycleLine(*c))
-	} else if st.State != workflows.Paused && !st.NextRun.IsZero() {
+	} else if st.State != api.Paused && !st.NextRun.IsZero() {
 		parts = append(parts, fmt.Sprintf("next %s cycle at %s", strings.ToLower(string(st.NextKind)), st.NextRun.Local().Format(time.TimeOnly)))
 	}
 	if l := st.LastCycle; l != nil {
@@ -88,8 +88,8 @@ func summary(st workflows.Status) string {
 
 // cycleLine says how far a cycle is; without the cycle's own progress
 // (it could not be asked), only that it runs.
-func cycleLine(c workflows.CycleProgress) string {
-	if c.Phase == workflows.PhaseRunning {
+func cycleLine(c api.CycleProgress) string {
+	if c.Phase == api.PhaseRunning {
 		return fmt.Sprintf("%s cycle %d: running", c.Kind, c.Number)
 	}
 	return fmt.Sprintf("%s cycle %d: %s, %d of %d objects", c.Kind, c.Number, c.Phase, c.Processed, c.Total)
@@ -101,9 +101,9 @@ type lineView struct {
 	last string
 }
 
-func (v *lineView) show(st workflows.Status) { v.print(summary(st)) }
-func (v *lineView) problem(err error)        { v.print("error: " + err.Error()) }
-func (v *lineView) close()                   {}
+func (v *lineView) show(st api.Status) { v.print(summary(st)) }
+func (v *lineView) problem(err error)  { v.print("error: " + err.Error()) }
+func (v *lineView) close()             {}
 
 func (v *lineView) print(line string) {
 	if line == v.last {
@@ -119,7 +119,7 @@ type jsonView struct {
 	last []byte
 }
 
-func (v *jsonView) show(st workflows.Status) {
+func (v *jsonView) show(st api.Status) {
 	b, err := json.Marshal(st)
 	if err != nil || bytes.Equal(b, v.last) {
 		return
@@ -144,7 +144,7 @@ type barView struct {
 	last  string
 }
 
-func (v *barView) show(st workflows.Status) {
+func (v *barView) show(st api.Status) {
 	if c := st.Current; c != nil {
 		v.progress(*c)
 		return
@@ -155,7 +155,7 @@ func (v *barView) show(st workflows.Status) {
 	v.line(summary(st))
 }
 
-func (v *barView) progress(c workflows.CycleProgress) {
+func (v *barView) progress(c api.CycleProgress) {
 	if v.bar != nil && v.cycle != c.Number {
 		v.endBar(true)
 	}

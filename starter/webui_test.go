@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openprovisioning/provisioner/api"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/chromium"
 	"github.com/openprovisioning/provisioner/sampleapp"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // Every signal and update an operator needs is sent from the job's page in
@@ -53,46 +54,46 @@ objects:
 	waitIdle(t, e, "webui", 1)
 	require.Len(t, app.Users(), 2)
 
-	status := func() workflows.Status {
-		var s workflows.Status
+	status := func() api.Status {
+		var s api.Status
 		require.NoError(t, json.Unmarshal([]byte(e.ok("status", "webui", "--json")), &s))
 		return s
 	}
-	waitState := func(want workflows.State) {
+	waitState := func(want api.State) {
 		t.Helper()
 		require.Eventually(t, func() bool { return status().State == want }, time.Minute, 200*time.Millisecond, "state %s", want)
 	}
-	ui := tmp.UI + "/namespaces/default/workflows/" + url.PathEscape(workflows.JobWorkflowID("webui"))
+	ui := tmp.UI + "/namespaces/default/workflows/" + url.PathEscape(api.JobWorkflowID("webui"))
 
 	t.Run("stop pauses the job and start resumes it", func(t *testing.T) {
-		sendFromJobPage(t, ui, "signal", workflows.SignalStop, "")
-		waitState(workflows.Paused)
-		sendFromJobPage(t, ui, "signal", workflows.SignalStart, "")
-		waitState(workflows.Running)
+		sendFromJobPage(t, ui, "signal", api.SignalStop, "")
+		waitState(api.Paused)
+		sendFromJobPage(t, ui, "signal", api.SignalStart, "")
+		waitState(api.Running)
 	})
 
 	t.Run("quarantine backs off to a day and release runs a cycle now", func(t *testing.T) {
-		sendFromJobPage(t, ui, "signal", workflows.SignalQuarantine, "")
-		waitState(workflows.Quarantined)
+		sendFromJobPage(t, ui, "signal", api.SignalQuarantine, "")
+		waitState(api.Quarantined)
 		q := status().Quarantine
 		require.NotNil(t, q)
 		require.Equal(t, "QuarantinedOnDemand", q.Reason)
 		require.WithinDuration(t, time.Now().Add(24*time.Hour), q.NextAttempt, time.Hour)
 
 		before := status().LastCycle.Number
-		sendFromJobPage(t, ui, "signal", workflows.SignalRelease, "")
-		waitState(workflows.Running)
+		sendFromJobPage(t, ui, "signal", api.SignalRelease, "")
+		waitState(api.Running)
 		waitIdle(t, e, "webui", before+1)
 		require.Nil(t, status().Quarantine)
 	})
 
 	t.Run("restart with a reset scope runs an initial cycle", func(t *testing.T) {
 		last := status().LastCycle
-		require.Equal(t, workflows.Incremental, last.Kind, "the release ran an incremental cycle")
-		sendFromJobPage(t, ui, "signal", workflows.SignalRestart, `{"scopes":["Full"]}`)
+		require.Equal(t, api.Incremental, last.Kind, "the release ran an incremental cycle")
+		sendFromJobPage(t, ui, "signal", api.SignalRestart, `{"scopes":["Full"]}`)
 		waitIdle(t, e, "webui", last.Number+1)
 		now := status().LastCycle
-		require.Equal(t, workflows.Initial, now.Kind)
+		require.Equal(t, api.Initial, now.Kind)
 		require.Equal(t, 2, now.Read)
 		require.Len(t, app.Users(), 2, "the initial cycle matched the accounts it had created")
 	})
@@ -100,7 +101,7 @@ objects:
 	t.Run("provision-on-demand provisions one new user without a cycle", func(t *testing.T) {
 		cycles := status().LastCycle.Number
 		require.NoError(t, os.WriteFile(hr, []byte("employeeId,userName\nE1,one@example.com\nE2,two@example.com\nE3,three@example.com\n"), 0o600))
-		sendFromJobPage(t, ui, "update", workflows.UpdateProvisionOnDemand, `{"type":"User","id":"E3"}`)
+		sendFromJobPage(t, ui, "update", api.UpdateProvisionOnDemand, `{"type":"User","id":"E3"}`)
 		require.Eventually(t, func() bool { return len(app.Users()) == 3 }, time.Minute, 200*time.Millisecond)
 		require.Equal(t, cycles, status().LastCycle.Number, "no cycle ran")
 	})

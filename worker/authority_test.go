@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/sampleapp"
@@ -92,7 +93,7 @@ func runJob(t *testing.T, c client.Client, job config.Job) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.JobWorkflowID(job.Name), TaskQueue: workflows.TaskQueue},
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: api.JobWorkflowID(job.Name), TaskQueue: api.TaskQueue},
 		workflows.ProvisioningJob, workflows.JobInput{Config: job})
 	require.NoError(t, err)
 	for {
@@ -108,11 +109,11 @@ func runJob(t *testing.T, c client.Client, job config.Job) error {
 			require.Error(t, err, "a job runs until stopped")
 			return err
 		}
-		q, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.QueryStatus)
+		q, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), api.QueryStatus)
 		if err != nil {
 			continue
 		}
-		var st workflows.Status
+		var st api.Status
 		require.NoError(t, q.Get(&st))
 		if st.LastCycle != nil {
 			require.NoError(t, c.TerminateWorkflow(ctx, run.GetID(), "", "test done"))

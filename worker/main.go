@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/codec"
 	_ "github.com/openprovisioning/provisioner/connectors/all"
@@ -118,7 +119,7 @@ func run() error {
 	}
 	defer acts.Connections.Close()
 	fatal := make(chan error, 1)
-	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs, OnFatalError: func(err error) {
+	w := worker.New(c, api.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs, OnFatalError: func(err error) {
 		select {
 		case fatal <- err:
 		default:
@@ -133,7 +134,7 @@ func run() error {
 	if err := obs.serve(exp, health, log); err != nil {
 		return err
 	}
-	log.WithFields(map[string]any{"address": copts.HostPort, "namespace": copts.Namespace, "connection": temporalx.Security(copts), "taskQueue": workflows.TaskQueue, "state": stateName,
+	log.WithFields(map[string]any{"address": copts.HostPort, "namespace": copts.Namespace, "connection": temporalx.Security(copts), "taskQueue": api.TaskQueue, "state": stateName,
 		"allowEnv": auth.Env, "allowSecretDirs": auth.SecretDirs, "allowSourceDirs": auth.SourceDirs, "audit": sinkNames(sinks),
 		"notify": notifier.Targets()}).Info("worker started")
 	return runWorker(w, health, fatal)

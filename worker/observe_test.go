@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/smtpsink"
@@ -114,11 +115,11 @@ objects:
 `, hr, target.URL))
 	require.NoError(t, err)
 	ctx := context.Background()
-	_, err = tmp.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.JobWorkflowID(job.Name), TaskQueue: workflows.TaskQueue},
+	_, err = tmp.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: api.JobWorkflowID(job.Name), TaskQueue: api.TaskQueue},
 		workflows.ProvisioningJob, workflows.JobInput{Config: *job})
 	require.NoError(t, err)
 	jobLabels := map[string]string{metrics.LabelJob: "observed"}
-	state := func(s metricstest.Scrape, st workflows.State) float64 {
+	state := func(s metricstest.Scrape, st api.State) float64 {
 		v, _ := s.Value(metrics.JobState, map[string]string{metrics.LabelJob: "observed", metrics.LabelState: string(st)})
 		return v
 	}
@@ -126,7 +127,7 @@ objects:
 	t.Run("during the cycle", func(t *testing.T) {
 		eventually(t, "creates wait at the target", func() bool { return held.Load() > 0 })
 		s := metricstest.Get(t, base+"/metrics")
-		require.EqualValues(t, 1, state(s, workflows.Running))
+		require.EqualValues(t, 1, state(s, api.Running))
 		escrowed, ok := s.Value(metrics.EscrowedObjects, map[string]string{metrics.LabelJob: "observed", metrics.LabelObjectType: "User"})
 		require.True(t, ok, "counted as the cycle started")
 		require.Zero(t, escrowed)
@@ -165,10 +166,10 @@ objects:
 	// webhook, which took it, does not get it again.
 	t.Run("quarantine and release are notified once each", func(t *testing.T) {
 		mail.FailData(1)
-		require.NoError(t, tmp.Client.SignalWorkflow(ctx, workflows.JobWorkflowID("observed"), "", workflows.SignalQuarantine, nil))
+		require.NoError(t, tmp.Client.SignalWorkflow(ctx, api.JobWorkflowID("observed"), "", api.SignalQuarantine, nil))
 		eventually(t, "the quarantine is notified", func() bool { n, _, _ := hook.Notices(); return len(n) == 1 && len(mail.Messages()) == 1 })
-		eventually(t, "the gauge shows the quarantine", func() bool { return state(metricstest.Get(t, base+"/metrics"), workflows.Quarantined) == 1 })
-		require.NoError(t, tmp.Client.SignalWorkflow(ctx, workflows.JobWorkflowID("observed"), "", workflows.SignalRelease, nil))
+		eventually(t, "the gauge shows the quarantine", func() bool { return state(metricstest.Get(t, base+"/metrics"), api.Quarantined) == 1 })
+		require.NoError(t, tmp.Client.SignalWorkflow(ctx, api.JobWorkflowID("observed"), "", api.SignalRelease, nil))
 		eventually(t, "the release is notified", func() bool { n, _, _ := hook.Notices(); return len(n) == 2 && len(mail.Messages()) == 2 })
 		time.Sleep(2 * time.Second)
 
@@ -180,7 +181,7 @@ objects:
 		require.Equal(t, notify.Recovered, notices[1].Event)
 		require.Equal(t, notify.Quarantined, notices[1].From)
 		require.NotEqual(t, notices[0].ID, notices[1].ID)
-		require.True(t, strings.HasPrefix(notices[0].ID, workflows.JobWorkflowID("observed")+"/"), notices[0].ID)
+		require.True(t, strings.HasPrefix(notices[0].ID, api.JobWorkflowID("observed")+"/"), notices[0].ID)
 		require.Equal(t, notices[0].ID, headers[0].Get(notify.HeaderIdempotency))
 
 		msgs := mail.Messages()
@@ -189,7 +190,7 @@ objects:
 		require.Contains(t, msgs[0].Data, "Subject: Provisioning job observed is in quarantine")
 		require.Contains(t, msgs[1].Data, "Subject: Provisioning job observed runs again")
 		s = metricstest.Get(t, base+"/metrics")
-		require.EqualValues(t, 1, state(s, workflows.Running))
+		require.EqualValues(t, 1, state(s, api.Running))
 		failed, _ := s.Value("temporal_activity_execution_failed_total", map[string]string{"activity_type": "Notify"})
 		require.EqualValues(t, 1, failed, "the notice was sent twice, the webhook's once")
 	})

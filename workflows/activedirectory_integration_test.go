@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openprovisioning/provisioner/api"
+
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/stretchr/testify/require"
 
@@ -19,7 +21,6 @@ import (
 	"github.com/openprovisioning/provisioner/internal/testenv/samba"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // adConnection reaches the DC over LDAPS as Administrator.
@@ -105,7 +106,7 @@ func TestActiveDirectoryToSCIM(t *testing.T) {
 	adModify(t, c, "CN=User 0002,"+staff, "userAccountControl", "546")
 	require.NoError(t, c.Del(goldap.NewDelRequest("CN=User 0003,"+staff, nil)))
 	w.app.ResetStats()
-	signal(t, tmp.Client, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, tmp.Client, w.job.Name, api.SignalSyncNow, nil)
 	st = waitCycle(t, tmp.Client, w.job.Name, 2, 3*time.Minute)
 	require.Less(t, st.LastCycle.Read, 10, "a delta read, not all %d objects", n)
 	users = w.users(t)
@@ -251,7 +252,7 @@ func TestHRFileToActiveDirectory(t *testing.T) {
 	adModify(t, c, dn(ps[3], "Sales"), "userAccountControl", "66048")
 	ps[2].Department, ps[3].Status = "Engineering", "Inactive"
 	writeADHR(t, w.hrPath, ps, upns)
-	signal(t, tmp.Client, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, tmp.Client, w.job.Name, api.SignalSyncNow, nil)
 	st = waitCycle(t, tmp.Client, w.job.Name, 2, 2*time.Minute)
 	require.Equal(t, 1, st.LastCycle.Counts.Of(audit.Update, audit.Success))
 	require.Equal(t, 1, st.LastCycle.Counts.Of(audit.Disable, audit.Success))
@@ -268,7 +269,7 @@ func TestHRFileToActiveDirectory(t *testing.T) {
 	for _, p := range ps {
 		secretsOf = append(secretsOf, password(p.ID))
 	}
-	assertNoSecret(t, historyJSON(t, tmp.Client, workflows.JobWorkflowID(w.job.Name), ""), "job history", secretsOf...)
+	assertNoSecret(t, historyJSON(t, tmp.Client, api.JobWorkflowID(w.job.Name), ""), "job history", secretsOf...)
 	for _, ex := range resp.Executions {
 		assertNoSecret(t, historyJSON(t, tmp.Client, ex.Execution.WorkflowId, ex.Execution.RunId), "history of "+ex.Execution.WorkflowId, secretsOf...)
 	}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/grpc"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/internal/testenv"
@@ -34,8 +35,8 @@ func TestLogReadAfterServerRestart(t *testing.T) {
 	ps := people(1000)
 	writeHR(t, w.hrPath, ps)
 	job := w.job.Name
-	jobID := workflows.JobWorkflowID(job)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: jobID, TaskQueue: workflows.TaskQueue}, workflows.ProvisioningJob, workflows.JobInput{Config: w.job})
+	jobID := api.JobWorkflowID(job)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: jobID, TaskQueue: api.TaskQueue}, workflows.ProvisioningJob, workflows.JobInput{Config: w.job})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return w.app.Stats().Users >= 300 }, time.Minute, 20*time.Millisecond)
 	tmp.Restart(t)
@@ -46,10 +47,10 @@ func TestLogReadAfterServerRestart(t *testing.T) {
 	// An entry of the job's own history, and a second cycle.
 	ps = append(ps, person{ID: "E90000", UserName: "new.hire@example.com", Given: "New", Family: "Hire", Title: "Engineer", Type: "Employee", Status: "Active"})
 	writeHR(t, w.hrPath, ps)
-	require.Equal(t, audit.Create, provisionOnDemand(t, c, job, workflows.OnDemandRequest{Type: "User", ID: "E90000"}).Object().Action)
+	require.Equal(t, audit.Create, provisionOnDemand(t, c, job, api.OnDemandRequest{Type: "User", ID: "E90000"}).Object().Action)
 	ps[0].Title = "Principal Engineer"
 	writeHR(t, w.hrPath, ps)
-	signal(t, c, job, workflows.SignalSyncNow, nil)
+	signal(t, c, job, api.SignalSyncNow, nil)
 	waitCycle(t, c, job, 2, time.Minute)
 
 	h := walkHistories(t, c, jobID, run.GetRunID())

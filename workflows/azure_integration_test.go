@@ -8,11 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/mapping/azureschema"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 const enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -78,7 +78,7 @@ func TestAzureSchemaDrivesJob(t *testing.T) {
 		"4,dave@contoso.com,dave,dave@contoso.com,Dave,Brown,Marketing,Engineering Manager,555 0000\n"
 	require.NoError(t, os.WriteFile(w.hrPath, []byte(csv), 0o600))
 	w.app.ResetStats()
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	waitCycle(t, c, w.job.Name, 2, time.Minute)
 	alice = w.users(t)["alice@contoso.com"].Attributes
 	require.Equal(t, "Alicia Smith", alice["displayName"])

@@ -11,13 +11,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // wideTargets are 40 attributes of the sample application's users.
@@ -107,7 +107,7 @@ func TestBatchResultsStayUnderThePayloadLimit(t *testing.T) {
 
 	photo := strings.Repeat("/9j/4AAQSkZJRgABAQ", 300) // 5,400 bytes
 	writeWide(t, w.hrPath, n, 2, map[[2]int]string{{7, 0}: photo})
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	st = waitCycle(t, c, w.job.Name, 2, 3*time.Minute)
 	require.Empty(t, st.LastError, "no batch result is refused")
 	require.Equal(t, n, st.LastCycle.Counts.Of(audit.Update, audit.Success), "every object is updated")

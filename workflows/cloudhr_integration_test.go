@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openprovisioning/provisioner/api"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/audit"
@@ -19,7 +21,6 @@ import (
 	"github.com/openprovisioning/provisioner/internal/testenv/hrreport"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // Cloud HR → app: a Workday report read over HTTPS into the sample
@@ -60,7 +61,7 @@ func TestCloudHRReportToApp(t *testing.T) {
 	t.Run("a changed report renames one worker and disables a leaver", func(t *testing.T) {
 		w.app.ResetStats()
 		hr.Set("application/json", hrreport.Workers(20, map[string]string{"21002": "Ada Lovelace"}, "21003"), `"v2"`, "")
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		st := waitCycle(t, c, w.job.Name, 2, time.Minute)
 		require.Equal(t, 2, st.LastCycle.Staged)
 		require.Equal(t, 1, st.LastCycle.Counts.Of(audit.Update, audit.Success))
@@ -74,7 +75,7 @@ func TestCloudHRReportToApp(t *testing.T) {
 	t.Run("an unchanged report is one request answered 304", func(t *testing.T) {
 		w.app.ResetStats()
 		before := len(hr.Requests())
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		st := waitCycle(t, c, w.job.Name, 3, time.Minute)
 		reqs := hr.Requests()[before:]
 		require.Len(t, reqs, 1)
@@ -97,7 +98,7 @@ func TestCloudHRReportToApp(t *testing.T) {
 			conn.Close()
 		})
 		before := len(hr.Requests())
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		// The fetch fails and is retried: each attempt is cut short.
 		require.Eventually(t, func() bool { return len(hr.Requests())-before >= 4 }, time.Minute, 100*time.Millisecond)
 		require.Empty(t, w.app.Stats().Requests, "nothing reaches the application")
@@ -117,8 +118,8 @@ func TestCloudHRReportToApp(t *testing.T) {
 			rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprint(rw, "<!DOCTYPE html><html><body><form action=/login>Sign in</form></body></html>")
 		})
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
-		require.Eventually(t, func() bool { return status(t, c, w.job.Name).State == workflows.Quarantined }, time.Minute, 100*time.Millisecond)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
+		require.Eventually(t, func() bool { return status(t, c, w.job.Name).State == api.Quarantined }, time.Minute, 100*time.Millisecond)
 		st := status(t, c, w.job.Name)
 		require.Contains(t, st.Quarantine.Reason, "an HTML page")
 		require.Contains(t, st.Quarantine.Reason, hr.URL+"/ccx/service/customreport2/acme/ISU_HR/Workers")
@@ -127,23 +128,23 @@ func TestCloudHRReportToApp(t *testing.T) {
 
 		// Fixed, and released: the report is unchanged.
 		hr.Set("application/json", hrreport.Workers(20, map[string]string{"21002": "Ada Lovelace"}, "21003"), `"v2"`, "")
-		signal(t, c, w.job.Name, workflows.SignalRelease, nil)
+		signal(t, c, w.job.Name, api.SignalRelease, nil)
 		st = waitCycle(t, c, w.job.Name, st.LastCycle.Number+1, time.Minute)
-		require.Equal(t, workflows.Running, st.State)
+		require.Equal(t, api.Running, st.State)
 		require.Zero(t, st.LastCycle.Staged)
 		require.Empty(t, w.app.Stats().Requests)
 	})
 
 	t.Run("a new hire is provisioned on demand from the report", func(t *testing.T) {
 		hr.Set("application/json", hrreport.Workers(21, map[string]string{"21002": "Ada Lovelace"}, "21003"), `"v4"`, "")
-		res := provisionOnDemand(t, c, w.job.Name, workflows.OnDemandRequest{Type: connectors.User, ID: "21021"})
+		res := provisionOnDemand(t, c, w.job.Name, api.OnDemandRequest{Type: connectors.User, ID: "21021"})
 		require.Equal(t, audit.Create, res.Object().Action, "%+v", res)
 		require.Equal(t, audit.Success, res.Object().Status, "%+v", res)
 		require.Equal(t, "Worker 21", w.users(t)["w21@acme.example"].Attributes["displayName"])
 
 		w.app.ResetStats()
 		next := status(t, c, w.job.Name).LastCycle.Number + 1
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		st := waitCycle(t, c, w.job.Name, next, time.Minute)
 		require.Zero(t, st.LastCycle.Staged, "the cycle finds the hire done")
 		require.Zero(t, w.app.Stats().Requests["POST /Users"])
@@ -154,7 +155,7 @@ func TestCloudHRReportToApp(t *testing.T) {
 	resp, err := c.ListWorkflow(context.Background(), listRequest(`ProvisioningJob = "`+w.job.Name+`"`))
 	require.NoError(t, err)
 	require.NotEmpty(t, resp.Executions)
-	assertNoSecret(t, historyJSON(t, c, workflows.JobWorkflowID(w.job.Name), ""), "history of the job", hr.Password, basic)
+	assertNoSecret(t, historyJSON(t, c, api.JobWorkflowID(w.job.Name), ""), "history of the job", hr.Password, basic)
 	for _, ex := range resp.Executions {
 		assertNoSecret(t, historyJSON(t, c, ex.Execution.WorkflowId, ex.Execution.RunId), "history of "+ex.Execution.WorkflowId, hr.Password, basic)
 	}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/internal/testenv"
@@ -99,7 +100,7 @@ func TestRecordEncodedHistories(t *testing.T) {
 	const name = "recorded-codec"
 	// The rollback reads the job's log: the reader decodes with the codec.
 	runID := recordUsers(t, history.WithConverter(c, opts.DataConverter), name)
-	jobRuns, cycles := recordJob(t, c, out, fmt.Sprintf("%s-users", version), workflows.JobWorkflowID(name), runID)
+	jobRuns, cycles := recordJob(t, c, out, fmt.Sprintf("%s-users", version), api.JobWorkflowID(name), runID)
 	require.Greater(t, len(jobRuns), 1, "the job continued as new")
 	require.NotEmpty(t, cycles)
 }

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
 )
@@ -38,7 +39,7 @@ func (c *cycleImpl) setup(ctx workflow.Context) {
 	c.stop = workflow.GetSignalChannel(ctx, signalCycleStop)
 	c.phase = "Starting"
 	// Queries add nothing to history: the handler is set in every run.
-	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (CycleProgress, error) { return c.current(), nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, api.QueryProgress, func() (api.CycleProgress, error) { return c.current(), nil }); err != nil {
 		workflow.GetLogger(ctx).Warn("the progress query cannot be answered", "error", err)
 	}
 	if c.in.State.Counts == nil {
@@ -62,7 +63,7 @@ func (c *cycleImpl) run(ctx workflow.Context) (CycleResult, error) {
 			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 6},
 			Summary:             fmt.Sprintf("fetch %s changes", c.in.Kind),
 		})
-		err := workflow.ExecuteActivity(fctx, a.FetchChanges, activities.FetchInput{Job: c.in.Job, Cycle: c.in.Cycle, Initial: c.in.Kind == Initial}).Get(ctx, &st.Fetch)
+		err := workflow.ExecuteActivity(fctx, a.FetchChanges, activities.FetchInput{Job: c.in.Job, Cycle: c.in.Cycle, Initial: c.in.Kind == api.Initial}).Get(ctx, &st.Fetch)
 		if err != nil {
 			// A source that refuses the job's credentials or rights will
 			// refuse the next read too: the job quarantines with the reason.
@@ -181,7 +182,7 @@ type heldOutcome struct {
 // target index to pay off.
 func (c *cycleImpl) needsIndex() bool {
 	n := c.in.State.Fetch.Unlinked
-	return n > 0 && (c.in.Kind == Initial || n >= indexFromUnlinked)
+	return n > 0 && (c.in.Kind == api.Initial || n >= indexFromUnlinked)
 }
 
 // indexTarget has the target's objects indexed for the batches to match
@@ -229,7 +230,7 @@ func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err erro
 				RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10},
 				Summary:             fmt.Sprintf("provision items %d-%d", from, to),
 			})
-			f := workflow.ExecuteActivity(actx, a.ProvisionBatch, activities.BatchInput{Job: c.in.Job, Cycle: c.in.Cycle, From: from, To: to, Initial: c.in.Kind == Initial, Budget: budget})
+			f := workflow.ExecuteActivity(actx, a.ProvisionBatch, activities.BatchInput{Job: c.in.Job, Cycle: c.in.Cycle, From: from, To: to, Initial: c.in.Kind == api.Initial, Budget: budget})
 			inflight++
 			sel.AddFuture(f, func(f workflow.Future) {
 				inflight--
@@ -375,14 +376,14 @@ func (c *cycleImpl) progress(ctx workflow.Context, phase string, force bool) {
 }
 
 // current is how far the cycle is.
-func (c *cycleImpl) current() CycleProgress {
+func (c *cycleImpl) current() api.CycleProgress {
 	st := c.in.State
-	return CycleProgress{Number: c.in.Number, Kind: c.in.Kind, Phase: c.phase, Started: st.Started, Total: st.Fetch.Staged, Processed: st.Processed, Counts: st.Counts}
+	return api.CycleProgress{Number: c.in.Number, Kind: c.in.Kind, Phase: c.phase, Started: st.Started, Total: st.Fetch.Staged, Processed: st.Processed, Counts: st.Counts}
 }
 
-func (c *cycleImpl) summary(ctx workflow.Context) CycleSummary {
+func (c *cycleImpl) summary(ctx workflow.Context) api.CycleSummary {
 	st := c.in.State
-	return CycleSummary{
+	return api.CycleSummary{
 		Number: c.in.Number, ID: c.in.Cycle.ID, Kind: c.in.Kind, Started: st.Started, Finished: workflow.Now(ctx),
 		Read: st.Fetch.Read, Staged: st.Fetch.Staged, Counts: st.Counts,
 	}

@@ -9,12 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/slapd"
 	"github.com/openprovisioning/provisioner/mapping"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // A truncated HR export (half the rows gone) trips the accidental-deletion
@@ -37,22 +37,22 @@ func TestDeletionGuardHoldsTruncatedExport(t *testing.T) {
 
 	writeHR(t, w.hrPath, ps[:50])
 	w.app.ResetStats()
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	require.Eventually(t, func() bool {
 		s, err := queryStatus(c, w.job.Name)
 		return err == nil && s.HeldDeletes > 0
 	}, time.Minute, 100*time.Millisecond)
 	st := status(t, c, w.job.Name)
-	require.Equal(t, workflows.Paused, st.State)
+	require.Equal(t, api.Paused, st.State)
 	require.Contains(t, st.LastError, "TooManyDeletes")
 	for _, u := range w.users(t) {
 		require.True(t, active(u), "nothing is disabled while deletions are held")
 	}
 	require.Zero(t, w.app.Stats().Requests["PATCH /Users"])
 
-	signal(t, c, w.job.Name, workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"ForceDeletes"}})
+	signal(t, c, w.job.Name, api.SignalRestart, api.RestartRequest{Scopes: []string{"ForceDeletes"}})
 	st = waitCycle(t, c, w.job.Name, 2, time.Minute)
-	require.Equal(t, workflows.Running, st.State)
+	require.Equal(t, api.Running, st.State)
 	disabled := 0
 	for _, u := range w.users(t) {
 		if !active(u) {
@@ -86,21 +86,21 @@ func TestDeletionGuardHoldsMassScopeLoss(t *testing.T) {
 	}
 	writeHR(t, w.hrPath, wrong)
 	w.app.ResetStats()
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	require.Eventually(t, func() bool {
 		s, err := queryStatus(c, w.job.Name)
 		return err == nil && s.HeldDeletes > 0
 	}, time.Minute, 100*time.Millisecond)
 	st := status(t, c, w.job.Name)
-	require.Equal(t, workflows.Paused, st.State)
+	require.Equal(t, api.Paused, st.State)
 	require.Equal(t, inScope(ps[:50]), st.HeldDeletes, "the employees who would leave scope")
 	require.Contains(t, st.LastError, "out of scope")
 	require.Zero(t, w.app.Stats().Requests["PATCH /Users"])
 
 	writeHR(t, w.hrPath, ps)
-	signal(t, c, w.job.Name, workflows.SignalRestart, nil)
+	signal(t, c, w.job.Name, api.SignalRestart, nil)
 	st = waitCycle(t, c, w.job.Name, 2, time.Minute)
-	require.Equal(t, workflows.Running, st.State)
+	require.Equal(t, api.Running, st.State)
 	for _, u := range w.users(t) {
 		require.True(t, active(u), "the fixed export disables nobody")
 	}
@@ -108,7 +108,7 @@ func TestDeletionGuardHoldsMassScopeLoss(t *testing.T) {
 }
 
 // heldBy waits until the job holds a cycle's removals and returns its status.
-func heldBy(t *testing.T, c client.Client, job string) workflows.Status {
+func heldBy(t *testing.T, c client.Client, job string) api.Status {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		s, err := queryStatus(c, job)
@@ -118,7 +118,7 @@ func heldBy(t *testing.T, c client.Client, job string) workflows.Status {
 }
 
 // stagedDeletes returns the held cycle's StagedDelete log entries.
-func stagedDeletes(t *testing.T, c client.Client, st workflows.Status, want int) []audit.Entry {
+func stagedDeletes(t *testing.T, c client.Client, st api.Status, want int) []audit.Entry {
 	t.Helper()
 	f := audit.Filter{CycleID: st.HeldCycle, Action: audit.StagedDelete}
 	var held []audit.Entry
@@ -161,10 +161,10 @@ func TestDeletionGuardDefaultHoldsEmptyAndTruncatedExports(t *testing.T) {
 
 			writeHR(t, w.hrPath, ps[:tc.keep])
 			w.app.ResetStats()
-			signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+			signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 			st = heldBy(t, c, w.job.Name)
 			want := inScope(ps) - inScope(ps[:tc.keep])
-			require.Equal(t, workflows.Paused, st.State)
+			require.Equal(t, api.Paused, st.State)
 			require.Equal(t, want, st.HeldDeletes)
 			require.Contains(t, st.LastError, "TooManyDeletes")
 			require.Contains(t, st.LastError, tc.reason)
@@ -181,9 +181,9 @@ func TestDeletionGuardDefaultHoldsEmptyAndTruncatedExports(t *testing.T) {
 				require.Contains(t, e.Reason, "Disable held by the accidental-deletion guard")
 			}
 
-			signal(t, c, w.job.Name, workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"ForceDeletes"}})
+			signal(t, c, w.job.Name, api.SignalRestart, api.RestartRequest{Scopes: []string{"ForceDeletes"}})
 			st = waitCycle(t, c, w.job.Name, 2, time.Minute)
-			require.Equal(t, workflows.Running, st.State)
+			require.Equal(t, api.Running, st.State)
 			require.Zero(t, st.HeldDeletes)
 			disabled := 0
 			for _, u := range w.users(t) {
@@ -214,9 +214,9 @@ func TestDeletionGuardOff(t *testing.T) {
 	waitCycle(t, c, w.job.Name, 1, time.Minute)
 
 	writeHR(t, w.hrPath, nil)
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	st := waitCycle(t, c, w.job.Name, 2, time.Minute)
-	require.Equal(t, workflows.Running, st.State)
+	require.Equal(t, api.Running, st.State)
 	require.Equal(t, inScope(ps), st.LastCycle.Counts.Of(audit.Disable, audit.Success))
 }
 
@@ -251,9 +251,9 @@ func TestDeletionGuardOneLeaverFromDeltaSource(t *testing.T) {
 	require.Len(t, w.users(t), 30)
 
 	dir.Modify(t, "dn: uid=u07,"+slapd.People+"\nchangetype: modify\nadd: businessCategory\nbusinessCategory: disabled\n\n")
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	st := waitCycle(t, c, w.job.Name, 2, time.Minute)
-	require.Equal(t, workflows.Running, st.State)
+	require.Equal(t, api.Running, st.State)
 	require.Zero(t, st.HeldDeletes)
 	require.Equal(t, 1, st.LastCycle.Counts.Of(audit.Disable, audit.Success))
 	require.False(t, active(w.users(t)["u07@example.org"]))

@@ -21,11 +21,11 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/sink"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/internal/testenv/logcollector"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // countIDs counts entries by change ID.
@@ -108,7 +108,7 @@ func TestLogExportedOnceAcrossWorkerCrash(t *testing.T) {
 	// An object provisioned on demand: its entry is exported before the answer.
 	ps = append(ps, person{ID: "E00121", UserName: "user00121@example.com", Given: "New", Family: "Hire", Title: "Engineer", Type: "Employee", Status: "Active"})
 	writeHR(t, w.hrPath, ps)
-	res := provisionOnDemand(t, c, w.job.Name, workflows.OnDemandRequest{Type: "User", ID: "E00121"})
+	res := provisionOnDemand(t, c, w.job.Name, api.OnDemandRequest{Type: "User", ID: "E00121"})
 	require.Equal(t, audit.Create, res.Object().Action)
 	want[res.Object().ChangeID] = 1
 	require.Equal(t, want, countIDs(readSink(t, auditDir, w.job.Name)))
@@ -116,8 +116,8 @@ func TestLogExportedOnceAcrossWorkerCrash(t *testing.T) {
 
 	// The histories go, as with the namespace's retention; the trail stays.
 	ctx := context.Background()
-	require.NoError(t, c.TerminateWorkflow(ctx, workflows.JobWorkflowID(w.job.Name), "", "the test deletes its histories"))
-	for _, id := range []string{workflows.JobWorkflowID(w.job.Name), workflows.JobWorkflowID(w.job.Name) + "/cycle-1"} {
+	require.NoError(t, c.TerminateWorkflow(ctx, api.JobWorkflowID(w.job.Name), "", "the test deletes its histories"))
+	for _, id := range []string{api.JobWorkflowID(w.job.Name), api.JobWorkflowID(w.job.Name) + "/cycle-1"} {
 		_, err := c.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{
 			Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: id},
 		})
@@ -170,7 +170,7 @@ func readSink(t *testing.T, dir, job string) []audit.Entry {
 // firstCycleRun returns the run ID of the job's first cycle.
 func firstCycleRun(t *testing.T, c client.Client, job string) string {
 	t.Helper()
-	it := c.GetWorkflowHistory(context.Background(), workflows.JobWorkflowID(job)+"/cycle-1", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := c.GetWorkflowHistory(context.Background(), api.JobWorkflowID(job)+"/cycle-1", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	ev, err := it.Next()
 	require.NoError(t, err)
 	return ev.GetWorkflowExecutionStartedEventAttributes().GetFirstExecutionRunId()

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/workflows"
 )
@@ -35,10 +36,10 @@ func (s *jobSuite) TestLogExportedAfterEveryCycle() {
 // exported like any other.
 func (s *jobSuite) TestQuarantinedCycleLogExported() {
 	s.refuse = true
-	var st workflows.Status
+	var st api.Status
 	s.at(time.Minute, func() { st = s.status(); s.env.CancelWorkflow() })
 	s.run()
-	s.Equal(workflows.Quarantined, st.State)
+	s.Equal(api.Quarantined, st.State)
 	s.Require().Len(s.exports, 1)
 	s.Equal(s.fetches[0].Cycle.ID, s.exports[0].CycleID)
 }
@@ -47,11 +48,11 @@ func (s *jobSuite) TestQuarantinedCycleLogExported() {
 // from the job's own run, selected by their cycle ID, before the update
 // answers.
 func (s *jobSuite) TestOnDemandAndRollbackLogsExported() {
-	s.env.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OnDemandInput) (activities.OnDemandResult, error) {
-		return activities.OnDemandResult{Entries: []audit.Entry{{CycleID: "on-demand-" + in.RequestID, Action: audit.Create, Status: audit.Success}}}, nil
+	s.env.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OnDemandInput) (api.OnDemandResult, error) {
+		return api.OnDemandResult{Entries: []audit.Entry{{CycleID: "on-demand-" + in.RequestID, Action: audit.Create, Status: audit.Success}}}, nil
 	})
-	s.env.OnActivity(acts.RollBack, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RollbackInput) (activities.RollbackResult, error) {
-		return activities.RollbackResult{Entries: []audit.Entry{{CycleID: "rollback-" + in.RequestID, Action: audit.Update, Status: audit.Success}}}, nil
+	s.env.OnActivity(acts.RollBack, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RollbackInput) (api.RollbackResult, error) {
+		return api.RollbackResult{Entries: []audit.Entry{{CycleID: "rollback-" + in.RequestID, Action: audit.Update, Status: audit.Success}}}, nil
 	})
 	var exportsAtAnswer []int
 	update := func(name, id string, arg any) {
@@ -62,11 +63,11 @@ func (s *jobSuite) TestOnDemandAndRollbackLogsExported() {
 		}, arg)
 	}
 	s.at(time.Minute, func() {
-		update(workflows.UpdateProvisionOnDemand, "req-1", workflows.OnDemandRequest{Type: "User", ID: "E1"})
+		update(api.UpdateProvisionOnDemand, "req-1", api.OnDemandRequest{Type: "User", ID: "E1"})
 	})
-	s.at(2*time.Minute, func() { s.env.SignalWorkflow(workflows.SignalStop, nil) })
+	s.at(2*time.Minute, func() { s.env.SignalWorkflow(api.SignalStop, nil) })
 	s.at(3*time.Minute, func() {
-		update(workflows.UpdateRollback, "rb-1", audit.RollbackPlan{Restores: []audit.Restore{{ObjectType: "User", SourceID: "E1", TargetID: "t1", Action: audit.Update}}})
+		update(api.UpdateRollback, "rb-1", audit.RollbackPlan{Restores: []audit.Restore{{ObjectType: "User", SourceID: "E1", TargetID: "t1", Action: audit.Update}}})
 	})
 	s.at(4*time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()

@@ -7,10 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/sampleapp"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // A target that answers 20% of requests with 503 or 429 and Retry-After:
@@ -39,7 +39,7 @@ func TestConvergesDespiteTargetFaults(t *testing.T) {
 	writeHR(t, w.hrPath, ps)
 	deadline := time.Now().Add(4 * time.Minute)
 	for n := 2; ; n++ {
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		st := waitCycle(t, c, w.job.Name, n, 2*time.Minute)
 		if converged(w, ps) {
 			break

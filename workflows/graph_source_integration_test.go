@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openprovisioning/provisioner/api"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/config"
@@ -17,7 +19,6 @@ import (
 	"github.com/openprovisioning/provisioner/mapping/azureschema"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 const graphSecretEnv = "PROVISIONING_SECRET_TEST_ENTRA"
@@ -110,7 +111,7 @@ func TestEntraToSCIM(t *testing.T) {
 	tn.ResetStats()
 	tn.Throttle(2, 1)
 	w.app.ResetStats()
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	st := waitCycle(t, c, w.job.Name, 2, 2*time.Minute)
 	require.Empty(t, st.LastError)
 
@@ -188,7 +189,7 @@ func TestAzureGallerySchemaOnEntra(t *testing.T) {
 
 	// Unassigned: disabled (IsSoftDeleted), not deleted.
 	tn.Unassign(direct)
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	waitCycle(t, c, w.job.Name, 2, 2*time.Minute)
 	users = w.users(t)
 	require.False(t, active(users["ada@contoso.com"]))

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
@@ -26,7 +27,6 @@ import (
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 const managerAttr = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
@@ -159,7 +159,7 @@ func (w *groupWorld) sync(t *testing.T, c client.Client, n int) targetState {
 	if n == 1 {
 		startJob(t, c, w.job)
 	} else {
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	}
 	st := waitCycle(t, c, w.job.Name, n, 2*time.Minute)
 	require.Zero(t, st.LastCycle.Counts.Of(audit.Other, audit.Failure)+st.LastCycle.Counts.Of(audit.Update, audit.Failure)+st.LastCycle.Counts.Of(audit.Create, audit.Failure),
@@ -573,7 +573,7 @@ func TestGroupsFromDeltaSource(t *testing.T) {
 		if n == 1 {
 			startJob(t, c, w.job)
 		} else {
-			signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+			signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		}
 		waitCycle(t, c, w.job.Name, n, 2*time.Minute)
 		return w.target.state(t)

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
@@ -146,7 +147,7 @@ func startWorker(t *testing.T, c client.Client, overrides ...func(worker.Worker,
 	log := logrus.New()
 	log.SetLevel(logrus.WarnLevel)
 	acts := activities.New(st, log)
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w := worker.New(c, api.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
 	for _, o := range overrides {
@@ -173,12 +174,12 @@ func startWorkerProcess(t *testing.T, bin string, tmp *testenv.Temporal, state s
 func startJob(t *testing.T, c client.Client, job config.Job) {
 	t.Helper()
 	_, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID: workflows.JobWorkflowID(job.Name), TaskQueue: workflows.TaskQueue,
+		ID: api.JobWorkflowID(job.Name), TaskQueue: api.TaskQueue,
 	}, workflows.ProvisioningJob, workflows.JobInput{Config: job})
 	require.NoError(t, err)
 }
 
-func status(t *testing.T, c client.Client, job string) workflows.Status {
+func status(t *testing.T, c client.Client, job string) api.Status {
 	t.Helper()
 	st, err := queryStatus(c, job)
 	require.NoError(t, err)
@@ -187,9 +188,9 @@ func status(t *testing.T, c client.Client, job string) workflows.Status {
 
 // queryStatus is for polling: the query fails until the job's first workflow
 // task has run.
-func queryStatus(c client.Client, job string) (workflows.Status, error) {
-	var st workflows.Status
-	v, err := c.QueryWorkflow(context.Background(), workflows.JobWorkflowID(job), "", workflows.QueryStatus)
+func queryStatus(c client.Client, job string) (api.Status, error) {
+	var st api.Status
+	v, err := c.QueryWorkflow(context.Background(), api.JobWorkflowID(job), "", api.QueryStatus)
 	if err == nil {
 		err = v.Get(&st)
 	}
@@ -197,13 +198,13 @@ func queryStatus(c client.Client, job string) (workflows.Status, error) {
 }
 
 // waitCycle waits until cycle n of the job has finished.
-func waitCycle(t *testing.T, c client.Client, job string, n int, timeout time.Duration) workflows.Status {
+func waitCycle(t *testing.T, c client.Client, job string, n int, timeout time.Duration) api.Status {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		v, err := c.QueryWorkflow(context.Background(), workflows.JobWorkflowID(job), "", workflows.QueryStatus)
+		v, err := c.QueryWorkflow(context.Background(), api.JobWorkflowID(job), "", api.QueryStatus)
 		if err == nil {
-			var st workflows.Status
+			var st api.Status
 			require.NoError(t, v.Get(&st))
 			if st.LastCycle != nil && st.LastCycle.Number >= n && st.Current == nil {
 				return st
@@ -218,15 +219,15 @@ func waitCycle(t *testing.T, c client.Client, job string, n int, timeout time.Du
 
 func signal(t *testing.T, c client.Client, job, name string, arg any) {
 	t.Helper()
-	require.NoError(t, c.SignalWorkflow(context.Background(), workflows.JobWorkflowID(job), "", name, arg))
+	require.NoError(t, c.SignalWorkflow(context.Background(), api.JobWorkflowID(job), "", name, arg))
 }
 
 // provisionOnDemand sends the job a provision-on-demand update and waits
 // for its result.
-func provisionOnDemand(t *testing.T, c client.Client, job string, r workflows.OnDemandRequest) activities.OnDemandResult {
+func provisionOnDemand(t *testing.T, c client.Client, job string, r api.OnDemandRequest) api.OnDemandResult {
 	t.Helper()
-	var res activities.OnDemandResult
-	updateJob(t, c, job, workflows.UpdateProvisionOnDemand, r, &res)
+	var res api.OnDemandResult
+	updateJob(t, c, job, api.UpdateProvisionOnDemand, r, &res)
 	return res
 }
 
@@ -236,7 +237,7 @@ func updateJob(t *testing.T, c client.Client, job, update string, arg, out any) 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.JobWorkflowID(job), UpdateName: update,
+		WorkflowID: api.JobWorkflowID(job), UpdateName: update,
 		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	require.NoError(t, err)

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/internal/testenv"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // A job against a real dev server and the sample application, through its
@@ -57,7 +57,7 @@ func TestJobEndToEnd(t *testing.T) {
 		w.app.ResetStats()
 		ps[0].Title = "Principal Engineer"
 		writeHR(t, w.hrPath, ps)
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		st := waitCycle(t, c, w.job.Name, 2, time.Minute)
 		stats := w.app.Stats()
 		require.Equal(t, 1, stats.Requests["PATCH /Users"], "one PATCH for one changed row")
@@ -71,7 +71,7 @@ func TestJobEndToEnd(t *testing.T) {
 		ps[2].Status = "Inactive" // disabled in HR
 		gone := ps[3]             // deleted from the export
 		writeHR(t, w.hrPath, append(append([]person{}, ps[:3]...), ps[4:]...))
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		st := waitCycle(t, c, w.job.Name, 3, time.Minute)
 		users := w.users(t)
 		require.False(t, active(users[ps[1].UserName]))
@@ -84,7 +84,7 @@ func TestJobEndToEnd(t *testing.T) {
 		// Back in scope: re-enabled, not created again.
 		ps[1].Type = "Employee"
 		writeHR(t, w.hrPath, ps)
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		waitCycle(t, c, w.job.Name, 4, time.Minute)
 		users = w.users(t)
 		require.True(t, active(users[ps[1].UserName]))
@@ -93,25 +93,25 @@ func TestJobEndToEnd(t *testing.T) {
 	})
 
 	t.Run("stop pauses, start resumes, sync-now runs now", func(t *testing.T) {
-		signal(t, c, w.job.Name, workflows.SignalStop, nil)
-		require.Eventually(t, func() bool { return status(t, c, w.job.Name).State == workflows.Paused }, 10*time.Second, 100*time.Millisecond)
+		signal(t, c, w.job.Name, api.SignalStop, nil)
+		require.Eventually(t, func() bool { return status(t, c, w.job.Name).State == api.Paused }, 10*time.Second, 100*time.Millisecond)
 		ps[5].Title = "Architect"
 		writeHR(t, w.hrPath, ps)
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		time.Sleep(2 * time.Second)
 		require.Equal(t, 4, status(t, c, w.job.Name).CycleNumber, "no cycle while paused")
 		require.Equal(t, "Engineer", w.users(t)[ps[5].UserName].Attributes["title"])
 
-		signal(t, c, w.job.Name, workflows.SignalStart, nil)
+		signal(t, c, w.job.Name, api.SignalStart, nil)
 		waitCycle(t, c, w.job.Name, 5, time.Minute)
 		require.Equal(t, "Architect", w.users(t)[ps[5].UserName].Attributes["title"])
 	})
 
 	t.Run("restart Full re-runs an initial cycle without duplicates", func(t *testing.T) {
 		w.app.ResetStats()
-		signal(t, c, w.job.Name, workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"Full"}})
+		signal(t, c, w.job.Name, api.SignalRestart, api.RestartRequest{Scopes: []string{"Full"}})
 		st := waitCycle(t, c, w.job.Name, 6, time.Minute)
-		require.Equal(t, workflows.Initial, st.LastCycle.Kind)
+		require.Equal(t, api.Initial, st.LastCycle.Kind)
 		require.Zero(t, w.app.Stats().Requests["POST /Users"], "existing accounts are matched, not created")
 		require.Len(t, w.users(t), want)
 	})

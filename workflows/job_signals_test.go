@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/mapping"
@@ -72,11 +73,11 @@ func newSignalEnv(t *testing.T, slow slowness) *signalEnv {
 
 func (e *signalEnv) at(d time.Duration, fn func()) { e.RegisterDelayedCallback(fn, d) }
 
-func (e *signalEnv) status() workflows.Status {
+func (e *signalEnv) status() api.Status {
 	e.t.Helper()
-	v, err := e.QueryWorkflow(workflows.QueryStatus)
+	v, err := e.QueryWorkflow(api.QueryStatus)
 	require.NoError(e.t, err)
-	var st workflows.Status
+	var st api.Status
 	require.NoError(e.t, v.Get(&st))
 	return st
 }
@@ -89,8 +90,8 @@ func (e *signalEnv) update(name, id string, arg any, done *error, result any) {
 		OnReject: func(err error) { *done = err },
 		OnComplete: func(v any, err error) {
 			*done = err
-			if st, ok := result.(*workflows.Status); ok && err == nil {
-				*st = v.(workflows.Status)
+			if st, ok := result.(*api.Status); ok && err == nil {
+				*st = v.(api.Status)
 			}
 		},
 	}, arg)
@@ -126,24 +127,24 @@ func TestUpdateDuringCycleKeepsInitialCycle(t *testing.T) {
 			start := time.Duration(slow-1) * 10 * time.Minute
 			e := newSignalEnv(t, slowness{SlowCycle: slow, Fetch: 30 * time.Minute})
 			var updated error = errors.New("the update did not complete")
-			var during workflows.Status
+			var during api.Status
 			e.at(start+10*time.Minute, func() {
-				e.update(workflows.UpdateConfiguration, "remap", remappedJob(), &updated, &during)
+				e.update(api.UpdateConfiguration, "remap", remappedJob(), &updated, &during)
 			})
-			var after workflows.Status
+			var after api.Status
 			// The interval after the slow cycle has not passed yet.
 			e.at(start+35*time.Minute, func() { after = e.status(); e.CancelWorkflow() })
 			e.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: testJob()})
 
 			require.NoError(t, updated)
 			require.NotNil(t, during.Current, "the update completed while the cycle ran")
-			require.Equal(t, workflows.Initial, during.NextKind)
+			require.Equal(t, api.Initial, during.NextKind)
 			require.Len(t, e.fetches, slow+1, "the next cycle ran at once")
 			next := e.fetches[slow]
 			require.True(t, next.Initial, "the cycle after the update is initial")
 			require.Len(t, next.Job.Objects[0].Attributes, 2, "with the new mappings")
-			require.Equal(t, workflows.Initial, after.LastCycle.Kind)
-			require.Equal(t, workflows.Incremental, after.NextKind)
+			require.Equal(t, api.Initial, after.LastCycle.Kind)
+			require.Equal(t, api.Incremental, after.NextKind)
 		})
 	}
 }
@@ -153,15 +154,15 @@ func TestUpdateDuringCycleKeepsInitialCycle(t *testing.T) {
 func TestUpdateDuringStoppedCycleStartsAfresh(t *testing.T) {
 	e := newSignalEnv(t, slowness{SlowCycle: 1, Fetch: 30 * time.Minute})
 	var updated error
-	e.at(5*time.Minute, func() { e.SignalWorkflow(workflows.SignalStop, nil) })
-	e.at(10*time.Minute, func() { e.update(workflows.UpdateConfiguration, "remap", remappedJob(), &updated, nil) })
-	var stopped, started workflows.Status
-	e.at(40*time.Minute, func() { stopped = e.status(); e.SignalWorkflow(workflows.SignalStart, nil) })
+	e.at(5*time.Minute, func() { e.SignalWorkflow(api.SignalStop, nil) })
+	e.at(10*time.Minute, func() { e.update(api.UpdateConfiguration, "remap", remappedJob(), &updated, nil) })
+	var stopped, started api.Status
+	e.at(40*time.Minute, func() { stopped = e.status(); e.SignalWorkflow(api.SignalStart, nil) })
 	e.at(41*time.Minute, func() { started = e.status(); e.CancelWorkflow() })
 	e.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: testJob()})
 
 	require.NoError(t, updated)
-	require.Equal(t, workflows.Paused, stopped.State)
+	require.Equal(t, api.Paused, stopped.State)
 	require.Len(t, e.fetches, 2, "a new cycle, not the stopped one resumed")
 	require.True(t, e.fetches[1].Initial)
 	require.Len(t, e.fetches[1].Job.Objects[0].Attributes, 2)
@@ -173,13 +174,13 @@ func TestUpdateDuringStoppedCycleStartsAfresh(t *testing.T) {
 // to continue as new, and a sync-now wakes the job to notice.
 func onDemandEnv(t *testing.T, done *error) *signalEnv {
 	e := newSignalEnv(t, slowness{})
-	e.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).After(5*time.Minute).Return(activities.OnDemandResult{SourceID: "E1"}, nil)
+	e.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).After(5*time.Minute).Return(api.OnDemandResult{SourceID: "E1"}, nil)
 	e.at(time.Minute, func() {
-		e.update(workflows.UpdateProvisionOnDemand, "req", workflows.OnDemandRequest{Type: "User", ID: "E1"}, done, nil)
+		e.update(api.UpdateProvisionOnDemand, "req", api.OnDemandRequest{Type: "User", ID: "E1"}, done, nil)
 	})
 	e.at(2*time.Minute, func() {
 		e.SetContinueAsNewSuggested(true)
-		e.SignalWorkflow(workflows.SignalSyncNow, nil)
+		e.SignalWorkflow(api.SignalSyncNow, nil)
 	})
 	return e
 }
@@ -189,10 +190,10 @@ func onDemandEnv(t *testing.T, done *error) *signalEnv {
 func TestStopDuringUpdateBeforeContinueAsNew(t *testing.T) {
 	var done error = errors.New("the update did not complete")
 	e := onDemandEnv(t, &done)
-	e.at(3*time.Minute, func() { e.SignalWorkflow(workflows.SignalStop, nil) })
+	e.at(3*time.Minute, func() { e.SignalWorkflow(api.SignalStop, nil) })
 	st := e.continuedState()
 	require.NoError(t, done)
-	require.Equal(t, workflows.Paused, st.State, "the stop reached the next run")
+	require.Equal(t, api.Paused, st.State, "the stop reached the next run")
 }
 
 // A restart sent while the job waits for an update is applied before the
@@ -201,13 +202,13 @@ func TestRestartDuringUpdateBeforeContinueAsNew(t *testing.T) {
 	var done error = errors.New("the update did not complete")
 	e := onDemandEnv(t, &done)
 	e.at(3*time.Minute, func() {
-		e.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"Full"}})
+		e.SignalWorkflow(api.SignalRestart, api.RestartRequest{Scopes: []string{"Full"}})
 	})
 	st := e.continuedState()
 	require.NoError(t, done)
 	require.Len(t, e.resets, 1, "the restart was applied")
 	require.True(t, e.resets[0].Scope.ConnectorDataStore)
-	require.Equal(t, workflows.Initial, st.NextKind)
+	require.Equal(t, api.Initial, st.NextKind)
 }
 
 // While a new job validates its configuration, status answers that it
@@ -216,22 +217,22 @@ func TestRestartDuringUpdateBeforeContinueAsNew(t *testing.T) {
 func TestStatusWhileValidating(t *testing.T) {
 	e := newSignalEnv(t, slowness{Validation: 5 * time.Minute})
 	var ran []time.Time
-	e.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).Return(func(context.Context, activities.OnDemandInput) (activities.OnDemandResult, error) {
+	e.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).Return(func(context.Context, activities.OnDemandInput) (api.OnDemandResult, error) {
 		ran = append(ran, e.Now())
-		return activities.OnDemandResult{Entries: []audit.Entry{{Action: audit.Create, Status: audit.Success}}}, nil
+		return api.OnDemandResult{Entries: []audit.Entry{{Action: audit.Create, Status: audit.Success}}}, nil
 	})
 	begin := e.Now()
-	var validating, running workflows.Status
+	var validating, running api.Status
 	var onDemand, rollback error = errors.New("the update did not complete"), nil
 	e.at(time.Minute, func() {
 		validating = e.status()
-		e.update(workflows.UpdateProvisionOnDemand, "early", workflows.OnDemandRequest{Type: "User", ID: "E1"}, &onDemand, nil)
-		e.update(workflows.UpdateRollback, "rollback", audit.RollbackPlan{Restores: []audit.Restore{{ObjectType: "User", SourceID: "E1"}}}, &rollback, nil)
+		e.update(api.UpdateProvisionOnDemand, "early", api.OnDemandRequest{Type: "User", ID: "E1"}, &onDemand, nil)
+		e.update(api.UpdateRollback, "rollback", audit.RollbackPlan{Restores: []audit.Restore{{ObjectType: "User", SourceID: "E1"}}}, &rollback, nil)
 	})
 	e.at(10*time.Minute, func() { running = e.status(); e.CancelWorkflow() })
 	e.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: testJob()})
 
-	require.Equal(t, workflows.Validating, validating.State)
+	require.Equal(t, api.Validating, validating.State)
 	require.Equal(t, "hr", validating.Job)
 	require.Zero(t, validating.CycleNumber)
 	require.True(t, validating.NextRun.IsZero())
@@ -240,6 +241,6 @@ func TestStatusWhileValidating(t *testing.T) {
 	require.GreaterOrEqual(t, ran[0].Sub(begin), 5*time.Minute, "on demand waited for the validation")
 	require.Error(t, rollback)
 	require.Contains(t, rollback.Error(), "is Validating")
-	require.Equal(t, workflows.Running, running.State)
+	require.Equal(t, api.Running, running.State)
 	require.Equal(t, 1, running.CycleNumber)
 }

@@ -20,11 +20,11 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/mapping"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // gate holds the requests it matches until it is opened, so a test can
@@ -95,16 +95,16 @@ func creates(marker string, holds bool) func(*http.Request, []byte) bool {
 
 // updateJobConfiguration sends the job a new configuration, as `starter
 // update` does, and returns the job's status once it applied it.
-func updateJobConfiguration(t *testing.T, c client.Client, job config.Job) workflows.Status {
+func updateJobConfiguration(t *testing.T, c client.Client, job config.Job) api.Status {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.JobWorkflowID(job.Name), UpdateName: workflows.UpdateConfiguration,
+		WorkflowID: api.JobWorkflowID(job.Name), UpdateName: api.UpdateConfiguration,
 		Args: []any{job}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	require.NoError(t, err)
-	var st workflows.Status
+	var st api.Status
 	require.NoError(t, h.Get(ctx, &st))
 	return st
 }
@@ -144,14 +144,14 @@ func TestUpdateDuringLongInitialCycle(t *testing.T) {
 	st := updateJobConfiguration(t, c, constantTitle(w.job, "Staff"))
 	require.NotNil(t, st.Current, "the update applied while the cycle ran")
 	require.Equal(t, 1, st.Current.Number)
-	require.Equal(t, workflows.Initial, st.NextKind)
+	require.Equal(t, api.Initial, st.NextKind)
 
 	hold.release()
 	waitCycle(t, c, w.job.Name, 1, time.Minute)
 	// The job's interval is an hour: only the kept initial cycle runs now.
 	st = waitCycle(t, c, w.job.Name, 2, time.Minute)
-	require.Equal(t, workflows.Initial, st.LastCycle.Kind)
-	require.Equal(t, workflows.Incremental, st.NextKind)
+	require.Equal(t, api.Initial, st.LastCycle.Kind)
+	require.Equal(t, api.Incremental, st.NextKind)
 	users := w.users(t)
 	require.Len(t, users, inScope(ps))
 	for name, u := range users {
@@ -188,11 +188,11 @@ func TestStopDuringOnDemandUpdate(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: workflows.JobWorkflowID(w.job.Name), UpdateName: workflows.UpdateProvisionOnDemand,
-			Args: []any{workflows.OnDemandRequest{Type: "User", ID: "E90000"}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+			WorkflowID: api.JobWorkflowID(w.job.Name), UpdateName: api.UpdateProvisionOnDemand,
+			Args: []any{api.OnDemandRequest{Type: "User", ID: "E90000"}}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err == nil {
-			err = h.Get(ctx, new(activities.OnDemandResult))
+			err = h.Get(ctx, new(api.OnDemandResult))
 		}
 		done <- err
 	}()
@@ -204,8 +204,8 @@ func TestStopDuringOnDemandUpdate(t *testing.T) {
 	require.Equal(t, first.GetExecution().GetRunId(), run.GetExecution().GetRunId(), "the run waits for the update")
 	require.GreaterOrEqual(t, run.GetHistoryLength(), int64(suggestAt), "the run is due to continue as new")
 
-	signal(t, c, w.job.Name, workflows.SignalStop, nil)
-	waitSignalled(t, c, w.job.Name, first.GetExecution().GetRunId(), workflows.SignalStop)
+	signal(t, c, w.job.Name, api.SignalStop, nil)
+	waitSignalled(t, c, w.job.Name, first.GetExecution().GetRunId(), api.SignalStop)
 	onDemand.release()
 	select {
 	case err := <-done:
@@ -218,13 +218,13 @@ func TestStopDuringOnDemandUpdate(t *testing.T) {
 	}, time.Minute, 100*time.Millisecond, "the job continued as new")
 	require.Eventually(t, func() bool {
 		st, err := queryStatus(c, w.job.Name)
-		return err == nil && st.State == workflows.Paused
+		return err == nil && st.State == api.Paused
 	}, 10*time.Second, 100*time.Millisecond, "the stop reached the next run")
 
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	time.Sleep(2 * time.Second)
 	st := status(t, c, w.job.Name)
-	require.Equal(t, workflows.Paused, st.State)
+	require.Equal(t, api.Paused, st.State)
 	require.Equal(t, 1, st.CycleNumber, "no cycle while stopped")
 }
 
@@ -258,19 +258,19 @@ func TestStatusWhileJobValidates(t *testing.T) {
 		t.Fatal("the job did not validate its configuration")
 	}
 
-	var st workflows.Status
+	var st api.Status
 	require.Eventually(t, func() bool {
 		var err error
 		st, err = queryStatus(c, w.job.Name)
 		return err == nil
 	}, 10*time.Second, 100*time.Millisecond, "status answers while the job validates")
-	require.Equal(t, workflows.Validating, st.State)
+	require.Equal(t, api.Validating, st.State)
 	require.Equal(t, w.job.Name, st.Job)
 	require.Nil(t, st.LastCycle)
 
 	once.Do(func() { close(release) })
 	st = waitCycle(t, c, w.job.Name, 1, time.Minute)
-	require.Equal(t, workflows.Running, st.State)
+	require.Equal(t, api.Running, st.State)
 	require.Len(t, w.users(t), inScope(people(10)))
 }
 
@@ -291,7 +291,7 @@ func holdValidation(hold func(context.Context) error) func(worker.Worker, *activ
 // describeJob returns the job's current run.
 func describeJob(t *testing.T, c client.Client, job string) *workflowpb.WorkflowExecutionInfo {
 	t.Helper()
-	d, err := c.DescribeWorkflow(context.Background(), workflows.JobWorkflowID(job), "")
+	d, err := c.DescribeWorkflow(context.Background(), api.JobWorkflowID(job), "")
 	require.NoError(t, err)
 	return d.RawResponse.GetWorkflowExecutionInfo()
 }
@@ -300,7 +300,7 @@ func describeJob(t *testing.T, c client.Client, job string) *workflowpb.Workflow
 func waitSignalled(t *testing.T, c client.Client, job, runID, name string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
-		it := c.GetWorkflowHistory(context.Background(), workflows.JobWorkflowID(job), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		it := c.GetWorkflowHistory(context.Background(), api.JobWorkflowID(job), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
 			ev, err := it.Next()
 			require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/ldap"
@@ -18,7 +19,6 @@ import (
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // personLDIF is one entry of ou=people.
@@ -114,7 +114,7 @@ func TestLDAPSourceToSCIM(t *testing.T) {
 		"dn: uid=u02,"+slapd.People+"\nchangetype: modify\nadd: businessCategory\nbusinessCategory: disabled\n\n"+
 		"dn: uid=u03,"+slapd.People+"\nchangetype: delete\n\n")
 	w.app.ResetStats()
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	st = waitCycle(t, c, w.job.Name, 2, time.Minute)
 	users = w.users(t)
 	require.Equal(t, "Architect", users["u01@example.org"].Attributes["title"])
@@ -129,7 +129,7 @@ func TestLDAPSourceToSCIM(t *testing.T) {
 	// nobody is disabled or deleted.
 	dir.Stop()
 	w.app.ResetStats()
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	require.Eventually(t, func() bool {
 		s := status(t, c, w.job.Name)
 		return s.CycleNumber >= 3 && s.Current == nil && s.LastError != ""

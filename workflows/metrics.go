@@ -3,11 +3,12 @@ package workflows
 import (
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/metrics"
 )
 
 // jobStates are the states the job's state gauge reports.
-var jobStates = []string{string(Running), string(Paused), string(Quarantined), string(Disabled)}
+var jobStates = []string{string(api.Running), string(api.Paused), string(api.Quarantined), string(api.Disabled)}
 
 // observe records the job's gauges: its state, held deletions and last
 // success. The workflow's metrics handler records nothing during replays.
@@ -29,7 +30,7 @@ const (
 
 // cycleEnded times the cycle that just ended, from its start or resume,
 // and notes when it succeeded.
-func (j *jobImpl) cycleEnded(ctx workflow.Context, kind CycleKind, res CycleResult, err error) {
+func (j *jobImpl) cycleEnded(ctx workflow.Context, kind api.CycleKind, res CycleResult, err error) {
 	now := workflow.Now(ctx)
 	outcome := outcomeSucceeded
 	switch {

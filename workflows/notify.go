@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/notify"
 )
 
@@ -13,7 +14,7 @@ import (
 // deletions, quarantined, or none of these (Recovered).
 func condition(st *JobState) notify.Event {
 	switch {
-	case st.State == Disabled:
+	case st.State == api.Disabled:
 		return notify.Disabled
 	case st.HeldDeletes > 0:
 		return notify.DeletionsHeld

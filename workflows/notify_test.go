@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/metrics"
 	"github.com/openprovisioning/provisioner/metrics/metricstest"
@@ -47,9 +48,9 @@ func events(ns []notify.Notice) []notify.Event {
 // the release that ends it.
 func TestNoticeOfQuarantineAndRecovery(t *testing.T) {
 	s, notices := noticeSuite(t, 0)
-	s.at(time.Minute, func() { s.env.SignalWorkflow(workflows.SignalQuarantine, nil) })
-	s.at(2*time.Minute, func() { s.env.SignalWorkflow(workflows.SignalQuarantine, nil) })
-	s.at(2*time.Hour, func() { s.env.SignalWorkflow(workflows.SignalRelease, nil) })
+	s.at(time.Minute, func() { s.env.SignalWorkflow(api.SignalQuarantine, nil) })
+	s.at(2*time.Minute, func() { s.env.SignalWorkflow(api.SignalQuarantine, nil) })
+	s.at(2*time.Hour, func() { s.env.SignalWorkflow(api.SignalRelease, nil) })
 	s.at(2*time.Hour+time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()
 
@@ -57,11 +58,11 @@ func TestNoticeOfQuarantineAndRecovery(t *testing.T) {
 	q, r := (*notices)[0], (*notices)[1]
 	require.Equal(t, "hr", q.Job)
 	require.Equal(t, "app", q.Application)
-	require.Equal(t, string(workflows.Quarantined), q.State)
+	require.Equal(t, string(api.Quarantined), q.State)
 	require.Equal(t, "QuarantinedOnDemand", q.Reason)
 	require.NotEmpty(t, q.Workflow)
 	require.Equal(t, notify.Quarantined, r.From)
-	require.Equal(t, string(workflows.Running), r.State)
+	require.Equal(t, string(api.Running), r.State)
 	require.Equal(t, time.Hour+59*time.Minute, r.Time.Sub(q.Time))
 }
 
@@ -74,7 +75,7 @@ func TestNoticeOfHeldDeletions(t *testing.T) {
 		s.mu.Lock()
 		s.deleted = 0
 		s.mu.Unlock()
-		s.env.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"ForceDeletes"}})
+		s.env.SignalWorkflow(api.SignalRestart, api.RestartRequest{Scopes: []string{"ForceDeletes"}})
 	})
 	s.at(2*time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()
@@ -92,12 +93,12 @@ func TestNoticeOfDisabledJob(t *testing.T) {
 	s.refuse = true
 	job := testJob()
 	job.Options.DisableAfterQuarantine = config.Duration(36 * time.Hour)
-	s.at(49*time.Hour, func() { s.env.SignalWorkflow(workflows.SignalStop, nil) })
+	s.at(49*time.Hour, func() { s.env.SignalWorkflow(api.SignalStop, nil) })
 	s.at(50*time.Hour, func() {
 		s.mu.Lock()
 		s.refuse = false
 		s.mu.Unlock()
-		s.env.SignalWorkflow(workflows.SignalStart, nil)
+		s.env.SignalWorkflow(api.SignalStart, nil)
 	})
 	s.at(51*time.Hour, func() { s.env.CancelWorkflow() })
 	s.env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: job})
@@ -115,7 +116,7 @@ func TestContinueAsNewWaitsForNotices(t *testing.T) {
 	s, notices := noticeSuite(t, 10*time.Minute)
 	s.at(time.Minute, func() {
 		s.env.SetContinueAsNewSuggested(true)
-		s.env.SignalWorkflow(workflows.SignalQuarantine, nil)
+		s.env.SignalWorkflow(api.SignalQuarantine, nil)
 	})
 	s.run()
 	var can *workflow.ContinueAsNewError
@@ -139,21 +140,21 @@ func TestJobMetrics(t *testing.T) {
 	srv := httptest.NewServer(exp.HTTPHandler())
 	t.Cleanup(srv.Close)
 	s.at(15*time.Minute, func() { first = metricstest.Get(t, srv.URL) })
-	s.at(16*time.Minute, func() { s.env.SignalWorkflow(workflows.SignalQuarantine, nil) })
+	s.at(16*time.Minute, func() { s.env.SignalWorkflow(api.SignalQuarantine, nil) })
 	s.at(17*time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()
 	last := metricstest.Get(t, srv.URL)
 
 	job := map[string]string{metrics.LabelJob: "hr"}
-	state := func(sc metricstest.Scrape, st workflows.State) float64 {
+	state := func(sc metricstest.Scrape, st api.State) float64 {
 		v, ok := sc.Value(metrics.JobState, map[string]string{metrics.LabelJob: "hr", metrics.LabelState: string(st)})
 		require.True(t, ok, st)
 		return v
 	}
-	require.EqualValues(t, 1, state(first, workflows.Running))
-	require.EqualValues(t, 0, state(first, workflows.Quarantined))
-	require.EqualValues(t, 0, state(last, workflows.Running))
-	require.EqualValues(t, 1, state(last, workflows.Quarantined))
+	require.EqualValues(t, 1, state(first, api.Running))
+	require.EqualValues(t, 0, state(first, api.Quarantined))
+	require.EqualValues(t, 0, state(last, api.Running))
+	require.EqualValues(t, 1, state(last, api.Quarantined))
 	cycles, _ := first.Value(metrics.CycleDuration+"_seconds_count", map[string]string{metrics.LabelJob: "hr", metrics.LabelOutcome: "succeeded"})
 	require.EqualValues(t, 2, cycles, "the initial cycle and the incremental one 10 minutes later")
 	success, ok := first.Value(metrics.LastSuccess, job)

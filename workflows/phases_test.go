@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/mapping"
@@ -77,7 +78,7 @@ func phaseEnv(c *calls) *testsuite.TestWorkflowEnvironment {
 }
 
 func groupsCycle() workflows.CycleInput {
-	return workflows.CycleInput{Job: groupsJob(), Cycle: store.Cycle{Job: "hr", ID: "1-x"}, Number: 1, Kind: workflows.Initial, Parent: "provisioning-job:hr"}
+	return workflows.CycleInput{Job: groupsJob(), Cycle: store.Cycle{Job: "hr", ID: "1-x"}, Number: 1, Kind: api.Initial, Parent: "provisioning-job:hr"}
 }
 
 // Memberships follow every object batch, page by page, then references,

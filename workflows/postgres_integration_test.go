@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	pgtest "github.com/openprovisioning/provisioner/internal/testenv/postgres"
@@ -47,7 +48,7 @@ func TestWorkersShareAPostgreSQLStore(t *testing.T) {
 	ps[3].Title = "Staff Engineer"
 	writeHR(t, w.hrPath, ps)
 	w.app.ResetStats()
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	st = waitCycle(t, c, w.job.Name, 2, time.Minute)
 	require.Equal(t, 1, st.LastCycle.Counts.Of(audit.Update, audit.Success))
 	require.Equal(t, 1, w.app.Stats().Requests["PATCH /Users"])
@@ -66,7 +67,7 @@ func startPostgresWorker(t *testing.T, tmp *testenv.Temporal, dsn, identity stri
 	log.SetLevel(logrus.WarnLevel)
 	acts := activities.New(st, log)
 	// One activity at a time each, so a cycle's batches need both workers.
-	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: 1})
+	w := worker.New(c, api.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: 1})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
 	require.NoError(t, w.Start())
@@ -78,7 +79,7 @@ func startPostgresWorker(t *testing.T, tmp *testenv.Temporal, dsn, identity stri
 func batchWorkers(t *testing.T, c client.Client, job string) []string {
 	t.Helper()
 	seen := map[string]bool{}
-	it := c.GetWorkflowHistory(context.Background(), workflows.JobWorkflowID(job)+"/cycle-1", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := c.GetWorkflowHistory(context.Background(), api.JobWorkflowID(job)+"/cycle-1", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	scheduled := map[int64]bool{}
 	for it.HasNext() {
 		ev, err := it.Next()

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
@@ -84,7 +85,7 @@ func TestPreviewLeavesTheJobAlone(t *testing.T) {
 
 		results := map[string]cycleOutcome{}
 		for name, w := range jobs {
-			signal(t, c, name, workflows.SignalSyncNow, nil)
+			signal(t, c, name, api.SignalSyncNow, nil)
 			results[name] = outcomeOf(t, c, name, 2, w.target.state)
 		}
 		want := targetState{
@@ -147,7 +148,7 @@ func TestPreviewLeavesTheJobAlone(t *testing.T) {
 		results := map[string]cycleOutcome{}
 		states := map[string]jobState{}
 		for name, w := range worlds {
-			signal(t, c, name, workflows.SignalSyncNow, nil)
+			signal(t, c, name, api.SignalSyncNow, nil)
 			results[name] = outcomeOf(t, c, name, 2, w.target.state)
 			states[name] = jobStateOf(t, st, name, groups)
 		}
@@ -175,8 +176,8 @@ func preview(t *testing.T, c client.Client, job config.Job) map[string]audit.Ent
 	job.Options.DryRun = true
 	stamp := time.Now().UTC().Format("20060102T150405.000Z")
 	id := "provisioning-preview:" + job.Name + ":" + stamp
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, workflows.ProvisioningCycle, workflows.CycleInput{
-		Job: job, Cycle: store.Cycle{Job: job.Name, ID: "preview-" + stamp}, Kind: workflows.Initial,
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: api.TaskQueue}, workflows.ProvisioningCycle, workflows.CycleInput{
+		Job: job, Cycle: store.Cycle{Job: job.Name, ID: "preview-" + stamp}, Kind: api.Initial,
 	})
 	require.NoError(t, err)
 	var res workflows.CycleResult

@@ -9,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // A cycle into a slow target runs for many progress periods while the
@@ -42,7 +42,7 @@ func TestLongCycleLeavesJobHistoryAlone(t *testing.T) {
 
 	ctx := context.Background()
 	jobEvents := func() int64 {
-		d, err := c.DescribeWorkflow(ctx, workflows.JobWorkflowID(w.job.Name), "")
+		d, err := c.DescribeWorkflow(ctx, api.JobWorkflowID(w.job.Name), "")
 		require.NoError(t, err)
 		return d.RawResponse.GetWorkflowExecutionInfo().GetHistoryLength()
 	}
@@ -55,7 +55,7 @@ func TestLongCycleLeavesJobHistoryAlone(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		require.True(t, time.Now().Before(deadline), "the cycle did not finish")
-		st, err := workflows.JobStatus(ctx, c, w.job.Name)
+		st, err := api.JobStatus(ctx, c, w.job.Name)
 		if err == nil && st.LastCycle != nil && st.Current == nil {
 			break
 		}

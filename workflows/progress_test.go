@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/workflows"
 )
@@ -39,9 +40,9 @@ func TestLongCycleSignalsNothingAndAnswersProgress(t *testing.T) {
 	})
 	env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
 
-	var mid workflows.CycleProgress
+	var mid api.CycleProgress
 	env.RegisterDelayedCallback(func() {
-		v, err := env.QueryWorkflow(workflows.QueryProgress)
+		v, err := env.QueryWorkflow(api.QueryProgress)
 		require.NoError(t, err)
 		require.NoError(t, v.Get(&mid))
 	}, 1000*time.Second)
@@ -72,21 +73,21 @@ func TestStatusNamesTheRunningCycle(t *testing.T) {
 	})
 	env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(acts.ExportLog, mock.Anything, mock.Anything).Return(activities.ExportResult{}, nil)
-	var during workflows.Status
-	var progress workflows.CycleProgress
+	var during api.Status
+	var progress api.CycleProgress
 	env.RegisterDelayedCallback(func() {
-		v, err := env.QueryWorkflow(workflows.QueryStatus)
+		v, err := env.QueryWorkflow(api.QueryStatus)
 		require.NoError(t, err)
 		require.NoError(t, v.Get(&during))
 		require.NotNil(t, during.Current, "a cycle runs")
-		v, err = env.QueryWorkflowByID(during.Current.Workflow, workflows.QueryProgress)
+		v, err = env.QueryWorkflowByID(during.Current.Workflow, api.QueryProgress)
 		require.NoError(t, err)
 		require.NoError(t, v.Get(&progress))
 	}, 150*time.Second)
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
 	env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: testJob()})
 
-	require.Equal(t, workflows.PhaseRunning, during.Current.Phase)
+	require.Equal(t, api.PhaseRunning, during.Current.Phase)
 	require.Regexp(t, "/cycle-1$", during.Current.Workflow)
 	require.Equal(t, 1, progress.Number)
 	require.Equal(t, "Provisioning", progress.Phase)

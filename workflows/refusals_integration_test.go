@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
@@ -20,7 +21,6 @@ import (
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // One account the application protects (a 403 on every write to it) fails
@@ -56,15 +56,15 @@ func TestProtectedAccountDoesNotQuarantine(t *testing.T) {
 	startWorker(t, c)
 	startJob(t, c, w.job)
 	st := waitCycle(t, c, w.job.Name, 1, time.Minute)
-	require.Equal(t, workflows.Running, st.State, st.LastError)
+	require.Equal(t, api.Running, st.State, st.LastError)
 	require.Len(t, w.users(t), 5)
 
 	// Only the protected account changes: its batch holds it alone.
 	ps[2].Title = "Principal"
 	writeHR(t, w.hrPath, ps)
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	st = waitCycle(t, c, w.job.Name, 2, time.Minute)
-	require.Equal(t, workflows.Running, st.State, st.LastError)
+	require.Equal(t, api.Running, st.State, st.LastError)
 	require.Nil(t, st.Quarantine)
 	require.Equal(t, 1, st.LastCycle.Staged)
 
@@ -130,15 +130,15 @@ func TestRefusingSourceQuarantines(t *testing.T) {
 	}
 	startJob(t, c, w.job)
 	st := waitCycle(t, c, w.job.Name, 1, time.Minute)
-	require.Equal(t, workflows.Running, st.State, st.LastError)
+	require.Equal(t, api.Running, st.State, st.LastError)
 	require.Len(t, w.users(t), 3)
 
 	// The source revokes the job's token.
 	accepted.Store("source-2")
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	require.Eventually(t, func() bool {
 		st = status(t, c, w.job.Name)
-		return st.State == workflows.Quarantined
+		return st.State == api.Quarantined
 	}, time.Minute, 200*time.Millisecond, "the job is quarantined")
 	require.NotNil(t, st.Quarantine)
 	for _, reason := range []string{st.Quarantine.Reason, st.LastError} {
@@ -150,8 +150,8 @@ func TestRefusingSourceQuarantines(t *testing.T) {
 
 	// The secret now holds a token the source accepts: a release reads it.
 	t.Setenv(env, "source-2")
-	signal(t, c, w.job.Name, workflows.SignalRelease, nil)
+	signal(t, c, w.job.Name, api.SignalRelease, nil)
 	st = waitCycle(t, c, w.job.Name, 3, time.Minute)
-	require.Equal(t, workflows.Running, st.State, st.LastError)
+	require.Equal(t, api.Running, st.State, st.LastError)
 	require.Nil(t, st.Quarantine)
 }

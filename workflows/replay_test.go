@@ -26,7 +26,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/config"
@@ -182,7 +182,7 @@ func TestRecordHistories(t *testing.T) {
 			t.Chdir(t.TempDir())
 			name := "recorded-" + kind.name
 			runID := kind.record(t, c, name)
-			jobRuns, cycles := recordJob(t, c, out, version+"-"+kind.name, workflows.JobWorkflowID(name), runID)
+			jobRuns, cycles := recordJob(t, c, out, version+"-"+kind.name, api.JobWorkflowID(name), runID)
 			if kind.name == "users" {
 				require.Greater(t, len(jobRuns), 1, "the job continued as new")
 				started := map[string]int{}
@@ -231,7 +231,7 @@ func recordJob(t *testing.T, c client.Client, out, prefix, jobID, runID string) 
 // startRecorded starts a job and returns its first run's ID.
 func startRecorded(t *testing.T, c client.Client, job config.Job) string {
 	t.Helper()
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: workflows.JobWorkflowID(job.Name), TaskQueue: workflows.TaskQueue}, workflows.ProvisioningJob, workflows.JobInput{Config: job})
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: api.JobWorkflowID(job.Name), TaskQueue: api.TaskQueue}, workflows.ProvisioningJob, workflows.JobInput{Config: job})
 	require.NoError(t, err)
 	return run.GetRunID()
 }
@@ -288,7 +288,7 @@ func recordGroups(t *testing.T, c client.Client, name string) string {
 
 	w.grps = append(w.grps, sourceGroup{ID: "G4", Name: "Support", Members: []string{"E2", "E5"}})
 	w.write(t)
-	res := provisionOnDemand(t, c, name, workflows.OnDemandRequest{Type: "Group", ID: "G4"})
+	res := provisionOnDemand(t, c, name, api.OnDemandRequest{Type: "Group", ID: "G4"})
 	require.Equal(t, audit.Create, res.Object().Action)
 	require.Equal(t, []string{"bob@example.com", "eve@example.com"}, w.target.state(t).Groups["Support"])
 	return runID
@@ -336,7 +336,7 @@ func recordLDAP(t *testing.T, c client.Client, name string) string {
 		"dn: uid=u04,"+slapd.People+"\nchangetype: delete\n\n")
 	// The delta watermark trails the read by a few seconds.
 	time.Sleep(2 * time.Second)
-	signal(t, c, name, workflows.SignalSyncNow, nil)
+	signal(t, c, name, api.SignalSyncNow, nil)
 	st := waitCycle(t, c, name, 2, time.Minute)
 	require.Positive(t, st.LastCycle.Counts.Of(audit.Update, audit.Success), "the modifications reached the target: %v", st.LastCycle.Counts)
 	return runID
@@ -355,10 +355,10 @@ func recordHeld(t *testing.T, c client.Client, name string) string {
 	waitCycle(t, c, name, 1, time.Minute)
 
 	writeHR(t, w.hrPath, nil)
-	signal(t, c, name, workflows.SignalSyncNow, nil)
+	signal(t, c, name, api.SignalSyncNow, nil)
 	st := heldBy(t, c, name)
 	require.Equal(t, inScope(ps), st.HeldDeletes)
-	signal(t, c, name, workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"ForceDeletes"}})
+	signal(t, c, name, api.SignalRestart, api.RestartRequest{Scopes: []string{"ForceDeletes"}})
 	st = waitCycle(t, c, name, 2, time.Minute)
 	require.Equal(t, inScope(ps), st.LastCycle.Counts.Of(audit.Disable, audit.Success))
 	return runID
@@ -379,7 +379,7 @@ func recordDefaults(t *testing.T, c client.Client, name string) string {
 		ps[i].Title = "Architect"
 	}
 	writeHR(t, w.hrPath, ps)
-	signal(t, c, name, workflows.SignalSyncNow, nil)
+	signal(t, c, name, api.SignalSyncNow, nil)
 	st := waitCycle(t, c, name, 2, time.Minute)
 	require.Equal(t, 7, st.LastCycle.Counts.Of(audit.Update, audit.Success))
 	return runID
@@ -395,12 +395,12 @@ func runControls(t *testing.T, c client.Client, w *world, ps []person, remap *ga
 
 	ps = append(ps, person{ID: "E90000", UserName: "new.hire@example.com", Given: "New", Family: "Hire", Title: "Engineer", Type: "Employee", Status: "Active"})
 	writeHR(t, w.hrPath, ps)
-	res := provisionOnDemand(t, c, job, workflows.OnDemandRequest{Type: "User", ID: "E90000"})
+	res := provisionOnDemand(t, c, job, api.OnDemandRequest{Type: "User", ID: "E90000"})
 	require.Equal(t, audit.Create, res.Object().Action)
 
 	ps[0].Title = "Principal Engineer"
 	writeHR(t, w.hrPath, ps)
-	signal(t, c, job, workflows.SignalSyncNow, nil)
+	signal(t, c, job, api.SignalSyncNow, nil)
 	waitCycle(t, c, job, 2, time.Minute)
 
 	// Every row changes, so cycle 3 runs long enough to be stopped midway.
@@ -408,42 +408,42 @@ func runControls(t *testing.T, c client.Client, w *world, ps []person, remap *ga
 		ps[i].Title = "Architect"
 	}
 	writeHR(t, w.hrPath, ps)
-	signal(t, c, job, workflows.SignalSyncNow, nil)
+	signal(t, c, job, api.SignalSyncNow, nil)
 	require.Eventually(t, func() bool {
 		cur := status(t, c, job).Current
 		return cur != nil && cur.Number == 3
 	}, time.Minute, 10*time.Millisecond)
-	signal(t, c, job, workflows.SignalStop, nil)
+	signal(t, c, job, api.SignalStop, nil)
 	require.Eventually(t, func() bool {
 		st := status(t, c, job)
-		return st.State == workflows.Paused && st.Current == nil
+		return st.State == api.Paused && st.Current == nil
 	}, time.Minute, 50*time.Millisecond)
 	rollBack(t, c, job, "2")
-	signal(t, c, job, workflows.SignalStart, nil)
+	signal(t, c, job, api.SignalStart, nil)
 	waitCycle(t, c, job, 3, time.Minute)
 
-	signal(t, c, job, workflows.SignalQuarantine, nil)
-	require.Eventually(t, func() bool { return status(t, c, job).State == workflows.Quarantined }, 10*time.Second, 50*time.Millisecond)
-	signal(t, c, job, workflows.SignalRelease, nil)
+	signal(t, c, job, api.SignalQuarantine, nil)
+	require.Eventually(t, func() bool { return status(t, c, job).State == api.Quarantined }, 10*time.Second, 50*time.Millisecond)
+	signal(t, c, job, api.SignalRelease, nil)
 	waitCycle(t, c, job, 4, time.Minute)
 
-	signal(t, c, job, workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"Full"}})
+	signal(t, c, job, api.SignalRestart, api.RestartRequest{Scopes: []string{"Full"}})
 	st := waitCycle(t, c, job, 5, time.Minute)
-	require.Equal(t, workflows.Initial, st.LastCycle.Kind)
+	require.Equal(t, api.Initial, st.LastCycle.Kind)
 	require.Len(t, w.users(t), inScope(ps))
 
 	for i := range ps {
 		ps[i].Title = "Staff Engineer"
 	}
 	writeHR(t, w.hrPath, ps)
-	signal(t, c, job, workflows.SignalSyncNow, nil)
+	signal(t, c, job, api.SignalSyncNow, nil)
 	remap.wait(t, "cycle 6")
 	st = updateJobConfiguration(t, c, constantTitle(w.job, "Staff"))
 	require.NotNil(t, st.Current, "the update arrived during cycle 6")
 	remap.release()
 	waitCycle(t, c, job, 6, time.Minute)
 	st = waitCycle(t, c, job, 7, time.Minute)
-	require.Equal(t, workflows.Initial, st.LastCycle.Kind, "the new mappings' initial cycle")
+	require.Equal(t, api.Initial, st.LastCycle.Kind, "the new mappings' initial cycle")
 }
 
 // runChain returns the histories of a workflow's runs from runID on,
@@ -517,11 +517,11 @@ func rollBack(t *testing.T, c client.Client, job, cycle string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.JobWorkflowID(job), UpdateName: workflows.UpdateRollback,
+		WorkflowID: api.JobWorkflowID(job), UpdateName: api.UpdateRollback,
 		Args: []any{plan}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	require.NoError(t, err)
-	var res activities.RollbackResult
+	var res api.RollbackResult
 	require.NoError(t, h.Get(ctx, &res))
 	require.Len(t, res.Entries, len(plan.Restores))
 	for _, e := range res.Entries {

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/history"
 	"github.com/openprovisioning/provisioner/connectors"
@@ -25,7 +25,6 @@ import (
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/store/sqlite"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // With a target object action off, that action is never pushed and the log
@@ -85,8 +84,8 @@ func TestTargetObjectActionsOff(t *testing.T) {
 
 		// Updates on again: a new initial cycle pushes what was held back.
 		w.job.Objects[0].Actions.NoUpdate = false
-		var updated workflows.Status
-		updateJob(t, c, w.job.Name, workflows.UpdateConfiguration, w.job, &updated)
+		var updated api.Status
+		updateJob(t, c, w.job.Name, api.UpdateConfiguration, w.job, &updated)
 		waitCycle(t, c, w.job.Name, 3, time.Minute)
 		require.Equal(t, 2, w.app.Stats().Requests["PATCH /Users"])
 		users := w.users(t)
@@ -232,7 +231,7 @@ func TestSuccessLiftsQuarantine(t *testing.T) {
 	startJob(t, c, w.job)
 
 	s := waitCycle(t, c, w.job.Name, 1, time.Minute)
-	require.Equal(t, workflows.Quarantined, s.State)
+	require.Equal(t, api.Quarantined, s.State)
 	require.NotNil(t, s.Quarantine)
 	require.Contains(t, s.Quarantine.Reason, "EncounteredQuarantineException")
 	require.Greater(t, time.Until(s.NextRun), 23*time.Hour, "a quarantined job tries once a day")
@@ -240,19 +239,19 @@ func TestSuccessLiftsQuarantine(t *testing.T) {
 
 	t.Setenv(w.job.Target.Connector.(*scim.Config).Token.Env, token)
 	s = syncNow(t, c, w.job.Name, 2)
-	require.Equal(t, workflows.Running, s.State)
+	require.Equal(t, api.Running, s.State)
 	require.Nil(t, s.Quarantine)
 	require.Empty(t, s.LastError)
 	require.Less(t, time.Until(s.NextRun), 2*time.Hour, "back to the job's interval")
 	require.Len(t, w.users(t), 5)
 
-	signal(t, c, w.job.Name, workflows.SignalQuarantine, nil)
+	signal(t, c, w.job.Name, api.SignalQuarantine, nil)
 	require.Eventually(t, func() bool {
 		s, err := queryStatus(c, w.job.Name)
-		return err == nil && s.State == workflows.Quarantined && s.Quarantine != nil && s.Quarantine.Reason == "QuarantinedOnDemand"
+		return err == nil && s.State == api.Quarantined && s.Quarantine != nil && s.Quarantine.Reason == "QuarantinedOnDemand"
 	}, 30*time.Second, 100*time.Millisecond)
 	s = syncNow(t, c, w.job.Name, 3)
-	require.Equal(t, workflows.Running, s.State)
+	require.Equal(t, api.Running, s.State)
 	require.Nil(t, s.Quarantine)
 }
 
@@ -268,9 +267,9 @@ func ownWorld(t *testing.T, name string) *world {
 }
 
 // syncNow runs cycle n of the job now and returns the job's status after it.
-func syncNow(t *testing.T, c client.Client, job string, n int) workflows.Status {
+func syncNow(t *testing.T, c client.Client, job string, n int) api.Status {
 	t.Helper()
-	signal(t, c, job, workflows.SignalSyncNow, nil)
+	signal(t, c, job, api.SignalSyncNow, nil)
 	return waitCycle(t, c, job, n, time.Minute)
 }
 
@@ -296,15 +295,15 @@ func cycleLog(t *testing.T, c client.Client, job, cycleID string, want int) map[
 
 // connectionOf asks the job for one user's object connection, as
 // `starter connections` does.
-func connectionOf(t *testing.T, c client.Client, job, id string) activities.Connection {
+func connectionOf(t *testing.T, c client.Client, job, id string) api.Connection {
 	t.Helper()
-	var res activities.ConnectionsResult
-	updateJob(t, c, job, workflows.UpdateConnections, workflows.ConnectionsRequest{Type: connectors.User, ID: id}, &res)
+	var res api.ConnectionsResult
+	updateJob(t, c, job, api.UpdateConnections, api.ConnectionsRequest{Type: connectors.User, ID: id}, &res)
 	require.Len(t, res.Connections, 1, "the job knows %s", id)
 	return res.Connections[0]
 }
 
-func escrowOf(t *testing.T, c client.Client, job, id string) activities.ConnectionEscrow {
+func escrowOf(t *testing.T, c client.Client, job, id string) api.ConnectionEscrow {
 	t.Helper()
 	conn := connectionOf(t, c, job, id)
 	require.NotNil(t, conn.Escrow, "%s is in escrow", id)

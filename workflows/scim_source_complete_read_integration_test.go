@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/scim"
@@ -24,7 +25,6 @@ import (
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // A SCIM source that pages by three sits behind an HTTP proxy which, from
@@ -61,7 +61,7 @@ func TestSCIMSourceCompleteRead(t *testing.T) {
 
 			require.NoError(t, d.admin.Update(context.Background(), connectors.User, ids[1], []connectors.Change{{Attribute: "title", Old: "Analyst", New: "Lead"}}))
 			d.proxy.Set(tc.fault)
-			signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+			signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 			failed := waitReadFailure(t, c, w.job.Name, 2, tc.want)
 			require.Positive(t, d.proxy.Faulted())
 			everyoneActive(t, w, 9)
@@ -106,12 +106,12 @@ func TestSCIMSourceCompleteRead(t *testing.T) {
 				t.Errorf("update person5: %v", err)
 			}
 		})
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		waitCycle(t, c, w.job.Name, 2, time.Minute)
 		require.False(t, armed.Load(), "the read had a second page")
 		require.Equal(t, "Lead", w.users(t)["person5@example.com"].Attributes["title"])
 
-		signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+		signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 		waitCycle(t, c, w.job.Name, 3, time.Minute)
 		require.False(t, active(w.users(t)["person0@example.com"]), "the deactivation made during cycle 2's read is provisioned by cycle 3")
 	})
@@ -168,7 +168,7 @@ func (d *directory) job(t *testing.T, c client.Client, name string) *world {
 	}
 	startJob(t, c, w.job)
 	t.Cleanup(func() {
-		_ = c.TerminateWorkflow(context.Background(), workflows.JobWorkflowID(name), "", "test over")
+		_ = c.TerminateWorkflow(context.Background(), api.JobWorkflowID(name), "", "test over")
 	})
 	return w
 }
@@ -190,7 +190,7 @@ func everyoneActive(t *testing.T, w *world, n int) {
 // not when the cycle ended without.
 func waitReadFailure(t *testing.T, c client.Client, job string, n int, want string) bool {
 	t.Helper()
-	cycle := fmt.Sprintf("%s/cycle-%d", workflows.JobWorkflowID(job), n)
+	cycle := fmt.Sprintf("%s/cycle-%d", api.JobWorkflowID(job), n)
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		var seen []string
@@ -220,7 +220,7 @@ func waitReadFailure(t *testing.T, c client.Client, job string, n int, want stri
 
 // waitSettled waits until cycle n has ended, or the job reports an error
 // (a failed cycle, quarantine) with no cycle running.
-func waitSettled(t *testing.T, c client.Client, job string, n int) workflows.Status {
+func waitSettled(t *testing.T, c client.Client, job string, n int) api.Status {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

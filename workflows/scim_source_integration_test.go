@@ -8,11 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/mapping"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // The cloud-only architecture: a directory that speaks SCIM provisioned into
@@ -54,7 +54,7 @@ func TestSCIMSourceToSCIM(t *testing.T) {
 	require.NoError(t, admin.SetActive(ctx, connectors.User, ids["person2@example.com"], false))
 	require.NoError(t, admin.Delete(ctx, connectors.User, ids["person3@example.com"]))
 	w.app.ResetStats()
-	signal(t, c, w.job.Name, workflows.SignalSyncNow, nil)
+	signal(t, c, w.job.Name, api.SignalSyncNow, nil)
 	waitCycle(t, c, w.job.Name, 2, time.Minute)
 
 	users := w.users(t)

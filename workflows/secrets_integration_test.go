@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/store/sqlite"
 	"github.com/openprovisioning/provisioner/workflows"
@@ -57,7 +58,7 @@ func TestSecretsStayOutOfHistoryAndLogs(t *testing.T) {
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "state.db"))
 	require.NoError(t, err)
 	acts := activities.New(st, log)
-	wk := worker.New(c, workflows.TaskQueue, worker.Options{})
+	wk := worker.New(c, api.TaskQueue, worker.Options{})
 	workflows.Register(wk)
 	wk.RegisterActivity(acts)
 	require.NoError(t, wk.Start())
@@ -78,12 +79,12 @@ func TestSecretsStayOutOfHistoryAndLogs(t *testing.T) {
 	startJob(t, c, bad.job)
 	require.Eventually(t, func() bool {
 		s, err := queryStatus(c, bad.job.Name)
-		return err == nil && s.State == workflows.Quarantined
+		return err == nil && s.State == api.Quarantined
 	}, time.Minute, 200*time.Millisecond)
 
 	ctx := context.Background()
 	for _, job := range []string{good.job.Name, bad.job.Name} {
-		runs := []string{workflows.JobWorkflowID(job)}
+		runs := []string{api.JobWorkflowID(job)}
 		resp, err := c.ListWorkflow(ctx, listRequest(`ProvisioningJob = "`+job+`"`))
 		require.NoError(t, err)
 		for _, ex := range resp.Executions {

@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/ldap"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/mapping"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // jobResult waits for the job's workflow to end and returns its error.
@@ -21,7 +21,7 @@ func jobResult(t *testing.T, c client.Client, job string) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := c.GetWorkflow(ctx, workflows.JobWorkflowID(job), "").Get(ctx, nil)
+	err := c.GetWorkflow(ctx, api.JobWorkflowID(job), "").Get(ctx, nil)
 	require.Error(t, err, "job %s ran", job)
 	require.NoError(t, ctx.Err(), "job %s did not end", job)
 	return err
@@ -62,7 +62,7 @@ func TestMisspeltSourceAttributeRefused(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: workflows.JobWorkflowID(w.job.Name), UpdateName: workflows.UpdateConfiguration,
+			WorkflowID: api.JobWorkflowID(w.job.Name), UpdateName: api.UpdateConfiguration,
 			Args: []any{typo}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/mapping"
@@ -132,10 +133,10 @@ func (s *jobSuite) SetupTest() {
 	})
 }
 
-func (s *jobSuite) status() workflows.Status {
-	v, err := s.env.QueryWorkflow(workflows.QueryStatus)
+func (s *jobSuite) status() api.Status {
+	v, err := s.env.QueryWorkflow(api.QueryStatus)
 	s.Require().NoError(err)
-	var st workflows.Status
+	var st api.Status
 	s.Require().NoError(v.Get(&st))
 	return st
 }
@@ -149,14 +150,14 @@ func (s *jobSuite) run() {
 
 // The job runs an initial cycle at once, then incremental cycles at its interval.
 func (s *jobSuite) TestInitialThenIncrementalCycles() {
-	var afterFirst, afterThird workflows.Status
+	var afterFirst, afterThird api.Status
 	s.at(time.Minute, func() { afterFirst = s.status() })
 	s.at(25*time.Minute, func() { afterThird = s.status(); s.env.CancelWorkflow() })
 	s.run()
 
-	s.Equal(workflows.Running, afterFirst.State)
+	s.Equal(api.Running, afterFirst.State)
 	s.Equal(1, afterFirst.CycleNumber)
-	s.Equal(workflows.Incremental, afterFirst.NextKind)
+	s.Equal(api.Incremental, afterFirst.NextKind)
 	s.Equal(25, afterFirst.LastCycle.Counts.Of(audit.Create, audit.Success))
 	s.Equal(3, afterThird.CycleNumber)
 	s.Equal(75, afterThird.Totals.Of(audit.Create, audit.Success))
@@ -196,23 +197,23 @@ func (s *jobSuite) TestManyUnlinkedIndexTarget() {
 
 // Stop pauses the job; start resumes it; sync-now runs a cycle before the interval.
 func (s *jobSuite) TestStopStartSyncNow() {
-	var paused, resumed workflows.Status
-	s.at(time.Minute, func() { s.env.SignalWorkflow(workflows.SignalStop, nil) })
-	s.at(30*time.Minute, func() { paused = s.status(); s.env.SignalWorkflow(workflows.SignalStart, nil) })
-	s.at(31*time.Minute, func() { resumed = s.status(); s.env.SignalWorkflow(workflows.SignalSyncNow, nil) })
+	var paused, resumed api.Status
+	s.at(time.Minute, func() { s.env.SignalWorkflow(api.SignalStop, nil) })
+	s.at(30*time.Minute, func() { paused = s.status(); s.env.SignalWorkflow(api.SignalStart, nil) })
+	s.at(31*time.Minute, func() { resumed = s.status(); s.env.SignalWorkflow(api.SignalSyncNow, nil) })
 	s.at(32*time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()
 
-	s.Equal(workflows.Paused, paused.State)
+	s.Equal(api.Paused, paused.State)
 	s.Equal(1, paused.CycleNumber, "no cycle runs while paused")
-	s.Equal(workflows.Running, resumed.State)
+	s.Equal(api.Running, resumed.State)
 	s.Require().Len(s.fetches, 3, "start runs the overdue cycle, sync-now one more")
 }
 
 // Restart with Full clears the connector data store and runs an initial cycle.
 func (s *jobSuite) TestRestartFull() {
 	s.at(time.Minute, func() {
-		s.env.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"Full"}})
+		s.env.SignalWorkflow(api.SignalRestart, api.RestartRequest{Scopes: []string{"Full"}})
 	})
 	s.at(2*time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()
@@ -225,13 +226,13 @@ func (s *jobSuite) TestRestartFull() {
 
 // Quarantine backs cycles off to once a day; release runs one at once.
 func (s *jobSuite) TestQuarantineAndRelease() {
-	var q workflows.Status
-	s.at(time.Minute, func() { s.env.SignalWorkflow(workflows.SignalQuarantine, nil) })
-	s.at(2*time.Hour, func() { q = s.status(); s.env.SignalWorkflow(workflows.SignalRelease, nil) })
+	var q api.Status
+	s.at(time.Minute, func() { s.env.SignalWorkflow(api.SignalQuarantine, nil) })
+	s.at(2*time.Hour, func() { q = s.status(); s.env.SignalWorkflow(api.SignalRelease, nil) })
 	s.at(2*time.Hour+time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()
 
-	s.Equal(workflows.Quarantined, q.State)
+	s.Equal(api.Quarantined, q.State)
 	s.Require().NotNil(q.Quarantine)
 	s.Equal("QuarantinedOnDemand", q.Quarantine.Reason)
 	s.Equal(1, q.CycleNumber, "no cycle in quarantine before the daily attempt")
@@ -241,10 +242,10 @@ func (s *jobSuite) TestQuarantineAndRelease() {
 // Rejected credentials quarantine the job.
 func (s *jobSuite) TestCredentialsRejectedQuarantines() {
 	s.refuse = true
-	var st workflows.Status
+	var st api.Status
 	s.at(time.Minute, func() { st = s.status(); s.env.CancelWorkflow() })
 	s.run()
-	s.Equal(workflows.Quarantined, st.State)
+	s.Equal(api.Quarantined, st.State)
 	s.Contains(st.Quarantine.Reason, "EncounteredQuarantineException")
 	s.Empty(s.finishes, "the watermark is not saved")
 }
@@ -259,19 +260,19 @@ func (s *jobSuite) TestContinueAsNewCarriesState() {
 	var in workflows.JobInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
 	s.Require().NotNil(in.State)
-	s.Equal(workflows.Running, in.State.State)
+	s.Equal(api.Running, in.State.State)
 }
 
 // Signals received just before continue-as-new are not lost.
 func (s *jobSuite) TestSignalsDrainedBeforeContinueAsNew() {
 	s.env.SetContinueAsNewSuggested(true)
-	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(workflows.SignalStop, nil) }, 0)
+	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(api.SignalStop, nil) }, 0)
 	s.run()
 	var can *workflow.ContinueAsNewError
 	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
 	var in workflows.JobInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
-	s.Equal(workflows.Paused, in.State.State)
+	s.Equal(api.Paused, in.State.State)
 }
 
 // Provision on demand runs beside the job's cycles and returns the
@@ -279,28 +280,28 @@ func (s *jobSuite) TestSignalsDrainedBeforeContinueAsNew() {
 // reaches history.
 func (s *jobSuite) TestProvisionOnDemand() {
 	var got []activities.OnDemandInput
-	s.env.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OnDemandInput) (activities.OnDemandResult, error) {
+	s.env.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OnDemandInput) (api.OnDemandResult, error) {
 		got = append(got, in)
-		return activities.OnDemandResult{Type: in.Type, SourceID: in.SourceID, Entries: []audit.Entry{{Action: audit.Create, Status: audit.Success}}}, nil
+		return api.OnDemandResult{Type: in.Type, SourceID: in.SourceID, Entries: []audit.Entry{{Action: audit.Create, Status: audit.Success}}}, nil
 	})
-	var res activities.OnDemandResult
+	var res api.OnDemandResult
 	var completeErr, rejected error
 	s.at(time.Minute, func() {
-		s.env.UpdateWorkflow(workflows.UpdateProvisionOnDemand, "req-1", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(api.UpdateProvisionOnDemand, "req-1", &testsuite.TestUpdateCallback{
 			OnAccept: func() {},
 			OnReject: func(err error) { completeErr = err },
 			OnComplete: func(v any, err error) {
 				completeErr = err
 				if err == nil {
-					res = v.(activities.OnDemandResult)
+					res = v.(api.OnDemandResult)
 				}
 			},
-		}, workflows.OnDemandRequest{Type: "User", ID: "E1"})
-		s.env.UpdateWorkflow(workflows.UpdateProvisionOnDemand, "req-2", &testsuite.TestUpdateCallback{
+		}, api.OnDemandRequest{Type: "User", ID: "E1"})
+		s.env.UpdateWorkflow(api.UpdateProvisionOnDemand, "req-2", &testsuite.TestUpdateCallback{
 			OnAccept:   func() {},
 			OnReject:   func(err error) { rejected = err },
 			OnComplete: func(any, error) {},
-		}, workflows.OnDemandRequest{Type: "Group", ID: "G1"})
+		}, api.OnDemandRequest{Type: "Group", ID: "G1"})
 	})
 	s.at(2*time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()
@@ -316,27 +317,27 @@ func (s *jobSuite) TestProvisionOnDemand() {
 // A rollback is refused while the job runs, and done once it is stopped.
 func (s *jobSuite) TestRollbackNeedsAStoppedJob() {
 	var ran []activities.RollbackInput
-	s.env.OnActivity(acts.RollBack, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RollbackInput) (activities.RollbackResult, error) {
+	s.env.OnActivity(acts.RollBack, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RollbackInput) (api.RollbackResult, error) {
 		ran = append(ran, in)
-		return activities.RollbackResult{Entries: []audit.Entry{{Action: audit.Update, Status: audit.Success}}}, nil
+		return api.RollbackResult{Entries: []audit.Entry{{Action: audit.Update, Status: audit.Success}}}, nil
 	})
 	plan := audit.RollbackPlan{Restores: []audit.Restore{{ObjectType: "User", SourceID: "E1", TargetID: "t1", Action: audit.Update}}}
 	var refused, completed error
-	var res activities.RollbackResult
+	var res api.RollbackResult
 	send := func(id string, onReject func(error)) {
-		s.env.UpdateWorkflow(workflows.UpdateRollback, id, &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(api.UpdateRollback, id, &testsuite.TestUpdateCallback{
 			OnAccept: func() {},
 			OnReject: onReject,
 			OnComplete: func(v any, err error) {
 				completed = err
 				if err == nil {
-					res = v.(activities.RollbackResult)
+					res = v.(api.RollbackResult)
 				}
 			},
 		}, plan)
 	}
 	s.at(time.Minute, func() { send("while-running", func(err error) { refused = err }) })
-	s.at(2*time.Minute, func() { s.env.SignalWorkflow(workflows.SignalStop, nil) })
+	s.at(2*time.Minute, func() { s.env.SignalWorkflow(api.SignalStop, nil) })
 	s.at(3*time.Minute, func() { send("while-stopped", func(err error) { completed = err }) })
 	s.at(4*time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()
@@ -352,24 +353,24 @@ func (s *jobSuite) TestRollbackNeedsAStoppedJob() {
 // until the job is stopped.
 func (s *jobSuite) TestConnections() {
 	var ran []activities.ConnectionsInput
-	s.env.OnActivity(acts.ObjectConnections, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ConnectionsInput) (activities.ConnectionsResult, error) {
+	s.env.OnActivity(acts.ObjectConnections, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ConnectionsInput) (api.ConnectionsResult, error) {
 		ran = append(ran, in)
-		return activities.ConnectionsResult{Deleted: in.Delete}, nil
+		return api.ConnectionsResult{Deleted: in.Delete}, nil
 	})
 	errs := map[string]error{}
-	send := func(id string, r workflows.ConnectionsRequest) {
-		s.env.UpdateWorkflow(workflows.UpdateConnections, id, &testsuite.TestUpdateCallback{
+	send := func(id string, r api.ConnectionsRequest) {
+		s.env.UpdateWorkflow(api.UpdateConnections, id, &testsuite.TestUpdateCallback{
 			OnAccept:   func() {},
 			OnReject:   func(err error) { errs[id] = err },
 			OnComplete: func(_ any, err error) { errs[id] = err },
 		}, r)
 	}
 	s.at(time.Minute, func() {
-		send("read", workflows.ConnectionsRequest{Type: "User", ID: "E1"})
-		send("delete-running", workflows.ConnectionsRequest{Type: "User", ID: "E1", Delete: true})
+		send("read", api.ConnectionsRequest{Type: "User", ID: "E1"})
+		send("delete-running", api.ConnectionsRequest{Type: "User", ID: "E1", Delete: true})
 	})
-	s.at(2*time.Minute, func() { s.env.SignalWorkflow(workflows.SignalStop, nil) })
-	s.at(3*time.Minute, func() { send("delete-stopped", workflows.ConnectionsRequest{Type: "User", ID: "E1", Delete: true}) })
+	s.at(2*time.Minute, func() { s.env.SignalWorkflow(api.SignalStop, nil) })
+	s.at(3*time.Minute, func() { send("delete-stopped", api.ConnectionsRequest{Type: "User", ID: "E1", Delete: true}) })
 	s.at(4*time.Minute, func() { s.env.CancelWorkflow() })
 	s.run()
 	s.Require().Len(errs, 3)
@@ -386,18 +387,18 @@ func (s *jobSuite) TestConnections() {
 // An on-demand request in flight when the job continues as new finishes
 // first, rather than being dropped with the run.
 func (s *jobSuite) TestUpdatesFinishBeforeContinueAsNew() {
-	s.env.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).After(5*time.Minute).Return(activities.OnDemandResult{SourceID: "E1"}, nil)
+	s.env.OnActivity(acts.ProvisionOnDemand, mock.Anything, mock.Anything).After(5*time.Minute).Return(api.OnDemandResult{SourceID: "E1"}, nil)
 	done := false
 	s.at(time.Minute, func() {
-		s.env.UpdateWorkflow(workflows.UpdateProvisionOnDemand, "req", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(api.UpdateProvisionOnDemand, "req", &testsuite.TestUpdateCallback{
 			OnAccept:   func() {},
 			OnReject:   func(error) {},
 			OnComplete: func(_ any, err error) { done = err == nil },
-		}, workflows.OnDemandRequest{Type: "User", ID: "E1"})
+		}, api.OnDemandRequest{Type: "User", ID: "E1"})
 	})
 	s.at(2*time.Minute, func() {
 		s.env.SetContinueAsNewSuggested(true)
-		s.env.SignalWorkflow(workflows.SignalSyncNow, nil)
+		s.env.SignalWorkflow(api.SignalSyncNow, nil)
 	})
 	s.run()
 	var can *workflow.ContinueAsNewError
@@ -428,7 +429,7 @@ func (s *cycleSuite) env(batches *[]activities.BatchInput) *testsuite.TestWorkfl
 }
 
 func cycleInput() workflows.CycleInput {
-	return workflows.CycleInput{Job: testJob(), Cycle: store.Cycle{Job: "hr", ID: "1-x"}, Number: 1, Kind: workflows.Initial, Parent: "provisioning-job:hr"}
+	return workflows.CycleInput{Job: testJob(), Cycle: store.Cycle{Job: "hr", ID: "1-x"}, Number: 1, Kind: api.Initial, Parent: "provisioning-job:hr"}
 }
 
 // A cycle whose history is large continues as new after the batches in
@@ -531,12 +532,12 @@ func TestParseRestartScopes(t *testing.T) {
 	env.OnActivity(acts.FetchChanges, mock.Anything, mock.Anything).Return(activities.FetchResult{}, nil)
 	env.OnActivity(acts.FinishCycle, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(acts.ExportLog, mock.Anything, mock.Anything).Return(activities.ExportResult{}, nil)
-	var st workflows.Status
+	var st api.Status
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"Everything"}})
+		env.SignalWorkflow(api.SignalRestart, api.RestartRequest{Scopes: []string{"Everything"}})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
-		v, err := env.QueryWorkflow(workflows.QueryStatus)
+		v, err := env.QueryWorkflow(api.QueryStatus)
 		require.NoError(t, err)
 		require.NoError(t, v.Get(&st))
 		env.CancelWorkflow()
@@ -553,13 +554,13 @@ func (s *jobSuite) TestUpdateConfigurationRestartsInitialCycle() {
 	other := testJob()
 	other.Name = "other"
 	var rejected error
-	var st workflows.Status
+	var st api.Status
 	s.mappingVersion = func(cfg config.Job) string { return fmt.Sprint(len(cfg.Objects[0].Attributes)) }
 	s.at(time.Minute, func() {
-		s.env.UpdateWorkflow(workflows.UpdateConfiguration, "u1", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(api.UpdateConfiguration, "u1", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { rejected = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
 		}, other)
-		s.env.UpdateWorkflow(workflows.UpdateConfiguration, "u2", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(api.UpdateConfiguration, "u2", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { s.Fail("rejected", err.Error()) }, OnAccept: func() {}, OnComplete: func(any, error) {},
 		}, changed)
 	})
@@ -576,17 +577,17 @@ func (s *jobSuite) TestUpdateConfigurationRestartsInitialCycle() {
 // A job that stays in quarantine for four weeks is disabled; start brings it back.
 func (s *jobSuite) TestDisabledAfterFourWeeksInQuarantine() {
 	s.refuse = true
-	var disabled, started workflows.Status
+	var disabled, started api.Status
 	s.at(29*24*time.Hour, func() {
 		disabled = s.status()
 		s.refuse = false
-		s.env.SignalWorkflow(workflows.SignalStart, nil)
+		s.env.SignalWorkflow(api.SignalStart, nil)
 	})
 	s.at(29*24*time.Hour+time.Minute, func() { started = s.status(); s.env.CancelWorkflow() })
 	s.run()
-	s.Equal(workflows.Disabled, disabled.State)
+	s.Equal(api.Disabled, disabled.State)
 	s.Contains(disabled.LastError, "disabled after")
-	s.Equal(workflows.Running, started.State)
+	s.Equal(api.Running, started.State)
 }
 
 // The default guard weighs a cycle's removals against what the job has
@@ -598,16 +599,16 @@ func (s *jobSuite) TestDeletionGuardOnByDefault() {
 	}{{deleted: 3}, {deleted: 25, held: true}} {
 		s.SetupTest()
 		s.deleted = tc.deleted
-		var st workflows.Status
+		var st api.Status
 		s.at(time.Minute, func() { st = s.status(); s.env.CancelWorkflow() })
 		s.env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: testJob()})
 		if tc.held {
-			s.Equal(workflows.Paused, st.State)
+			s.Equal(api.Paused, st.State)
 			s.Equal(25, st.HeldDeletes)
 			s.Empty(s.batches, "nothing is pushed while removals are held")
 			continue
 		}
-		s.Equal(workflows.Running, st.State, "%d of 100 linked", tc.deleted)
+		s.Equal(api.Running, st.State, "%d of 100 linked", tc.deleted)
 		s.Zero(st.HeldDeletes)
 		s.NotEmpty(s.batches)
 		s.Empty(s.held)
@@ -620,15 +621,15 @@ func (s *jobSuite) TestDeletionThresholdHoldsDeletes() {
 	job := testJob()
 	job.Options.DeletionThreshold = &config.DeletionThreshold{Count: 5}
 	s.deleted = 10
-	var held, approved workflows.Status
+	var held, approved api.Status
 	s.at(time.Minute, func() {
 		held = s.status()
-		s.env.SignalWorkflow(workflows.SignalRestart, workflows.RestartRequest{Scopes: []string{"ForceDeletes"}})
+		s.env.SignalWorkflow(api.SignalRestart, api.RestartRequest{Scopes: []string{"ForceDeletes"}})
 	})
 	s.at(2*time.Minute, func() { approved = s.status(); s.env.CancelWorkflow() })
 	s.env.ExecuteWorkflow(workflows.ProvisioningJob, workflows.JobInput{Config: job})
 
-	s.Equal(workflows.Paused, held.State)
+	s.Equal(api.Paused, held.State)
 	s.Equal(10, held.HeldDeletes)
 	s.Contains(held.LastError, "TooManyDeletes")
 	s.Contains(held.LastError, "at or over the threshold of 5")
@@ -637,7 +638,7 @@ func (s *jobSuite) TestDeletionThresholdHoldsDeletes() {
 	s.Equal(1, s.held[0].From)
 	s.Equal(25, s.held[0].To)
 	s.Contains(s.held[0].Reason, "at or over the threshold of 5")
-	s.Equal(workflows.Running, approved.State)
+	s.Equal(api.Running, approved.State)
 	s.Zero(approved.HeldDeletes)
 	s.Equal(1, approved.CycleNumber, "the held cycle resumed, not a new one")
 	s.Equal(25, approved.LastCycle.Counts.Of(audit.Create, audit.Success))

@@ -16,10 +16,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 const modulePath = "github.com/openprovisioning/provisioner"
@@ -60,7 +60,7 @@ func temporalCLI(ctx context.Context, root string) (string, error) {
 // provisioning search attributes, its output going to log.
 func startTemporal(ctx context.Context, cli string, extra []string, log io.Writer, keys *codec.Keys) (*testsuite.DevServer, error) {
 	var sas []temporal.SearchAttributeUpdate
-	for _, k := range workflows.Keys() {
+	for _, k := range api.SearchAttributeKeys() {
 		sas = append(sas, k.ValueSet(""))
 	}
 	co := &client.Options{Namespace: "default", Logger: quiet{}}

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/openprovisioning/provisioner/workflows"
+	"github.com/openprovisioning/provisioner/api"
 )
 
 // runSize is the history of one workflow run.
@@ -25,8 +25,8 @@ type runSize struct {
 // ProvisioningJob search attribute and describes each. Visibility lags
 // behind, so it waits until the last cycle's run is listed as closed.
 func historySizes(ctx context.Context, c client.Client, lastCycle int) ([]runSize, error) {
-	want := fmt.Sprintf("%s/cycle-%d", workflows.JobWorkflowID(jobName), lastCycle)
-	query := fmt.Sprintf("%s = %q", workflows.AttrJob.GetName(), jobName)
+	want := fmt.Sprintf("%s/cycle-%d", api.JobWorkflowID(jobName), lastCycle)
+	query := fmt.Sprintf("%s = %q", api.AttrJob.GetName(), jobName)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		runs, err := listRuns(ctx, c, query)

@@ -9,12 +9,12 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 const (
@@ -65,15 +65,15 @@ func benchJob(hrPath, scimURL string, o options) config.Job {
 // search attributes the history listing relies on.
 func startJob(ctx context.Context, c client.Client, job config.Job) error {
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                    workflows.JobWorkflowID(job.Name),
-		TaskQueue:             workflows.TaskQueue,
+		ID:                    api.JobWorkflowID(job.Name),
+		TaskQueue:             api.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrJob.ValueSet(job.Name),
-			workflows.AttrApplication.ValueSet(job.Target.Application),
-			workflows.AttrState.ValueSet(string(workflows.Running)),
+			api.AttrJob.ValueSet(job.Name),
+			api.AttrApplication.ValueSet(job.Target.Application),
+			api.AttrState.ValueSet(string(api.Running)),
 		),
-	}, workflows.ProvisioningJob, workflows.JobInput{Config: job})
+	}, api.JobWorkflow, api.JobStart{Config: job})
 	if err != nil {
 		return fmt.Errorf("start job: %w", err)
 	}
@@ -84,8 +84,8 @@ const pollEvery = 100 * time.Millisecond
 
 // waitCycle polls the status query until cycle n has finished. A failed
 // cycle, a quarantine or a dead worker ends the wait with an error.
-func waitCycle(ctx context.Context, c client.Client, n int, timeout time.Duration, w *workerProc) (workflows.Status, error) {
-	var out workflows.Status
+func waitCycle(ctx context.Context, c client.Client, n int, timeout time.Duration, w *workerProc) (api.Status, error) {
+	var out api.Status
 	deadline := time.Now().Add(timeout)
 	var lastErr error
 	for {
@@ -99,7 +99,7 @@ func waitCycle(ctx context.Context, c client.Client, n int, timeout time.Duratio
 				return st, nil
 			}
 			switch {
-			case st.State == workflows.Quarantined:
+			case st.State == api.Quarantined:
 				return out, fmt.Errorf("cycle %d: the job is quarantined: %s", n, st.LastError)
 			case st.LastError != "" && st.Current == nil && st.CycleNumber >= n:
 				return out, fmt.Errorf("cycle %d failed: %s", n, st.LastError)
@@ -118,11 +118,11 @@ func waitCycle(ctx context.Context, c client.Client, n int, timeout time.Duratio
 	}
 }
 
-func queryStatus(ctx context.Context, c client.Client) (workflows.Status, error) {
-	var st workflows.Status
+func queryStatus(ctx context.Context, c client.Client) (api.Status, error) {
+	var st api.Status
 	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	v, err := c.QueryWorkflow(qctx, workflows.JobWorkflowID(jobName), "", workflows.QueryStatus)
+	v, err := c.QueryWorkflow(qctx, api.JobWorkflowID(jobName), "", api.QueryStatus)
 	if err != nil {
 		return st, err
 	}

@@ -8,11 +8,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/openprovisioning/provisioner/activities"
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/examples/hrexport"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // onDemandHires is how many new hires are provisioned on demand, one
@@ -47,15 +46,15 @@ func measureOnDemand(ctx context.Context, c client.Client, hrPath string, staff 
 	for _, id := range hires {
 		start := time.Now()
 		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID:   workflows.JobWorkflowID(jobName),
-			UpdateName:   workflows.UpdateProvisionOnDemand,
-			Args:         []any{workflows.OnDemandRequest{Type: connectors.User, ID: id}},
+			WorkflowID:   api.JobWorkflowID(jobName),
+			UpdateName:   api.UpdateProvisionOnDemand,
+			Args:         []any{api.OnDemandRequest{Type: connectors.User, ID: id}},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err != nil {
 			return r, fmt.Errorf("provision %s on demand: %w", id, err)
 		}
-		var res activities.OnDemandResult
+		var res api.OnDemandResult
 		if err := h.Get(ctx, &res); err != nil {
 			return r, fmt.Errorf("provision %s on demand: %w", id, err)
 		}

@@ -9,9 +9,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/examples/hrexport"
 	"github.com/openprovisioning/provisioner/sampleapp"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // result is everything one run measured.
@@ -38,7 +38,7 @@ type result struct {
 // phase is one measured cycle.
 type phase struct {
 	wall       time.Duration
-	summary    workflows.CycleSummary
+	summary    api.CycleSummary
 	requests   sampleapp.Stats
 	cpu        map[string]time.Duration
 	cpuWall    time.Duration
@@ -145,7 +145,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	}
 	logf("incremental cycle: %d rows changed", len(changed))
 	r.incremental, err = measureCycle(ctx, c, tgt, w, pids, 2, o.timeout, func() error {
-		return c.SignalWorkflow(ctx, workflows.JobWorkflowID(jobName), "", workflows.SignalSyncNow, nil)
+		return c.SignalWorkflow(ctx, api.JobWorkflowID(jobName), "", api.SignalSyncNow, nil)
 	})
 	if err != nil {
 		return false, err

@@ -8,7 +8,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/openprovisioning/provisioner/workflows"
+	"github.com/openprovisioning/provisioner/api"
 )
 
 // timeline is where a cycle's time went, read back from the histories of
@@ -35,7 +35,7 @@ type activityTimes struct {
 
 // cycleTimeline reads every run of cycle n; runs must be sorted by start.
 func cycleTimeline(ctx context.Context, c client.Client, runs []runSize, n int) (timeline, error) {
-	id := fmt.Sprintf("%s/cycle-%d", workflows.JobWorkflowID(jobName), n)
+	id := fmt.Sprintf("%s/cycle-%d", api.JobWorkflowID(jobName), n)
 	var (
 		t                      timeline
 		first, last, lastClose time.Time

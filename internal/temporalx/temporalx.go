@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/log"
 
-	"github.com/openprovisioning/provisioner/workflows"
+	"github.com/openprovisioning/provisioner/api"
 )
 
 // Where a connection goes when neither the environment configuration nor a
@@ -125,7 +125,7 @@ func hint(opts client.Options, err error) string {
 // search attributes; registering one that exists is not an error.
 func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
 	want := map[string]enumspb.IndexedValueType{}
-	for _, k := range workflows.Keys() {
+	for _, k := range api.SearchAttributeKeys() {
 		want[k.GetName()] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	}
 	existing, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})

@@ -26,10 +26,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/internal/testenv"
 	"github.com/openprovisioning/provisioner/sampleapp"
-	"github.com/openprovisioning/provisioner/workflows"
 )
 
 // The worker and the starter, run as binaries, reach a cluster that asks for
@@ -121,14 +121,14 @@ server_name = "temporal.test"
 		out, stderr, code := run(t, viaVariables, starter, "start", cfg)
 		require.Zero(t, code, stderr)
 		require.Contains(t, out, "mtls-test")
-		var st workflows.Status
+		var st api.Status
 		deadline := time.Now().Add(time.Minute)
 		for st.LastCycle == nil || st.Current != nil {
 			require.True(t, time.Now().Before(deadline), "the first cycle did not finish; worker log:\n%s", log())
 			time.Sleep(300 * time.Millisecond)
 			out, _, code := run(t, viaVariables, starter, "status", "mtls-test", "--json")
 			if code == 0 {
-				st = workflows.Status{}
+				st = api.Status{}
 				require.NoError(t, json.Unmarshal([]byte(out), &st))
 			}
 		}

@@ -20,7 +20,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/openprovisioning/provisioner/workflows"
+	"github.com/openprovisioning/provisioner/api"
 )
 
 // RepoRoot returns the repository's top folder.
@@ -110,7 +110,7 @@ func StartTemporalWithUI(t testing.TB, extra ...string) *Temporal {
 func startTemporal(t testing.TB, uiPort, dbFile string, extra []string) *Temporal {
 	t.Helper()
 	sas := []temporal.SearchAttributeUpdate{}
-	for _, k := range workflows.Keys() {
+	for _, k := range api.SearchAttributeKeys() {
 		sas = append(sas, k.ValueSet(""))
 	}
 	opts := testsuite.DevServerOptions{
