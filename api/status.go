@@ -84,21 +84,24 @@ const PhaseRunning = "Running"
 
 // Status answers the status query.
 type Status struct {
-	Job            string         `json:"job"`
-	Application    string         `json:"application"`
-	State          State          `json:"state"`
-	Current        *CycleProgress `json:"current,omitempty"`
-	LastCycle      *CycleSummary  `json:"lastCycle,omitempty"`
-	CycleNumber    int            `json:"cycleNumber"`
-	NextKind       CycleKind      `json:"nextKind"`
-	NextRun        time.Time      `json:"nextRun,omitempty"`
-	Totals         audit.Counts   `json:"totals"`
-	LastError      string         `json:"lastError,omitempty"`
-	Quarantine     *Quarantine    `json:"quarantine,omitempty"`
-	SteadyState    SteadyState    `json:"steadyState"`
-	MappingVersion string         `json:"mappingVersion"`
-	DryRun         bool           `json:"dryRun,omitempty"`
-	HeldDeletes    int            `json:"heldDeletes,omitempty"`
+	Job         string         `json:"job"`
+	Application string         `json:"application"`
+	State       State          `json:"state"`
+	Current     *CycleProgress `json:"current,omitempty"`
+	LastCycle   *CycleSummary  `json:"lastCycle,omitempty"`
+	CycleNumber int            `json:"cycleNumber"`
+	NextKind    CycleKind      `json:"nextKind"`
+	NextRun     time.Time      `json:"nextRun,omitempty"`
+	// Schedule describes when the job may start cycles by itself, when
+	// its configuration confines them (config.Schedule).
+	Schedule       string       `json:"schedule,omitempty"`
+	Totals         audit.Counts `json:"totals"`
+	LastError      string       `json:"lastError,omitempty"`
+	Quarantine     *Quarantine  `json:"quarantine,omitempty"`
+	SteadyState    SteadyState  `json:"steadyState"`
+	MappingVersion string       `json:"mappingVersion"`
+	DryRun         bool         `json:"dryRun,omitempty"`
+	HeldDeletes    int          `json:"heldDeletes,omitempty"`
 	// HeldCycle is the cycle whose StagedDelete log entries list the held
 	// deletes and disables.
 	HeldCycle string `json:"heldCycle,omitempty"`

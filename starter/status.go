@@ -74,6 +74,9 @@ func printStatus(w io.Writer, st api.Status) {
 	} else if !st.NextRun.IsZero() {
 		fmt.Fprintf(w, "next cycle:   %s at %s\n", st.NextKind, st.NextRun.Local().Format(time.RFC3339))
 	}
+	if st.Schedule != "" {
+		fmt.Fprintf(w, "schedule:     %s\n", st.Schedule)
+	}
 	if l := st.LastCycle; l != nil {
 		fmt.Fprintf(w, "last cycle:   %s cycle %d: %d read, %d changed, %s (%s)\n", l.Kind, l.Number, l.Read, l.Staged, formatCounts(l.Counts), l.Finished.Sub(l.Started).Round(time.Millisecond))
 	}

@@ -105,6 +105,44 @@ objects:
 		require.Eventually(t, func() bool { return len(app.Users()) == 3 }, time.Minute, 200*time.Millisecond)
 		require.Equal(t, cycles, status().LastCycle.Number, "no cycle ran")
 	})
+
+	t.Run("a job with a schedule waits for it, and status shows it", func(t *testing.T) {
+		app2 := sampleapp.New(sampleapp.Options{Token: "webui-test-token"})
+		srv2 := httptest.NewServer(app2.Handler())
+		t.Cleanup(srv2.Close)
+		scheduled := filepath.Join(dir, "scheduled.yaml")
+		require.NoError(t, os.WriteFile(scheduled, []byte(`name: scheduled
+interval: 1h
+schedule: {cron: "* * * * *"}
+source:
+  file: {path: hr.csv, idColumn: employeeId}
+target:
+  scim: {baseURL: "`+srv2.URL+`/scim/v2", token: {env: `+tokenEnv+`}}
+objects:
+  - sourceObject: User
+    targetObject: User
+    attributes:
+      - {target: userName, type: Direct, source: userName, matchingPriority: 1}
+`), 0o600))
+		e.ok("start", scheduled)
+		var st api.Status
+		require.Eventually(t, func() bool {
+			out, _, code := e.run("status", "scheduled", "--json")
+			return code == 0 && json.Unmarshal([]byte(out), &st) == nil && !st.NextRun.IsZero()
+		}, time.Minute, 200*time.Millisecond)
+		require.Equal(t, `cron "* * * * *" (UTC)`, st.Schedule)
+		require.Zero(t, st.NextRun.Second(), "the next minute the expression names: %s", st.NextRun)
+		require.Contains(t, e.ok("status", "scheduled"), `schedule:     cron "* * * * *" (UTC)`)
+		if time.Until(st.NextRun) > 2*time.Second {
+			require.Empty(t, app2.Users(), "nothing is pushed before the schedule allows")
+		}
+		time.Sleep(time.Until(st.NextRun))
+		waitIdle(t, e, "scheduled", 1)
+		require.Len(t, app2.Users(), 3)
+		var after api.Status
+		require.NoError(t, json.Unmarshal([]byte(e.ok("status", "scheduled", "--json")), &after))
+		require.False(t, after.LastCycle.Started.Before(st.NextRun), "the cycle started at %s, before %s", after.LastCycle.Started, st.NextRun)
+	})
 }
 
 // sendFromJobPage opens the job's page in the Web UI and sends a signal or

@@ -115,7 +115,7 @@ func (j *jobImpl) validate(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(vctx, a.ValidateJob, j.cfg).Get(ctx, &v); err != nil {
 		return err
 	}
-	j.st = &JobState{State: api.Running, NextKind: api.Initial, NextRun: workflow.Now(ctx), MappingVersion: v.MappingVersion, Totals: audit.Counts{}}
+	j.st = &JobState{State: api.Running, NextKind: api.Initial, NextRun: j.firstOnSchedule(ctx, workflow.Now(ctx)), MappingVersion: v.MappingVersion, Totals: audit.Counts{}}
 	return nil
 }
 

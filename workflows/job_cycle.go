@@ -10,6 +10,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/store"
 )
 
@@ -72,7 +73,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 	case err != nil:
 		j.st.LastError = fmt.Sprintf("cycle %d: %v", in.Number, err)
 		j.log.Error("cycle failed", "cycle", in.Number, "error", err)
-		j.scheduleNext(now, in.Kind)
+		j.scheduleNext(ctx, now, in.Kind)
 	case res.Paused:
 		j.st.PausedCycle = &res.Resume
 		j.st.Totals.Merge(countsSince(res.Summary.Counts, in.State.Counts))
@@ -91,7 +92,7 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 	case res.QuarantineReason != "":
 		j.st.LastCycle = &res.Summary
 		j.st.LastError = res.QuarantineReason
-		j.quarantine(now, res.QuarantineReason)
+		j.quarantine(ctx, now, res.QuarantineReason)
 		j.st.NextKind = in.Kind
 	default:
 		j.st.LastCycle = &res.Summary
@@ -107,10 +108,10 @@ func (j *jobImpl) runCycle(ctx workflow.Context) error {
 			}
 			j.st.SteadyState.LastAchieved = now
 		}
-		j.scheduleNext(now, api.Incremental)
+		j.scheduleNext(ctx, now, api.Incremental)
 	}
 	if remapped {
-		j.initialNow(now)
+		j.initialNow(ctx, now)
 	}
 	return nil
 }
@@ -121,13 +122,14 @@ func cycleID(n int, firstRunID string) string {
 	return fmt.Sprintf("%d-%s", n, firstRunID[:min(8, len(firstRunID))])
 }
 
-func (j *jobImpl) scheduleNext(now time.Time, kind api.CycleKind) {
+func (j *jobImpl) scheduleNext(ctx workflow.Context, now time.Time, kind api.CycleKind) {
 	j.st.NextKind = kind
 	if j.st.State == api.Quarantined {
-		j.st.NextRun = now.Add(quarantineInterval)
+		j.st.NextRun = j.firstOnSchedule(ctx, now.Add(quarantineInterval))
 		return
 	}
-	j.st.NextRun = now.Add(time.Duration(j.resolved.Interval))
+	interval := time.Duration(j.resolved.Interval)
+	j.st.NextRun = j.onSchedule(ctx, now.Add(interval), func(s *config.Schedule) time.Time { return s.After(now, interval) })
 }
 
 // countsSince returns what a cycle counted after it was resumed from base.

@@ -50,7 +50,7 @@ func (j *jobImpl) status() api.Status {
 	}
 	st := api.Status{
 		Job: j.cfg.Name, Application: j.cfg.Target.Application, State: j.st.State, Current: j.st.Current,
-		LastCycle: j.st.LastCycle, CycleNumber: j.st.CycleNumber, NextKind: j.st.NextKind, NextRun: j.st.NextRun,
+		LastCycle: j.st.LastCycle, CycleNumber: j.st.CycleNumber, NextKind: j.st.NextKind, NextRun: j.st.NextRun, Schedule: j.cfg.Schedule.String(),
 		Totals: j.st.Totals, LastError: j.st.LastError, Quarantine: j.st.Quarantine, SteadyState: j.st.SteadyState,
 		MappingVersion: j.st.MappingVersion, DryRun: j.cfg.Options.DryRun, HeldDeletes: j.st.HeldDeletes,
 	}
@@ -85,13 +85,17 @@ func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (api
 	if err := workflow.ExecuteActivity(vctx, a.ValidateJob, cfg).Get(ctx, &v); err != nil {
 		return j.status(), err
 	}
+	rescheduled := j.cfg.Schedule.String() != cfg.Schedule.String()
 	j.cfg = cfg
 	if err := j.resolve(ctx); err != nil {
 		return j.status(), err
 	}
+	if rescheduled {
+		j.st.NextRun = j.firstOnSchedule(ctx, j.st.NextRun)
+	}
 	if v.MappingVersion != j.st.MappingVersion {
 		j.st.MappingVersion = v.MappingVersion
-		j.initialNow(workflow.Now(ctx))
+		j.initialNow(ctx, workflow.Now(ctx))
 	} else if j.st.PausedCycle != nil {
 		j.st.PausedCycle.Job = j.resolved
 	}
@@ -101,10 +105,11 @@ func (j *jobImpl) updateConfiguration(ctx workflow.Context, cfg config.Job) (api
 	return j.status(), nil
 }
 
-// initialNow schedules an initial cycle at once, for new mappings. A
-// stopped cycle ran the old mappings; the initial cycle redoes it.
-func (j *jobImpl) initialNow(now time.Time) {
-	j.st.NextKind, j.st.NextRun = api.Initial, now
+// initialNow schedules an initial cycle at once, or when the job's
+// schedule next allows, for new mappings. A stopped cycle ran the old
+// mappings; the initial cycle redoes it.
+func (j *jobImpl) initialNow(ctx workflow.Context, now time.Time) {
+	j.st.NextKind, j.st.NextRun = api.Initial, j.firstOnSchedule(ctx, now)
 	j.st.PausedCycle = nil
 }
 

@@ -45,6 +45,9 @@ func (j *jobImpl) applyRestart(ctx workflow.Context) error {
 	}
 	j.st.HeldDeletes = 0
 	j.st.NextRun, j.st.LastError = workflow.Now(ctx), ""
+	if !approve {
+		j.st.NextRun = j.firstOnSchedule(ctx, j.st.NextRun)
+	}
 	if clearQuarantine || j.st.State == api.Paused || j.st.State == api.Disabled {
 		j.st.State, j.st.Quarantine = api.Running, nil
 	}

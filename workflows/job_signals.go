@@ -38,7 +38,7 @@ func (j *jobImpl) receive(ctx workflow.Context, name string, ch workflow.Receive
 	case api.SignalSyncNow:
 		j.st.SyncNow = true
 	case api.SignalQuarantine:
-		j.quarantine(now, "QuarantinedOnDemand")
+		j.quarantine(ctx, now, "QuarantinedOnDemand")
 	case api.SignalRelease:
 		if j.st.State == api.Quarantined || j.st.State == api.Disabled {
 			j.st.State, j.st.Quarantine, j.st.SyncNow = api.Running, nil, true

@@ -98,6 +98,9 @@ const (
 	// enters quarantine, holds deletions, is disabled or recovers, and
 	// continue as new only once its notices are sent; before, it sent none.
 	notifyChange = "notify-state-changes"
+	// scheduleChange starts the cycles a job starts by itself only when
+	// its schedule (config.Schedule) allows.
+	scheduleChange = "cycle-schedule"
 )
 
 // Bounds compiled into the workflows.
