@@ -70,8 +70,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 	require.NotEmpty(t, recorded, "no recorded histories in testdata")
 	for version, k := range recorded {
 		require.True(t, k["job"] && k["cycle"], "version %s needs job and cycle histories", version)
-		if n, _ := strconv.Atoi(version[1:]); n >= kindsFrom {
-			for _, kind := range recordedJobs {
+		n, _ := strconv.Atoi(version[1:])
+		for _, kind := range recordedJobs {
+			if n >= kind.since {
 				require.True(t, k["job "+kind.name] && k["cycle "+kind.name], "version %s needs histories of %s jobs", version, kind.name)
 			}
 		}
@@ -120,18 +121,21 @@ const maxPlainHistory = 300 << 10
 type recordedJob struct {
 	name   string
 	record func(t *testing.T, c client.Client, name string) (runID string)
+	// since is the first version recorded with this kind of job.
+	since int
 }
 
 // recordedJobs are the kinds of job recorded: users from a file with every
 // control, groups with memberships and references, an LDAP source, a
-// held deletion approved with ForceDeletes, and a job recorded with
-// defaults other than those compiled in.
+// held deletion approved with ForceDeletes, a job recorded with defaults
+// other than those compiled in, and a job with a schedule.
 var recordedJobs = []recordedJob{
-	{"users", recordUsers},
-	{"groups", recordGroups},
-	{"ldap", recordLDAP},
-	{"held", recordHeld},
-	{"defaults", recordDefaults},
+	{"users", recordUsers, kindsFrom},
+	{"groups", recordGroups, kindsFrom},
+	{"ldap", recordLDAP, kindsFrom},
+	{"held", recordHeld, kindsFrom},
+	{"defaults", recordDefaults, kindsFrom},
+	{"scheduled", recordScheduled, 7},
 }
 
 // The defaults the job of the defaults kind is recorded with, where its
@@ -366,6 +370,30 @@ func recordHeld(t *testing.T, c client.Client, name string) string {
 
 // recordDefaults runs a job that leaves its batches to the defaults, which
 // TestRecordHistories sets to others than those compiled in.
+// recordScheduled records a job whose schedule's window is open all day:
+// its cycles start at once, each start time recorded, as is quarantine's
+// retry.
+func recordScheduled(t *testing.T, c client.Client, name string) string {
+	w := newWorld(t, name)
+	w.hrPath = "hr.csv"
+	w.job.Source.Connector.(*file.Config).Path = w.hrPath
+	w.job.Schedule = &config.Schedule{Window: &config.Window{From: "00:00", To: "23:59"}}
+	ps := people(10)
+	writeHR(t, w.hrPath, ps)
+	runID := startRecorded(t, c, w.job)
+	waitCycle(t, c, name, 1, 2*time.Minute)
+	ps[0].Title = "Architect"
+	writeHR(t, w.hrPath, ps)
+	signal(t, c, name, api.SignalSyncNow, nil)
+	waitCycle(t, c, name, 2, time.Minute)
+	signal(t, c, name, api.SignalQuarantine, nil)
+	require.Eventually(t, func() bool { return status(t, c, name).State == api.Quarantined }, time.Minute, 50*time.Millisecond)
+	signal(t, c, name, api.SignalRelease, nil)
+	st := waitCycle(t, c, name, 3, time.Minute)
+	require.Equal(t, "every day 00:00-23:59 (UTC)", st.Schedule)
+	return runID
+}
+
 func recordDefaults(t *testing.T, c client.Client, name string) string {
 	w := newWorld(t, name)
 	w.hrPath = "hr.csv"
