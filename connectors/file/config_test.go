@@ -4,8 +4,12 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/connectortest"
 )
 
 func TestValidate(t *testing.T) {
@@ -47,6 +51,7 @@ func TestValidate(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
+			connectortest.Problems(t, err)
 			lines := strings.Split(err.Error(), "\n")
 			if len(lines) != len(tt.want) {
 				t.Fatalf("got %d problems, want %d:\n%v", len(lines), len(tt.want), err)
@@ -57,6 +62,24 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Each file of a set names its fields below its place in the list.
+func TestSetValidateNamesEachFile(t *testing.T) {
+	csvPath := writeFile(t, "hr.csv", "id,name\n1,Ann\n")
+	err := Set{{Path: csvPath, IDColumn: "x"}, {Format: "csv", IDColumn: "id"}}.Validate()
+	got := connectortest.Problems(t, err)
+	want := []connectors.FieldError{
+		{Field: "[0].idColumn", Message: `column "x" not in the header of ` + csvPath},
+		{Field: "[1].path", Message: "required"},
+		{Field: "[1].type", Message: "source.files[0] already holds User objects; use one file per object type"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if err := (Set{}).Validate(); err == nil || err.Error() != "list at least one file" {
+		t.Fatalf("an empty set: %v", err)
 	}
 }
 
