@@ -3,6 +3,7 @@ package config_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,11 +36,13 @@ func TestValidateNamesNestedConnectorFields(t *testing.T) {
 	job, err := config.Load(write(t, dir, "job.yaml", yaml))
 	require.NoError(t, err)
 	ps := validateProblems(t, job)
-	require.Contains(t, ps, config.Problem{Field: "source.files[1].idColumn", Message: `column "id" not in the header of ` + dir + "/groups.csv"})
+	require.Contains(t, ps, config.Problem{Field: "source.files[1].idColumn", Message: `column "id" not in the header of ` + filepath.Join(dir, "groups.csv")})
 	require.Contains(t, ps, config.Problem{Field: "target.ldap.users.container", Message: `"not a DN" is not a DN`})
 	require.Len(t, ps, 2, "%v", ps)
 }
 
+// A secret that is not there is named at its field; a mapping's problems
+// are their object's, each with its own description.
 func TestValidateNamesSecretFields(t *testing.T) {
 	job, err := config.Parse([]byte(strings.NewReplacer(
 		"CONFIG_TEST_TOKEN", "CONFIG_TEST_ABSENT",
