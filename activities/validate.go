@@ -48,24 +48,16 @@ func checkAuthority(job *config.Job, auth *secrets.Authority) config.Problems {
 	}{{"source." + job.Source.Key(), job.Source.Connector}, {"target." + job.Target.Key(), job.Target.Connector}} {
 		if n, ok := side.conn.(connectors.SecretNamer); ok {
 			for _, r := range n.Secrets() {
-				check(join(side.field, r.Field), auth.CheckRef(r.Value))
+				check(connectors.FieldPath(side.field, r.Field), auth.CheckRef(r.Value))
 			}
 		}
 		if f, ok := side.conn.(connectors.FileReader); ok {
 			for _, p := range f.SourceFiles() {
-				check(join(side.field, p.Field), auth.CheckSource(p.Value))
+				check(connectors.FieldPath(side.field, p.Field), auth.CheckSource(p.Value))
 			}
 		}
 	}
 	return ps
-}
-
-// join appends a connection's field path to the connection's.
-func join(conn, field string) string {
-	if strings.HasPrefix(field, "[") {
-		return conn + field
-	}
-	return conn + "." + field
 }
 
 // attributeCheckTimeout bounds the source calls of validation, within the

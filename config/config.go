@@ -21,6 +21,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/mapping"
 )
 
@@ -401,6 +402,35 @@ func (p Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// add records err as problems at field: the connectors.FieldErrors in it
+// at their paths below field, the problems of a mapping.Problems at field
+// with their own descriptions, and any other error as one problem at field.
+func (p *Problems) add(field string, err error) {
+	if err == nil {
+		return
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			p.add(field, e)
+		}
+		return
+	}
+	var (
+		fe  connectors.FieldError
+		mps *mapping.Problems
+	)
+	switch {
+	case errors.As(err, &fe):
+		*p = append(*p, Problem{Field: connectors.FieldPath(field, fe.Field), Message: fe.Message})
+	case errors.As(err, &mps):
+		for _, mp := range *mps {
+			*p = append(*p, Problem{Field: field, Message: mp.String()})
+		}
+	default:
+		*p = append(*p, Problem{Field: field, Message: err.Error()})
+	}
+}
+
 // Load reads a job configuration from a YAML or JSON file. Unknown fields are
 // refused. Relative file paths inside it are taken from the file's folder.
 func Load(path string) (*Job, error) {
@@ -430,36 +460,13 @@ func Parse(b []byte) (*Job, error) {
 	return &job, nil
 }
 
-var (
-	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
-	fieldName   = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.\[\]]*$`)
-)
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
 // Validate checks the whole configuration, secrets and source file included,
 // and returns every problem found as Problems.
 func (j *Job) Validate() error {
 	var ps Problems
-	// Connector and mapping problems come one per line, most already
-	// prefixed with their field path; the prefix is added where missing.
-	add := func(field string, err error) {
-		if err == nil {
-			return
-		}
-		for _, line := range strings.Split(err.Error(), "\n") {
-			if line = strings.TrimSpace(line); line == "" {
-				continue
-			}
-			f, msg, ok := strings.Cut(line, ": ")
-			switch {
-			case ok && (strings.HasPrefix(f, field+".") || strings.HasPrefix(f, field+"[") || f == field):
-				ps = append(ps, Problem{Field: f, Message: msg})
-			case ok && fieldName.MatchString(f):
-				ps = append(ps, Problem{Field: field + "." + f, Message: msg})
-			default:
-				ps = append(ps, Problem{Field: field, Message: line})
-			}
-		}
-	}
+	add := ps.add
 	if !namePattern.MatchString(j.Name) {
 		add("name", fmt.Errorf("use lower-case letters, digits, '.', '_' or '-', at most 63 characters (required)"))
 	}
@@ -467,7 +474,7 @@ func (j *Job) Validate() error {
 		add("interval", fmt.Errorf("must be at least 1s"))
 	}
 	if j.Schedule != nil {
-		add("schedule", j.Schedule.Validate())
+		add("", j.Schedule.Validate())
 	}
 	j.validateConnections(add)
 	if len(j.Objects) == 0 {

@@ -2,7 +2,6 @@ package config_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -26,9 +25,10 @@ func init() {
 	connectors.RegisterSource("list", func() connectors.SourceConfig { return &listSource{} })
 }
 
+// Validate reports each problem at its field, relative to the connection.
 func (c listSource) Validate() error {
 	if len(c.Users) == 0 {
-		return errors.New("users: list at least one user")
+		return connectors.Invalid("users", "list at least one user")
 	}
 	return nil
 }

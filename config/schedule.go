@@ -10,6 +10,8 @@ import (
 	_ "time/tzdata"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/openprovisioning/provisioner/connectors"
 )
 
 // Schedule confines the cycles a job starts by itself to set times, for
@@ -39,18 +41,20 @@ type Window struct {
 	To   string   `json:"to" yaml:"to"`
 }
 
-// Validate reports what is wrong with the schedule, naming its field.
+// Validate reports what is wrong with the schedule as
+// connectors.FieldErrors naming their fields from the job's root
+// ("schedule.cron").
 func (s *Schedule) Validate() error {
 	var errs []error
 	if (s.Cron == "") == (s.Window == nil) {
-		errs = append(errs, errors.New("schedule: set one of cron or window"))
+		errs = append(errs, connectors.Invalid("schedule", "set one of cron or window"))
 	}
 	if _, err := s.location(); err != nil {
 		errs = append(errs, err)
 	}
 	if s.Cron != "" {
 		if _, err := cronParser.Parse(s.Cron); err != nil {
-			errs = append(errs, fmt.Errorf("schedule.cron: %q: %v", s.Cron, err))
+			errs = append(errs, connectors.Invalid("schedule.cron", "%q: %v", s.Cron, err))
 		}
 	}
 	if w := s.Window; w != nil {
@@ -61,7 +65,7 @@ func (s *Schedule) Validate() error {
 		to, errTo := clock("schedule.window.to", w.To)
 		errs = append(errs, errFrom, errTo)
 		if errFrom == nil && errTo == nil && from == to {
-			errs = append(errs, fmt.Errorf("schedule.window: from and to are both %s; the window would be empty", w.From))
+			errs = append(errs, connectors.Invalid("schedule.window", "from and to are both %s; the window would be empty", w.From))
 		}
 	}
 	return errors.Join(errs...)
@@ -122,7 +126,7 @@ func (s *Schedule) location() (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(s.TimeZone)
 	if err != nil {
-		return nil, fmt.Errorf("schedule.timeZone: %q is not an IANA time zone such as Europe/Paris", s.TimeZone)
+		return nil, connectors.Invalid("schedule.timeZone", "%q is not an IANA time zone such as Europe/Paris", s.TimeZone)
 	}
 	return loc, nil
 }
@@ -145,7 +149,7 @@ func (w *Window) days() ([7]bool, error) {
 	for i, name := range w.Days {
 		d, ok := weekdays[strings.ToLower(strings.TrimSpace(name))]
 		if !ok {
-			return set, fmt.Errorf("schedule.window.days[%d]: %q is not a day; use Mon, Tue, … or Monday, Tuesday, …", i, name)
+			return set, connectors.Invalid(fmt.Sprintf("schedule.window.days[%d]", i), "%q is not a day; use Mon, Tue, … or Monday, Tuesday, …", name)
 		}
 		set[d] = true
 	}
@@ -156,7 +160,7 @@ func (w *Window) days() ([7]bool, error) {
 func clock(field, s string) (time.Duration, error) {
 	t, err := time.Parse("15:04", s)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not a time of day such as 20:00", field, s)
+		return 0, connectors.Invalid(field, "%q is not a time of day such as 20:00", s)
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }

@@ -14,8 +14,12 @@ import (
 // SourceConfig is a source connector's configuration, as a job holds it
 // under its key (source.file, source.scim, …).
 type SourceConfig interface {
-	// Validate returns every problem with the configuration, one per line,
-	// each naming its field.
+	// Validate returns every problem with the configuration, without
+	// contacting the system: each a FieldError (made with Invalid, or
+	// SecretProblem for a secret that is not there) naming its field
+	// relative to the connection, joined with errors.Join, and those of a
+	// nested configuration re-rooted with Under. Any other error is
+	// reported at the connection itself.
 	Validate() error
 	// OpenSource connects to the source.
 	OpenSource(ctx context.Context, log *logrus.Entry) (Source, error)
@@ -24,6 +28,7 @@ type SourceConfig interface {
 // TargetConfig is a target connector's configuration, as a job holds it
 // under its key (target.scim, target.ldap, …).
 type TargetConfig interface {
+	// Validate is as SourceConfig's.
 	Validate() error
 	// OpenTarget connects to the target.
 	OpenTarget(ctx context.Context, log *logrus.Entry) (Target, error)

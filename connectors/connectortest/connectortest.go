@@ -2,6 +2,19 @@
 // connector passes, as storetest is for stores: what the engine relies on
 // whatever system is behind a connector. A connector's test supplies a
 // harness that opens it against a real system holding known objects.
+//
+// A new connector is one package: its configuration type implements
+// connectors.SourceConfig or TargetConfig and registers itself in an init
+// function (connectors.RegisterSource, RegisterTarget), and connectors/all
+// imports the package. Its Validate reports each problem as a
+// connectors.FieldError at the field's path relative to the connection
+// (connectors.Invalid("baseURL", "required"), connectors.SecretProblem for
+// a secret that is not there), joined with errors.Join; the problems of a
+// nested part (an object type's settings, one file of several) are
+// re-rooted with connectors.Under. The job names each at its whole path
+// (target.ldap.users.container). Problems holds a connector's
+// configuration tests to this; config's example connector test is a whole
+// connector.
 package connectortest
 
 import (

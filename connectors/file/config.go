@@ -26,7 +26,6 @@ package file
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,8 +81,8 @@ type settings struct {
 }
 
 // Validate checks the configuration and that the file can be read and has
-// the configured columns. Every problem is reported, one per line, each
-// naming its field.
+// the configured columns. Every problem is reported as a
+// connectors.FieldError.
 func (c Config) Validate() error {
 	s, err := c.settings()
 	if err != nil {
@@ -102,24 +101,22 @@ func (c Config) Open() (*Source, error) {
 	return &Source{cfg: s}, nil
 }
 
-func (c Config) settings() (*settings, error) { return c.parse("source.file.", c.Path, true) }
+func (c Config) settings() (*settings, error) { return c.parse(c.Path, true) }
 
 // Columns checks the configuration of an export read from an Origin (see
-// NewSource): every field but Path, Format required. Problems name their
-// fields without a prefix ("idColumn: required").
+// NewSource): every field but Path, Format required.
 func (c Config) Columns() error {
-	_, err := c.parse("", "", false)
+	_, err := c.parse("", false)
 	return err
 }
 
 // parse checks the configuration; name is the file's path, whose extension
-// may tell the format, and file requires one. Fields are named in errors
-// after prefix.
-func (c Config) parse(prefix, name string, file bool) (*settings, error) {
+// may tell the format, and file requires one.
+func (c Config) parse(name string, file bool) (*settings, error) {
 	s := &settings{Config: c, comma: ','}
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf(prefix+"%s: "+format, append([]any{field}, args...)...))
+		errs = append(errs, connectors.Invalid(field, format, args...))
 	}
 	if file && c.Path == "" {
 		bad("path", "required")
@@ -189,31 +186,31 @@ func (c Config) parse(prefix, name string, file bool) (*settings, error) {
 func (s *settings) checkFile() error {
 	f, err := os.Open(s.Path)
 	if err != nil {
-		return fmt.Errorf("source.file.path: %w", err)
+		return connectors.Invalid("path", "%w", err)
 	}
 	defer f.Close()
 	if s.format != CSV {
 		first, err := firstJSONRecord(f, s.format, s.path)
 		if err != nil {
-			return fmt.Errorf("source.file.path: %s: %w", s.Path, err)
+			return connectors.Invalid("path", "%s: %w", s.Path, err)
 		}
 		if first != nil {
 			if _, ok := first[s.IDColumn]; !ok {
-				return fmt.Errorf("source.file.idColumn: field %q not in the first record of %s", s.IDColumn, s.Path)
+				return connectors.Invalid("idColumn", "field %q not in the first record of %s", s.IDColumn, s.Path)
 			}
 		}
 		return nil
 	}
 	h, _, err := readHeader(bufio.NewReader(f), s.comma)
 	if err != nil {
-		return fmt.Errorf("source.file.path: %s: %w", s.Path, err)
+		return connectors.Invalid("path", "%s: %w", s.Path, err)
 	}
 	var errs []error
 	for _, c := range []struct{ field, name string }{
 		{"idColumn", s.IDColumn}, {"disabledColumn", s.DisabledColumn}, {"membersColumn", s.MembersColumn},
 	} {
 		if _, ok := h.index[c.name]; c.name != "" && !ok {
-			errs = append(errs, fmt.Errorf("source.file.%s: column %q not in the header of %s", c.field, c.name, s.Path))
+			errs = append(errs, connectors.Invalid(c.field, "column %q not in the header of %s", c.name, s.Path))
 		}
 	}
 	return errors.Join(errs...)

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/connectortest"
 )
 
 func TestValidate(t *testing.T) {
@@ -23,17 +27,17 @@ func TestValidate(t *testing.T) {
 		{"valid json", Config{Path: jsonPath, IDColumn: "id"}, nil},
 		{"valid jsonl", Config{Path: jsonlPath, IDColumn: "id"}, nil},
 		{"format for another extension", Config{Path: txtPath, Format: "CSV", Delimiter: "\t", IDColumn: "id"}, nil},
-		{"nothing set", Config{}, []string{"source.file.path: required", "source.file.idColumn: required"}},
-		{"missing file", Config{Path: missing, IDColumn: "id"}, []string{"source.file.path: open " + missing + ": no such file or directory"}},
-		{"unknown id column", Config{Path: csvPath, IDColumn: "x"}, []string{`source.file.idColumn: column "x" not in the header of ` + csvPath}},
+		{"nothing set", Config{}, []string{"path: required", "idColumn: required"}},
+		{"missing file", Config{Path: missing, IDColumn: "id"}, []string{"path: open " + missing + ": no such file or directory"}},
+		{"unknown id column", Config{Path: csvPath, IDColumn: "x"}, []string{`idColumn: column "x" not in the header of ` + csvPath}},
 		{"unknown other columns", Config{Path: csvPath, IDColumn: "id", DisabledColumn: "state", MembersColumn: "members"}, []string{
-			`source.file.disabledColumn: column "state" not in the header of`, `source.file.membersColumn: column "members" not in the header of`}},
-		{"json id field", Config{Path: jsonPath, IDColumn: "employeeId"}, []string{`source.file.idColumn: field "employeeId" not in the first record of`}},
-		{"unknown extension", Config{Path: "export.txt", IDColumn: "id"}, []string{`source.file.format: cannot tell the format from the name "export.txt"`}},
-		{"bad format", Config{Path: csvPath, Format: "xml", IDColumn: "id"}, []string{`source.file.format: "xml" is not csv, json or jsonl`}},
-		{"bad delimiter", Config{Path: csvPath, IDColumn: "id", Delimiter: ";;"}, []string{`source.file.delimiter: ";;" must be one character`}},
-		{"bad type", Config{Path: csvPath, IDColumn: "id", Type: "user"}, []string{`source.file.type: "user" is not User or Group`}},
-		{"json that is lines", Config{Path: jsonlPath, Format: "json", IDColumn: "id"}, []string{"source.file.path: " + jsonlPath + ": not a JSON array"}},
+			`disabledColumn: column "state" not in the header of`, `membersColumn: column "members" not in the header of`}},
+		{"json id field", Config{Path: jsonPath, IDColumn: "employeeId"}, []string{`idColumn: field "employeeId" not in the first record of`}},
+		{"unknown extension", Config{Path: "export.txt", IDColumn: "id"}, []string{`format: cannot tell the format from the name "export.txt"`}},
+		{"bad format", Config{Path: csvPath, Format: "xml", IDColumn: "id"}, []string{`format: "xml" is not csv, json or jsonl`}},
+		{"bad delimiter", Config{Path: csvPath, IDColumn: "id", Delimiter: ";;"}, []string{`delimiter: ";;" must be one character`}},
+		{"bad type", Config{Path: csvPath, IDColumn: "id", Type: "user"}, []string{`type: "user" is not User or Group`}},
+		{"json that is lines", Config{Path: jsonlPath, Format: "json", IDColumn: "id"}, []string{"path: " + jsonlPath + ": not a JSON array"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +51,7 @@ func TestValidate(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
+			connectortest.Problems(t, err)
 			lines := strings.Split(err.Error(), "\n")
 			if len(lines) != len(tt.want) {
 				t.Fatalf("got %d problems, want %d:\n%v", len(lines), len(tt.want), err)
@@ -57,6 +62,24 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Each file of a set names its fields below its place in the list.
+func TestSetValidateNamesEachFile(t *testing.T) {
+	csvPath := writeFile(t, "hr.csv", "id,name\n1,Ann\n")
+	err := Set{{Path: csvPath, IDColumn: "x"}, {Format: "csv", IDColumn: "id"}}.Validate()
+	got := connectortest.Problems(t, err)
+	want := []connectors.FieldError{
+		{Field: "[0].idColumn", Message: `column "x" not in the header of ` + csvPath},
+		{Field: "[1].path", Message: "required"},
+		{Field: "[1].type", Message: "source.files[0] already holds User objects; use one file per object type"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if err := (Set{}).Validate(); err == nil || err.Error() != "list at least one file" {
+		t.Fatalf("an empty set: %v", err)
 	}
 }
 
@@ -71,7 +94,7 @@ func TestOpenDoesNotNeedTheFile(t *testing.T) {
 	if _, err := (Config{Path: filepath.Join(t.TempDir(), "later.csv"), IDColumn: "id"}).Open(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (Config{Path: "x.csv"}).Open(); err == nil || err.Error() != "source.file.idColumn: required" {
+	if _, err := (Config{Path: "x.csv"}).Open(); err == nil || err.Error() != "idColumn: required" {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -64,7 +64,7 @@ var ErrUnchanged = errors.New("the export is unchanged since the last read")
 // c.Format must be set.
 // It does not write back: a Source of an origin refuses Write.
 func NewSource(c Config, origin Origin) (*Source, error) {
-	s, err := c.parse("", "", false)
+	s, err := c.parse("", false)
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,7 @@ func TestRecordsPathRefusals(t *testing.T) {
 			t.Errorf("%s in %s: got %v, want an error saying %q", tc.path, tc.doc, err, tc.want)
 		}
 	}
-	if err := (Config{Path: "r.csv", IDColumn: "id", RecordsPath: "Report_Entry"}).Validate(); err == nil || !strings.Contains(err.Error(), "source.file.recordsPath: only for format json") {
+	if err := (Config{Path: "r.csv", IDColumn: "id", RecordsPath: "Report_Entry"}).Validate(); err == nil || !strings.Contains(err.Error(), "recordsPath: only for format json") {
 		t.Errorf("recordsPath on a CSV file: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -34,36 +33,23 @@ var (
 // Validate checks every file, and that no two hold the same object type.
 func (s Set) Validate() error {
 	if len(s) == 0 {
-		return errors.New("source.files: list at least one file")
+		return connectors.Invalid("", "list at least one file")
 	}
 	var errs []error
 	seen := map[connectors.ObjectType]int{}
 	for i, c := range s {
-		field := fmt.Sprintf("source.files[%d]", i)
+		field := fmt.Sprintf("[%d]", i)
 		if err := c.Validate(); err != nil {
-			// Each file names its fields as a single source file's.
-			for _, line := range strings.Split(err.Error(), "\n") {
-				if line = strings.TrimSpace(line); line != "" {
-					line = strings.TrimPrefix(line, "source.file.")
-					if f, msg, ok := strings.Cut(line, ": "); ok && fieldName.MatchString(f) {
-						errs = append(errs, fmt.Errorf("%s.%s: %s", field, f, msg))
-					} else {
-						errs = append(errs, fmt.Errorf("%s: %s", field, line))
-					}
-				}
-			}
+			errs = append(errs, connectors.Under(field, err))
 		}
 		t := c.objectType()
 		if k, dup := seen[t]; dup {
-			errs = append(errs, fmt.Errorf("%s.type: source.files[%d] already holds %s objects; use one file per object type", field, k, t))
+			errs = append(errs, connectors.Invalid(field+".type", "source.files[%d] already holds %s objects; use one file per object type", k, t))
 		}
 		seen[t] = i
 	}
 	return errors.Join(errs...)
 }
-
-// fieldName matches a configuration field's name.
-var fieldName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.\[\]]*$`)
 
 // OpenSource opens every file of the set.
 func (s Set) OpenSource(context.Context, *logrus.Entry) (connectors.Source, error) {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
+
+	"github.com/openprovisioning/provisioner/connectors"
 )
 
 // clientAssertionType is the RFC 7523 client authentication the Microsoft
@@ -207,18 +209,18 @@ func (c Config) newTokens(client *http.Client) (oauth2.TokenSource, []string, er
 	if !c.Certificate.IsZero() {
 		bundle, err := c.Certificate.Resolve()
 		if err != nil {
-			return nil, nil, errors.New("certificate: " + secretProblem(err))
+			return nil, nil, connectors.SecretProblem("certificate", err)
 		}
 		cert, err := parseCertificate(bundle)
 		if err != nil {
-			return nil, nil, fmt.Errorf("certificate: %v (%s)", err, c.Certificate)
+			return nil, nil, connectors.Invalid("certificate", "%v (%s)", err, c.Certificate)
 		}
 		s.cert = &cert
 		return oauth2.ReuseTokenSource(nil, s), nil, nil
 	}
 	secret, err := c.ClientSecret.Resolve()
 	if err != nil {
-		return nil, nil, errors.New("clientSecret: " + secretProblem(err))
+		return nil, nil, connectors.SecretProblem("clientSecret", err)
 	}
 	s.secret = secret
 	return oauth2.ReuseTokenSource(nil, s), []string{secret, url.QueryEscape(secret)}, nil

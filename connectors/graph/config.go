@@ -99,14 +99,14 @@ var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?
 // guidPattern is an object or application ID.
 var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
 
-// Validate returns every problem with the configuration, one per line,
-// each naming its field, and checks that the secret it names is there.
+// Validate returns every problem with the configuration as a
+// connectors.FieldError, and checks that the secret it names is there.
 func (c Config) Validate() error { return errors.Join(c.problems(true)...) }
 
 func (c Config) problems(checkSecrets bool) []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{field}, args...)...))
+		errs = append(errs, connectors.Invalid(field, format, args...))
 	}
 	switch {
 	case c.Tenant == "":
@@ -124,11 +124,11 @@ func (c Config) problems(checkSecrets bool) []error {
 		bad("clientSecret", "set exactly one of clientSecret, certificate")
 	case checkSecrets && !c.ClientSecret.IsZero():
 		if err := c.ClientSecret.Validate(); err != nil {
-			bad("clientSecret", "%s", secretProblem(err))
+			errs = append(errs, connectors.SecretProblem("clientSecret", err))
 		}
 	case checkSecrets:
 		if pem, err := c.Certificate.Resolve(); err != nil {
-			bad("certificate", "%s", secretProblem(err))
+			errs = append(errs, connectors.SecretProblem("certificate", err))
 		} else if _, err := parseCertificate(pem); err != nil {
 			bad("certificate", "%s (%s)", err, c.Certificate)
 		}
@@ -174,12 +174,6 @@ func (c Config) problems(checkSecrets bool) []error {
 
 func loopback(host string) bool {
 	return host == "localhost" || host == "127.0.0.1" || host == "::1"
-}
-
-// secretProblem describes a secret that cannot be resolved; the errors of
-// secrets.Ref name where the secret should be, never its value.
-func secretProblem(err error) string {
-	return strings.TrimPrefix(err.Error(), secrets.ErrMissing.Error()+": ")
 }
 
 // withDefaults returns the configuration with zero values replaced.

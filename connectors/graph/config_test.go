@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/connectortest"
 	"github.com/openprovisioning/provisioner/connectors/graph"
 	"github.com/openprovisioning/provisioner/secrets"
 )
@@ -35,6 +36,7 @@ func TestConfigProblemsNameTheirFields(t *testing.T) {
 		err := c.cfg.Validate()
 		require.Error(t, err)
 		require.Contains(t, err.Error(), c.want)
+		connectortest.Problems(t, err)
 	}
 }
 

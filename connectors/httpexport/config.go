@@ -35,7 +35,6 @@ package httpexport
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -96,12 +95,12 @@ var _ connectors.SourceConfig = (*Config)(nil)
 
 // Validate checks the configuration and that the secrets it names are
 // there; it sends no request (the worker's validation reads the report's
-// columns). Every problem is reported, one per line, each naming its field.
+// columns). Every problem is reported as a connectors.FieldError.
 func (c Config) Validate() error {
 	errs := c.problems()
 	for _, f := range c.Secrets() {
 		if err := f.Value.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %s", f.Field, strings.TrimPrefix(err.Error(), secrets.ErrMissing.Error()+": ")))
+			errs = append(errs, connectors.SecretProblem(f.Field, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -111,7 +110,7 @@ func (c Config) Validate() error {
 func (c Config) problems() []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{field}, args...)...))
+		errs = append(errs, connectors.Invalid(field, format, args...))
 	}
 	if c.URL == "" {
 		bad("url", "required")

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/connectortest"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/httpexport"
 	"github.com/openprovisioning/provisioner/connectors/scim"
@@ -306,6 +307,7 @@ func TestConfigValidate(t *testing.T) {
 		err := c.Validate()
 		require.Error(t, err, tc.want)
 		require.Contains(t, err.Error(), tc.want)
+		connectortest.Problems(t, err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/secrets"
 )
 
@@ -150,14 +151,14 @@ func (c Connection) withDefaults() Connection {
 }
 
 // Validate checks the configuration and that the bind password it names is
-// there, without contacting the directory. Every problem is reported, one
-// per line, each starting with the field it is about.
+// there, without contacting the directory. Every problem is reported as a
+// connectors.FieldError.
 func (c Config) Validate() error { return errors.Join(c.problems(true)...) }
 
 func (c Config) problems(checkSecrets bool) []error {
 	errs := c.Connection.problems(checkSecrets)
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{field}, args...)...))
+		errs = append(errs, connectors.Invalid(field, format, args...))
 	}
 	switch strings.ToLower(c.Dialect) {
 	case "", OpenLDAP, ActiveDirectory:
@@ -211,7 +212,7 @@ func (c Config) problems(checkSecrets bool) []error {
 func (c Connection) problems(checkSecrets bool) []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{field}, args...)...))
+		errs = append(errs, connectors.Invalid(field, format, args...))
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "ldap" && u.Scheme != "ldaps") {
@@ -227,7 +228,7 @@ func (c Connection) problems(checkSecrets bool) []error {
 			bad("bindPassword", "required with bindDN")
 		} else if checkSecrets {
 			if err := c.BindPassword.Validate(); err != nil {
-				bad("bindPassword", "%s", strings.TrimPrefix(err.Error(), secrets.ErrMissing.Error()+": "))
+				errs = append(errs, connectors.SecretProblem("bindPassword", err))
 			}
 		}
 	}

@@ -118,26 +118,31 @@ func (c TargetConfig) withDefaults() TargetConfig {
 }
 
 // Validate checks the configuration and that the bind password it names is
-// there, without contacting the directory. Every problem is reported, one
-// per line, each starting with the field it is about.
+// there, without contacting the directory. Every problem is reported as a
+// connectors.FieldError.
 func (c TargetConfig) Validate() error { return errors.Join(c.problems(true)...) }
 
 func (c TargetConfig) problems(checkSecrets bool) []error {
 	errs := c.Connection.problems(checkSecrets)
 	for _, a := range []struct{ field, name string }{{"idAttribute", c.IDAttribute}, {"memberAttribute", c.MemberAttribute}} {
 		if a.name != "" && !attrName.MatchString(a.name) {
-			errs = append(errs, fmt.Errorf("%s: %q is not an attribute name", a.field, a.name))
+			errs = append(errs, connectors.Invalid(a.field, "%q is not an attribute name", a.name))
 		}
 	}
 	switch strings.ToLower(c.Dialect) {
 	case "", OpenLDAP, ActiveDirectory:
 	default:
-		errs = append(errs, fmt.Errorf("dialect: %q is neither %s nor %s", c.Dialect, OpenLDAP, ActiveDirectory))
+		errs = append(errs, connectors.Invalid("dialect", "%q is neither %s nor %s", c.Dialect, OpenLDAP, ActiveDirectory))
 	}
 	d := c.withDefaults()
 	errs = append(errs, referenceProblems(c.ReferenceAttributes, d.IDAttribute, d.MemberAttribute)...)
-	errs = append(errs, d.Users.problems("users", true)...)
-	return append(errs, d.Groups.problems("groups", false)...)
+	if err := d.Users.problems(true); err != nil {
+		errs = append(errs, connectors.Under("users", err))
+	}
+	if err := d.Groups.problems(false); err != nil {
+		errs = append(errs, connectors.Under("groups", err))
+	}
+	return errs
 }
 
 // accountDisable is AD's ACCOUNTDISABLE bit of userAccountControl.
@@ -150,21 +155,23 @@ func referenceProblems(names []string, id, member string) []error {
 	for i, name := range names {
 		field := fmt.Sprintf("referenceAttributes[%d]", i)
 		if !attrName.MatchString(name) {
-			errs = append(errs, fmt.Errorf("%s: %q is not an attribute name", field, name))
+			errs = append(errs, connectors.Invalid(field, "%q is not an attribute name", name))
 		} else if strings.EqualFold(name, id) || strings.EqualFold(name, member) {
-			errs = append(errs, fmt.Errorf("%s: %q is the ID or member attribute", field, name))
+			errs = append(errs, connectors.Invalid(field, "%q is the ID or member attribute", name))
 		}
 	}
 	return errs
 }
 
-func (o ObjectConfig) problems(field string, required bool) []error {
+// problems checks an object type's settings, naming fields relative to
+// them; an optional type left out entirely has none.
+func (o ObjectConfig) problems(required bool) error {
 	if !required && o.Container == "" && o.DNTemplate == "" && len(o.ObjectClasses) == 0 {
 		return nil
 	}
 	var errs []error
-	bad := func(sub, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s.%s: "+format, append([]any{field, sub}, args...)...))
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, connectors.Invalid(field, format, args...))
 	}
 	if _, err := goldap.ParseDN(o.Container); err != nil || o.Container == "" {
 		bad("container", "%q is not a DN", o.Container)
@@ -200,7 +207,7 @@ func (o ObjectConfig) problems(field string, required bool) []error {
 	if o.ParentAttribute != "" && !attrName.MatchString(o.ParentAttribute) {
 		bad("parentAttribute", "%q is not an attribute name", o.ParentAttribute)
 	}
-	return errs
+	return errors.Join(errs...)
 }
 
 // attrName matches an attribute description (name or OID, with options);

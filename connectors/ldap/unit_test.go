@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/openprovisioning/provisioner/connectors/connectortest"
 	"github.com/openprovisioning/provisioner/secrets"
 )
 
@@ -40,9 +41,11 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		c := good
 		c.BaseDNs = append([]string(nil), good.BaseDNs...)
 		breakIt(&c)
-		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), field) {
+		err := c.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), field) {
 			t.Errorf("want an error starting %q, got %v", field, err)
 		}
+		connectortest.Problems(t, err)
 	}
 	// AD also binds as user@domain and DOMAIN\user.
 	for _, name := range []string{"svc@corp.example.org", `CORP\svc`} {
@@ -86,9 +89,11 @@ func TestTargetConfigValidate(t *testing.T) {
 	} {
 		c := good
 		breakIt(&c)
-		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), field) {
+		err := c.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), field) {
 			t.Errorf("want an error starting %q, got %v", field, err)
 		}
+		connectortest.Problems(t, err)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/openprovisioning/provisioner/connectors"
 )
 
 // credentials are the resolved secrets of a Config and how to send them.
@@ -27,7 +29,7 @@ func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error
 	case c.Basic != nil:
 		password, err := c.Basic.Password.Resolve()
 		if err != nil {
-			return credentials{}, errors.New("basic.password: " + secretProblem(err))
+			return credentials{}, connectors.SecretProblem("basic.password", err)
 		}
 		encoded := base64.StdEncoding.EncodeToString([]byte(c.Basic.Username + ":" + password))
 		return credentials{
@@ -41,7 +43,7 @@ func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error
 	case c.OAuth != nil:
 		secret, err := c.OAuth.ClientSecret.Resolve()
 		if err != nil {
-			return credentials{}, errors.New("oauth.clientSecret: " + secretProblem(err))
+			return credentials{}, connectors.SecretProblem("oauth.clientSecret", err)
 		}
 		cc := clientcredentials.Config{
 			ClientID:     c.OAuth.ClientID,
@@ -72,7 +74,7 @@ func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error
 	}
 	token, err := c.Token.Resolve()
 	if err != nil {
-		return credentials{}, errors.New("token: " + secretProblem(err))
+		return credentials{}, connectors.SecretProblem("token", err)
 	}
 	return credentials{
 		authorize: func(r *http.Request) error {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/secrets"
 )
 
@@ -101,8 +102,7 @@ type OAuthClientCredentials struct {
 }
 
 // Validate checks the configuration and that the secrets it names are
-// there. Every problem is reported, one per line, each starting with the
-// field it is about ("baseURL: required").
+// there. Every problem is reported as a connectors.FieldError.
 func (c Config) Validate() error {
 	return errors.Join(c.problems(true)...)
 }
@@ -112,14 +112,14 @@ func (c Config) Validate() error {
 func (c Config) problems(checkSecrets bool) []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{field}, args...)...))
+		errs = append(errs, connectors.Invalid(field, format, args...))
 	}
 	secret := func(field string, ref secrets.Ref) {
 		if !checkSecrets {
 			return
 		}
 		if err := ref.Validate(); err != nil {
-			bad(field, "%s", secretProblem(err))
+			errs = append(errs, connectors.SecretProblem(field, err))
 		}
 	}
 	if c.BaseURL == "" {
@@ -187,12 +187,6 @@ func (c Config) problems(checkSecrets bool) []error {
 		}
 	}
 	return errs
-}
-
-// secretProblem describes a secret that cannot be resolved. The errors of
-// secrets.Ref name where the secret should be, never its value.
-func secretProblem(err error) string {
-	return strings.TrimPrefix(err.Error(), secrets.ErrMissing.Error()+": ")
 }
 
 // withDefaults returns the configuration with zero values replaced.

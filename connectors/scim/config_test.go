@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/connectortest"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/stretchr/testify/assert"
@@ -54,6 +55,7 @@ func TestValidate(t *testing.T) {
 			continue
 		}
 		require.Error(t, err)
+		connectortest.Problems(t, err)
 		assert.Equal(t, c.want, strings.Split(err.Error(), "\n"))
 	}
 }
