@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/sampleapp"
@@ -106,4 +107,127 @@ func TestSlotsResize(t *testing.T) {
 	assert.Equal(t, 0, <-got, "the first waiter first")
 	s.resize(2)
 	assert.Equal(t, 1, <-got, "a grown limit lets the next one in")
+}
+
+// A call waiting to retry a 503 holds no slot: with a single slot, another
+// call goes through while the refused one waits out its Retry-After, which
+// pauses no one else.
+func TestSlotIsFreeWhileACallWaitsToRetry(t *testing.T) {
+	f := &failing{n: 1, status: http.StatusServiceUnavailable, retryAfter: "1"}
+	e := setup(t, sampleapp.Options{}, Config{MaxConcurrency: 1}, f.wrap)
+	refused := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "refused")
+		assert.NoError(t, err)
+		refused <- time.Since(start)
+	}()
+	require.Eventually(t, func() bool { return len(f.times()) == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		s := &e.client.limits.slots
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.used == 0
+	}, 500*time.Millisecond, time.Millisecond, "the refused call gave its slot back")
+
+	start := time.Now()
+	_, err := e.client.Find(ctx(t), connectors.User, "userName", "other")
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "the other call neither waited for the slot nor for the Retry-After")
+	select {
+	case <-refused:
+		t.Fatal("the refused call ended before its Retry-After")
+	default:
+	}
+	assert.GreaterOrEqual(t, <-refused, 950*time.Millisecond, "the refused call waited out its Retry-After")
+}
+
+// A 429 with Retry-After: 1 pauses every call to the service for a second
+// and lowers the shared rate to a share of what the service was accepting;
+// after the pause the rate climbs back.
+func TestTooManyRequestsPausesAndSlowsTheService(t *testing.T) {
+	var throttle atomic.Bool
+	e := setup(t, sampleapp.Options{}, Config{RequestsPerSecond: 100}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if throttle.CompareAndSwap(true, false) {
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "slow down", http.StatusTooManyRequests)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	lim := e.client.limits.pace.limiter
+	for range 10 {
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "x")
+		require.NoError(t, err)
+	}
+	require.Equal(t, 100.0, float64(lim.Limit()), "the configured rate")
+
+	throttle.Store(true)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "throttled")
+		assert.NoError(t, err)
+	}()
+	require.Eventually(t, func() bool { return !throttle.Load() }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return float64(lim.Limit()) == 70 }, time.Second, time.Millisecond,
+		"lowered to 70%% of the configured rate, which the service was accepting; got %v", lim.Limit())
+
+	start := time.Now()
+	_, err := e.client.Find(ctx(t), connectors.User, "userName", "other")
+	require.NoError(t, err)
+	assert.Greater(t, time.Since(start), 700*time.Millisecond, "another call waited for the pause")
+	<-done
+
+	// Each second after the pause adds 5% of the rate lowered from.
+	time.Sleep(1100 * time.Millisecond)
+	_, err = e.client.Find(ctx(t), connectors.User, "userName", "x")
+	require.NoError(t, err)
+	assert.Greater(t, float64(lim.Limit()), 70.0, "the rate climbs back")
+	assert.Less(t, float64(lim.Limit()), 100.0)
+}
+
+// A burst of 429s answering requests sent at the same rate lowers it once;
+// the rate climbs back to the configured one, and without one, to twice
+// the rate the service accepted, when it is lifted.
+func TestPaceLowersOnceAndClimbsBack(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	p := newPace()
+	p.configure(200, t0)
+	for i := range acceptedWindow {
+		p.answered(t0, t0.Add(time.Duration(i)*time.Millisecond), t0, false) // 1,000 a second accepted
+	}
+	at := t0.Add(time.Second)
+	pauseEnd := at.Add(time.Second)
+	p.answered(at.Add(-time.Millisecond), at, pauseEnd, true)
+	p.answered(at.Add(-time.Millisecond), at.Add(time.Millisecond), pauseEnd, true)
+	assert.Equal(t, rate.Limit(140), p.limiter.Limit(), "lowered once from the configured 200")
+	p.mu.Lock()
+	assert.Equal(t, 140.0, p.rate(pauseEnd.Add(-time.Millisecond)), "no climb during the pause")
+	assert.Equal(t, 170.0, p.rate(pauseEnd.Add(3*time.Second)), "10 a second after the pause")
+	p.mu.Unlock()
+
+	// A request sent after the decrease that is refused lowers it again.
+	again := pauseEnd.Add(2 * time.Second)
+	p.answered(again.Add(-time.Millisecond), again, again, true)
+	assert.Equal(t, rate.Limit(112), p.limiter.Limit(), "70% of the 160 reached")
+	p.mu.Lock()
+	p.set(again.Add(time.Hour))
+	p.mu.Unlock()
+	assert.Equal(t, rate.Limit(200), p.limiter.Limit(), "back at the configured rate")
+
+	// Without a configured rate, the share is of the rate measured.
+	p = newPace()
+	for i := range acceptedWindow {
+		p.answered(t0, t0.Add(time.Duration(i)*10*time.Millisecond), t0, false)
+	}
+	at = t0.Add(640 * time.Millisecond)
+	p.answered(at, at, at, true)
+	assert.Equal(t, rate.Limit(70), p.limiter.Limit(), "70% of the 100 a second measured")
+	p.mu.Lock()
+	p.set(at.Add(time.Hour))
+	p.mu.Unlock()
+	assert.Equal(t, rate.Inf, p.limiter.Limit(), "unlimited again")
 }
