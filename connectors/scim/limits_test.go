@@ -172,8 +172,11 @@ func TestTooManyRequestsPausesAndSlowsTheService(t *testing.T) {
 		assert.NoError(t, err)
 	}()
 	require.Eventually(t, func() bool { return !throttle.Load() }, 5*time.Second, time.Millisecond)
-	require.Eventually(t, func() bool { return float64(lim.Limit()) == 70 }, time.Second, time.Millisecond,
-		"lowered to 70%% of the configured rate, which the service was accepting; got %v", lim.Limit())
+	require.Eventually(t, func() bool { return lim.Limit() < 100 }, time.Second, time.Millisecond, "the rate is lowered")
+	// 70% of the configured rate, or of the rate the service answered at
+	// when that was less.
+	lowered := lim.Limit()
+	assert.LessOrEqual(t, float64(lowered), 70.0)
 
 	start := time.Now()
 	_, err := e.client.Find(ctx(t), connectors.User, "userName", "other")
@@ -185,7 +188,7 @@ func TestTooManyRequestsPausesAndSlowsTheService(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	_, err = e.client.Find(ctx(t), connectors.User, "userName", "x")
 	require.NoError(t, err)
-	assert.Greater(t, float64(lim.Limit()), 70.0, "the rate climbs back")
+	assert.Greater(t, lim.Limit(), lowered, "the rate climbs back")
 	assert.Less(t, float64(lim.Limit()), 100.0)
 }
 
