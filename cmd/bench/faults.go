@@ -16,23 +16,24 @@ import (
 )
 
 // faultSpec is what the fault proxy does to the target's requests, from
-// -faults: shares answered 503 (no Retry-After) or 429 (Retry-After: 1),
-// a share whose answers are lost after the application acted, and a rate
-// the target accepts, above which it answers 429 (Retry-After: 1) as a
-// rate-limited service does.
+// -faults: shares answered 503 or 429, a share whose answers are lost
+// after the application acted, and a rate the target accepts, above which
+// it answers 429 as a rate-limited service does. A 429 asks for a pause
+// of retryAfter seconds, 1 unless set; a 503 only when it is set.
 type faultSpec struct {
 	unavailable float64 // 0..1
 	tooMany     float64 // 0..1
 	lost        float64 // 0..1
 	limit       float64 // requests per second; 0 for none
+	retryAfter  int     // seconds; -1 when not set
 }
 
-func (f faultSpec) on() bool { return f != faultSpec{} }
+func (f faultSpec) on() bool { return f.unavailable > 0 || f.tooMany > 0 || f.lost > 0 || f.limit > 0 }
 
 // parseFaults reads a comma-separated list such as
-// "503=10%,429=5%,lost=5%" or "429=200/s".
+// "503=10%,429=5%,lost=5%", "429=200/s" or "503=10%,retry-after=1".
 func parseFaults(s string) (faultSpec, error) {
-	var f faultSpec
+	f := faultSpec{retryAfter: -1}
 	if strings.TrimSpace(s) == "" {
 		return f, nil
 	}
@@ -40,6 +41,14 @@ func parseFaults(s string) (faultSpec, error) {
 		kind, value, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			return f, fmt.Errorf("-faults: %q is not kind=value", part)
+		}
+		if kind == "retry-after" {
+			v, err := strconv.Atoi(value)
+			if err != nil || v < 0 {
+				return f, fmt.Errorf("-faults: %q: Retry-After is a whole number of seconds", part)
+			}
+			f.retryAfter = v
+			continue
 		}
 		if perSecond, ok := strings.CutSuffix(value, "/s"); ok && kind == "429" {
 			v, err := strconv.ParseFloat(perSecond, 64)
@@ -62,7 +71,7 @@ func parseFaults(s string) (faultSpec, error) {
 		case "lost":
 			f.lost = v / 100
 		default:
-			return f, fmt.Errorf("-faults: %q: the kinds are 503, 429 and lost", part)
+			return f, fmt.Errorf("-faults: %q: the kinds are 503, 429, lost and retry-after", part)
 		}
 	}
 	if f.unavailable+f.tooMany+f.lost >= 1 {
@@ -83,6 +92,9 @@ func (f faultSpec) String() string {
 	pct("lost", f.lost)
 	if f.limit > 0 {
 		parts = append(parts, fmt.Sprintf("429=%g/s", f.limit))
+	}
+	if f.retryAfter >= 0 {
+		parts = append(parts, fmt.Sprintf("retry-after=%d", f.retryAfter))
 	}
 	return strings.Join(parts, ",")
 }
@@ -121,24 +133,27 @@ func (p *faultProxy) draw() float64 {
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.limiter != nil && !p.limiter.Allow() {
 		p.tooMany.Add(1)
-		refuse(w, http.StatusTooManyRequests)
+		p.refuse(w, http.StatusTooManyRequests)
 		return
 	}
 	switch x := p.draw(); {
 	case x < p.spec.unavailable:
 		p.unavailable.Add(1)
-		refuse(w, http.StatusServiceUnavailable)
+		p.refuse(w, http.StatusServiceUnavailable)
 	case x < p.spec.unavailable+p.spec.tooMany:
 		p.tooMany.Add(1)
-		refuse(w, http.StatusTooManyRequests)
+		p.refuse(w, http.StatusTooManyRequests)
 	default:
 		p.next.ServeHTTP(w, r)
 	}
 }
 
-// refuse answers a SCIM error; a 429 asks for a second's pause.
-func refuse(w http.ResponseWriter, status int) {
-	if status == http.StatusTooManyRequests {
+// refuse answers a SCIM error, with Retry-After as the spec says.
+func (p *faultProxy) refuse(w http.ResponseWriter, status int) {
+	switch {
+	case p.spec.retryAfter >= 0:
+		w.Header().Set("Retry-After", strconv.Itoa(p.spec.retryAfter))
+	case status == http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "1")
 	}
 	w.Header().Set("Content-Type", "application/scim+json")

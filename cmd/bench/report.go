@@ -84,15 +84,6 @@ func report(out io.Writer, r *result) {
 	}
 	tw.Flush()
 
-	if o.faults.on() {
-		faultsReport(out, r)
-	}
-	if len(r.profiles) > 0 {
-		section(out, "Worker profiles of the initial cycle (go tool pprof -top <worker binary> FILES)")
-		for _, f := range r.profiles {
-			fmt.Fprintln(out, f)
-		}
-	}
 
 	section(out, "Where each cycle's time went (from its workflow histories)")
 	if r.timelineErr != nil {
@@ -122,6 +113,16 @@ func report(out io.Writer, r *result) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", h.workflowID, h.runs, num(int(h.events)), mb(h.bytes))
 	}
 	tw.Flush()
+
+	if o.faults.on() {
+		faultsReport(out, r)
+	}
+	if len(r.profiles) > 0 {
+		section(out, "Worker profiles of the initial cycle (go tool pprof -top <worker binary> FILES)")
+		for _, f := range r.profiles {
+			fmt.Fprintln(out, f)
+		}
+	}
 
 	section(out, "Targets")
 	tw = table(out)
@@ -199,7 +200,7 @@ func faultsReport(out io.Writer, r *result) {
 	}
 	tw.Flush()
 	if o.faults.limit > 0 {
-		fmt.Fprintf(out, "The target accepts %g requests a second and answers 429 (Retry-After: 1) above; requests reaching it came at %s a second.\n",
+		fmt.Fprintf(out, "The target accepts %g requests a second and answers 429 above; requests reaching it came at %s a second.\n",
 			o.faults.limit, rate(total(r.faulted.requests.Requests), r.faulted.wall))
 	}
 }
