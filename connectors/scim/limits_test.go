@@ -142,21 +142,40 @@ func TestSlotIsFreeWhileACallWaitsToRetry(t *testing.T) {
 	assert.GreaterOrEqual(t, <-refused, 950*time.Millisecond, "the refused call waited out its Retry-After")
 }
 
-// A 429 with Retry-After: 1 pauses every call to the service for a second
-// and lowers the shared rate to a share of what the service was accepting;
-// after the pause the rate climbs back.
-func TestTooManyRequestsPausesAndSlowsTheService(t *testing.T) {
-	var throttle atomic.Bool
-	e := setup(t, sampleapp.Options{}, Config{RequestsPerSecond: 100}, func(next http.Handler) http.Handler {
+// throttling answers the next requests it is told to with 429 and
+// Retry-After: 1.
+func throttling(refuse *atomic.Int32) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if throttle.CompareAndSwap(true, false) {
+			if refuse.Add(-1) >= 0 {
 				w.Header().Set("Retry-After", "1")
 				http.Error(w, "slow down", http.StatusTooManyRequests)
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
-	})
+	}
+}
+
+// findsAtOnce makes n queries at once and returns when all are answered.
+func findsAtOnce(t *testing.T, c *Client, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, err := c.Find(ctx(t), connectors.User, "userName", "x")
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+}
+
+// 429s with Retry-After: 1 to many requests pause every call to the
+// service for a second and lower the shared rate to a share of what the
+// service was accepting; after the pause the rate climbs back.
+func TestTooManyRequestsPausesAndSlowsTheService(t *testing.T) {
+	var refuse atomic.Int32
+	e := setup(t, sampleapp.Options{}, Config{RequestsPerSecond: 100}, throttling(&refuse))
 	lim := e.client.limits.pace.limiter
 	for range 10 {
 		_, err := e.client.Find(ctx(t), connectors.User, "userName", "x")
@@ -164,15 +183,13 @@ func TestTooManyRequestsPausesAndSlowsTheService(t *testing.T) {
 	}
 	require.Equal(t, 100.0, float64(lim.Limit()), "the configured rate")
 
-	throttle.Store(true)
+	refuse.Store(3) // 3 of 13 answers
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, err := e.client.Find(ctx(t), connectors.User, "userName", "throttled")
-		assert.NoError(t, err)
+		findsAtOnce(t, e.client, 3)
 	}()
-	require.Eventually(t, func() bool { return !throttle.Load() }, 5*time.Second, time.Millisecond)
-	require.Eventually(t, func() bool { return lim.Limit() < 100 }, time.Second, time.Millisecond, "the rate is lowered")
+	require.Eventually(t, func() bool { return lim.Limit() < 100 }, 5*time.Second, time.Millisecond, "the rate is lowered")
 	// 70% of the configured rate, or of the rate the service answered at
 	// when that was less.
 	lowered := lim.Limit()
@@ -192,29 +209,62 @@ func TestTooManyRequestsPausesAndSlowsTheService(t *testing.T) {
 	assert.Less(t, float64(lim.Limit()), 100.0)
 }
 
-// A burst of 429s answering requests sent at the same rate lowers it once;
-// the rate climbs back to the configured one, and without one, to twice
-// the rate the service accepted, when it is lifted.
+// A sporadic 429 among accepted requests delays its own call by its
+// Retry-After, and neither pauses nor slows the others.
+func TestSporadicTooManyRequestsDelayOnlyTheirCall(t *testing.T) {
+	var refuse atomic.Int32
+	e := setup(t, sampleapp.Options{}, Config{RequestsPerSecond: 100}, throttling(&refuse))
+	lim := e.client.limits.pace.limiter
+	findsAtOnce(t, e.client, 30)
+
+	refuse.Store(1)
+	refused := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "refused")
+		assert.NoError(t, err)
+		refused <- time.Since(start)
+	}()
+	require.Eventually(t, func() bool { return refuse.Load() == 0 }, 5*time.Second, time.Millisecond, "the 429 is sent")
+	time.Sleep(50 * time.Millisecond) // and taken note of
+	start := time.Now()
+	findsAtOnce(t, e.client, 5)
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "the others went on")
+	assert.Equal(t, rate.Limit(100), lim.Limit(), "at the configured rate")
+	assert.Empty(t, refused, "the refused call still waits")
+	assert.GreaterOrEqual(t, <-refused, 950*time.Millisecond, "the refused call waited out its Retry-After")
+}
+
+// A 429 among mostly accepted requests slows nothing down; a fifth of
+// the answers 429s does, once for the requests sent before it, and the
+// rate climbs back to the configured one, and without one, to twice the
+// rate the service accepted, when it is lifted.
 func TestPaceLowersOnceAndClimbsBack(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	p := newPace()
 	p.configure(200, t0)
-	for i := range acceptedWindow {
-		p.answered(t0, t0.Add(time.Duration(i)*time.Millisecond), t0, false) // 1,000 a second accepted
+	for i := range 40 {
+		assert.False(t, p.answered(t0, t0.Add(time.Duration(i)*time.Millisecond), t0, false)) // 1,000 a second accepted
 	}
 	at := t0.Add(time.Second)
 	pauseEnd := at.Add(time.Second)
-	p.answered(at.Add(-time.Millisecond), at, pauseEnd, true)
-	p.answered(at.Add(-time.Millisecond), at.Add(time.Millisecond), pauseEnd, true)
-	assert.Equal(t, rate.Limit(140), p.limiter.Limit(), "lowered once from the configured 200")
+	for i := range 9 {
+		assert.False(t, p.answered(at, at.Add(time.Duration(i)*time.Millisecond), pauseEnd, true), "429 %d of %d answers", i+1, 41+i)
+	}
+	assert.Equal(t, rate.Limit(200), p.limiter.Limit(), "sporadic 429s leave the rate alone")
+	at = at.Add(10 * time.Millisecond)
+	assert.True(t, p.answered(at.Add(-time.Millisecond), at, pauseEnd, true), "10 of 50 answers are 429s: every call pauses")
+	assert.Equal(t, rate.Limit(140), p.limiter.Limit(), "70% of the configured 200")
+	assert.False(t, p.answered(at.Add(-time.Millisecond), at.Add(time.Millisecond), pauseEnd, true), "sent before the slowdown")
+	assert.Equal(t, rate.Limit(140), p.limiter.Limit(), "lowered once")
 	p.mu.Lock()
 	assert.Equal(t, 140.0, p.rate(pauseEnd.Add(-time.Millisecond)), "no climb during the pause")
 	assert.Equal(t, 170.0, p.rate(pauseEnd.Add(3*time.Second)), "10 a second after the pause")
 	p.mu.Unlock()
 
-	// A request sent after the decrease that is refused lowers it again.
+	// A request sent after the slowdown that is refused lowers it again.
 	again := pauseEnd.Add(2 * time.Second)
-	p.answered(again.Add(-time.Millisecond), again, again, true)
+	assert.True(t, p.answered(again.Add(-time.Millisecond), again, again, true))
 	assert.Equal(t, rate.Limit(112), p.limiter.Limit(), "70% of the 160 reached")
 	p.mu.Lock()
 	p.set(again.Add(time.Hour))
@@ -223,11 +273,13 @@ func TestPaceLowersOnceAndClimbsBack(t *testing.T) {
 
 	// Without a configured rate, the share is of the rate measured.
 	p = newPace()
-	for i := range acceptedWindow {
+	for i := range 40 {
 		p.answered(t0, t0.Add(time.Duration(i)*10*time.Millisecond), t0, false)
 	}
-	at = t0.Add(640 * time.Millisecond)
-	p.answered(at, at, at, true)
+	at = t0.Add(400 * time.Millisecond)
+	for range 10 {
+		p.answered(at, at, at, true)
+	}
 	assert.Equal(t, rate.Limit(70), p.limiter.Limit(), "70% of the 100 a second measured")
 	p.mu.Lock()
 	p.set(at.Add(time.Hour))

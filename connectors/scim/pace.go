@@ -10,14 +10,16 @@ import (
 )
 
 // pace sets the rate limiter of a service's shared limits: the configured
-// rate, lowered while the service answers 429 Too Many Requests. A 429
-// says that all the calls made to the service together are too many, not
-// that one call failed, so the rate drops to a share of what the service
-// was accepting (multiplicative decrease) and climbs back by a constant
-// step a second once the pause the service asked for is over (additive
-// increase), as TCP's congestion control does: it settles just under the
-// service's limit and returns to the configured rate when the limit was
-// someone else's passing burst.
+// rate, lowered while the service answers 429 Too Many Requests to many
+// requests. A service over its limit refuses what goes beyond it, so when
+// a fifth or more of the latest answers are 429s, the calls made to it
+// together are too many: every call pauses for the Retry-After, and the
+// rate drops to a share of what the service was accepting (multiplicative
+// decrease), then climbs back by a constant step a second once the pause
+// is over (additive increase), as TCP's congestion control does. It
+// settles near the service's limit and returns to the configured rate
+// when the limit was someone else's passing burst. A sporadic 429 among
+// accepted requests says little about the rate: only its own call waits.
 type pace struct {
 	mu         sync.Mutex
 	limiter    *rate.Limiter
@@ -27,16 +29,21 @@ type pace struct {
 	lowered   bool
 	from, to  float64   // the rate lowered from, and to
 	climbFrom time.Time // the end of the pause the service asked for
-	decreased time.Time // when the rate was last lowered
+	slowed    time.Time // when the service last slowed every call
 
-	// accepted holds when the latest answers other than 429 came, to
-	// measure the rate the service accepts when none is configured.
-	accepted [acceptedWindow]time.Time
-	seen     int
+	// answers are the latest answers: when they came and whether they
+	// were 429s.
+	answers [answerWindow]answer
+	seen    int
+}
+
+type answer struct {
+	at      time.Time
+	tooMany bool
 }
 
 const (
-	// paceDecrease is the share of the accepted rate a 429 leaves.
+	// paceDecrease is the share of the accepted rate left after a slowdown.
 	paceDecrease = 0.7
 	// paceClimb is the share of the rate lowered from that is added back
 	// each second: about six seconds from a decrease back to that rate.
@@ -44,9 +51,13 @@ const (
 	// paceFloor is the lowest rate, and the smallest step, in requests per
 	// second.
 	paceFloor = 1.0
-	// acceptedWindow is how many answers the accepted rate is measured
-	// over.
-	acceptedWindow = 64
+	// answerWindow is how many answers the share of 429s and the accepted
+	// rate are measured over.
+	answerWindow = 64
+	// tooManyShare is the share of 429s among them that slows every call:
+	// a service answering one in twenty requests 429 at random stays far
+	// below it, one sent a quarter more than its limit does not.
+	tooManyShare = 0.2
 )
 
 func newPace() *pace {
@@ -72,33 +83,43 @@ func (p *pace) wait(ctx context.Context) error {
 	return p.limiter.Wait(ctx)
 }
 
-// answered takes note of an answer to a request sent at sent: a 429
-// lowers the rate, once for all requests sent before it was lowered, and
-// the climb back starts at pauseEnd, when the service said to try again.
-func (p *pace) answered(sent, now, pauseEnd time.Time, tooMany bool) {
+// answered takes note of an answer to a request sent at sent and reports
+// whether every call is to pause until pauseEnd, when the service said to
+// try again. A 429 that makes a fifth of the latest answers 429s slows
+// the service down: it lowers the rate, which climbs back from pauseEnd.
+// Requests sent before the last slowdown answer the rate it lowered, and
+// slow nothing down again.
+func (p *pace) answered(sent, now, pauseEnd time.Time, tooMany bool) (pause bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !tooMany {
-		p.accepted[p.seen%acceptedWindow] = now
-		p.seen++
-		return
+	p.answers[p.seen%answerWindow] = answer{at: now, tooMany: tooMany}
+	p.seen++
+	if !tooMany || sent.Before(p.slowed) || p.tooManyShare() < tooManyShare {
+		return false
 	}
-	if p.lowered && sent.Before(p.decreased) {
-		// Sent at the rate already lowered from: it answers that rate.
-		p.climbFrom = maxTime(p.climbFrom, pauseEnd)
-		return
+	p.slowed = now
+	if base := min(p.rate(now), p.accepted()); !math.IsInf(base, 1) {
+		p.lowered = true
+		p.from = base
+		p.to = max(paceFloor, math.Round(base*paceDecrease))
+		p.climbFrom = maxTime(now, pauseEnd)
+		p.set(now)
 	}
-	base := min(p.rate(now), p.measured())
-	if math.IsInf(base, 1) {
-		// Nothing measured yet to take a share of: the pause alone holds.
-		return
+	// Without a rate configured or measured to take a share of, the
+	// pause alone slows the service down.
+	return true
+}
+
+// tooManyShare is the share of 429s among the latest answers.
+func (p *pace) tooManyShare() float64 {
+	n := min(p.seen, answerWindow)
+	refused := 0
+	for _, a := range p.answers[:n] {
+		if a.tooMany {
+			refused++
+		}
 	}
-	p.lowered = true
-	p.from = base
-	p.to = max(paceFloor, math.Round(base*paceDecrease))
-	p.decreased = now
-	p.climbFrom = maxTime(now, pauseEnd)
-	p.set(now)
+	return float64(refused) / float64(n)
 }
 
 // rate is the rate at now: the configured one, or, while lowered, the
@@ -121,18 +142,26 @@ func (p *pace) rate(now time.Time) float64 {
 	return r
 }
 
-// measured is the rate the latest answers other than 429 came at, +Inf
+// accepted is the rate the latest answers other than 429 came at, +Inf
 // when too few came to tell. It is measured between answers, so that a
 // quiet spell before a burst does not count.
-func (p *pace) measured() float64 {
-	n := min(p.seen, acceptedWindow)
-	if n < 2 {
-		return math.Inf(1)
+func (p *pace) accepted() float64 {
+	var n int
+	var oldest, newest time.Time
+	for _, a := range p.answers[:min(p.seen, answerWindow)] {
+		if a.tooMany {
+			continue
+		}
+		n++
+		if oldest.IsZero() || a.at.Before(oldest) {
+			oldest = a.at
+		}
+		if a.at.After(newest) {
+			newest = a.at
+		}
 	}
-	oldest := p.accepted[(p.seen-n)%acceptedWindow]
-	newest := p.accepted[(p.seen-1)%acceptedWindow]
 	span := newest.Sub(oldest).Seconds()
-	if span <= 0 {
+	if n < 2 || span <= 0 {
 		return math.Inf(1)
 	}
 	return float64(n-1) / span

@@ -63,10 +63,11 @@ func mayHaveActed(resp *http.Response, err error) bool {
 // backoff is how long a call waits before it tries again; it holds no slot
 // of the concurrency limit meanwhile, so other calls go on. After a 429
 // it waits out the Retry-After (capped at max), for which the transport
-// paused every call to the service. After a 503 with Retry-After, only
-// this call waits that long, and up to a quarter longer, so calls refused
-// together do not come back together; the service may be refusing some
-// calls, not all. Otherwise it backs off exponentially with jitter.
+// may have paused every call to the service (see pace). After a 503 with
+// Retry-After, only this call waits that long, and up to a quarter longer,
+// so calls refused together do not come back together; the service may be
+// refusing some calls, not all. Otherwise it backs off exponentially with
+// jitter.
 func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {

@@ -13,8 +13,8 @@ import (
 // service (see limits): it waits out the pause a 429 asked for, takes a
 // token from the rate limiter and a slot of the concurrency limit (held
 // until the response body is closed, so never while a call waits to
-// retry), and sets the Authorization header. A 429 pauses and slows every
-// call to the service. The time-out starts after the waiting, so a queue
+// retry), and sets the Authorization header. 429s to many calls pause and
+// slow every call to the service. The time-out starts after the waiting, so a queue
 // of calls does not time out in the queue.
 type transport struct {
 	base      http.RoundTripper
@@ -70,8 +70,8 @@ func (b *releasingBody) Close() error {
 }
 
 // answered lets an answer to a request sent at sent tell the limits about
-// the service's rate: a 429 pauses every call until its Retry-After
-// (capped at maxPause) and lowers the rate.
+// the service's rate: 429s to many requests pause every call until the
+// Retry-After (capped at maxPause) and lower the rate (see pace).
 func (l *limits) answered(sent time.Time, resp *http.Response, maxPause time.Duration) {
 	now := time.Now()
 	if resp.StatusCode != http.StatusTooManyRequests {
@@ -81,13 +81,14 @@ func (l *limits) answered(sent time.Time, resp *http.Response, maxPause time.Dur
 	pauseEnd := now
 	if d, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
 		pauseEnd = now.Add(min(d, maxPause))
+	}
+	if l.pace.answered(sent, now, pauseEnd, true) {
 		l.gate.hold(pauseEnd)
 	}
-	l.pace.answered(sent, now, pauseEnd, true)
 }
 
 // gate holds requests back until a time a service named in a 429's
-// Retry-After: a throttled service is throttling the client, not one call.
+// Retry-After, when it is throttling the client, not one call.
 type gate struct {
 	mu    sync.Mutex
 	until time.Time
