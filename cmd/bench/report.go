@@ -84,7 +84,6 @@ func report(out io.Writer, r *result) {
 	}
 	tw.Flush()
 
-
 	section(out, "Where each cycle's time went (from its workflow histories)")
 	if r.timelineErr != nil {
 		fmt.Fprintln(out, "not available:", r.timelineErr)
