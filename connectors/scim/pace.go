@@ -43,10 +43,12 @@ type answer struct {
 }
 
 const (
-	// paceDecrease is the share of the accepted rate left after a slowdown.
-	paceDecrease = 0.7
+	// paceDecrease is the share of the accepted rate left after a slowdown:
+	// a service over its limit accepts at its limit, so a little less
+	// keeps the calls flowing at close to it.
+	paceDecrease = 0.85
 	// paceClimb is the share of the rate lowered from that is added back
-	// each second: about six seconds from a decrease back to that rate.
+	// each second: three seconds from a decrease back to that rate.
 	paceClimb = 0.05
 	// paceFloor is the lowest rate, and the smallest step, in requests per
 	// second.
