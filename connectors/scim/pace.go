@@ -56,10 +56,10 @@ const (
 	// answerWindow is how many answers the share of 429s and the accepted
 	// rate are measured over.
 	answerWindow = 64
-	// tooManyShare is the share of 429s among them that slows every call:
+	// slowdownShare is the share of 429s among them that slows every call:
 	// a service answering one in twenty requests 429 at random stays far
 	// below it, one sent a quarter more than its limit does not.
-	tooManyShare = 0.2
+	slowdownShare = 0.2
 )
 
 func newPace() *pace {
@@ -96,7 +96,7 @@ func (p *pace) answered(sent, now, pauseEnd time.Time, tooMany bool) (pause bool
 	defer p.mu.Unlock()
 	p.answers[p.seen%answerWindow] = answer{at: now, tooMany: tooMany}
 	p.seen++
-	if !tooMany || sent.Before(p.slowed) || p.tooManyShare() < tooManyShare {
+	if !tooMany || sent.Before(p.slowed) || p.tooManyShare() < slowdownShare {
 		return false
 	}
 	p.slowed = now
