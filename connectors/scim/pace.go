@@ -12,7 +12,7 @@ import (
 // pace sets the rate limiter of a service's shared limits: the configured
 // rate, lowered while the service answers 429 Too Many Requests to many
 // requests. A service over its limit refuses what goes beyond it, so when
-// a fifth or more of the latest answers are 429s, the calls made to it
+// a tenth or more of the latest answers are 429s, the calls made to it
 // together are too many: every call pauses for the Retry-After, and the
 // rate drops to a share of what the service was accepting (multiplicative
 // decrease), then climbs back by a constant step a second once the pause
@@ -55,11 +55,11 @@ const (
 	paceFloor = 1.0
 	// answerWindow is how many answers the share of 429s and the accepted
 	// rate are measured over.
-	answerWindow = 64
+	answerWindow = 256
 	// slowdownShare is the share of 429s among them that slows every call:
-	// a service answering one in twenty requests 429 at random stays far
-	// below it, one sent a quarter more than its limit does not.
-	slowdownShare = 0.2
+	// a service answering one in twenty requests 429 at random stays below
+	// it over 256 answers, one sent a ninth more than its limit does not.
+	slowdownShare = 0.1
 )
 
 func newPace() *pace {
@@ -87,7 +87,7 @@ func (p *pace) wait(ctx context.Context) error {
 
 // answered takes note of an answer to a request sent at sent and reports
 // whether every call is to pause until pauseEnd, when the service said to
-// try again. A 429 that makes a fifth of the latest answers 429s slows
+// try again. A 429 that makes a tenth of the latest answers 429s slows
 // the service down: it lowers the rate, which climbs back from pauseEnd.
 // Requests sent before the last slowdown answer the rate it lowered, and
 // slow nothing down again.
@@ -100,7 +100,7 @@ func (p *pace) answered(sent, now, pauseEnd time.Time, tooMany bool) (pause bool
 		return false
 	}
 	p.slowed = now
-	if base := min(p.rate(now), p.accepted()); !math.IsInf(base, 1) {
+	if base := min(p.rate(now), p.accepted(p.climbFrom)); !math.IsInf(base, 1) {
 		p.lowered = true
 		p.from = base
 		p.to = max(paceFloor, math.Round(base*paceDecrease))
@@ -144,14 +144,15 @@ func (p *pace) rate(now time.Time) float64 {
 	return r
 }
 
-// accepted is the rate the latest answers other than 429 came at, +Inf
-// when too few came to tell. It is measured between answers, so that a
-// quiet spell before a burst does not count.
-func (p *pace) accepted() float64 {
+// accepted is the rate the latest answers other than 429 came at since a
+// time (the end of the last pause, which would count as a quiet spell),
+// +Inf when too few came to tell. It is measured between answers, so that
+// a quiet spell before a burst does not count either.
+func (p *pace) accepted(since time.Time) float64 {
 	var n int
 	var oldest, newest time.Time
 	for _, a := range p.answers[:min(p.seen, answerWindow)] {
-		if a.tooMany {
+		if a.tooMany || a.at.Before(since) {
 			continue
 		}
 		n++
