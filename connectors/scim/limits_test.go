@@ -183,11 +183,11 @@ func TestTooManyRequestsPausesAndSlowsTheService(t *testing.T) {
 	}
 	require.Equal(t, 100.0, float64(lim.Limit()), "the configured rate")
 
-	refuse.Store(2) // 2 of 12 answers
+	refuse.Store(3) // 3 of 13 answers
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		findsAtOnce(t, e.client, 2)
+		findsAtOnce(t, e.client, 3)
 	}()
 	require.Eventually(t, func() bool { return lim.Limit() < 100 }, 5*time.Second, time.Millisecond, "the rate is lowered")
 	// 85% of the configured rate, or of the rate the service answered at
@@ -235,7 +235,7 @@ func TestSporadicTooManyRequestsDelayOnlyTheirCall(t *testing.T) {
 	assert.GreaterOrEqual(t, <-refused, 950*time.Millisecond, "the refused call waited out its Retry-After")
 }
 
-// A 429 among mostly accepted requests slows nothing down; a tenth of
+// A 429 among mostly accepted requests slows nothing down; a fifth of
 // the answers 429s does, once for the requests sent before it, and the
 // rate climbs back to the configured one, and without one, to twice the
 // rate the service accepted, when it is lifted.
@@ -248,12 +248,12 @@ func TestPaceLowersOnceAndClimbsBack(t *testing.T) {
 	}
 	at := t0.Add(time.Second)
 	pauseEnd := at.Add(time.Second)
-	for i := range 4 {
+	for i := range 9 {
 		assert.False(t, p.answered(at, at.Add(time.Duration(i)*time.Millisecond), pauseEnd, true), "429 %d of %d answers", i+1, 41+i)
 	}
 	assert.Equal(t, rate.Limit(200), p.limiter.Limit(), "sporadic 429s leave the rate alone")
 	at = at.Add(10 * time.Millisecond)
-	assert.True(t, p.answered(at.Add(-time.Millisecond), at, pauseEnd, true), "5 of 45 answers are 429s: every call pauses")
+	assert.True(t, p.answered(at.Add(-time.Millisecond), at, pauseEnd, true), "10 of 50 answers are 429s: every call pauses")
 	assert.Equal(t, rate.Limit(170), p.limiter.Limit(), "85% of the configured 200")
 	assert.False(t, p.answered(at.Add(-time.Millisecond), at.Add(time.Millisecond), pauseEnd, true), "sent before the slowdown")
 	assert.Equal(t, rate.Limit(170), p.limiter.Limit(), "lowered once")

@@ -12,7 +12,7 @@ import (
 // pace sets the rate limiter of a service's shared limits: the configured
 // rate, lowered while the service answers 429 Too Many Requests to many
 // requests. A service over its limit refuses what goes beyond it, so when
-// a tenth or more of the latest answers are 429s, the calls made to it
+// a fifth or more of the latest answers are 429s, the calls made to it
 // together are too many: every call pauses for the Retry-After, and the
 // rate drops to a share of what the service was accepting (multiplicative
 // decrease), then climbs back by a constant step a second once the pause
@@ -55,11 +55,11 @@ const (
 	paceFloor = 1.0
 	// answerWindow is how many answers the share of 429s and the accepted
 	// rate are measured over.
-	answerWindow = 256
+	answerWindow = 64
 	// slowdownShare is the share of 429s among them that slows every call:
-	// a service answering one in twenty requests 429 at random stays below
-	// it over 256 answers, one sent a ninth more than its limit does not.
-	slowdownShare = 0.1
+	// a service answering one in twenty requests 429 at random stays far
+	// below it, one sent a quarter more than its limit does not.
+	slowdownShare = 0.2
 )
 
 func newPace() *pace {
@@ -87,7 +87,7 @@ func (p *pace) wait(ctx context.Context) error {
 
 // answered takes note of an answer to a request sent at sent and reports
 // whether every call is to pause until pauseEnd, when the service said to
-// try again. A 429 that makes a tenth of the latest answers 429s slows
+// try again. A 429 that makes a fifth of the latest answers 429s slows
 // the service down: it lowers the rate, which climbs back from pauseEnd.
 // Requests sent before the last slowdown answer the rate it lowered, and
 // slow nothing down again.
