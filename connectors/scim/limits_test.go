@@ -236,9 +236,10 @@ func TestSporadicTooManyRequestsDelayOnlyTheirCall(t *testing.T) {
 }
 
 // A 429 among mostly accepted requests slows nothing down; a fifth of
-// the answers 429s does, once for the requests sent before it, and the
-// rate climbs back to the configured one, and without one, to twice the
-// rate the service accepted, when it is lifted.
+// the answers 429s does, once for the requests sent before it, though
+// until the rate has climbed back every 429 pauses every call; the rate
+// climbs back to the configured one, and without one, to twice the rate
+// the service accepted, when it is lifted.
 func TestPaceLowersOnceAndClimbsBack(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	p := newPace()
@@ -255,7 +256,7 @@ func TestPaceLowersOnceAndClimbsBack(t *testing.T) {
 	at = at.Add(10 * time.Millisecond)
 	assert.True(t, p.answered(at.Add(-time.Millisecond), at, pauseEnd, true), "10 of 50 answers are 429s: every call pauses")
 	assert.Equal(t, rate.Limit(170), p.limiter.Limit(), "85% of the configured 200")
-	assert.False(t, p.answered(at.Add(-time.Millisecond), at.Add(time.Millisecond), pauseEnd, true), "sent before the slowdown")
+	assert.True(t, p.answered(at.Add(-time.Millisecond), at.Add(time.Millisecond), pauseEnd, true), "sent before the slowdown, and the rate is lowered: a pause")
 	assert.Equal(t, rate.Limit(170), p.limiter.Limit(), "lowered once")
 	p.mu.Lock()
 	assert.Equal(t, 170.0, p.rate(pauseEnd.Add(-time.Millisecond)), "no climb during the pause")
@@ -270,6 +271,12 @@ func TestPaceLowersOnceAndClimbsBack(t *testing.T) {
 	p.set(again.Add(time.Hour))
 	p.mu.Unlock()
 	assert.Equal(t, rate.Limit(200), p.limiter.Limit(), "back at the configured rate")
+	late := again.Add(time.Hour)
+	for i := range answerWindow {
+		p.answered(late, late.Add(time.Duration(i)*time.Millisecond), late, false)
+	}
+	late = late.Add(time.Second)
+	assert.False(t, p.answered(late.Add(-time.Millisecond), late, late.Add(time.Second), true), "a 429 once the rate has climbed back pauses only its call")
 
 	// Without a configured rate, the share is of the rate measured.
 	p = newPace()

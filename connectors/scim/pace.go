@@ -18,8 +18,10 @@ import (
 // decrease), then climbs back by a constant step a second once the pause
 // is over (additive increase), as TCP's congestion control does. It
 // settles near the service's limit and returns to the configured rate
-// when the limit was someone else's passing burst. A sporadic 429 among
-// accepted requests says little about the rate: only its own call waits.
+// when the limit was someone else's passing burst; until then every 429
+// pauses every call. A sporadic 429 among accepted requests of a service
+// not known to be at its limit says little about the rate: only its own
+// call waits.
 type pace struct {
 	mu         sync.Mutex
 	limiter    *rate.Limiter
@@ -90,14 +92,22 @@ func (p *pace) wait(ctx context.Context) error {
 // try again. A 429 that makes a fifth of the latest answers 429s slows
 // the service down: it lowers the rate, which climbs back from pauseEnd.
 // Requests sent before the last slowdown answer the rate it lowered, and
-// slow nothing down again.
+// lower it no further; until the rate has climbed back, any 429 pauses
+// every call.
 func (p *pace) answered(sent, now, pauseEnd time.Time, tooMany bool) (pause bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.answers[p.seen%answerWindow] = answer{at: now, tooMany: tooMany}
 	p.seen++
-	if !tooMany || sent.Before(p.slowed) || p.tooManyShare() < slowdownShare {
+	if !tooMany {
 		return false
+	}
+	if sent.Before(p.slowed) || p.tooManyShare() < slowdownShare {
+		// While the rate is still lowered, the service is known to be at
+		// its limit: this 429 is about the rate too, and every call waits
+		// as it asks, without lowering the rate again.
+		p.rate(now)
+		return p.lowered
 	}
 	p.slowed = now
 	if base := min(p.rate(now), p.accepted(p.climbFrom)); !math.IsInf(base, 1) {
