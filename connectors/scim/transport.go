@@ -14,8 +14,8 @@ import (
 // token from the rate limiter and a slot of the concurrency limit (held
 // until the response body is closed, so never while a call waits to
 // retry), and sets the Authorization header. 429s to many calls pause and
-// slow every call to the service. The time-out starts after the waiting, so a queue
-// of calls does not time out in the queue.
+// slow every call to the service. The time-out starts after the waiting,
+// so a queue of calls does not time out in the queue.
 type transport struct {
 	base      http.RoundTripper
 	authorize func(*http.Request) error
