@@ -117,7 +117,7 @@ func report(out io.Writer, r *result) {
 		faultsReport(out, r)
 	}
 	if len(r.profiles) > 0 {
-		section(out, "Worker profiles of the initial cycle (go tool pprof -top <worker binary> FILES)")
+		section(out, "Worker profiles of the initial cycle, symbolized (go tool pprof -top FILES)")
 		for _, f := range r.profiles {
 			fmt.Fprintln(out, f)
 		}
