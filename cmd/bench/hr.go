@@ -29,16 +29,19 @@ func inScope(e *hrexport.Employee) bool {
 }
 
 // writeHR replaces the export at path in one rename, as an HR system that
-// drops a new file does.
-func writeHR(path string, staff []hrexport.Employee) error {
+// drops a new file does: staff, then more (written after them without a
+// copy of the whole export).
+func writeHR(path string, staff []hrexport.Employee, more ...hrexport.Employee) error {
 	f, err := os.Create(path + ".tmp")
 	if err != nil {
 		return err
 	}
 	w := csv.NewWriter(f)
 	_ = w.Write(hrColumns)
-	for i := range staff {
-		_ = w.Write(hrRow(&staff[i]))
+	for _, rows := range [][]hrexport.Employee{staff, more} {
+		for i := range rows {
+			_ = w.Write(hrRow(&rows[i]))
+		}
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

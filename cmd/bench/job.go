@@ -20,23 +20,29 @@ import (
 const (
 	jobName  = "bench"
 	tokenEnv = "PROVISIONING_SECRET_BENCH_SAMPLEAPP"
+	// faultsJobName is the job of the run through the fault proxy, a job
+	// of its own so that the first job's measurements stay its own.
+	faultsJobName = "bench-faults"
+	// faultsMaxRetries lets a call meet a fault several times over: at a
+	// 15% fault rate, one in 20 million calls still fails.
+	faultsMaxRetries = 8
 )
 
 // benchJob is the demo job's mapping (examples/hr-to-sampleapp.yaml) over
 // the generated export. The interval is long so that only sync-now starts
-// the incremental cycle.
-func benchJob(hrPath, scimURL string, o options) config.Job {
+// the incremental cycle. maxRetries of 0 keeps the connector's default.
+func benchJob(name, hrPath, scimURL string, maxRetries int, o options) config.Job {
 	direct := func(target, source string, priority int) mapping.AttributeMapping {
 		return mapping.AttributeMapping{Target: target, Type: mapping.Direct, Source: source, MatchingPriority: priority}
 	}
 	return config.Job{
-		Name:     jobName,
+		Name:     name,
 		Interval: config.Duration(24 * time.Hour),
 		Source: config.Source{Connector: &file.Config{
 			Path: hrPath, IDColumn: "employeeId", DisabledColumn: "status", DisabledValues: []string{"Inactive"},
 		}},
 		Target: config.Target{Application: "sampleapp", Connector: &scim.Config{
-			BaseURL: scimURL, Token: secrets.Ref{Env: tokenEnv}, MaxConcurrency: o.concurrency,
+			BaseURL: scimURL, Token: secrets.Ref{Env: tokenEnv}, MaxConcurrency: o.concurrency, MaxRetries: maxRetries,
 		}},
 		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{
 			Name: "users", SourceObject: "User", TargetObject: "User",
@@ -84,7 +90,7 @@ const pollEvery = 100 * time.Millisecond
 
 // waitCycle polls the status query until cycle n has finished. A failed
 // cycle, a quarantine or a dead worker ends the wait with an error.
-func waitCycle(ctx context.Context, c client.Client, n int, timeout time.Duration, w *workerProc) (api.Status, error) {
+func waitCycle(ctx context.Context, c client.Client, job string, n int, timeout time.Duration, w *workerProc) (api.Status, error) {
 	var out api.Status
 	deadline := time.Now().Add(timeout)
 	var lastErr error
@@ -92,7 +98,7 @@ func waitCycle(ctx context.Context, c client.Client, n int, timeout time.Duratio
 		if err := w.exited(); err != nil {
 			return out, err
 		}
-		st, err := queryStatus(ctx, c)
+		st, err := queryStatus(ctx, c, job)
 		if err == nil {
 			lastErr = nil
 			if st.LastCycle != nil && st.LastCycle.Number >= n && st.Current == nil {
@@ -118,11 +124,11 @@ func waitCycle(ctx context.Context, c client.Client, n int, timeout time.Duratio
 	}
 }
 
-func queryStatus(ctx context.Context, c client.Client) (api.Status, error) {
+func queryStatus(ctx context.Context, c client.Client, job string) (api.Status, error) {
 	var st api.Status
 	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	v, err := c.QueryWorkflow(qctx, api.JobWorkflowID(jobName), "", api.QueryStatus)
+	v, err := c.QueryWorkflow(qctx, api.JobWorkflowID(job), "", api.QueryStatus)
 	if err != nil {
 		return st, err
 	}

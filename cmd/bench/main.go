@@ -7,6 +7,12 @@
 //
 //	go run ./cmd/bench               # 100,000 users, 1,000 changed
 //	go run ./cmd/bench -users 1000   # smoke run, under a minute
+//	go run ./cmd/bench -users 5000 -faults 503=10%,lost=5%
+//	go run ./cmd/bench -profile /tmp/prof   # the worker's CPU and heap profiles
+//
+// With -faults, the initial cycle runs again as a second job into a fresh
+// sample application behind a proxy that refuses or loses a share of the
+// requests, and the report sets its time beside the fault-free one.
 //
 // It exits non-zero when a step fails or the target ends in a wrong state;
 // a missed performance target is reported in the table, not as an error.
@@ -39,6 +45,8 @@ type options struct {
 	workerArgs    multiFlag
 	temporalEnv   bool
 	codec         bool
+	faults        faultSpec
+	profileDir    string
 }
 
 // multiFlag collects a flag given several times.
@@ -62,8 +70,15 @@ func main() {
 	flag.Var(&o.workerArgs, "worker-arg", "extra argument to the worker (repeatable), e.g. -debug-listen=127.0.0.1:6060 to profile it")
 	flag.BoolVar(&o.temporalEnv, "temporal-env", false, "measure against the Temporal that its environment configuration names (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, TEMPORAL_API_KEY, TEMPORAL_TLS_*), not a dev server of the bench's own")
 	flag.BoolVar(&o.codec, "codec", false, "encrypt workflow history with the payload codec, under a key made for the run, as a worker with -codec-keys-file does")
+	faults := flag.String("faults", "", "also run the initial cycle through a fault proxy: shares of requests answered 503 or 429 or whose answers are lost after the target acted, a rate above which the target answers 429, and the Retry-After of 503s and 429s (429s: 1 unless set), e.g. 503=10%,429=5%,lost=5% or 429=200/s or 503=10%,lost=5%,retry-after=1")
+	flag.StringVar(&o.profileDir, "profile", "", "write the worker's CPU profiles (one per 5 s) and its heap profile for the initial cycle into this folder")
 	flag.Var(&o.temporalArgs, "temporal-arg", "extra argument to `temporal server start-dev` (repeatable), e.g. --dynamic-config-value")
 	flag.Parse()
+	var err error
+	if o.faults, err = parseFaults(*faults); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	if o.changed < 0 {
 		o.changed = max(1, o.users/100)
 	}

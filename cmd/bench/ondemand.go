@@ -28,17 +28,19 @@ type onDemand struct {
 // measureOnDemand adds new hires at the end of the export (the slowest to
 // find in a file) and provisions each on demand.
 func measureOnDemand(ctx context.Context, c client.Client, hrPath string, staff []hrexport.Employee) (onDemand, error) {
-	staff = slices.Clone(staff)
-	var hires []string
+	var (
+		hires   []string
+		newRows []hrexport.Employee
+	)
 	for i := range onDemandHires {
 		e := staff[i]
 		e.ID = fmt.Sprintf("N%06d", i+1)
 		e.UserName, e.Email = fmt.Sprintf("new.hire%d@example.com", i+1), fmt.Sprintf("new.hire%d@example.com", i+1)
 		e.EmployeeType, e.Status = "Employee", "Active"
-		staff = append(staff, e)
+		newRows = append(newRows, e)
 		hires = append(hires, e.ID)
 	}
-	if err := writeHR(hrPath, staff); err != nil {
+	if err := writeHR(hrPath, staff, newRows...); err != nil {
 		return onDemand{}, err
 	}
 	var times []time.Duration

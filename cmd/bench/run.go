@@ -33,6 +33,13 @@ type result struct {
 	timelineErr  error
 	peakRSS      int64
 	peakRSSError error
+	profiles     []string // files written for -profile
+
+	// With -faults: the initial cycle of a second job through the fault
+	// proxy, what the proxy did meanwhile, and the target's state after.
+	faulted      phase
+	faultCounts  faultCounts
+	faultedExact check
 }
 
 // phase is one measured cycle.
@@ -105,7 +112,7 @@ func run(ctx context.Context, o options) (bool, error) {
 		return false, err
 	}
 	defer stop()
-	tgt, err := startTarget(token)
+	tgt, err := startTarget(token, nil, 0)
 	if err != nil {
 		return false, err
 	}
@@ -115,14 +122,22 @@ func run(ctx context.Context, o options) (bool, error) {
 	if err := writeHR(hrPath, staff); err != nil {
 		return false, err
 	}
-	job := benchJob(hrPath, tgt.url, o)
+	job := benchJob(jobName, hrPath, tgt.url, 0, o)
 	if err := job.Validate(); err != nil {
 		return false, fmt.Errorf("job configuration: %w", err)
 	}
 	if err := <-built; err != nil {
 		return false, err
 	}
-	w, err := startWorker(bin, dir, address, o.maxActivities, o.workerArgs, append(codecEnv, tokenEnv+"="+token))
+	workerArgs := o.workerArgs
+	var debugAddr string
+	if o.profileDir != "" {
+		if debugAddr, err = freeLoopbackAddr(); err != nil {
+			return false, err
+		}
+		workerArgs = append(workerArgs, "-debug-listen="+debugAddr)
+	}
+	w, err := startWorker(bin, dir, address, o.maxActivities, workerArgs, append(codecEnv, tokenEnv+"="+token))
 	if err != nil {
 		return false, err
 	}
@@ -130,7 +145,18 @@ func run(ctx context.Context, o options) (bool, error) {
 	pids := map[string]int{"worker": w.pid(), "temporal": childNamed("temporal"), "bench+sampleapp": os.Getpid()}
 
 	logf("initial cycle: %d rows, %d in scope", r.rows, r.inScope)
-	r.initial, err = measureCycle(ctx, c, tgt, w, pids, 1, o.timeout, func() error { return startJob(ctx, c, job) })
+	var prof *profiler
+	if o.profileDir != "" {
+		prof = startProfiler(ctx, debugAddr, o.profileDir)
+	}
+	r.initial, err = measureCycle(ctx, c, jobName, tgt, w, pids, 1, o.timeout, func() error { return startJob(ctx, c, job) })
+	if prof != nil {
+		files, perr := prof.stop()
+		if err == nil && perr != nil {
+			err = fmt.Errorf("-profile: %w", perr)
+		}
+		r.profiles = files
+	}
 	if err != nil {
 		return false, err
 	}
@@ -144,7 +170,7 @@ func run(ctx context.Context, o options) (bool, error) {
 		return false, err
 	}
 	logf("incremental cycle: %d rows changed", len(changed))
-	r.incremental, err = measureCycle(ctx, c, tgt, w, pids, 2, o.timeout, func() error {
+	r.incremental, err = measureCycle(ctx, c, jobName, tgt, w, pids, 2, o.timeout, func() error {
 		return c.SignalWorkflow(ctx, api.JobWorkflowID(jobName), "", api.SignalSyncNow, nil)
 	})
 	if err != nil {
@@ -169,15 +195,52 @@ func run(ctx context.Context, o options) (bool, error) {
 		r.tl2, r.timelineErr = cycleTimeline(ctx, c, r.runs, 2)
 	}
 	r.peakRSS, r.peakRSSError = peakRSS(w.pid())
+
+	if o.faults.on() {
+		if err := runFaulted(ctx, c, r, staff, want, filepath.Join(dir, "hr-faults.csv"), w, pids); err != nil {
+			return false, err
+		}
+	}
 	w.stop()
 
 	report(os.Stdout, r)
-	return r.usersExact.ok && r.patches.ok && r.onDemand.created == onDemandHires, nil
+	ok := r.usersExact.ok && r.patches.ok && r.onDemand.created == onDemandHires
+	if o.faults.on() {
+		ok = ok && r.faultedExact.ok
+	}
+	return ok, nil
+}
+
+// runFaulted times the initial cycle of a second job, over the same
+// export as it stands, into a fresh sample application behind the fault
+// proxy.
+func runFaulted(ctx context.Context, c client.Client, r *result, staff []hrexport.Employee, want []*hrexport.Employee, hrPath string, w *workerProc, pids map[string]int) error {
+	o := r.o
+	tgt, err := startTarget(token, &o.faults, o.seed)
+	if err != nil {
+		return err
+	}
+	defer tgt.close()
+	if err := writeHR(hrPath, staff); err != nil {
+		return err
+	}
+	job := benchJob(faultsJobName, hrPath, tgt.url, faultsMaxRetries, o)
+	if err := job.Validate(); err != nil {
+		return fmt.Errorf("job configuration: %w", err)
+	}
+	logf("initial cycle through the fault proxy (%s): %d rows, %d in scope", o.faults, r.rows, r.inScope)
+	r.faulted, err = measureCycle(ctx, c, faultsJobName, tgt, w, pids, 1, o.timeout, func() error { return startJob(ctx, c, job) })
+	if err != nil {
+		return err
+	}
+	r.faultCounts = tgt.faults.counts()
+	r.faultedExact = checkUsers(tgt.app, want, true)
+	return nil
 }
 
 func runBaseline(ctx context.Context, users []*hrexport.Employee, concurrency int) (time.Duration, time.Duration, error) {
 	logf("baseline: POST %d users with %d connections", len(users), concurrency)
-	tgt, err := startTarget(token)
+	tgt, err := startTarget(token, nil, 0)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -198,7 +261,7 @@ func runBaseline(ctx context.Context, users []*hrexport.Employee, concurrency in
 // measureCycle starts a cycle with begin and times it until the job
 // reports it finished, with the target's requests and the CPU each process
 // used meanwhile.
-func measureCycle(ctx context.Context, c client.Client, tgt *target, w *workerProc, pids map[string]int, n int, timeout time.Duration, begin func() error) (phase, error) {
+func measureCycle(ctx context.Context, c client.Client, job string, tgt *target, w *workerProc, pids map[string]int, n int, timeout time.Duration, begin func() error) (phase, error) {
 	var p phase
 	tgt.app.ResetStats()
 	meter := newCPUMeter(pids)
@@ -206,7 +269,7 @@ func measureCycle(ctx context.Context, c client.Client, tgt *target, w *workerPr
 	if err := begin(); err != nil {
 		return p, err
 	}
-	st, err := waitCycle(ctx, c, n, timeout, w)
+	st, err := waitCycle(ctx, c, job, n, timeout, w)
 	p.wall = time.Since(start)
 	if err != nil {
 		return p, err
@@ -215,6 +278,6 @@ func measureCycle(ctx context.Context, c client.Client, tgt *target, w *workerPr
 	p.requests = tgt.app.Stats()
 	p.summary = *st.LastCycle
 	p.usersAfter = p.requests.Users
-	logf("cycle %d finished in %s", n, p.wall.Round(time.Millisecond))
+	logf("%s: cycle %d finished in %s", job, n, p.wall.Round(time.Millisecond))
 	return p, nil
 }

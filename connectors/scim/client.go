@@ -31,13 +31,14 @@ import (
 )
 
 // Client talks to one SCIM service. It is safe for concurrent use; the
-// concurrency limit, rate limit and Retry-After pauses are shared by all
-// calls of the process to the same service with the same credentials.
+// concurrency limit, the rate limit, which 429s lower, and the pauses a
+// 429's Retry-After asks for are shared by all calls of the process to the
+// same service with the same credentials.
 type Client struct {
 	cfg     Config
 	http    *retryablehttp.Client
 	idle    *http.Transport
-	gate    *gate
+	limits  *limits
 	leave   func() // gives up the shared limits
 	secrets []string
 	log     *logrus.Entry
@@ -94,9 +95,10 @@ func (c Config) Open(_ context.Context, log *logrus.Entry) (*Client, error) {
 		base:      base,
 		authorize: creds.authorize,
 		timeout:   timeout,
+		maxPause:  time.Duration(cfg.MaxRetryWait),
 		limits:    lim,
 	}
-	client := &Client{cfg: cfg, idle: base, gate: &lim.gate, leave: leave, secrets: creds.secrets, log: log, now: time.Now}
+	client := &Client{cfg: cfg, idle: base, limits: lim, leave: leave, secrets: creds.secrets, log: log, now: time.Now}
 	client.http = &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport: t,
@@ -109,7 +111,7 @@ func (c Config) Open(_ context.Context, log *logrus.Entry) (*Client, error) {
 		RetryWaitMax: time.Duration(cfg.MaxRetryWait),
 		RetryMax:     cfg.MaxRetries,
 		CheckRetry:   checkRetry,
-		Backoff:      client.backoff,
+		Backoff:      backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 	return client, nil

@@ -7,21 +7,21 @@ import (
 	"encoding/hex"
 	"math"
 	"sync"
-
-	"golang.org/x/time/rate"
+	"time"
 )
 
 // limits are what calls to one SCIM service, made with one identity, wait
-// for: a slot of the concurrency limit, a token of the rate limit, and the
-// end of a Retry-After pause. A service limits its clients, not one job's
+// for: a slot of the concurrency limit, a token of the rate limit (lowered
+// while the service answers 429, see pace), and the end of a pause a 429's
+// Retry-After asked for. A service limits its clients, not one job's
 // connection, so every client of the process (the worker) with the same
 // base URL and credentials shares them: every job and batch draws from the
 // same slots. When their configurations differ, the strictest holds.
 type limits struct {
-	key     string
-	slots   slots
-	limiter *rate.Limiter
-	gate    gate
+	key   string
+	slots slots
+	pace  *pace
+	gate  gate
 	// uses are the configurations of the open clients sharing the limits.
 	uses map[*limitUse]bool
 }
@@ -53,7 +53,7 @@ func joinLimits(key string, u *limitUse) (l *limits, leave func()) {
 	defer sharedLimits.mu.Unlock()
 	l = sharedLimits.all[key]
 	if l == nil {
-		l = &limits{key: key, limiter: rate.NewLimiter(rate.Inf, 1), uses: map[*limitUse]bool{}}
+		l = &limits{key: key, pace: newPace(), uses: map[*limitUse]bool{}}
 		sharedLimits.all[key] = l
 	}
 	l.uses[u] = true
@@ -81,12 +81,7 @@ func (l *limits) apply() {
 		}
 	}
 	l.slots.resize(concurrency)
-	if math.IsInf(perSecond, 1) {
-		l.limiter.SetLimit(rate.Inf)
-		return
-	}
-	l.limiter.SetLimit(rate.Limit(perSecond))
-	l.limiter.SetBurst(max(1, int(math.Ceil(perSecond))))
+	l.pace.configure(perSecond, time.Now())
 }
 
 // slots is a concurrency limit whose size can change while slots are held.

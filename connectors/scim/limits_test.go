@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/sampleapp"
@@ -106,4 +107,189 @@ func TestSlotsResize(t *testing.T) {
 	assert.Equal(t, 0, <-got, "the first waiter first")
 	s.resize(2)
 	assert.Equal(t, 1, <-got, "a grown limit lets the next one in")
+}
+
+// A call waiting to retry a 503 holds no slot: with a single slot, another
+// call goes through while the refused one waits out its Retry-After, which
+// pauses no one else.
+func TestSlotIsFreeWhileACallWaitsToRetry(t *testing.T) {
+	f := &failing{n: 1, status: http.StatusServiceUnavailable, retryAfter: "1"}
+	e := setup(t, sampleapp.Options{}, Config{MaxConcurrency: 1}, f.wrap)
+	refused := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "refused")
+		assert.NoError(t, err)
+		refused <- time.Since(start)
+	}()
+	require.Eventually(t, func() bool { return len(f.times()) == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		s := &e.client.limits.slots
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.used == 0
+	}, 500*time.Millisecond, time.Millisecond, "the refused call gave its slot back")
+
+	start := time.Now()
+	_, err := e.client.Find(ctx(t), connectors.User, "userName", "other")
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "the other call neither waited for the slot nor for the Retry-After")
+	select {
+	case <-refused:
+		t.Fatal("the refused call ended before its Retry-After")
+	default:
+	}
+	assert.GreaterOrEqual(t, <-refused, 950*time.Millisecond, "the refused call waited out its Retry-After")
+}
+
+// throttling answers the next requests it is told to with 429 and
+// Retry-After: 1.
+func throttling(refuse *atomic.Int32) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if refuse.Add(-1) >= 0 {
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "slow down", http.StatusTooManyRequests)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// findsAtOnce makes n queries at once and returns when all are answered.
+func findsAtOnce(t *testing.T, c *Client, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, err := c.Find(ctx(t), connectors.User, "userName", "x")
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+}
+
+// 429s with Retry-After: 1 to many requests pause every call to the
+// service for a second and lower the shared rate to a share of what the
+// service was accepting; after the pause the rate climbs back.
+func TestTooManyRequestsPausesAndSlowsTheService(t *testing.T) {
+	var refuse atomic.Int32
+	e := setup(t, sampleapp.Options{}, Config{RequestsPerSecond: 100}, throttling(&refuse))
+	lim := e.client.limits.pace.limiter
+	for range 10 {
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "x")
+		require.NoError(t, err)
+	}
+	require.Equal(t, 100.0, float64(lim.Limit()), "the configured rate")
+
+	refuse.Store(3) // 3 of 13 answers
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		findsAtOnce(t, e.client, 3)
+	}()
+	require.Eventually(t, func() bool { return lim.Limit() < 100 }, 5*time.Second, time.Millisecond, "the rate is lowered")
+	// 85% of the configured rate, or of the rate the service answered at
+	// when that was less.
+	lowered := lim.Limit()
+	assert.LessOrEqual(t, float64(lowered), 85.0)
+
+	start := time.Now()
+	_, err := e.client.Find(ctx(t), connectors.User, "userName", "other")
+	require.NoError(t, err)
+	assert.Greater(t, time.Since(start), 700*time.Millisecond, "another call waited for the pause")
+	<-done
+
+	// Each second after the pause adds 5% of the rate lowered from.
+	time.Sleep(1100 * time.Millisecond)
+	_, err = e.client.Find(ctx(t), connectors.User, "userName", "x")
+	require.NoError(t, err)
+	assert.Greater(t, lim.Limit(), lowered, "the rate climbs back")
+	assert.Less(t, float64(lim.Limit()), 100.0)
+}
+
+// A sporadic 429 among accepted requests delays its own call by its
+// Retry-After, and neither pauses nor slows the others.
+func TestSporadicTooManyRequestsDelayOnlyTheirCall(t *testing.T) {
+	var refuse atomic.Int32
+	e := setup(t, sampleapp.Options{}, Config{RequestsPerSecond: 100}, throttling(&refuse))
+	lim := e.client.limits.pace.limiter
+	findsAtOnce(t, e.client, 30)
+
+	refuse.Store(1)
+	refused := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "refused")
+		assert.NoError(t, err)
+		refused <- time.Since(start)
+	}()
+	require.Eventually(t, func() bool { return refuse.Load() == 0 }, 5*time.Second, time.Millisecond, "the 429 is sent")
+	time.Sleep(50 * time.Millisecond) // and taken note of
+	start := time.Now()
+	findsAtOnce(t, e.client, 5)
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "the others went on")
+	assert.Equal(t, rate.Limit(100), lim.Limit(), "at the configured rate")
+	assert.Empty(t, refused, "the refused call still waits")
+	assert.GreaterOrEqual(t, <-refused, 950*time.Millisecond, "the refused call waited out its Retry-After")
+}
+
+// A 429 among mostly accepted requests slows nothing down; a fifth of
+// the answers 429s does, once for the requests sent before it, though
+// until the rate has climbed back every 429 pauses every call; the rate
+// climbs back to the configured one, and without one, to twice the rate
+// the service accepted, when it is lifted.
+func TestPaceLowersOnceAndClimbsBack(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	p := newPace()
+	p.configure(200, t0)
+	for i := range 40 {
+		assert.False(t, p.answered(t0, t0.Add(time.Duration(i)*time.Millisecond), t0, false)) // 1,000 a second accepted
+	}
+	at := t0.Add(time.Second)
+	pauseEnd := at.Add(time.Second)
+	for i := range 9 {
+		assert.False(t, p.answered(at, at.Add(time.Duration(i)*time.Millisecond), pauseEnd, true), "429 %d of %d answers", i+1, 41+i)
+	}
+	assert.Equal(t, rate.Limit(200), p.limiter.Limit(), "sporadic 429s leave the rate alone")
+	at = at.Add(10 * time.Millisecond)
+	assert.True(t, p.answered(at.Add(-time.Millisecond), at, pauseEnd, true), "10 of 50 answers are 429s: every call pauses")
+	assert.Equal(t, rate.Limit(170), p.limiter.Limit(), "85% of the configured 200")
+	assert.True(t, p.answered(at.Add(-time.Millisecond), at.Add(time.Millisecond), pauseEnd, true), "sent before the slowdown, and the rate is lowered: a pause")
+	assert.Equal(t, rate.Limit(170), p.limiter.Limit(), "lowered once")
+	p.mu.Lock()
+	assert.Equal(t, 170.0, p.rate(pauseEnd.Add(-time.Millisecond)), "no climb during the pause")
+	assert.Equal(t, 190.0, p.rate(pauseEnd.Add(2*time.Second)), "10 a second after the pause")
+	p.mu.Unlock()
+
+	// A request sent after the slowdown that is refused lowers it again.
+	again := pauseEnd.Add(2 * time.Second)
+	assert.True(t, p.answered(again.Add(-time.Millisecond), again, again, true))
+	assert.Equal(t, rate.Limit(162), p.limiter.Limit(), "85% of the 190 reached")
+	p.mu.Lock()
+	p.set(again.Add(time.Hour))
+	p.mu.Unlock()
+	assert.Equal(t, rate.Limit(200), p.limiter.Limit(), "back at the configured rate")
+	late := again.Add(time.Hour)
+	for i := range answerWindow {
+		p.answered(late, late.Add(time.Duration(i)*time.Millisecond), late, false)
+	}
+	late = late.Add(time.Second)
+	assert.False(t, p.answered(late.Add(-time.Millisecond), late, late.Add(time.Second), true), "a 429 once the rate has climbed back pauses only its call")
+
+	// Without a configured rate, the share is of the rate measured.
+	p = newPace()
+	for i := range 40 {
+		p.answered(t0, t0.Add(time.Duration(i)*10*time.Millisecond), t0, false)
+	}
+	at = t0.Add(400 * time.Millisecond)
+	for range 10 {
+		p.answered(at.Add(-time.Millisecond), at, at, true)
+	}
+	assert.Equal(t, rate.Limit(85), p.limiter.Limit(), "85% of the 100 a second measured")
+	p.mu.Lock()
+	p.set(at.Add(time.Hour))
+	p.mu.Unlock()
+	assert.Equal(t, rate.Inf, p.limiter.Limit(), "unlimited again")
 }

@@ -60,22 +60,29 @@ func mayHaveActed(resp *http.Response, err error) bool {
 	return s >= 500 && s != http.StatusNotImplemented && s != http.StatusServiceUnavailable
 }
 
-// backoff waits what a 429 or 503 asks in Retry-After (capped at max) and
-// holds the whole client for that long; otherwise it backs off exponentially
-// with jitter.
-func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+// backoff is how long a call waits before it tries again; it holds no slot
+// of the concurrency limit meanwhile, so other calls go on. After a 429
+// it waits out the Retry-After (capped at max), for which the transport
+// may have paused every call to the service (see pace). After a 503 with
+// Retry-After, only this call waits that long, and up to a quarter longer,
+// so calls refused together do not come back together; the service may be
+// refusing some calls, not all. Otherwise it backs off exponentially with
+// jitter.
+func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			d = min(d, hi)
-			c.gate.hold(time.Now().Add(d))
-			return d
+			if resp.StatusCode == http.StatusTooManyRequests {
+				return d
+			}
+			return min(d+time.Duration(rand.Int64N(int64(d)/4+1)), hi)
 		}
 	}
 	d := hi
 	if attempt < 30 {
 		d = min(lo<<attempt, hi)
 	}
-	// Up to a quarter less, so clients that failed together do not retry together.
+	// Up to a quarter less, so calls that failed together do not retry together.
 	return d - time.Duration(rand.Int64N(int64(d)/4+1))
 }
 

@@ -87,9 +87,9 @@ func TestRetryAfterHoldsTheWholeClient(t *testing.T) {
 		_, _ = e.client.Find(x, connectors.User, "userName", "a")
 	}()
 	require.Eventually(t, func() bool {
-		e.client.gate.mu.Lock()
-		defer e.client.gate.mu.Unlock()
-		return !e.client.gate.until.IsZero()
+		e.client.limits.gate.mu.Lock()
+		defer e.client.limits.gate.mu.Unlock()
+		return !e.client.limits.gate.until.IsZero()
 	}, 5*time.Second, time.Millisecond, "the throttled call pauses the client")
 	start = time.Now()
 	_, err = e.client.Find(x, connectors.User, "userName", "b")
@@ -264,11 +264,10 @@ func TestRetryAfterParsing(t *testing.T) {
 		assert.False(t, ok, in)
 	}
 
-	c := &Client{gate: &gate{}}
 	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"120"}}}
-	assert.Equal(t, 30*time.Second, c.backoff(time.Second, 30*time.Second, 0, resp), "capped at the maximum wait")
+	assert.Equal(t, 30*time.Second, backoff(time.Second, 30*time.Second, 0, resp), "capped at the maximum wait")
 	for attempt := range 10 {
-		d := c.backoff(100*time.Millisecond, 5*time.Second, attempt, nil)
+		d := backoff(100*time.Millisecond, 5*time.Second, attempt, nil)
 		assert.LessOrEqual(t, d, 5*time.Second)
 		assert.GreaterOrEqual(t, d, 75*time.Millisecond)
 	}

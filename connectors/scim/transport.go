@@ -10,15 +10,17 @@ import (
 
 // transport is the client's http.RoundTripper. Every attempt, retries
 // included, passes through it, so the limits hold for all calls to the
-// service (see limits): it waits out a Retry-After another call received,
-// takes a token from the rate limiter and a slot of the concurrency limit
-// (held until the response body is closed), and sets the Authorization
-// header. The time-out starts after the waiting, so a queue of calls does
-// not time out in the queue.
+// service (see limits): it waits out the pause a 429 asked for, takes a
+// token from the rate limiter and a slot of the concurrency limit (held
+// until the response body is closed, so never while a call waits to
+// retry), and sets the Authorization header. 429s to many calls pause and
+// slow every call to the service. The time-out starts after the waiting,
+// so a queue of calls does not time out in the queue.
 type transport struct {
 	base      http.RoundTripper
 	authorize func(*http.Request) error
 	timeout   time.Duration
+	maxPause  time.Duration // the longest pause a Retry-After gets
 	limits    *limits
 }
 
@@ -27,7 +29,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.limits.gate.wait(ctx); err != nil {
 		return nil, err
 	}
-	if err := t.limits.limiter.Wait(ctx); err != nil {
+	if err := t.limits.pace.wait(ctx); err != nil {
 		return nil, err
 	}
 	if err := t.limits.slots.acquire(ctx); err != nil {
@@ -45,11 +47,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		release()
 		return nil, err
 	}
+	sent := time.Now()
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		release()
 		return nil, err
 	}
+	t.limits.answered(sent, resp, t.maxPause)
 	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
 	return resp, nil
 }
@@ -65,8 +69,26 @@ func (b *releasingBody) Close() error {
 	return err
 }
 
-// gate holds requests back until a time a service named in Retry-After: a
-// throttled service is throttling the client, not one call.
+// answered lets an answer to a request sent at sent tell the limits about
+// the service's rate: 429s to many requests pause every call until the
+// Retry-After (capped at maxPause) and lower the rate (see pace).
+func (l *limits) answered(sent time.Time, resp *http.Response, maxPause time.Duration) {
+	now := time.Now()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		l.pace.answered(sent, now, now, false)
+		return
+	}
+	pauseEnd := now
+	if d, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
+		pauseEnd = now.Add(min(d, maxPause))
+	}
+	if l.pace.answered(sent, now, pauseEnd, true) {
+		l.gate.hold(pauseEnd)
+	}
+}
+
+// gate holds requests back until a time a service named in a 429's
+// Retry-After, when it is throttling the client, not one call.
 type gate struct {
 	mu    sync.Mutex
 	until time.Time
