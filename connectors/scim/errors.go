@@ -78,6 +78,28 @@ func errorDetail(status int, body []byte) string {
 	return http.StatusText(status)
 }
 
+// authSchemes names the schemes a 401 answer's WWW-Authenticate headers
+// ask for, without their parameters (a realm, an error description that
+// may quote the token sent): what an operator needs to tell a wrong token
+// from a wrong kind of credentials.
+func authSchemes(h http.Header) string {
+	var schemes []string
+	for _, v := range h.Values("WWW-Authenticate") {
+		for _, challenge := range strings.Split(v, ",") {
+			// A challenge starts with its scheme; parameters follow
+			// (name=value) after a space or a comma.
+			f := strings.Fields(challenge)
+			if len(f) > 0 && !strings.Contains(f[0], "=") {
+				schemes = append(schemes, f[0])
+			}
+		}
+	}
+	if len(schemes) == 0 {
+		return " (no WWW-Authenticate header)"
+	}
+	return " (WWW-Authenticate: " + strings.Join(schemes, ", ") + ")"
+}
+
 // transportError describes a request that got no answer.
 func (c *Client) transportError(op string, err error) *connectors.Error {
 	kind := connectors.KindUnavailable
