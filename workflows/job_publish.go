@@ -5,8 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/api"
 )
 
@@ -17,6 +19,7 @@ func (j *jobImpl) publish(ctx workflow.Context) {
 		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** — %s\n\nValidating the configuration before the first cycle\n", api.Validating, j.cfg.Name))
 		return
 	}
+	j.countEscrows(ctx)
 	if j.st.State != j.state {
 		j.state = j.st.State
 		_ = workflow.UpsertTypedSearchAttributes(ctx, api.AttrState.ValueSet(string(j.st.State)))
@@ -34,8 +37,58 @@ func (j *jobImpl) publish(ctx workflow.Context) {
 		b.WriteString(fmt.Sprintf("Last cycle %d (%s): %d read, %d changed\n\n", l.Number, l.Kind, l.Read, l.Staged))
 	}
 	if j.st.LastError != "" {
-		b.WriteString(fmt.Sprintf("Last error: %s\n", j.st.LastError))
+		b.WriteString(fmt.Sprintf("Last error: %s\n\n", j.st.LastError))
+	}
+	j.showEscrows(&b)
+	if j.st.HeldDeletes > 0 {
+		b.WriteString(fmt.Sprintf("**Held**: %d deletes and disables wait for approval — list them with `starter escrows %s --held`\n", j.st.HeldDeletes, j.cfg.Name))
 	}
 	workflow.SetCurrentDetails(ctx, b.String())
 	j.observe(ctx)
 }
+
+// countEscrows counts the job's escrows once after each cycle, for its
+// status and current details. The cycle is marked counted first, so that
+// an update handler publishing meanwhile does not count again; a count
+// that fails leaves the last one shown.
+func (j *jobImpl) countEscrows(ctx workflow.Context) {
+	l := j.st.LastCycle
+	if l == nil || l.Number == j.st.EscrowsCounted || j.cfg.Options.DryRun {
+		return
+	}
+	if workflow.GetVersion(ctx, escrowsShownChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	j.st.EscrowsCounted = l.Number
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		Summary:             "count escrows",
+	})
+	var s activities.EscrowSummary
+	if err := workflow.ExecuteActivity(actx, a.SummarizeEscrows, j.cfg.Name).Get(ctx, &s); err != nil {
+		j.log.Warn("escrows not counted", "error", err)
+		return
+	}
+	j.st.Escrows = &s
+}
+
+// showEscrows writes the escrows' count and the first few, as markdown.
+func (j *jobImpl) showEscrows(b *strings.Builder) {
+	s := j.st.Escrows
+	if s == nil || s.Count == 0 {
+		return
+	}
+	b.WriteString(fmt.Sprintf("**Escrows**: %d objects await retry — list them with `starter escrows %s`\n\n", s.Count, j.cfg.Name))
+	for _, e := range s.First {
+		name := e.SourceID
+		if e.DisplayName != "" {
+			name += " (" + e.DisplayName + ")"
+		}
+		b.WriteString(fmt.Sprintf("- %s %s: %s failed, %s: %s; attempt %d, next after %s\n", e.Type, name, e.Action, e.Code, oneLine(e.Reason), e.Attempts, e.RetryAfter.UTC().Format(time.RFC3339)))
+	}
+	b.WriteString("\n")
+}
+
+// oneLine keeps a reason on its list item's line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
