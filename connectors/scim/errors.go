@@ -85,11 +85,11 @@ func errorDetail(status int, body []byte) string {
 func authSchemes(h http.Header) string {
 	var schemes []string
 	for _, v := range h.Values("WWW-Authenticate") {
-		for _, challenge := range strings.Split(v, ",") {
-			// A challenge starts with its scheme; parameters follow
-			// (name=value) after a space or a comma.
-			f := strings.Fields(challenge)
-			if len(f) > 0 && !strings.Contains(f[0], "=") {
+		// A challenge starts with its scheme; its parameters (name=value,
+		// values maybe quoted and holding commas) follow.
+		for _, part := range splitOutsideQuotes(v) {
+			f := strings.Fields(part)
+			if len(f) > 0 && !strings.ContainsAny(f[0], `="`) {
 				schemes = append(schemes, f[0])
 			}
 		}
@@ -98,6 +98,30 @@ func authSchemes(h http.Header) string {
 		return " (no WWW-Authenticate header)"
 	}
 	return " (WWW-Authenticate: " + strings.Join(schemes, ", ") + ")"
+}
+
+// splitOutsideQuotes splits a header value at the commas outside quoted
+// strings.
+func splitOutsideQuotes(v string) []string {
+	var (
+		parts           []string
+		start           int
+		quoted, escaped bool
+	)
+	for i, r := range v {
+		switch {
+		case escaped:
+			escaped = false
+		case quoted && r == '\\':
+			escaped = true
+		case r == '"':
+			quoted = !quoted
+		case r == ',' && !quoted:
+			parts = append(parts, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, v[start:])
 }
 
 // transportError describes a request that got no answer.
