@@ -137,6 +137,14 @@ objects:
 		currentDetails(t, tmp.UI+"/namespaces/default/workflows/"+url.PathEscape(api.JobWorkflowID("escrows"))+"/"+run+"/user-metadata",
 			"3 deletes and disables wait for approval", "starter escrows escrows --held")
 	})
+
+	t.Run("the job's history, escrows counted after each cycle, replays", func(t *testing.T) {
+		history := filepath.Join(dir, "job-history.json")
+		shown := temporalCLI(t, e, "workflow", "show", "-o", "json", "-w", api.JobWorkflowID("escrows"))
+		require.Contains(t, shown, `"name": "SummarizeEscrows"`)
+		require.NoError(t, os.WriteFile(history, []byte(shown), 0o600))
+		require.Contains(t, e.ok("replay", history), "ok   "+history+" (ProvisioningJob")
+	})
 }
 
 // currentDetails waits until the job page's current details show every
