@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/openprovisioning/provisioner/api"
@@ -47,34 +48,55 @@ func (a *Activities) ListEscrows(ctx context.Context, in EscrowsInput) (_ api.Es
 	return res, nil
 }
 
-// EscrowSummary is what a job shows of its escrows: how many objects of
-// each type await retry, and the first few.
+// EscrowSummary is what a job shows of its escrows and held removals:
+// how many objects await retry, and the first few of each.
 type EscrowSummary struct {
 	Count int          `json:"count"`
 	First []api.Escrow `json:"first,omitempty"`
+	// Held are the first removals the deletion guard holds.
+	Held []HeldRemoval `json:"held,omitempty"`
 }
 
-// escrowsShown is how many escrows a summary carries, and
-// escrowReasonShown how much of each reason: the summary is in the job's
-// history and current details, which stay small.
+// HeldRemoval is a delete or disable the deletion guard holds.
+type HeldRemoval struct {
+	Type        connectors.ObjectType `json:"type"`
+	SourceID    string                `json:"sourceId"`
+	TargetID    string                `json:"targetId,omitempty"`
+	DisplayName string                `json:"displayName,omitempty"`
+	// What says what is held ("Disable held by the accidental-deletion
+	// guard").
+	What string `json:"what"`
+}
+
+// SummaryInput asks for a job's escrow summary; Held names the held cycle
+// whose first removals to add, when the job holds one.
+type SummaryInput struct {
+	Job  string     `json:"job"`
+	Held *HeldInput `json:"held,omitempty"`
+}
+
+// escrowsShown is how many escrows and held removals a summary carries,
+// and escrowReasonShown how much of each reason: the summary is in the
+// job's history and current details, which stay small. heldChunk is how
+// many staged items are looked at before checking whether enough held
+// removals are found.
 const (
 	escrowsShown      = 5
 	escrowReasonShown = 200
+	heldChunk         = 500
 )
 
 // SummarizeEscrows counts a job's escrows of every type and returns the
-// first few.
-func (a *Activities) SummarizeEscrows(ctx context.Context, job string) (_ EscrowSummary, err error) {
+// first few, with the first removals of its held cycle.
+func (a *Activities) SummarizeEscrows(ctx context.Context, in SummaryInput) (_ EscrowSummary, err error) {
 	defer classify(&err)
 	var s EscrowSummary
 	for _, t := range escrowTypes {
-		err := a.Store.DueEscrows(ctx, job, t, endOfTime, func(st store.ObjectState) error {
+		err := a.Store.DueEscrows(ctx, in.Job, t, endOfTime, func(st store.ObjectState) error {
 			s.Count++
 			if len(s.First) < escrowsShown {
 				e := escrowOf(st)
-				if r := []rune(e.Reason); len(r) > escrowReasonShown {
-					e.Reason = string(r[:escrowReasonShown]) + "…"
-				}
+				e.Reason = shorten(e.Reason)
 				s.First = append(s.First, e)
 			}
 			return nil
@@ -83,7 +105,29 @@ func (a *Activities) SummarizeEscrows(ctx context.Context, job string) (_ Escrow
 			return EscrowSummary{}, fmt.Errorf("count escrows: %w", err)
 		}
 	}
+	if h := in.Held; h != nil {
+		eng := a.engine(&h.Job, nil, nil)
+		for next := max(h.From, 1); next <= h.To && len(s.Held) < escrowsShown; {
+			entries, n, err := eng.HeldRemovals(ctx, h.Cycle, next, min(next+heldChunk-1, h.To), h.Reason, time.Now().UTC())
+			if err != nil {
+				return EscrowSummary{}, fmt.Errorf("list held removals: %w", err)
+			}
+			for _, e := range entries[:min(len(entries), escrowsShown-len(s.Held))] {
+				what, _, _ := strings.Cut(e.Reason, ":")
+				s.Held = append(s.Held, HeldRemoval{Type: connectors.ObjectType(e.ObjectType), SourceID: e.SourceID, TargetID: e.TargetID, DisplayName: e.DisplayName, What: shorten(what)})
+			}
+			next = n
+		}
+	}
 	return s, nil
+}
+
+// shorten keeps the start of a reason shown in a summary.
+func shorten(s string) string {
+	if r := []rune(s); len(r) > escrowReasonShown {
+		return string(r[:escrowReasonShown]) + "…"
+	}
+	return s
 }
 
 func escrowOf(st store.ObjectState) api.Escrow {

@@ -135,7 +135,7 @@ objects:
 		require.NoError(t, err)
 		run := desc.RawResponse.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 		currentDetails(t, tmp.UI+"/namespaces/default/workflows/"+url.PathEscape(api.JobWorkflowID("escrows"))+"/"+run+"/user-metadata",
-			"3 deletes and disables wait for approval", "starter escrows escrows --held")
+			"3 deletes and disables wait for approval", "starter escrows escrows --held", "- User E1", "Disable held by the accidental-deletion guard", "- User E5")
 	})
 
 	t.Run("the job's history, escrows counted after each cycle, replays", func(t *testing.T) {
