@@ -28,11 +28,9 @@ func (a *Activities) countEscrows(ctx context.Context, job string) {
 	if a.Metrics == nil {
 		return
 	}
-	// Every escrowed object is due by the end of time.
-	end := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, t := range escrowTypes {
 		n := 0
-		err := a.Store.DueEscrows(ctx, job, t, end, func(store.ObjectState) error { n++; return nil })
+		err := a.Store.DueEscrows(ctx, job, t, endOfTime, func(store.ObjectState) error { n++; return nil })
 		if err != nil {
 			a.logger(job).WithError(err).Warn("escrowed objects not counted")
 			return

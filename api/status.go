@@ -105,6 +105,9 @@ type Status struct {
 	// HeldCycle is the cycle whose StagedDelete log entries list the held
 	// deletes and disables.
 	HeldCycle string `json:"heldCycle,omitempty"`
+	// Escrows counts the objects awaiting retry after a failed attempt,
+	// as the last cycle left them (the escrows update lists them).
+	Escrows int `json:"escrows,omitempty"`
 }
 
 // JobStatus answers a job's status query and, while a cycle runs, asks the

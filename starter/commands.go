@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -69,12 +71,21 @@ func (g *globals) withJob(arg string, fn func(name string, c client.Client) erro
 }
 
 func startCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var untested bool
+	cmd := &cobra.Command{
 		Use:   "start CONFIG",
 		Short: "Start a job from its configuration file, or resume it if it runs",
-		Args:  cobra.ExactArgs(1),
+		Long: `Start a job from its configuration file, or resume it if it runs. A new job's
+connections are tested first (as test-connection does): when a step fails,
+nothing is started.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withConfig(args[0], func(job *config.Job, c client.Client) error {
+				if !untested {
+					if err := testNewJob(cmd.Context(), cmd.OutOrStdout(), c, job); err != nil {
+						return err
+					}
+				}
 				ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 				defer cancel()
 				if err := temporalx.RegisterSearchAttributes(ctx, c, g.namespace); err != nil {
@@ -109,6 +120,32 @@ func startCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&untested, "no-test-connection", false, "start a new job without testing its connections first")
+	return cmd
+}
+
+// testNewJob tests the connections of a job that does not run yet, and
+// fails, printing the steps, when one fails. A running job is resumed
+// as it is.
+func testNewJob(ctx context.Context, w io.Writer, c client.Client, job *config.Job) error {
+	d, err := c.DescribeWorkflow(ctx, api.JobWorkflowID(job.Name), "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+	case err != nil:
+		return fmt.Errorf("job %s: %w", job.Name, err)
+	case d.RawResponse.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return nil
+	}
+	res, err := testConnection(ctx, c, job)
+	if err != nil {
+		return err
+	}
+	if err := connectionTestError(res); err != nil {
+		printConnectionTest(w, res)
+		return fmt.Errorf("%w; nothing was started (see starter test-connection)", err)
+	}
+	return nil
 }
 
 type signalCommand struct {

@@ -53,7 +53,7 @@ func main() {
 	root.PersistentFlags().StringVar(&g.namespace, "namespace", "", temporalx.NamespaceHelp)
 	g.codec.RegisterKeys(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return invalidError{err} })
-	root.AddCommand(validateCmd(), exportCmd(), startCmd(g), updateCmd(g), statusCmd(g), previewCmd(g), onDemandCmd(g), rollbackCmd(g), connectionsCmd(g), logsCmd(g), reportCmd(g), replayCmd(g), codecServerCmd(g))
+	root.AddCommand(validateCmd(), exportCmd(), startCmd(g), updateCmd(g), statusCmd(g), previewCmd(g), onDemandCmd(g), rollbackCmd(g), connectionsCmd(g), testConnectionCmd(g), escrowsCmd(g), logsCmd(g), reportCmd(g), replayCmd(g), codecServerCmd(g))
 	for _, s := range signalCommands {
 		root.AddCommand(signalCmd(g, s))
 	}

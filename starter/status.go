@@ -13,8 +13,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/openprovisioning/provisioner/api"
-	"github.com/openprovisioning/provisioner/audit"
-	"github.com/openprovisioning/provisioner/audit/history"
 )
 
 func statusCmd(g *globals) *cobra.Command {
@@ -89,6 +87,9 @@ func printStatus(w io.Writer, st api.Status) {
 	if !st.SteadyState.LastAchieved.IsZero() {
 		fmt.Fprintf(w, "steady state: last %s\n", st.SteadyState.LastAchieved.Local().Format(time.RFC3339))
 	}
+	if st.Escrows > 0 {
+		fmt.Fprintf(w, "escrows:      %d objects await retry after a failed attempt: starter escrows %s\n", st.Escrows, st.Job)
+	}
 	if st.HeldDeletes > 0 {
 		fmt.Fprintf(w, "held:         %d deletes and disables, waiting for approval: starter restart %s --scope ForceDeletes\n", st.HeldDeletes, st.Job)
 	}
@@ -101,18 +102,11 @@ const heldShown = 20
 // printHeld lists the first held operations from the held cycle's
 // StagedDelete log entries.
 func printHeld(ctx context.Context, w io.Writer, c client.Client, namespace string, st api.Status) error {
-	f := audit.Filter{CycleID: st.HeldCycle, Action: audit.StagedDelete}
-	var held []audit.Entry
-	err := history.Read(ctx, c, namespace, st.Job, func(e audit.Entry) error {
-		if f.Match(e) && len(held) < heldShown {
-			held = append(held, e)
-		}
-		return nil
-	})
+	held, _, err := heldOperations(ctx, c, namespace, st, "", heldShown)
 	if err != nil {
-		return fmt.Errorf("held operations of job %s: %w", st.Job, err)
+		return err
 	}
-	fmt.Fprintf(w, "\nHeld operations (%d of %d; all: starter logs %s --action StagedDelete --cycle %s):\n", len(held), st.HeldDeletes, st.Job, st.HeldCycle)
+	fmt.Fprintf(w, "\nHeld operations (%d of %d; all: starter escrows %s --held):\n", len(held), st.HeldDeletes, st.Job)
 	t := newEntryTable(w, true)
 	for _, e := range held {
 		t.write(e)

@@ -41,6 +41,11 @@ func (j *jobImpl) register(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, api.UpdateEscrows, j.escrows, workflow.UpdateHandlerOptions{
+		Validator: j.validateEscrows,
+	}); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -53,6 +58,9 @@ func (j *jobImpl) status() api.Status {
 		LastCycle: j.st.LastCycle, CycleNumber: j.st.CycleNumber, NextKind: j.st.NextKind, NextRun: j.st.NextRun, Schedule: j.cfg.Schedule.String(),
 		Totals: j.st.Totals, LastError: j.st.LastError, Quarantine: j.st.Quarantine, SteadyState: j.st.SteadyState,
 		MappingVersion: j.st.MappingVersion, DryRun: j.cfg.Options.DryRun, HeldDeletes: j.st.HeldDeletes,
+	}
+	if j.st.Escrows != nil {
+		st.Escrows = j.st.Escrows.Count
 	}
 	if j.st.HeldDeletes > 0 && j.st.PausedCycle != nil {
 		st.HeldCycle = j.st.PausedCycle.Cycle.ID
@@ -211,5 +219,26 @@ func (j *jobImpl) connections(ctx workflow.Context, r api.ConnectionsRequest) (a
 	if err == nil && res.Deleted {
 		j.log.Info("object connection deleted", "type", r.Type, "id", r.ID)
 	}
+	return res, err
+}
+
+// validateEscrows refuses requests for types the job does not provision.
+func (j *jobImpl) validateEscrows(r api.EscrowsRequest) error {
+	if _, ok := j.cfg.ObjectIndex(r.Type); !ok {
+		return temporal.NewApplicationError(fmt.Sprintf("job %s does not provision %s objects", j.cfg.Name, r.Type), api.ErrRequestRefused)
+	}
+	return nil
+}
+
+// escrows lists a page of the objects awaiting retry.
+func (j *jobImpl) escrows(ctx workflow.Context, r api.EscrowsRequest) (api.EscrowsResult, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		Summary:             "escrows",
+	})
+	in := activities.EscrowsInput{Job: j.cfg.Name, Type: r.Type, After: r.After, Limit: r.Limit}
+	var res api.EscrowsResult
+	err := workflow.ExecuteActivity(actx, a.ListEscrows, in).Get(ctx, &res)
 	return res, err
 }

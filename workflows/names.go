@@ -24,4 +24,5 @@ const (
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(ProvisioningJob, workflow.RegisterOptions{Name: api.JobWorkflow})
 	r.RegisterWorkflowWithOptions(ProvisioningCycle, workflow.RegisterOptions{Name: api.CycleWorkflow})
+	r.RegisterWorkflowWithOptions(TestConnection, workflow.RegisterOptions{Name: api.TestConnectionWorkflow})
 }

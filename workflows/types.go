@@ -39,6 +39,10 @@ type JobState struct {
 	Notified notify.Event `json:"notified,omitempty"`
 	// LastSuccess is when the last cycle that succeeded ended.
 	LastSuccess time.Time `json:"lastSuccess,omitzero"`
+	// Escrows is what the job shows of its escrows, counted after cycle
+	// EscrowsCounted ended; nil before escrowsShownChange.
+	Escrows        *activities.EscrowSummary `json:"escrows,omitempty"`
+	EscrowsCounted int                       `json:"escrowsCounted,omitempty"`
 }
 
 // CycleInput starts (or continues) one cycle workflow.

@@ -103,6 +103,14 @@ const (
 	scheduleChange = "cycle-schedule"
 )
 
+// Released in v7.
+const (
+	// escrowsShownChange has the job count its escrows after every cycle
+	// (activities.SummarizeEscrows) for its status and current details;
+	// before, neither showed them.
+	escrowsShownChange = "escrows-shown"
+)
+
 // Bounds compiled into the workflows.
 const (
 	// cycleMaxHistoryBytes and cycleMaxHistoryEvents are where a cycle run

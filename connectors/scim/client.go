@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -172,6 +173,9 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ce := c.statusError(op, resp.StatusCode, raw)
+		if resp.StatusCode == http.StatusUnauthorized {
+			ce.Detail += authSchemes(resp.Header)
+		}
 		// A refusal may answer what an earlier try did: a create conflicts
 		// with the object it made.
 		if doubt.set.Load() && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
@@ -186,7 +190,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(out); err != nil {
-		return c.incompatible(op, resp.StatusCode, "the answer is not SCIM JSON: "+err.Error())
+		return c.incompatible(op, resp.StatusCode, fmt.Sprintf("the answer is not SCIM JSON (Content-Type %q): %v", resp.Header.Get("Content-Type"), err))
 	}
 	return nil
 }

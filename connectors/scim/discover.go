@@ -104,3 +104,20 @@ func (c *Client) Discover(ctx context.Context) (ServiceProvider, error) {
 	sp.Schemas = schemas.Resources
 	return sp, nil
 }
+
+// ConnectionChecks reads /ServiceProviderConfig and /Schemas, which a
+// service may leave out: a 404 is noted, any other failure fails the
+// check.
+func (c *Client) ConnectionChecks() []connectors.ConnectionCheck {
+	check := func(path string) connectors.ConnectionCheck {
+		return connectors.ConnectionCheck{Name: http.MethodGet + " " + path, Run: func(ctx context.Context) (string, error) {
+			var doc map[string]any
+			err := c.call(ctx, http.MethodGet, path, nil, nil, &doc)
+			if connectors.KindOf(err) == connectors.KindNotFound {
+				return "not served (404), which SCIM allows", nil
+			}
+			return "", err
+		}}
+	}
+	return []connectors.ConnectionCheck{check("/ServiceProviderConfig"), check("/Schemas")}
+}

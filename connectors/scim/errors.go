@@ -78,6 +78,52 @@ func errorDetail(status int, body []byte) string {
 	return http.StatusText(status)
 }
 
+// authSchemes names the schemes a 401 answer's WWW-Authenticate headers
+// ask for, without their parameters (a realm, an error description that
+// may quote the token sent): what an operator needs to tell a wrong token
+// from a wrong kind of credentials.
+func authSchemes(h http.Header) string {
+	var schemes []string
+	for _, v := range h.Values("WWW-Authenticate") {
+		// A challenge starts with its scheme; its parameters (name=value,
+		// values maybe quoted and holding commas) follow.
+		for _, part := range splitOutsideQuotes(v) {
+			f := strings.Fields(part)
+			if len(f) > 0 && !strings.ContainsAny(f[0], `="`) {
+				schemes = append(schemes, f[0])
+			}
+		}
+	}
+	if len(schemes) == 0 {
+		return " (no WWW-Authenticate header)"
+	}
+	return " (WWW-Authenticate: " + strings.Join(schemes, ", ") + ")"
+}
+
+// splitOutsideQuotes splits a header value at the commas outside quoted
+// strings.
+func splitOutsideQuotes(v string) []string {
+	var (
+		parts           []string
+		start           int
+		quoted, escaped bool
+	)
+	for i, r := range v {
+		switch {
+		case escaped:
+			escaped = false
+		case quoted && r == '\\':
+			escaped = true
+		case r == '"':
+			quoted = !quoted
+		case r == ',' && !quoted:
+			parts = append(parts, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, v[start:])
+}
+
 // transportError describes a request that got no answer.
 func (c *Client) transportError(op string, err error) *connectors.Error {
 	kind := connectors.KindUnavailable

@@ -36,3 +36,13 @@ func TestForbiddenIsInsufficientRights(t *testing.T) {
 	assert.Equal(t, "the account is protected", ce.Detail)
 	assert.Len(t, e.rec.take(http.MethodPatch), 1)
 }
+
+// A 401 names the schemes asked for, not their parameters, which may quote
+// what was sent.
+func TestAuthSchemes(t *testing.T) {
+	h := http.Header{}
+	h.Add("WWW-Authenticate", `Bearer realm="scim", error="invalid_token", error_description="token s3cr3t, sent at 10:00, expired"`)
+	h.Add("WWW-Authenticate", `Basic realm="fallback, \"quoted\" too"`)
+	require.Equal(t, " (WWW-Authenticate: Bearer, Basic)", authSchemes(h))
+	require.Equal(t, " (no WWW-Authenticate header)", authSchemes(http.Header{}))
+}
