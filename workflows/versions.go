@@ -98,9 +98,6 @@ const (
 	// enters quarantine, holds deletions, is disabled or recovers, and
 	// continue as new only once its notices are sent; before, it sent none.
 	notifyChange = "notify-state-changes"
-	// scheduleChange starts the cycles a job starts by itself only when
-	// its schedule (config.Schedule) allows.
-	scheduleChange = "cycle-schedule"
 )
 
 // Released in v7.
@@ -109,6 +106,10 @@ const (
 	// (activities.SummarizeEscrows) for its status and current details;
 	// before, neither showed them.
 	escrowsShownChange = "escrows-shown"
+	// scheduleChange starts the cycles a job starts by itself only when
+	// its schedule (config.Schedule) allows; before, they started at the
+	// interval.
+	scheduleChange = "cycle-schedule"
 )
 
 // Bounds compiled into the workflows.
