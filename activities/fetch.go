@@ -299,6 +299,13 @@ func (f *fetcher) reassigned(ctx context.Context, changed []string) error {
 // end finishes an object type once every page is staged: deletions found
 // by absence, what the deletion guard weighs, and escrows due.
 func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.ReadStep) error {
+	if step.Object >= 0 && f.src.ChangeDetection() == connectors.Delta {
+		n, err := stager.DueEscrows(ctx, f.p.Seq)
+		if err != nil {
+			return err
+		}
+		f.p.Seq += n
+	}
 	complete, err := stager.MarkLive(ctx)
 	if err != nil {
 		return err
@@ -323,17 +330,7 @@ func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.Re
 	}
 	f.p.Seq += deleted
 	f.p.Deleted += deleted
-	if err := f.weighRemovals(ctx, step.Type, removed); err != nil {
-		return err
-	}
-	if f.src.ChangeDetection() == connectors.Delta {
-		n, err := stager.DueEscrows(ctx, f.p.Seq)
-		if err != nil {
-			return err
-		}
-		f.p.Seq += n
-	}
-	return nil
+	return f.weighRemovals(ctx, step.Type, removed)
 }
 
 // result is what the fetch staged, and the deletion guard's verdict.

@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -38,7 +40,7 @@ CREATE TABLE IF NOT EXISTS objects (
 	operation TEXT,
 	PRIMARY KEY (job, type, source_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS objects_escrow ON objects (job, type, escrow_due) WHERE escrow_due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_escrowed ON objects (job, type, source_id, escrow_due) WHERE escrow_due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS staged (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
@@ -113,6 +115,43 @@ CREATE TABLE IF NOT EXISTS watermarks (
 // Store is the SQLite state store.
 type Store struct {
 	db *sql.DB
+	// prepared holds the statements that record a batch's items, each
+	// compiled once per connection rather than at every flush.
+	prepared statements
+}
+
+// statements caches prepared statements by their text.
+type statements struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// in returns the statement of query, prepared once on db, for use in tx.
+func (p *statements) in(ctx context.Context, db *sql.DB, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st, ok := p.m[query]
+	if !ok {
+		var err error
+		if st, err = db.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		if p.m == nil {
+			p.m = map[string]*sql.Stmt{}
+		}
+		p.m[query] = st
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// close closes the cached statements.
+func (p *statements) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, st := range p.m {
+		st.Close()
+	}
+	p.m = nil
 }
 
 var _ store.Store = (*Store)(nil)
@@ -144,7 +183,9 @@ func Open(path string) (*Store, error) {
 // migrate brings files created by earlier versions up to date: it adds
 // the columns they lack (filling folded group names), drops the index of
 // target IDs, which every recorded object paid for in random page writes
-// and no hot path reads, and indexes group names by their folded form.
+// and no hot path reads, and the index of escrows by due time, which
+// listings in source ID order no longer read, and indexes group names by
+// their folded form.
 func migrate(db *sql.DB) error {
 	var n int
 	for _, col := range []string{"refs", "operation"} {
@@ -157,7 +198,7 @@ func migrate(db *sql.DB) error {
 			}
 		}
 	}
-	if _, err := db.Exec(`DROP INDEX IF EXISTS objects_target; DROP INDEX IF EXISTS source_groups_name`); err != nil {
+	if _, err := db.Exec(`DROP INDEX IF EXISTS objects_target; DROP INDEX IF EXISTS source_groups_name; DROP INDEX IF EXISTS objects_escrow`); err != nil {
 		return err
 	}
 	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('source_groups') WHERE name = 'folded'`).Scan(&n); err != nil {
@@ -209,7 +250,10 @@ func addFoldedNames(db *sql.DB) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.prepared.close()
+	return s.db.Close()
+}
 
 const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at, operation`
 
@@ -415,7 +459,7 @@ func (s *Store) PutObject(ctx context.Context, job string, o store.ObjectState) 
 
 // Connections calls fn for every linked object of a type.
 func (s *Store) Connections(ctx context.Context, job string, t connectors.ObjectType, fn func(store.ObjectState) error) error {
-	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND target_id <> '' ORDER BY source_id`, job, string(t))
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = ? AND o.type = ? AND o.target_id <> ''`, job, string(t))
 }
 
 // CountLinked counts the linked objects of a type.
@@ -427,30 +471,44 @@ func (s *Store) CountLinked(ctx context.Context, job string, t connectors.Object
 	return n, nil
 }
 
+// objectPage is how many object states one query of an iteration reads.
+const objectPage = 1000
+
+// each calls fn for the objects query selects, in source ID order. It reads
+// a page at a time and holds no connection while fn runs: fn may write to
+// the store, which SQLite would make wait on an open read, and a listing
+// of every object holds one page of them, not all. query ends in a WHERE
+// clause on table alias o.
 func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, query string, args ...any) error {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("list object states: %w", err)
-	}
-	// Collect first: fn may write to the store, and SQLite would wait on this read.
-	var all []store.ObjectState
-	for rows.Next() {
-		o, err := scanObject(rows)
+	after, op := "", ">=" // ">=" "" lets the first page include an empty ID
+	states := make([]store.ObjectState, 0, objectPage)
+	for {
+		rows, err := s.db.QueryContext(ctx, query+` AND o.source_id `+op+` ? ORDER BY o.source_id LIMIT `+strconv.Itoa(objectPage), append(args, after)...)
 		if err != nil {
-			rows.Close()
-			return err
+			return fmt.Errorf("list object states: %w", err)
 		}
-		all = append(all, o)
-	}
-	if err := closeRows(rows); err != nil {
-		return err
-	}
-	for _, o := range all {
-		if err := fn(o); err != nil {
-			return err
+		states = states[:0]
+		for rows.Next() {
+			o, err := scanObject(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			states = append(states, o)
 		}
+		if err := closeRows(rows); err != nil {
+			return fmt.Errorf("list object states: %w", err)
+		}
+		for _, o := range states {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if len(states) < objectPage {
+			return nil
+		}
+		after, op = states[len(states)-1].SourceID, ">"
 	}
-	return nil
 }
 
 // LookupTarget finds the object linked to a target ID. It reads every
@@ -530,11 +588,11 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 	return out, closeRows(rows)
 }
 
-// Record stores outcomes and object states in one transaction, with
-// statements prepared once for the whole batch.
+// Record stores outcomes and object states in one transaction, many rows
+// per statement, with statements prepared once.
 func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Record) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if err := recordOutcomes(ctx, tx, c, records); err != nil {
+		if err := s.recordOutcomes(ctx, tx, c, records); err != nil {
 			return err
 		}
 		// States are written many rows per statement, in order: a forget
@@ -542,7 +600,7 @@ func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Recor
 		// object wins as if each were written alone.
 		var rows []store.ObjectState
 		flush := func() error {
-			err := upsertObjects(ctx, tx, c.Job, rows)
+			err := s.upsertObjects(ctx, tx, c.Job, rows)
 			rows = rows[:0]
 			return err
 		}
@@ -563,65 +621,89 @@ func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Recor
 	})
 }
 
-// rowsPerStatement bounds the rows of one multi-row statement, far below
-// SQLite's limit of 32,766 parameters.
-const rowsPerStatement = 200
+// rowSizes are the row counts of the multi-row statements that record
+// items, largest first: any number of rows goes in statements of these
+// sizes, so a few prepared statements serve every flush. The largest
+// stays far below SQLite's limit of 32,766 parameters.
+var rowSizes = []int{64, 8, 1}
+
+// inRows calls fn for consecutive parts of n rows, each of one of
+// rowSizes, with the part's first row and size.
+func inRows(n int, fn func(start, rows int) error) error {
+	start := 0
+	for _, size := range rowSizes {
+		for ; n-start >= size; start += size {
+			if err := fn(start, size); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // recordOutcomes writes the staged items' outcomes, many per statement.
-func recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, records []store.Record) error {
-	var args []any
-	flush := func(n int) error {
-		if n == 0 {
-			return nil
+func (s *Store) recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, records []store.Record) error {
+	done := make([]store.Record, 0, len(records))
+	for _, r := range records {
+		if r.Outcome != nil {
+			done = append(done, r)
 		}
-		values := "(?,?)" + strings.Repeat(",(?,?)", n-1)
-		_, err := tx.ExecContext(ctx, `UPDATE staged SET outcome = v.column2 FROM (VALUES `+values+`) AS v
-			WHERE staged.job = ? AND staged.cycle = ? AND staged.seq = v.column1`, append(args, c.Job, c.ID)...)
-		args = args[:0]
+	}
+	args := make([]any, 0, rowSizes[0]*2+2)
+	return inRows(len(done), func(start, n int) error {
+		st, err := s.prepared.in(ctx, s.db, tx, `UPDATE staged SET outcome = v.column2 FROM (VALUES (?,?)`+strings.Repeat(",(?,?)", n-1)+`) AS v
+			WHERE staged.job = ? AND staged.cycle = ? AND staged.seq = v.column1`)
 		if err != nil {
 			return fmt.Errorf("record outcomes: %w", err)
 		}
+		args = args[:0]
+		for _, r := range done[start : start+n] {
+			args = append(args, r.Seq, r.Outcome)
+		}
+		if _, err := st.ExecContext(ctx, append(args, c.Job, c.ID)...); err != nil {
+			return fmt.Errorf("record outcomes: %w", err)
+		}
 		return nil
-	}
-	n := 0
-	for _, r := range records {
-		if r.Outcome == nil {
-			continue
-		}
-		args = append(args, r.Seq, r.Outcome)
-		if n++; n == rowsPerStatement {
-			if err := flush(n); err != nil {
-				return err
-			}
-			n = 0
-		}
-	}
-	return flush(n)
+	})
 }
 
 // upsertObjects writes object states, many rows per statement; of two rows
 // for one object the later wins.
-func upsertObjects(ctx context.Context, tx *sql.Tx, job string, states []store.ObjectState) error {
-	for start := 0; start < len(states); start += rowsPerStatement {
-		part := states[start:min(start+rowsPerStatement, len(states))]
-		args := make([]any, 0, len(part)*objectArgCount)
-		for _, o := range part {
+func (s *Store) upsertObjects(ctx context.Context, tx *sql.Tx, job string, states []store.ObjectState) error {
+	args := make([]any, 0, rowSizes[0]*objectArgCount)
+	return inRows(len(states), func(start, n int) error {
+		args = args[:0]
+		for _, o := range states[start : start+n] {
 			a, err := objectArgs(job, o)
 			if err != nil {
 				return err
 			}
 			args = append(args, a...)
 		}
-		if _, err := tx.ExecContext(ctx, upsertObjectRows(len(part)), args...); err != nil {
+		st, err := s.prepared.in(ctx, s.db, tx, upsertObjectRows(n))
+		if err != nil {
 			return fmt.Errorf("save object states: %w", err)
 		}
-	}
-	return nil
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("save object states: %w", err)
+		}
+		return nil
+	})
 }
 
-// DueEscrows lists escrowed objects whose retry time has come.
+// DueEscrows lists escrowed objects whose retry time has come. The
+// escrow listings name their index: with no statistics, SQLite would walk
+// every object of the type in key order to find the few escrowed.
 func (s *Store) DueEscrows(ctx context.Context, job string, t connectors.ObjectType, now time.Time, fn func(store.ObjectState) error) error {
-	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND escrow_due IS NOT NULL AND escrow_due <= ? ORDER BY source_id`, job, string(t), now.UnixMilli())
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o INDEXED BY objects_escrowed WHERE o.job = ? AND o.type = ? AND o.escrow_due IS NOT NULL AND o.escrow_due <= ?`, job, string(t), now.UnixMilli())
+}
+
+// UnseenDueEscrows lists escrowed objects whose retry time has come and
+// that a cycle has not marked seen.
+func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connectors.ObjectType, now time.Time, fn func(store.ObjectState) error) error {
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o INDEXED BY objects_escrowed WHERE o.job = ? AND o.type = ? AND o.escrow_due IS NOT NULL AND o.escrow_due <= ?
+		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = ? AND s.type = o.type AND s.source_id = o.source_id)`,
+		c.Job, string(t), now.UnixMilli(), c.ID)
 }
 
 // MarkSeen records source IDs read in a cycle, many rows per statement.
@@ -640,8 +722,8 @@ func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.Object
 // Unseen lists known objects not read in a cycle.
 func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectType, fn func(store.ObjectState) error) error {
 	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = ? AND o.type = ?
-		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = ? AND s.type = o.type AND s.source_id = o.source_id)
-		ORDER BY o.source_id`, c.Job, string(t), c.ID)
+		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = ? AND s.type = o.type AND s.source_id = o.source_id)`,
+		c.Job, string(t), c.ID)
 }
 
 // EndCycle drops a cycle's staging area, seen marks and target index.

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RecordAppliesInTurn", recordAppliesInTurn},
 		{"PendingOperations", pendingOperations},
 		{"DueEscrows", dueEscrows},
+		{"UnseenDueEscrows", unseenDueEscrows},
 		{"Unseen", unseen},
 		{"MarkSeenManyIDs", markSeenManyIDs},
 		{"EndCycle", endCycle},
@@ -333,6 +334,18 @@ func iterationCallbacksWrite(t *testing.T, s store.Store) {
 	require.Len(t, dueIDs(t, s, "job", now), n-n/10)
 
 	visited = 0
+	require.NoError(t, s.UnseenDueEscrows(ctx, c, connectors.User, now, func(o store.ObjectState) error {
+		visited++
+		if !strings.HasSuffix(o.SourceID, "1") {
+			return nil
+		}
+		o.Escrow = nil
+		return s.PutObject(ctx, "job", o)
+	}))
+	require.Equal(t, n-n/10, visited)
+	require.Len(t, dueIDs(t, s, "job", now), n-2*n/10)
+
+	visited = 0
 	require.NoError(t, s.Unseen(ctx, c, connectors.User, func(o store.ObjectState) error {
 		visited++
 		if !tenth(o) {
@@ -578,6 +591,45 @@ func dueEscrows(t *testing.T, s store.Store) {
 
 	stop := errors.New("stop")
 	require.ErrorIs(t, s.DueEscrows(ctx, "job", connectors.User, now, func(store.ObjectState) error { return stop }), stop)
+}
+
+func unseenDueEscrows(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := store.Cycle{Job: "job", ID: "7"}
+	put(t, s, "job",
+		escrowed("b", now.Add(-time.Hour)),
+		escrowed("B", now),
+		escrowed("A", now.Add(-24*time.Hour)),
+		escrowed("a", now.Add(-time.Hour)),
+		escrowed("D", now.Add(time.Hour)),
+		user("E", "tE"))
+	group := escrowed("G", now.Add(-time.Hour))
+	group.Type = connectors.Group
+	put(t, s, "job", group)
+	put(t, s, "other", escrowed("O", now.Add(-time.Hour)))
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, []string{"a", "D", "E", "nobody"}))
+	require.NoError(t, s.MarkSeen(ctx, store.Cycle{Job: "job", ID: "6"}, connectors.User, []string{"A"}))
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.Group, []string{"B"}))
+
+	due := func(c store.Cycle, now time.Time) []string {
+		return ids(t, func(fn func(store.ObjectState) error) error {
+			return s.UnseenDueEscrows(ctx, c, connectors.User, now, fn)
+		})
+	}
+	require.Equal(t, []string{"A", "B", "b"}, due(c, now),
+		"due, of the job and type, not marked seen in this cycle (marks of another cycle or type do not count), in source ID order")
+	require.Equal(t, []string{"B", "D", "a", "b"}, due(store.Cycle{Job: "job", ID: "6"}, now.Add(time.Hour)), "in the cycle that marked A seen, an hour later")
+	require.Equal(t, []string{"O"}, due(store.Cycle{Job: "other", ID: "7"}, now))
+
+	var got []store.ObjectState
+	require.NoError(t, s.UnseenDueEscrows(ctx, c, connectors.User, now, func(o store.ObjectState) error {
+		got = append(got, o)
+		return nil
+	}))
+	require.Equal(t, "B", got[1].Escrow.Object.ID, "the escrowed record comes with the state")
+	stop := errors.New("stop")
+	require.ErrorIs(t, s.UnseenDueEscrows(ctx, c, connectors.User, now, func(store.ObjectState) error { return stop }), stop)
 }
 
 func unseen(t *testing.T, s store.Store) {
