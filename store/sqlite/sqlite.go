@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -341,37 +342,71 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 }
 
 // Fingerprints returns what fetch compares of the given known objects,
-// without decoding the values pushed for them.
+// without decoding the values pushed for them. A page of IDs in order (a
+// snapshot exported sorted by its key) is read in one pass over its key
+// range rather than looked up ID by ID; a range that holds many more
+// objects than the page is cut short and the rest looked up.
 func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.Fingerprint, error) {
 	out := make(map[string]store.Fingerprint, len(ids))
-	err := inList(ids, func(ph string, args []any) error {
-		rows, err := s.db.QueryContext(ctx, `SELECT source_id, source_hash, target_id <> '', active, escrow FROM objects WHERE job = ? AND type = ? AND source_id IN (`+ph+`)`,
+	rest := ids
+	if len(ids) > 1 && slices.IsSorted(ids) {
+		limit := 2*len(ids) + 16
+		rows, err := s.db.QueryContext(ctx, `SELECT `+fingerprintColumns+` FROM objects WHERE job = ? AND type = ? AND source_id BETWEEN ? AND ? ORDER BY source_id LIMIT ?`,
+			job, string(t), ids[0], ids[len(ids)-1], limit)
+		if err != nil {
+			return nil, fmt.Errorf("read object fingerprints: %w", err)
+		}
+		read, last := 0, ""
+		err = scanFingerprints(rows, func(id string, f store.Fingerprint) {
+			read, last = read+1, id
+			if _, ok := slices.BinarySearch(ids, id); ok {
+				out[id] = f
+			}
+		})
+		if err != nil || read < limit {
+			return out, err
+		}
+		after, _ := slices.BinarySearch(ids, last)
+		for after < len(ids) && ids[after] <= last {
+			after++
+		}
+		rest = ids[after:]
+	}
+	err := inList(rest, func(ph string, args []any) error {
+		rows, err := s.db.QueryContext(ctx, `SELECT `+fingerprintColumns+` FROM objects WHERE job = ? AND type = ? AND source_id IN (`+ph+`)`,
 			append([]any{job, string(t)}, args...)...)
 		if err != nil {
 			return fmt.Errorf("read object fingerprints: %w", err)
 		}
-		for rows.Next() {
-			var (
-				id     string
-				f      store.Fingerprint
-				escrow sql.NullString
-			)
-			if err := rows.Scan(&id, &f.SourceHash, &f.Linked, &f.Active, &escrow); err != nil {
-				rows.Close()
-				return err
-			}
-			if escrow.Valid {
-				f.Escrow = &store.Escrow{}
-				if err := json.Unmarshal([]byte(escrow.String), f.Escrow); err != nil {
-					rows.Close()
-					return fmt.Errorf("object %s: escrow: %w", id, err)
-				}
-			}
-			out[id] = f
-		}
-		return closeRows(rows)
+		return scanFingerprints(rows, func(id string, f store.Fingerprint) { out[id] = f })
 	})
 	return out, err
+}
+
+const fingerprintColumns = `source_id, source_hash, target_id <> '', active, escrow`
+
+// scanFingerprints calls fn for each row of fingerprintColumns, and closes rows.
+func scanFingerprints(rows *sql.Rows, fn func(id string, f store.Fingerprint)) error {
+	for rows.Next() {
+		var (
+			id     string
+			f      store.Fingerprint
+			escrow sql.NullString
+		)
+		if err := rows.Scan(&id, &f.SourceHash, &f.Linked, &f.Active, &escrow); err != nil {
+			rows.Close()
+			return err
+		}
+		if escrow.Valid {
+			f.Escrow = &store.Escrow{}
+			if err := json.Unmarshal([]byte(escrow.String), f.Escrow); err != nil {
+				rows.Close()
+				return fmt.Errorf("object %s: escrow: %w", id, err)
+			}
+		}
+		fn(id, f)
+	}
+	return closeRows(rows)
 }
 
 func closeRows(rows *sql.Rows) error {

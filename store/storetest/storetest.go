@@ -5,6 +5,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PutObjectReplaces", putObjectReplaces},
 		{"ObjectsManyIDs", objectsManyIDs},
 		{"Fingerprints", fingerprints},
+		{"FingerprintsInOrder", fingerprintsInOrder},
 		{"Connections", connections},
 		{"IterationCallbacksWrite", iterationCallbacksWrite},
 		{"LookupTarget", lookupTarget},
@@ -228,6 +230,45 @@ func fingerprints(t *testing.T, s store.Store) {
 	require.False(t, got["B"].Linked)
 	require.Equal(t, 2, got["B"].Escrow.Attempts)
 	require.Equal(t, "B", got["B"].Escrow.Object.ID)
+}
+
+// Pages of IDs in order, as a snapshot sorted by its key reads, whether
+// their range holds the page's objects only or very many others between.
+func fingerprintsInOrder(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var states []store.ObjectState
+	for i := range 3000 {
+		states = append(states, user(fmt.Sprintf("P%05d", i), fmt.Sprint("t", i)))
+	}
+	for _, id := range mixedIDs {
+		states = append(states, user(id, ""))
+	}
+	putMany(t, s, "job", states...)
+	put(t, s, "job", store.ObjectState{Type: connectors.Group, SourceID: "P01500", SourceHash: "group"})
+	put(t, s, "other", user("P01501", "other"))
+
+	check := func(ids []string, want []string, msg string) {
+		t.Helper()
+		got, err := s.Fingerprints(ctx, "job", connectors.User, ids)
+		require.NoError(t, err)
+		require.ElementsMatch(t, want, slices.Collect(maps.Keys(got)), msg)
+		for _, id := range want {
+			require.Equal(t, "h"+id, got[id].SourceHash, msg)
+		}
+	}
+	var dense, want []string
+	for i := 1000; i < 2000; i++ {
+		id := fmt.Sprintf("P%05d", i)
+		dense, want = append(dense, id), append(want, id)
+		if i%7 == 0 {
+			dense = append(dense, id+"-new") // not known: sorts right after id
+		}
+	}
+	check(dense, want, "a dense page, new IDs among known ones")
+	check([]string{"P00000", "P01500", "P01501", "P02999", "Q"}, []string{"P00000", "P01500", "P01501", "P02999"},
+		"a page whose range holds many other objects")
+	check([]string{"P00001", "P00001", "P00002"}, []string{"P00001", "P00002"}, "an ID twice")
+	check(sorted(mixedIDs), mixedIDs, "IDs in byte order")
 }
 
 func connections(t *testing.T, s store.Store) {
