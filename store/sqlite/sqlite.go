@@ -51,6 +51,17 @@ CREATE TABLE IF NOT EXISTS staged (
 	outcome BLOB,
 	PRIMARY KEY (job, cycle, seq)
 ) WITHOUT ROWID;
+-- outcomes holds what staged items came to, apart from the items: written
+-- into its item's row, an outcome would grow the row in place and split
+-- its page, where here outcomes are appended in Seq order. staged.outcome
+-- is read still, for cycles staged by earlier versions.
+CREATE TABLE IF NOT EXISTS outcomes (
+	job TEXT NOT NULL,
+	cycle TEXT NOT NULL,
+	seq INTEGER NOT NULL,
+	outcome BLOB NOT NULL,
+	PRIMARY KEY (job, cycle, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
@@ -557,24 +568,33 @@ func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.Objec
 	return o, err == nil, err
 }
 
-// Stage writes staged items.
+// Stage writes staged items; an item replaced takes its own outcome, or none.
 func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedItem) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object, outcome) VALUES (?,?,?,?,?,?)`)
+		stage, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object) VALUES (?,?,?,?,?)`)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
+		clear, err := s.prepared.in(ctx, s.db, tx, `DELETE FROM outcomes WHERE job = ? AND cycle = ? AND seq = ?`)
+		if err != nil {
+			return err
+		}
+		var done []store.Record
 		for _, it := range items {
 			obj, err := json.Marshal(it.Object)
 			if err != nil {
 				return err
 			}
-			if _, err := stmt.ExecContext(ctx, c.Job, c.ID, it.Seq, string(it.Type), string(obj), it.Outcome); err != nil {
+			if _, err := stage.ExecContext(ctx, c.Job, c.ID, it.Seq, string(it.Type), string(obj)); err != nil {
+				return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
+			}
+			if it.Outcome != nil {
+				done = append(done, store.Record{Seq: it.Seq, Outcome: it.Outcome})
+			} else if _, err := clear.ExecContext(ctx, c.Job, c.ID, it.Seq); err != nil {
 				return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
 			}
 		}
-		return nil
+		return s.recordOutcomes(ctx, tx, c, done)
 	})
 }
 
@@ -590,15 +610,23 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// TruncateStage drops items staged after a checkpoint.
+// TruncateStage drops items staged after a checkpoint, and their outcomes.
 func (s *Store) TruncateStage(ctx context.Context, c store.Cycle, after int) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM staged WHERE job = ? AND cycle = ? AND seq > ?`, c.Job, c.ID, after)
-	return err
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, table := range []string{"staged", "outcomes"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ? AND cycle = ? AND seq > ?`, c.Job, c.ID, after); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Staged returns a range of staged items.
 func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]store.StagedItem, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, type, object, outcome FROM staged WHERE job = ? AND cycle = ? AND seq BETWEEN ? AND ? ORDER BY seq`, c.Job, c.ID, from, to)
+	rows, err := s.db.QueryContext(ctx, `SELECT s.seq, s.type, s.object, coalesce(o.outcome, s.outcome) FROM staged s
+		LEFT JOIN outcomes o ON o.job = s.job AND o.cycle = s.cycle AND o.seq = s.seq
+		WHERE s.job = ? AND s.cycle = ? AND s.seq BETWEEN ? AND ? ORDER BY s.seq`, c.Job, c.ID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("read staged objects: %w", err)
 	}
@@ -686,16 +714,16 @@ func (s *Store) recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, r
 	}
 	args := make([]any, 0, rowSizes[0]*2+2)
 	return inRows(len(done), func(start, n int) error {
-		st, err := s.prepared.in(ctx, s.db, tx, `UPDATE staged SET outcome = v.column2 FROM (VALUES (?,?)`+strings.Repeat(",(?,?)", n-1)+`) AS v
-			WHERE staged.job = ? AND staged.cycle = ? AND staged.seq = v.column1`)
+		st, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO outcomes (job, cycle, seq, outcome)
+			SELECT ?, ?, column1, column2 FROM (VALUES (?,?)`+strings.Repeat(",(?,?)", n-1)+`)`)
 		if err != nil {
 			return fmt.Errorf("record outcomes: %w", err)
 		}
-		args = args[:0]
+		args = append(args[:0], c.Job, c.ID)
 		for _, r := range done[start : start+n] {
 			args = append(args, r.Seq, r.Outcome)
 		}
-		if _, err := st.ExecContext(ctx, append(args, c.Job, c.ID)...); err != nil {
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("record outcomes: %w", err)
 		}
 		return nil
@@ -764,7 +792,7 @@ func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectTy
 // EndCycle drops a cycle's staging area, seen marks and target index.
 func (s *Store) EndCycle(ctx context.Context, c store.Cycle) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"staged", "seen", "target_objects", "target_keys", "target_indexes"} {
+		for _, table := range []string{"staged", "outcomes", "seen", "target_objects", "target_keys", "target_indexes"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ? AND cycle = ?`, c.Job, c.ID); err != nil {
 				return err
 			}

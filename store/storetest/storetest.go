@@ -470,10 +470,12 @@ func truncateStage(t *testing.T, s store.Store) {
 	for _, cy := range []store.Cycle{c, other} {
 		require.NoError(t, s.Stage(ctx, cy, []store.StagedItem{item(1, "A"), item(2, "B"), item(3, "C"), item(4, "D")}))
 	}
+	require.NoError(t, s.Record(ctx, c, []store.Record{{Seq: 2, Outcome: []byte(`{"action":"Add"}`)}, {Seq: 3, Outcome: []byte(`{"action":"Add"}`)}}))
 	require.NoError(t, s.TruncateStage(ctx, c, 2))
 	require.Equal(t, []string{"1:A", "2:B"}, stagedIDs(t, s, c, 1, 10))
 	require.NoError(t, s.Stage(ctx, c, []store.StagedItem{item(3, "C2")}), "a resumed fetch stages again")
 	require.Equal(t, []string{"1:A", "2:B", "3:C2"}, stagedIDs(t, s, c, 1, 10))
+	require.Equal(t, map[int]string{2: `{"action":"Add"}`}, outcomes(t, s, c), "the outcome of an item dropped goes with it")
 	require.NoError(t, s.TruncateStage(ctx, c, 0))
 	require.Empty(t, stagedIDs(t, s, c, 0, 10))
 	require.Len(t, stagedIDs(t, s, other, 1, 10), 4, "other cycles keep theirs")
@@ -1205,16 +1207,24 @@ func BenchRecord(b *testing.B, s store.Store) {
 	c := store.Cycle{Job: "bench", ID: "1"}
 	const batch = 500
 	items := make([]store.StagedItem, 0, batch*b.N)
+	// Items, entries and states the size of a created user's.
 	for i := range batch * b.N {
-		items = append(items, store.StagedItem{Seq: i + 1, Type: connectors.User, Object: connectors.Object{ID: fmt.Sprint("E", i)}})
+		items = append(items, store.StagedItem{Seq: i + 1, Type: connectors.User, Object: connectors.Object{ID: fmt.Sprint("E", i), Locator: fmt.Sprint("row ", i+2),
+			Attributes: connectors.Attributes{"employeeId": fmt.Sprint("E", i), "givenName": "User", "surname": fmt.Sprint("E", i), "mail": fmt.Sprint("E", i, "@example.com"),
+				"department": "Engineering", "jobTitle": "Engineer", "manager": "E1", "status": "Active", "city": "Springfield", "country": "US"}}})
 	}
+	entry := `{"job":"bench","cycleId":"1","changeId":"1-%d","objectType":"User","sourceId":"%s","targetId":"t-%s","displayName":"User %s",` +
+		`"action":"Add","status":"Success","locator":"row %d","time":"2030-01-02T03:04:05.123456789Z","durationMs":3,"modified":[` +
+		`{"name":"active","new":"true"},{"name":"department","new":"Engineering"},{"name":"displayName","new":"User %s"},` +
+		`{"name":"externalId","new":"%s"},{"name":"familyName","new":"%s"},{"name":"givenName","new":"User"},` +
+		`{"name":"title","new":"Engineer"},{"name":"userName","new":"%s@example.com"}]}`
 	require.NoError(b, s.Stage(ctx, c, items))
 	records := func(n int) []store.Record {
 		recs := make([]store.Record, batch)
 		for k := range recs {
 			seq := n*batch + k + 1
 			id := fmt.Sprint("E", seq-1)
-			recs[k] = store.Record{Seq: seq, Outcome: []byte(`{"action":"Add","targetId":"` + id + `"}`), State: &store.ObjectState{
+			recs[k] = store.Record{Seq: seq, Outcome: fmt.Appendf(nil, entry, seq, id, id, id, seq+1, id, id, id, id), State: &store.ObjectState{
 				Type: connectors.User, SourceID: id, SourceHash: "3f2a9c0d1e", TargetID: "t-" + id, Active: true,
 				Pushed: connectors.Attributes{"userName": id + "@example.com", "displayName": "User " + id, "givenName": "User",
 					"familyName": id, "department": "Engineering", "title": "Engineer", "active": true},
