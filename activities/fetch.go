@@ -296,8 +296,10 @@ func (f *fetcher) reassigned(ctx context.Context, changed []string) error {
 	return err
 }
 
-// end finishes an object type once every page is staged: deletions found
-// by absence, what the deletion guard weighs, and escrows due.
+// end finishes an object type once every page is staged: escrows due that
+// a delta read did not return (staged before the live IDs are marked
+// seen, see engine.Stager.DueEscrows), deletions found by absence, and
+// what the deletion guard weighs.
 func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.ReadStep) error {
 	if step.Object >= 0 && f.src.ChangeDetection() == connectors.Delta {
 		n, err := stager.DueEscrows(ctx, f.p.Seq)
