@@ -127,8 +127,8 @@ CREATE TABLE IF NOT EXISTS watermarks (
 // Store is the SQLite state store.
 type Store struct {
 	db *sql.DB
-	// prepared holds the statements that record a batch's items, each
-	// compiled once per connection rather than at every flush.
+	// prepared holds the statements that stage items and record what they
+	// came to, each compiled once per connection rather than at every call.
 	prepared statements
 }
 
