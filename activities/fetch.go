@@ -306,9 +306,19 @@ func (f *fetcher) reassigned(ctx context.Context, changed []string) error {
 	return err
 }
 
-// end finishes an object type once every page is staged: deletions found
-// by absence, what the deletion guard weighs, and escrows due.
+// end finishes an object type once every page is staged: escrows due that
+// a delta read or an unchanged snapshot did not return (staged before the
+// live IDs are marked seen, see engine.Stager.DueEscrows), deletions found
+// by absence, and
+// what the deletion guard weighs.
 func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.ReadStep) error {
+	if step.Object >= 0 && (f.src.ChangeDetection() == connectors.Delta || f.p.Unchanged) {
+		n, err := stager.DueEscrows(ctx, f.p.Seq)
+		if err != nil {
+			return err
+		}
+		f.p.Seq += n
+	}
 	complete, err := stager.MarkLive(ctx)
 	if err != nil {
 		return err
@@ -335,17 +345,7 @@ func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.Re
 	}
 	f.p.Seq += deleted
 	f.p.Deleted += deleted
-	if err := f.weighRemovals(ctx, step.Type, removed); err != nil {
-		return err
-	}
-	if f.src.ChangeDetection() == connectors.Delta || f.p.Unchanged {
-		n, err := stager.DueEscrows(ctx, f.p.Seq)
-		if err != nil {
-			return err
-		}
-		f.p.Seq += n
-	}
-	return nil
+	return f.weighRemovals(ctx, step.Type, removed)
 }
 
 // result is what the fetch staged, and the deletion guard's verdict.

@@ -184,9 +184,8 @@ func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, sto
 	rec := p.run(ctx)
 	p.settle(&rec)
 	e.DurationMs = time.Since(start).Milliseconds()
-	FitEntry(&e)
+	rec.Outcome = FitEntry(&e)
 	rec.Seq, rec.Type, rec.SourceID = it.Seq, it.Type, o.ID
-	rec.Outcome, _ = json.Marshal(e)
 	// A dry run keeps its planned states even out of its own state: a
 	// planned create has no target object, which its later phases must not
 	// take for a link.

@@ -10,9 +10,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"sync"
 
 	"github.com/openprovisioning/provisioner/config"
@@ -123,13 +120,3 @@ type discarded struct{}
 
 func (discarded) Record(context.Context, store.Cycle, []store.Record) error  { return nil }
 func (discarded) PutObject(context.Context, string, store.ObjectState) error { return nil }
-
-// Fingerprint hashes values, for change detection and cache keys.
-func Fingerprint(parts ...any) string {
-	h := sha256.New()
-	enc := json.NewEncoder(h)
-	for _, p := range parts {
-		_ = enc.Encode(p)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
-}

@@ -32,8 +32,10 @@ const reasonKept = 1 << 10
 // FitEntry bounds what one log entry holds: values longer than valueLimit
 // are logged as their length and hash, and, while the entry is over
 // EntryLimit, so are its longest values. Nothing is cut silently: every
-// value left out is named by its Summary.
-func FitEntry(e *audit.Entry) {
+// value left out is named by its Summary. It returns the entry's
+// encoding, which measuring its size made: the entry is encoded once for
+// the state store and the activity result, and again only when shed.
+func FitEntry(e *audit.Entry) []byte {
 	e.DisplayName = LoggedValue(e.DisplayName)
 	if len(e.Reason) > valueLimit {
 		kept := reasonKept
@@ -43,7 +45,11 @@ func FitEntry(e *audit.Entry) {
 		e.Reason = e.Reason[:kept] + "… " + audit.Summary(e.Reason)
 	}
 	summarizeLong(e.Modified)
-	shed(e.Modified, EncodedSize(e)-EntryLimit)
+	encoded, _ := json.Marshal(e)
+	if shed(e.Modified, len(encoded)-EntryLimit) {
+		encoded, _ = json.Marshal(e)
+	}
+	return encoded
 }
 
 // FitProperties bounds a list of values shown beside the log entries (an
@@ -61,10 +67,11 @@ func summarizeLong(props []audit.Property) {
 }
 
 // shed logs the longest values of props as their Summary until their
-// encoding is over bytes shorter, or no value is longer than its Summary.
-func shed(props []audit.Property, over int) {
+// encoding is over bytes shorter, or no value is longer than its Summary,
+// and reports whether it changed any.
+func shed(props []audit.Property, over int) (changed bool) {
 	if over <= 0 {
-		return
+		return false
 	}
 	type value struct {
 		s    *string
@@ -81,11 +88,12 @@ func shed(props []audit.Property, over int) {
 		s := audit.Summary(*v.s)
 		saved := v.size - EncodedSize(s)
 		if over <= 0 || saved <= 0 {
-			return
+			return changed
 		}
 		over -= saved
-		*v.s = s
+		*v.s, changed = s, true
 	}
+	return changed
 }
 
 // LoggedValue is how a value appears in the log: whole, or as its Summary

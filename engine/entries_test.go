@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -19,7 +20,8 @@ func TestFitEntrySummarizesLargeValues(t *testing.T) {
 		{Name: "photo", Old: "", New: photo},
 		{Name: "roles", Old: strings.Repeat("r", valueLimit), New: strings.Repeat("r", valueLimit+1)},
 	}}
-	FitEntry(&e)
+	encoded := FitEntry(&e)
+	require.Equal(t, string(mustMarshal(t, e)), string(encoded), "the encoding returned is the entry's")
 	require.Equal(t, audit.Property{Name: "title", Old: "Engineer", New: "Lead"}, e.Modified[0])
 	require.Equal(t, audit.Summary(photo), e.Modified[1].New)
 	require.Contains(t, e.Modified[1].New, "[12,600 bytes, sha256:")
@@ -35,9 +37,10 @@ func TestFitEntryBoundsTheEntry(t *testing.T) {
 		// "<" takes six bytes encoded: the longest are measured encoded.
 		e.Modified = append(e.Modified, audit.Property{Name: fmt.Sprintf("a%02d", i), Old: strings.Repeat("o", 300+i), New: strings.Repeat("<", 600+i)})
 	}
-	FitEntry(&e)
+	encoded := FitEntry(&e)
 	size := EncodedSize(e)
 	require.LessOrEqual(t, size, EntryLimit)
+	require.JSONEq(t, string(mustMarshal(t, e)), string(encoded), "the encoding returned is the fitted entry's")
 	first := -1 // the first new value summarized
 	for i, p := range e.Modified {
 		require.False(t, audit.IsSummary(p.Old), "old values are shorter encoded than every new one")
@@ -63,4 +66,11 @@ func TestFitEntryBoundsTheReason(t *testing.T) {
 	require.True(t, strings.HasPrefix(e.Reason, "HTTP 500: éé"))
 	require.True(t, strings.HasSuffix(e.Reason, "… "+audit.Summary(reason)))
 	require.NotContains(t, e.Reason, "\ufffd")
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
 }

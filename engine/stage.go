@@ -43,8 +43,6 @@ type Stager struct {
 	initial bool
 	step    ReadStep
 	as      *assignment
-	// staged holds the source IDs staged from the source's pages.
-	staged map[string]bool
 }
 
 // Stager returns the stager of one read step; initial stages every
@@ -54,7 +52,7 @@ func (e *Engine) Stager(ctx context.Context, c store.Cycle, initial bool, step R
 	if err != nil {
 		return nil, err
 	}
-	return &Stager{e: e, cycle: c, initial: initial, step: step, as: as, staged: map[string]bool{}}, nil
+	return &Stager{e: e, cycle: c, initial: initial, step: step, as: as}, nil
 }
 
 // PageCounts is what staging one page counted.
@@ -111,7 +109,6 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 			}
 		}
 		seq++
-		s.staged[o.ID] = true
 		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o})
 		// Whether the object leaves scope is asked at most once: both
 		// counts below may need it.
@@ -203,14 +200,14 @@ func (s *Stager) Absent(ctx context.Context, seq int) (staged, removals int, err
 }
 
 // DueEscrows stages, numbered from seq+1, escrowed objects whose retry
-// time has come and that the delta read did not return again.
+// time has come and that the delta read did not return again. It runs
+// before MarkLive: the cycle's seen marks are then those of the objects
+// the read returned, which were staged already if due. The store answers
+// which were returned, so the worker holds none of the read's IDs.
 func (s *Stager) DueEscrows(ctx context.Context, seq int) (int, error) {
 	t := s.step.Type
 	var items []store.StagedItem
-	err := s.e.store.DueEscrows(ctx, s.e.job.Name, t, time.Now(), func(o store.ObjectState) error {
-		if s.staged[o.SourceID] {
-			return nil
-		}
+	err := s.e.store.UnseenDueEscrows(ctx, s.cycle, t, time.Now(), func(o store.ObjectState) error {
 		seq++
 		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o.Escrow.Object})
 		return nil

@@ -156,6 +156,10 @@ type Store interface {
 	Record(ctx context.Context, c Cycle, records []Record) error
 	// DueEscrows calls fn for every escrowed object whose retry time has come.
 	DueEscrows(ctx context.Context, job string, t connectors.ObjectType, now time.Time, fn func(ObjectState) error) error
+	// UnseenDueEscrows calls fn, in source ID order, for every escrowed
+	// object of a type whose retry time has come and that the cycle has not
+	// marked seen: those a delta read did not return again.
+	UnseenDueEscrows(ctx context.Context, c Cycle, t connectors.ObjectType, now time.Time, fn func(ObjectState) error) error
 	// MarkSeen records source IDs read in this cycle, for deletion detection.
 	MarkSeen(ctx context.Context, c Cycle, t connectors.ObjectType, sourceIDs []string) error
 	// Unseen calls fn for every known object of a type not marked seen in the cycle.

@@ -367,6 +367,18 @@ func (s *Store) DueEscrows(ctx context.Context, job string, t connectors.ObjectT
 	}, fn)
 }
 
+// UnseenDueEscrows calls fn for every escrowed object due for a retry
+// that the dry run did not mark seen.
+func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connectors.ObjectType, now time.Time, fn func(store.ObjectState) error) error {
+	m, err := s.masks(ctx, c.Job)
+	if err != nil {
+		return err
+	}
+	return s.merged(ctx, c.Job, t, m, m.has(maskEscrows), func(j string, fn func(store.ObjectState) error) error {
+		return s.live.UnseenDueEscrows(ctx, store.Cycle{Job: j, ID: c.ID}, t, now, fn)
+	}, fn)
+}
+
 // MarkSeen marks source IDs seen in the dry run, for the job's objects
 // and the overlay's alike.
 func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.ObjectType, sourceIDs []string) error {

@@ -606,6 +606,14 @@ func (s *Store) DueEscrows(ctx context.Context, job string, t connectors.ObjectT
 	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = $1 AND o.type = $2 AND o.escrow_due <= $3`, job, string(t), now)
 }
 
+// UnseenDueEscrows lists escrowed objects whose retry time has come and
+// that a cycle has not marked seen; OFFSET 0 as in Unseen.
+func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connectors.ObjectType, now time.Time, fn func(store.ObjectState) error) error {
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = $1 AND o.type = $2 AND o.escrow_due <= $3
+		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = $4 AND s.type = o.type AND s.source_id = o.source_id OFFSET 0)`,
+		c.Job, string(t), now, c.ID)
+}
+
 // MarkSeen records source IDs read in a cycle.
 func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.ObjectType, ids []string) error {
 	if len(ids) == 0 {

@@ -11,7 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -38,7 +41,7 @@ CREATE TABLE IF NOT EXISTS objects (
 	operation TEXT,
 	PRIMARY KEY (job, type, source_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS objects_escrow ON objects (job, type, escrow_due) WHERE escrow_due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_escrowed ON objects (job, type, source_id, escrow_due) WHERE escrow_due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS staged (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
@@ -46,6 +49,17 @@ CREATE TABLE IF NOT EXISTS staged (
 	type TEXT NOT NULL,
 	object TEXT NOT NULL,
 	outcome BLOB,
+	PRIMARY KEY (job, cycle, seq)
+) WITHOUT ROWID;
+-- outcomes holds what staged items came to, apart from the items: written
+-- into its item's row, an outcome would grow the row in place and split
+-- its page, where here outcomes are appended in Seq order. staged.outcome
+-- is read still, for cycles staged by earlier versions.
+CREATE TABLE IF NOT EXISTS outcomes (
+	job TEXT NOT NULL,
+	cycle TEXT NOT NULL,
+	seq INTEGER NOT NULL,
+	outcome BLOB NOT NULL,
 	PRIMARY KEY (job, cycle, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen (
@@ -113,6 +127,43 @@ CREATE TABLE IF NOT EXISTS watermarks (
 // Store is the SQLite state store.
 type Store struct {
 	db *sql.DB
+	// prepared holds the statements that stage items and record what they
+	// came to, each compiled once per connection rather than at every call.
+	prepared statements
+}
+
+// statements caches prepared statements by their text.
+type statements struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// in returns the statement of query, prepared once on db, for use in tx.
+func (p *statements) in(ctx context.Context, db *sql.DB, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st, ok := p.m[query]
+	if !ok {
+		var err error
+		if st, err = db.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		if p.m == nil {
+			p.m = map[string]*sql.Stmt{}
+		}
+		p.m[query] = st
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// close closes the cached statements.
+func (p *statements) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, st := range p.m {
+		st.Close()
+	}
+	p.m = nil
 }
 
 var _ store.Store = (*Store)(nil)
@@ -144,7 +195,9 @@ func Open(path string) (*Store, error) {
 // migrate brings files created by earlier versions up to date: it adds
 // the columns they lack (filling folded group names), drops the index of
 // target IDs, which every recorded object paid for in random page writes
-// and no hot path reads, and indexes group names by their folded form.
+// and no hot path reads, and the index of escrows by due time, which
+// listings in source ID order no longer read, and indexes group names by
+// their folded form.
 func migrate(db *sql.DB) error {
 	var n int
 	for _, col := range []string{"refs", "operation"} {
@@ -157,7 +210,7 @@ func migrate(db *sql.DB) error {
 			}
 		}
 	}
-	if _, err := db.Exec(`DROP INDEX IF EXISTS objects_target; DROP INDEX IF EXISTS source_groups_name`); err != nil {
+	if _, err := db.Exec(`DROP INDEX IF EXISTS objects_target; DROP INDEX IF EXISTS source_groups_name; DROP INDEX IF EXISTS objects_escrow`); err != nil {
 		return err
 	}
 	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('source_groups') WHERE name = 'folded'`).Scan(&n); err != nil {
@@ -209,7 +262,10 @@ func addFoldedNames(db *sql.DB) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.prepared.close()
+	return s.db.Close()
+}
 
 const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at, operation`
 
@@ -297,37 +353,71 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 }
 
 // Fingerprints returns what fetch compares of the given known objects,
-// without decoding the values pushed for them.
+// without decoding the values pushed for them. A page of IDs in order (a
+// snapshot exported sorted by its key) is read in one pass over its key
+// range rather than looked up ID by ID; a range that holds many more
+// objects than the page is cut short and the rest looked up.
 func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.Fingerprint, error) {
 	out := make(map[string]store.Fingerprint, len(ids))
-	err := inList(ids, func(ph string, args []any) error {
-		rows, err := s.db.QueryContext(ctx, `SELECT source_id, source_hash, target_id <> '', active, escrow FROM objects WHERE job = ? AND type = ? AND source_id IN (`+ph+`)`,
+	rest := ids
+	if len(ids) > 1 && slices.IsSorted(ids) {
+		limit := 2*len(ids) + 16
+		rows, err := s.db.QueryContext(ctx, `SELECT `+fingerprintColumns+` FROM objects WHERE job = ? AND type = ? AND source_id BETWEEN ? AND ? ORDER BY source_id LIMIT ?`,
+			job, string(t), ids[0], ids[len(ids)-1], limit)
+		if err != nil {
+			return nil, fmt.Errorf("read object fingerprints: %w", err)
+		}
+		read, last := 0, ""
+		err = scanFingerprints(rows, func(id string, f store.Fingerprint) {
+			read, last = read+1, id
+			if _, ok := slices.BinarySearch(ids, id); ok {
+				out[id] = f
+			}
+		})
+		if err != nil || read < limit {
+			return out, err
+		}
+		after, _ := slices.BinarySearch(ids, last)
+		for after < len(ids) && ids[after] <= last {
+			after++
+		}
+		rest = ids[after:]
+	}
+	err := inList(rest, func(ph string, args []any) error {
+		rows, err := s.db.QueryContext(ctx, `SELECT `+fingerprintColumns+` FROM objects WHERE job = ? AND type = ? AND source_id IN (`+ph+`)`,
 			append([]any{job, string(t)}, args...)...)
 		if err != nil {
 			return fmt.Errorf("read object fingerprints: %w", err)
 		}
-		for rows.Next() {
-			var (
-				id     string
-				f      store.Fingerprint
-				escrow sql.NullString
-			)
-			if err := rows.Scan(&id, &f.SourceHash, &f.Linked, &f.Active, &escrow); err != nil {
-				rows.Close()
-				return err
-			}
-			if escrow.Valid {
-				f.Escrow = &store.Escrow{}
-				if err := json.Unmarshal([]byte(escrow.String), f.Escrow); err != nil {
-					rows.Close()
-					return fmt.Errorf("object %s: escrow: %w", id, err)
-				}
-			}
-			out[id] = f
-		}
-		return closeRows(rows)
+		return scanFingerprints(rows, func(id string, f store.Fingerprint) { out[id] = f })
 	})
 	return out, err
+}
+
+const fingerprintColumns = `source_id, source_hash, target_id <> '', active, escrow`
+
+// scanFingerprints calls fn for each row of fingerprintColumns, and closes rows.
+func scanFingerprints(rows *sql.Rows, fn func(id string, f store.Fingerprint)) error {
+	for rows.Next() {
+		var (
+			id     string
+			f      store.Fingerprint
+			escrow sql.NullString
+		)
+		if err := rows.Scan(&id, &f.SourceHash, &f.Linked, &f.Active, &escrow); err != nil {
+			rows.Close()
+			return err
+		}
+		if escrow.Valid {
+			f.Escrow = &store.Escrow{}
+			if err := json.Unmarshal([]byte(escrow.String), f.Escrow); err != nil {
+				rows.Close()
+				return fmt.Errorf("object %s: escrow: %w", id, err)
+			}
+		}
+		fn(id, f)
+	}
+	return closeRows(rows)
 }
 
 func closeRows(rows *sql.Rows) error {
@@ -415,7 +505,7 @@ func (s *Store) PutObject(ctx context.Context, job string, o store.ObjectState) 
 
 // Connections calls fn for every linked object of a type.
 func (s *Store) Connections(ctx context.Context, job string, t connectors.ObjectType, fn func(store.ObjectState) error) error {
-	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND target_id <> '' ORDER BY source_id`, job, string(t))
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = ? AND o.type = ? AND o.target_id <> ''`, job, string(t))
 }
 
 // CountLinked counts the linked objects of a type.
@@ -427,30 +517,44 @@ func (s *Store) CountLinked(ctx context.Context, job string, t connectors.Object
 	return n, nil
 }
 
+// objectPage is how many object states one query of an iteration reads.
+const objectPage = 1000
+
+// each calls fn for the objects query selects, in source ID order. It reads
+// a page at a time and holds no connection while fn runs: fn may write to
+// the store, which SQLite would make wait on an open read, and a listing
+// of every object holds one page of them, not all. query ends in a WHERE
+// clause on table alias o.
 func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, query string, args ...any) error {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("list object states: %w", err)
-	}
-	// Collect first: fn may write to the store, and SQLite would wait on this read.
-	var all []store.ObjectState
-	for rows.Next() {
-		o, err := scanObject(rows)
+	after, op := "", ">=" // ">=" "" lets the first page include an empty ID
+	states := make([]store.ObjectState, 0, objectPage)
+	for {
+		rows, err := s.db.QueryContext(ctx, query+` AND o.source_id `+op+` ? ORDER BY o.source_id LIMIT `+strconv.Itoa(objectPage), append(args, after)...)
 		if err != nil {
-			rows.Close()
-			return err
+			return fmt.Errorf("list object states: %w", err)
 		}
-		all = append(all, o)
-	}
-	if err := closeRows(rows); err != nil {
-		return err
-	}
-	for _, o := range all {
-		if err := fn(o); err != nil {
-			return err
+		states = states[:0]
+		for rows.Next() {
+			o, err := scanObject(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			states = append(states, o)
 		}
+		if err := closeRows(rows); err != nil {
+			return fmt.Errorf("list object states: %w", err)
+		}
+		for _, o := range states {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if len(states) < objectPage {
+			return nil
+		}
+		after, op = states[len(states)-1].SourceID, ">"
 	}
-	return nil
 }
 
 // LookupTarget finds the object linked to a target ID. It reads every
@@ -464,24 +568,33 @@ func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.Objec
 	return o, err == nil, err
 }
 
-// Stage writes staged items.
+// Stage writes staged items; an item replaced takes its own outcome, or none.
 func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedItem) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object, outcome) VALUES (?,?,?,?,?,?)`)
+		stage, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object) VALUES (?,?,?,?,?)`)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
+		clear, err := s.prepared.in(ctx, s.db, tx, `DELETE FROM outcomes WHERE job = ? AND cycle = ? AND seq = ?`)
+		if err != nil {
+			return err
+		}
+		var done []store.Record
 		for _, it := range items {
 			obj, err := json.Marshal(it.Object)
 			if err != nil {
 				return err
 			}
-			if _, err := stmt.ExecContext(ctx, c.Job, c.ID, it.Seq, string(it.Type), string(obj), it.Outcome); err != nil {
+			if _, err := stage.ExecContext(ctx, c.Job, c.ID, it.Seq, string(it.Type), string(obj)); err != nil {
+				return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
+			}
+			if it.Outcome != nil {
+				done = append(done, store.Record{Seq: it.Seq, Outcome: it.Outcome})
+			} else if _, err := clear.ExecContext(ctx, c.Job, c.ID, it.Seq); err != nil {
 				return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
 			}
 		}
-		return nil
+		return s.recordOutcomes(ctx, tx, c, done)
 	})
 }
 
@@ -497,15 +610,23 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// TruncateStage drops items staged after a checkpoint.
+// TruncateStage drops items staged after a checkpoint, and their outcomes.
 func (s *Store) TruncateStage(ctx context.Context, c store.Cycle, after int) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM staged WHERE job = ? AND cycle = ? AND seq > ?`, c.Job, c.ID, after)
-	return err
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, table := range []string{"staged", "outcomes"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ? AND cycle = ? AND seq > ?`, c.Job, c.ID, after); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Staged returns a range of staged items.
 func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]store.StagedItem, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, type, object, outcome FROM staged WHERE job = ? AND cycle = ? AND seq BETWEEN ? AND ? ORDER BY seq`, c.Job, c.ID, from, to)
+	rows, err := s.db.QueryContext(ctx, `SELECT s.seq, s.type, s.object, coalesce(o.outcome, s.outcome) FROM staged s
+		LEFT JOIN outcomes o ON o.job = s.job AND o.cycle = s.cycle AND o.seq = s.seq
+		WHERE s.job = ? AND s.cycle = ? AND s.seq BETWEEN ? AND ? ORDER BY s.seq`, c.Job, c.ID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("read staged objects: %w", err)
 	}
@@ -530,11 +651,11 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 	return out, closeRows(rows)
 }
 
-// Record stores outcomes and object states in one transaction, with
-// statements prepared once for the whole batch.
+// Record stores outcomes and object states in one transaction, many rows
+// per statement, with statements prepared once.
 func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Record) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if err := recordOutcomes(ctx, tx, c, records); err != nil {
+		if err := s.recordOutcomes(ctx, tx, c, records); err != nil {
 			return err
 		}
 		// States are written many rows per statement, in order: a forget
@@ -542,7 +663,7 @@ func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Recor
 		// object wins as if each were written alone.
 		var rows []store.ObjectState
 		flush := func() error {
-			err := upsertObjects(ctx, tx, c.Job, rows)
+			err := s.upsertObjects(ctx, tx, c.Job, rows)
 			rows = rows[:0]
 			return err
 		}
@@ -563,65 +684,89 @@ func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Recor
 	})
 }
 
-// rowsPerStatement bounds the rows of one multi-row statement, far below
-// SQLite's limit of 32,766 parameters.
-const rowsPerStatement = 200
+// rowSizes are the row counts of the multi-row statements that record
+// items, largest first: any number of rows goes in statements of these
+// sizes, so a few prepared statements serve every flush. The largest
+// stays far below SQLite's limit of 32,766 parameters.
+var rowSizes = []int{64, 8, 1}
+
+// inRows calls fn for consecutive parts of n rows, each of one of
+// rowSizes, with the part's first row and size.
+func inRows(n int, fn func(start, rows int) error) error {
+	start := 0
+	for _, size := range rowSizes {
+		for ; n-start >= size; start += size {
+			if err := fn(start, size); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // recordOutcomes writes the staged items' outcomes, many per statement.
-func recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, records []store.Record) error {
-	var args []any
-	flush := func(n int) error {
-		if n == 0 {
-			return nil
+func (s *Store) recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, records []store.Record) error {
+	done := make([]store.Record, 0, len(records))
+	for _, r := range records {
+		if r.Outcome != nil {
+			done = append(done, r)
 		}
-		values := "(?,?)" + strings.Repeat(",(?,?)", n-1)
-		_, err := tx.ExecContext(ctx, `UPDATE staged SET outcome = v.column2 FROM (VALUES `+values+`) AS v
-			WHERE staged.job = ? AND staged.cycle = ? AND staged.seq = v.column1`, append(args, c.Job, c.ID)...)
-		args = args[:0]
+	}
+	args := make([]any, 0, rowSizes[0]*2+2)
+	return inRows(len(done), func(start, n int) error {
+		st, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO outcomes (job, cycle, seq, outcome)
+			SELECT ?, ?, column1, column2 FROM (VALUES (?,?)`+strings.Repeat(",(?,?)", n-1)+`)`)
 		if err != nil {
 			return fmt.Errorf("record outcomes: %w", err)
 		}
+		args = append(args[:0], c.Job, c.ID)
+		for _, r := range done[start : start+n] {
+			args = append(args, r.Seq, r.Outcome)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("record outcomes: %w", err)
+		}
 		return nil
-	}
-	n := 0
-	for _, r := range records {
-		if r.Outcome == nil {
-			continue
-		}
-		args = append(args, r.Seq, r.Outcome)
-		if n++; n == rowsPerStatement {
-			if err := flush(n); err != nil {
-				return err
-			}
-			n = 0
-		}
-	}
-	return flush(n)
+	})
 }
 
 // upsertObjects writes object states, many rows per statement; of two rows
 // for one object the later wins.
-func upsertObjects(ctx context.Context, tx *sql.Tx, job string, states []store.ObjectState) error {
-	for start := 0; start < len(states); start += rowsPerStatement {
-		part := states[start:min(start+rowsPerStatement, len(states))]
-		args := make([]any, 0, len(part)*objectArgCount)
-		for _, o := range part {
+func (s *Store) upsertObjects(ctx context.Context, tx *sql.Tx, job string, states []store.ObjectState) error {
+	args := make([]any, 0, rowSizes[0]*objectArgCount)
+	return inRows(len(states), func(start, n int) error {
+		args = args[:0]
+		for _, o := range states[start : start+n] {
 			a, err := objectArgs(job, o)
 			if err != nil {
 				return err
 			}
 			args = append(args, a...)
 		}
-		if _, err := tx.ExecContext(ctx, upsertObjectRows(len(part)), args...); err != nil {
+		st, err := s.prepared.in(ctx, s.db, tx, upsertObjectRows(n))
+		if err != nil {
 			return fmt.Errorf("save object states: %w", err)
 		}
-	}
-	return nil
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("save object states: %w", err)
+		}
+		return nil
+	})
 }
 
-// DueEscrows lists escrowed objects whose retry time has come.
+// DueEscrows lists escrowed objects whose retry time has come. The
+// escrow listings name their index: with no statistics, SQLite would walk
+// every object of the type in key order to find the few escrowed.
 func (s *Store) DueEscrows(ctx context.Context, job string, t connectors.ObjectType, now time.Time, fn func(store.ObjectState) error) error {
-	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND escrow_due IS NOT NULL AND escrow_due <= ? ORDER BY source_id`, job, string(t), now.UnixMilli())
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o INDEXED BY objects_escrowed WHERE o.job = ? AND o.type = ? AND o.escrow_due IS NOT NULL AND o.escrow_due <= ?`, job, string(t), now.UnixMilli())
+}
+
+// UnseenDueEscrows lists escrowed objects whose retry time has come and
+// that a cycle has not marked seen.
+func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connectors.ObjectType, now time.Time, fn func(store.ObjectState) error) error {
+	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o INDEXED BY objects_escrowed WHERE o.job = ? AND o.type = ? AND o.escrow_due IS NOT NULL AND o.escrow_due <= ?
+		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = ? AND s.type = o.type AND s.source_id = o.source_id)`,
+		c.Job, string(t), now.UnixMilli(), c.ID)
 }
 
 // MarkSeen records source IDs read in a cycle, many rows per statement.
@@ -640,14 +785,14 @@ func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.Object
 // Unseen lists known objects not read in a cycle.
 func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectType, fn func(store.ObjectState) error) error {
 	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = ? AND o.type = ?
-		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = ? AND s.type = o.type AND s.source_id = o.source_id)
-		ORDER BY o.source_id`, c.Job, string(t), c.ID)
+		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = ? AND s.type = o.type AND s.source_id = o.source_id)`,
+		c.Job, string(t), c.ID)
 }
 
 // EndCycle drops a cycle's staging area, seen marks and target index.
 func (s *Store) EndCycle(ctx context.Context, c store.Cycle) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"staged", "seen", "target_objects", "target_keys", "target_indexes"} {
+		for _, table := range []string{"staged", "outcomes", "seen", "target_objects", "target_keys", "target_indexes"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ? AND cycle = ?`, c.Job, c.ID); err != nil {
 				return err
 			}

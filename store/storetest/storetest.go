@@ -5,6 +5,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PutObjectReplaces", putObjectReplaces},
 		{"ObjectsManyIDs", objectsManyIDs},
 		{"Fingerprints", fingerprints},
+		{"FingerprintsInOrder", fingerprintsInOrder},
 		{"Connections", connections},
 		{"IterationCallbacksWrite", iterationCallbacksWrite},
 		{"LookupTarget", lookupTarget},
@@ -38,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RecordAppliesInTurn", recordAppliesInTurn},
 		{"PendingOperations", pendingOperations},
 		{"DueEscrows", dueEscrows},
+		{"UnseenDueEscrows", unseenDueEscrows},
 		{"Unseen", unseen},
 		{"MarkSeenManyIDs", markSeenManyIDs},
 		{"EndCycle", endCycle},
@@ -229,6 +232,45 @@ func fingerprints(t *testing.T, s store.Store) {
 	require.Equal(t, "B", got["B"].Escrow.Object.ID)
 }
 
+// Pages of IDs in order, as a snapshot sorted by its key reads, whether
+// their range holds the page's objects only or very many others between.
+func fingerprintsInOrder(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var states []store.ObjectState
+	for i := range 3000 {
+		states = append(states, user(fmt.Sprintf("P%05d", i), fmt.Sprint("t", i)))
+	}
+	for _, id := range mixedIDs {
+		states = append(states, user(id, ""))
+	}
+	putMany(t, s, "job", states...)
+	put(t, s, "job", store.ObjectState{Type: connectors.Group, SourceID: "P01500", SourceHash: "group"})
+	put(t, s, "other", user("P01501", "other"))
+
+	check := func(ids []string, want []string, msg string) {
+		t.Helper()
+		got, err := s.Fingerprints(ctx, "job", connectors.User, ids)
+		require.NoError(t, err)
+		require.ElementsMatch(t, want, slices.Collect(maps.Keys(got)), msg)
+		for _, id := range want {
+			require.Equal(t, "h"+id, got[id].SourceHash, msg)
+		}
+	}
+	var dense, want []string
+	for i := 1000; i < 2000; i++ {
+		id := fmt.Sprintf("P%05d", i)
+		dense, want = append(dense, id), append(want, id)
+		if i%7 == 0 {
+			dense = append(dense, id+"-new") // not known: sorts right after id
+		}
+	}
+	check(dense, want, "a dense page, new IDs among known ones")
+	check([]string{"P00000", "P01500", "P01501", "P02999", "Q"}, []string{"P00000", "P01500", "P01501", "P02999"},
+		"a page whose range holds many other objects")
+	check([]string{"P00001", "P00001", "P00002"}, []string{"P00001", "P00002"}, "an ID twice")
+	check(sorted(mixedIDs), mixedIDs, "IDs in byte order")
+}
+
 func connections(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	var states, want []store.ObjectState
@@ -333,6 +375,18 @@ func iterationCallbacksWrite(t *testing.T, s store.Store) {
 	require.Len(t, dueIDs(t, s, "job", now), n-n/10)
 
 	visited = 0
+	require.NoError(t, s.UnseenDueEscrows(ctx, c, connectors.User, now, func(o store.ObjectState) error {
+		visited++
+		if !strings.HasSuffix(o.SourceID, "1") {
+			return nil
+		}
+		o.Escrow = nil
+		return s.PutObject(ctx, "job", o)
+	}))
+	require.Equal(t, n-n/10, visited)
+	require.Len(t, dueIDs(t, s, "job", now), n-2*n/10)
+
+	visited = 0
 	require.NoError(t, s.Unseen(ctx, c, connectors.User, func(o store.ObjectState) error {
 		visited++
 		if !tenth(o) {
@@ -416,10 +470,12 @@ func truncateStage(t *testing.T, s store.Store) {
 	for _, cy := range []store.Cycle{c, other} {
 		require.NoError(t, s.Stage(ctx, cy, []store.StagedItem{item(1, "A"), item(2, "B"), item(3, "C"), item(4, "D")}))
 	}
+	require.NoError(t, s.Record(ctx, c, []store.Record{{Seq: 2, Outcome: []byte(`{"action":"Add"}`)}, {Seq: 3, Outcome: []byte(`{"action":"Add"}`)}}))
 	require.NoError(t, s.TruncateStage(ctx, c, 2))
 	require.Equal(t, []string{"1:A", "2:B"}, stagedIDs(t, s, c, 1, 10))
 	require.NoError(t, s.Stage(ctx, c, []store.StagedItem{item(3, "C2")}), "a resumed fetch stages again")
 	require.Equal(t, []string{"1:A", "2:B", "3:C2"}, stagedIDs(t, s, c, 1, 10))
+	require.Equal(t, map[int]string{2: `{"action":"Add"}`}, outcomes(t, s, c), "the outcome of an item dropped goes with it")
 	require.NoError(t, s.TruncateStage(ctx, c, 0))
 	require.Empty(t, stagedIDs(t, s, c, 0, 10))
 	require.Len(t, stagedIDs(t, s, other, 1, 10), 4, "other cycles keep theirs")
@@ -578,6 +634,45 @@ func dueEscrows(t *testing.T, s store.Store) {
 
 	stop := errors.New("stop")
 	require.ErrorIs(t, s.DueEscrows(ctx, "job", connectors.User, now, func(store.ObjectState) error { return stop }), stop)
+}
+
+func unseenDueEscrows(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := store.Cycle{Job: "job", ID: "7"}
+	put(t, s, "job",
+		escrowed("b", now.Add(-time.Hour)),
+		escrowed("B", now),
+		escrowed("A", now.Add(-24*time.Hour)),
+		escrowed("a", now.Add(-time.Hour)),
+		escrowed("D", now.Add(time.Hour)),
+		user("E", "tE"))
+	group := escrowed("G", now.Add(-time.Hour))
+	group.Type = connectors.Group
+	put(t, s, "job", group)
+	put(t, s, "other", escrowed("O", now.Add(-time.Hour)))
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, []string{"a", "D", "E", "nobody"}))
+	require.NoError(t, s.MarkSeen(ctx, store.Cycle{Job: "job", ID: "6"}, connectors.User, []string{"A"}))
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.Group, []string{"B"}))
+
+	due := func(c store.Cycle, now time.Time) []string {
+		return ids(t, func(fn func(store.ObjectState) error) error {
+			return s.UnseenDueEscrows(ctx, c, connectors.User, now, fn)
+		})
+	}
+	require.Equal(t, []string{"A", "B", "b"}, due(c, now),
+		"due, of the job and type, not marked seen in this cycle (marks of another cycle or type do not count), in source ID order")
+	require.Equal(t, []string{"B", "D", "a", "b"}, due(store.Cycle{Job: "job", ID: "6"}, now.Add(time.Hour)), "in the cycle that marked A seen, an hour later")
+	require.Equal(t, []string{"O"}, due(store.Cycle{Job: "other", ID: "7"}, now))
+
+	var got []store.ObjectState
+	require.NoError(t, s.UnseenDueEscrows(ctx, c, connectors.User, now, func(o store.ObjectState) error {
+		got = append(got, o)
+		return nil
+	}))
+	require.Equal(t, "B", got[1].Escrow.Object.ID, "the escrowed record comes with the state")
+	stop := errors.New("stop")
+	require.ErrorIs(t, s.UnseenDueEscrows(ctx, c, connectors.User, now, func(store.ObjectState) error { return stop }), stop)
 }
 
 func unseen(t *testing.T, s store.Store) {
@@ -1112,16 +1207,24 @@ func BenchRecord(b *testing.B, s store.Store) {
 	c := store.Cycle{Job: "bench", ID: "1"}
 	const batch = 500
 	items := make([]store.StagedItem, 0, batch*b.N)
+	// Items, entries and states the size of a created user's.
 	for i := range batch * b.N {
-		items = append(items, store.StagedItem{Seq: i + 1, Type: connectors.User, Object: connectors.Object{ID: fmt.Sprint("E", i)}})
+		items = append(items, store.StagedItem{Seq: i + 1, Type: connectors.User, Object: connectors.Object{ID: fmt.Sprint("E", i), Locator: fmt.Sprint("row ", i+2),
+			Attributes: connectors.Attributes{"employeeId": fmt.Sprint("E", i), "givenName": "User", "surname": fmt.Sprint("E", i), "mail": fmt.Sprint("E", i, "@example.com"),
+				"department": "Engineering", "jobTitle": "Engineer", "manager": "E1", "status": "Active", "city": "Springfield", "country": "US"}}})
 	}
+	entry := `{"job":"bench","cycleId":"1","changeId":"1-%d","objectType":"User","sourceId":"%s","targetId":"t-%s","displayName":"User %s",` +
+		`"action":"Add","status":"Success","locator":"row %d","time":"2030-01-02T03:04:05.123456789Z","durationMs":3,"modified":[` +
+		`{"name":"active","new":"true"},{"name":"department","new":"Engineering"},{"name":"displayName","new":"User %s"},` +
+		`{"name":"externalId","new":"%s"},{"name":"familyName","new":"%s"},{"name":"givenName","new":"User"},` +
+		`{"name":"title","new":"Engineer"},{"name":"userName","new":"%s@example.com"}]}`
 	require.NoError(b, s.Stage(ctx, c, items))
 	records := func(n int) []store.Record {
 		recs := make([]store.Record, batch)
 		for k := range recs {
 			seq := n*batch + k + 1
 			id := fmt.Sprint("E", seq-1)
-			recs[k] = store.Record{Seq: seq, Outcome: []byte(`{"action":"Add","targetId":"` + id + `"}`), State: &store.ObjectState{
+			recs[k] = store.Record{Seq: seq, Outcome: fmt.Appendf(nil, entry, seq, id, id, id, seq+1, id, id, id, id), State: &store.ObjectState{
 				Type: connectors.User, SourceID: id, SourceHash: "3f2a9c0d1e", TargetID: "t-" + id, Active: true,
 				Pushed: connectors.Attributes{"userName": id + "@example.com", "displayName": "User " + id, "givenName": "User",
 					"familyName": id, "department": "Engineering", "title": "Engineer", "active": true},
