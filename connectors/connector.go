@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // ObjectType names a kind of object on either side of a job ("User", "Group").
@@ -232,4 +233,34 @@ func KindOf(err error) Kind {
 		return ce.Kind
 	}
 	return ""
+}
+
+// HTTPStatusKind classifies an HTTP status the way REST services use them
+// (SCIM's, Graph's); a connector whose service means something else by a
+// status classifies that status itself first.
+func HTTPStatusKind(status int) Kind {
+	switch {
+	case status == http.StatusUnauthorized:
+		return KindUnauthorized
+	case status == http.StatusForbidden:
+		// The credentials were accepted; this call was not (a protected
+		// account): the object fails alone.
+		return KindForbidden
+	case status == http.StatusNotFound:
+		return KindNotFound
+	case status == http.StatusConflict || status == http.StatusPreconditionFailed:
+		return KindConflict
+	case status == http.StatusTooManyRequests:
+		return KindTooManyRequests
+	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
+		return KindTimeout
+	case status == http.StatusNotImplemented:
+		return KindServiceIncompatible
+	case status >= 500:
+		return KindServerError
+	case status >= 400:
+		return KindInvalidRequest
+	}
+	// 1xx and 3xx answers (a redirect to a login page) are not the service answering.
+	return KindServiceIncompatible
 }

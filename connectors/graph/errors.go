@@ -41,27 +41,12 @@ func (e deltaExpired) Is(target error) bool { return target == errDeltaExpired }
 func (e deltaExpired) Unwrap() error        { return e.err }
 
 func kindForStatus(status int) connectors.Kind {
-	switch {
-	case status == http.StatusUnauthorized:
-		return connectors.KindUnauthorized
-	case status == http.StatusForbidden:
+	if status == http.StatusForbidden {
 		// The token is valid but lacks a permission (User.Read.All,
 		// Application.Read.All) for the tenant's whole directory.
 		return connectors.KindUnauthorized
-	case status == http.StatusNotFound:
-		return connectors.KindNotFound
-	case status == http.StatusTooManyRequests:
-		return connectors.KindTooManyRequests
-	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
-		return connectors.KindTimeout
-	case status == http.StatusNotImplemented:
-		return connectors.KindServiceIncompatible
-	case status >= 500:
-		return connectors.KindServerError
-	case status >= 400:
-		return connectors.KindInvalidRequest
 	}
-	return connectors.KindServiceIncompatible
+	return connectors.HTTPStatusKind(status)
 }
 
 // statusError describes a non-200 answer with Graph's code and message.

@@ -167,24 +167,22 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 
 // kindForStatus classifies a non-2xx answer.
 func kindForStatus(status int) connectors.Kind {
-	switch {
-	case status == http.StatusUnauthorized, status == http.StatusForbidden:
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
 		// The report is refused to these credentials as a whole: the job
 		// waits in quarantine for an operator.
 		return connectors.KindUnauthorized
-	case status == http.StatusTooManyRequests:
-		return connectors.KindTooManyRequests
-	case status == http.StatusRequestTimeout, status == http.StatusGatewayTimeout:
-		return connectors.KindTimeout
-	case status >= 500:
+	case http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed:
+		// Answered alike until the configuration changes (a wrong report
+		// name). Not NotFound: that would say a record is missing.
+		return connectors.KindInvalidRequest
+	case http.StatusNotImplemented:
 		return connectors.KindServerError
-	case status >= 300 && status < 400:
-		return connectors.KindServiceIncompatible
 	}
-	// Another 4xx (a wrong report name, a missing prompt) will be answered
-	// alike until the configuration changes. Not NotFound: that would say
-	// a record is missing.
-	return connectors.KindInvalidRequest
+	if status < 300 {
+		return connectors.KindInvalidRequest
+	}
+	return connectors.HTTPStatusKind(status)
 }
 
 // redact removes secrets from text that may echo them.

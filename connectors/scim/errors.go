@@ -22,39 +22,11 @@ type authError struct{ err error }
 func (e *authError) Error() string { return "obtaining an access token: " + e.err.Error() }
 func (e *authError) Unwrap() error { return e.err }
 
-// kindForStatus classifies an HTTP status.
-func kindForStatus(status int) connectors.Kind {
-	switch {
-	case status == http.StatusUnauthorized:
-		return connectors.KindUnauthorized
-	case status == http.StatusForbidden:
-		// The credentials were accepted; this call was not (a protected
-		// account): the object fails alone.
-		return connectors.KindForbidden
-	case status == http.StatusNotFound:
-		return connectors.KindNotFound
-	case status == http.StatusConflict || status == http.StatusPreconditionFailed:
-		return connectors.KindConflict
-	case status == http.StatusTooManyRequests:
-		return connectors.KindTooManyRequests
-	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
-		return connectors.KindTimeout
-	case status == http.StatusNotImplemented:
-		return connectors.KindServiceIncompatible
-	case status >= 500:
-		return connectors.KindServerError
-	case status >= 400:
-		return connectors.KindInvalidRequest
-	}
-	// 1xx and 3xx answers (a redirect to a login page) are not SCIM.
-	return connectors.KindServiceIncompatible
-}
-
 // statusError describes a non-2xx answer, with the SCIM error's scimType
 // and detail when the body is one.
 func (c *Client) statusError(op string, status int, body []byte) *connectors.Error {
 	return &connectors.Error{
-		Kind:   kindForStatus(status),
+		Kind:   connectors.HTTPStatusKind(status),
 		Op:     op,
 		Status: status,
 		Detail: truncate(c.redact(errorDetail(status, body))),
