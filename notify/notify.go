@@ -13,10 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/openprovisioning/provisioner/internal/cacerts"
 	"github.com/openprovisioning/provisioner/secrets"
 )
 
@@ -108,9 +108,9 @@ func New(c Config) (*Notifier, error) {
 	if c.Timeout == 0 {
 		c.Timeout = 30 * time.Second
 	}
-	roots, err := trusted(c.CAFile)
+	roots, err := cacerts.Pool(c.CAFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("notify: CA file: %w", err)
 	}
 	n := &Notifier{}
 	if c.Webhook != "" {
@@ -164,26 +164,6 @@ func (n *Notifier) Send(ctx context.Context, notice Notice, sent Sent, done func
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// trusted returns the system's certificates with those of caFile; nil,
-// the system's, without one.
-func trusted(caFile string) (*x509.CertPool, error) {
-	if caFile == "" {
-		return nil, nil
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("notify: CA file: %w", err)
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("notify: CA file %s holds no PEM certificate", caFile)
-	}
-	return pool, nil
 }
 
 func tlsConfig(roots *x509.CertPool, serverName string) *tls.Config {

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/internal/cacerts"
 	"github.com/openprovisioning/provisioner/secrets"
 )
 
@@ -253,23 +253,7 @@ func (Config) ObjectTypes() []connectors.ObjectType {
 
 // rootCAs returns the system's certificate authorities with those of
 // CACertFile, or nil (the system's) when none is named.
-func (c Config) rootCAs() (*x509.CertPool, error) {
-	if c.CACertFile == "" {
-		return nil, nil
-	}
-	pem, err := os.ReadFile(c.CACertFile)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", c.CACertFile)
-	}
-	return pool, nil
-}
+func (c Config) rootCAs() (*x509.CertPool, error) { return cacerts.Pool(c.CACertFile) }
 
 // Duration is a time.Duration written as "30s" in configuration.
 type Duration time.Duration

@@ -3,13 +3,11 @@ package httpexport
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/internal/cacerts"
 )
 
 // userAgent says who asks, for the report server's logs.
@@ -102,9 +101,9 @@ func (t *authorizing) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // transport is the TLS-only transport of the report and token requests.
 func (c Config) transport(timeout time.Duration) (*http.Transport, error) {
-	roots, err := trusted(c.CAFile)
+	roots, err := cacerts.Pool(c.CAFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("caFile: %w", err)
 	}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -115,26 +114,6 @@ func (c Config) transport(timeout time.Duration) (*http.Transport, error) {
 		ResponseHeaderTimeout: timeout,
 		IdleConnTimeout:       90 * time.Second,
 	}, nil
-}
-
-// trusted returns the system's certificates with those of caFile; nil,
-// the system's alone, without one.
-func trusted(caFile string) (*x509.CertPool, error) {
-	if caFile == "" {
-		return nil, nil
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("caFile: %w", err)
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("caFile: %s holds no PEM certificate", caFile)
-	}
-	return pool, nil
 }
 
 // newClient is the retrying client of the report's requests.
