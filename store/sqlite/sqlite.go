@@ -450,9 +450,15 @@ func upsertObjectRows(n int) string {
 }
 
 func objectArgs(job string, o store.ObjectState) ([]any, error) {
-	pushed, err := marshalIf(o.Pushed, len(o.Pushed) == 0)
-	if err != nil {
-		return nil, err
+	// Pushed values are written for every object pushed: they are
+	// encoded without reflection, as json.Marshal would.
+	var pushed sql.NullString
+	if len(o.Pushed) > 0 {
+		b, err := store.AppendJSON(nil, o.Pushed)
+		if err != nil {
+			return nil, err
+		}
+		pushed = sql.NullString{String: string(b), Valid: true}
 	}
 	members, err := marshalIf(o.Members, o.Members == nil)
 	if err != nil {
@@ -635,14 +641,16 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 		var (
 			it  store.StagedItem
 			typ string
-			obj string
+			// The object is decoded before the next row, so it is read
+			// in place rather than copied twice.
+			obj sql.RawBytes
 		)
 		if err := rows.Scan(&it.Seq, &typ, &obj, &it.Outcome); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		it.Type = connectors.ObjectType(typ)
-		if err := json.Unmarshal([]byte(obj), &it.Object); err != nil {
+		if err := json.Unmarshal(obj, &it.Object); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("staged object %d: %w", it.Seq, err)
 		}
