@@ -89,3 +89,49 @@ var plainJSON = func() (plain [256]bool) {
 	}
 	return plain
 }()
+
+// AppendOperationJSON appends op's JSON encoding, byte for byte as
+// json.Marshal makes it, without reflection: every create records its
+// operation before its push.
+func AppendOperationJSON(b []byte, op *Operation) ([]byte, error) {
+	if op == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, `{"changeId":`...)
+	b = appendJSONString(b, op.ChangeID)
+	b = append(b, `,"action":`...)
+	b = appendJSONString(b, string(op.Action))
+	if op.TargetID != "" {
+		b = append(b, `,"targetId":`...)
+		b = appendJSONString(b, op.TargetID)
+	}
+	if len(op.Modified) > 0 {
+		b = append(b, `,"modified":[`...)
+		for i, p := range op.Modified {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = appendJSONString(b, p.Name)
+			if p.Old != "" {
+				b = append(b, `,"old":`...)
+				b = appendJSONString(b, p.Old)
+			}
+			if p.New != "" {
+				b = append(b, `,"new":`...)
+				b = appendJSONString(b, p.New)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if op.Done {
+		b = append(b, `,"done":true`...)
+	}
+	t, err := op.Time.MarshalJSON()
+	if err != nil {
+		return b, err // a year out of JSON's range, as json.Marshal refuses
+	}
+	b = append(append(b, `,"time":`...), t...)
+	return append(b, '}'), nil
+}

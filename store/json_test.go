@@ -3,9 +3,11 @@ package store
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
 )
 
@@ -27,5 +29,26 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 		require.Equal(t, "prefix"+string(want), string(got), "%#v", v)
 	}
 	_, err := AppendJSON(nil, connectors.Attributes{"c": make(chan int)})
+	require.Error(t, err)
+}
+
+// Operations are stored as json.Marshal encodes them.
+func TestAppendOperationJSONMatchesMarshal(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC)
+	ops := []*Operation{
+		nil,
+		{ChangeID: "c1-7", Action: audit.Create, Time: at},
+		{ChangeID: "c1-8", Action: audit.Update, TargetID: "t<1>&", Done: true, Time: at.In(time.FixedZone("x", 3600)),
+			Modified: []audit.Property{{Name: "mail", Old: "a@x", New: "b@x"}, {Name: "cleared", Old: "v"}, {Name: "set", New: "Zoë \u2028"}, {Name: "none"}}},
+		{ChangeID: "c1-9", Action: audit.Delete, Modified: []audit.Property{}},
+	}
+	for _, op := range ops {
+		want, err := json.Marshal(op)
+		require.NoError(t, err)
+		got, err := AppendOperationJSON(nil, op)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got))
+	}
+	_, err := AppendOperationJSON(nil, &Operation{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
 	require.Error(t, err)
 }
