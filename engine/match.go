@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/openprovisioning/provisioner/audit"
@@ -170,8 +171,12 @@ func (p *plan) create(ctx context.Context, values connectors.Attributes) store.R
 		return p.skip("the Create target action is off", store.Record{})
 	}
 	attrs, props := creation(p.prog, values)
-	e.Modified = append(e.Modified, props...)
-	sortProperties(e.Modified)
+	if len(e.Modified) == 0 {
+		e.Modified = props // sorted already
+	} else {
+		e.Modified = append(e.Modified, props...)
+		sortProperties(e.Modified)
+	}
 	e.Action = audit.Create
 	if err := p.intend(ctx, ""); err != nil {
 		return p.fail(CodeOf(err), err.Error())
@@ -190,16 +195,28 @@ func (p *plan) create(ctx context.Context, values connectors.Attributes) store.R
 
 // creation returns the values a create sends, those that have one, and
 // their properties as the log shows them, sorted.
+//
+// It runs for every object created, twice in an initial cycle (its
+// operation is recorded before the push): each value is rendered once,
+// and the names, unique, sort without reflection.
 func creation(prog *mapping.Program, values connectors.Attributes) (connectors.Attributes, []audit.Property) {
-	attrs := connectors.Attributes{}
-	var props []audit.Property
+	attrs := make(connectors.Attributes, len(values))
+	props := make([]audit.Property, 0, len(values))
 	for k, v := range values {
-		if Canon(v) != "" {
-			attrs[k] = v
-			props = append(props, property(prog, k, nil, v))
+		c := Canon(v)
+		if c == "" {
+			continue
 		}
+		attrs[k] = v
+		if prog != nil && prog.Redacted(k) {
+			c = audit.Redacted
+		}
+		props = append(props, audit.Property{Name: k, New: c})
 	}
-	sortProperties(props)
+	if len(props) == 0 {
+		return attrs, nil // as the log has always shown no properties
+	}
+	slices.SortFunc(props, func(a, b audit.Property) int { return strings.Compare(a.Name, b.Name) })
 	return attrs, props
 }
 

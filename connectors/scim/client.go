@@ -167,10 +167,12 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return c.transportError(op, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
+	buf := answers.Get().(*bytes.Buffer)
+	defer putAnswer(buf)
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody)); err != nil {
 		return c.transportError(op, err)
 	}
+	raw := buf.Bytes()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ce := c.statusError(op, resp.StatusCode, raw)
 		if resp.StatusCode == http.StatusUnauthorized {
@@ -193,6 +195,21 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return c.incompatible(op, resp.StatusCode, fmt.Sprintf("the answer is not SCIM JSON (Content-Type %q): %v", resp.Header.Get("Content-Type"), err))
 	}
 	return nil
+}
+
+// answers holds buffers for reading answers, which are decoded (and so
+// copied) before call returns: a push reads its answer without growing a
+// new buffer.
+var answers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putAnswer returns an answer's buffer to the pool unless an unusually
+// large answer grew it, which would stay held.
+func putAnswer(b *bytes.Buffer) {
+	if b.Cap() > 64<<10 {
+		return
+	}
+	b.Reset()
+	answers.Put(b)
 }
 
 // endpoint returns the resource endpoint of an object type.

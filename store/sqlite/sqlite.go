@@ -314,12 +314,19 @@ func unmarshalIf(s sql.NullString, v any) error {
 	return json.Unmarshal([]byte(s.String), v)
 }
 
+// encodings are buffers objectArgs encodes values in, then copies out.
+var encodings = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// nullString is an encoding as a column value, copied.
+func nullString(b []byte, err error) (sql.NullString, error) {
+	return sql.NullString{String: string(b), Valid: true}, err
+}
+
 func marshalIf(v any, empty bool) (sql.NullString, error) {
 	if empty {
 		return sql.NullString{}, nil
 	}
-	b, err := json.Marshal(v)
-	return sql.NullString{String: string(b), Valid: true}, err
+	return nullString(json.Marshal(v))
 }
 
 // Objects returns the known states of the given source IDs.
@@ -449,10 +456,28 @@ func upsertObjectRows(n int) string {
 	return `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES ` + row + strings.Repeat(","+row, n-1) + onObjectConflict
 }
 
-func objectArgs(job string, o store.ObjectState) ([]any, error) {
-	pushed, err := marshalIf(o.Pushed, len(o.Pushed) == 0)
-	if err != nil {
-		return nil, err
+func objectArgs(job string, o store.ObjectState) (_ []any, err error) {
+	// Pushed values are written for every object pushed: they are
+	// encoded without reflection, as json.Marshal would.
+	buf := encodings.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= 64<<10 { // an unusually large state's buffer is not kept
+			encodings.Put(buf)
+		}
+	}()
+	var pushed, operation sql.NullString
+	if len(o.Pushed) > 0 {
+		*buf, err = store.AppendJSON((*buf)[:0], o.Pushed)
+		if pushed, err = nullString(*buf, err); err != nil {
+			return nil, err
+		}
+	}
+	// So is the operation of every create, before its push.
+	if o.Operation != nil {
+		*buf, err = store.AppendOperationJSON((*buf)[:0], o.Operation)
+		if operation, err = nullString(*buf, err); err != nil {
+			return nil, err
+		}
 	}
 	members, err := marshalIf(o.Members, o.Members == nil)
 	if err != nil {
@@ -463,10 +488,6 @@ func objectArgs(job string, o store.ObjectState) ([]any, error) {
 		return nil, err
 	}
 	escrow, err := marshalIf(o.Escrow, o.Escrow == nil)
-	if err != nil {
-		return nil, err
-	}
-	operation, err := marshalIf(o.Operation, o.Operation == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -568,31 +589,60 @@ func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.Objec
 	return o, err == nil, err
 }
 
-// Stage writes staged items; an item replaced takes its own outcome, or none.
+// Stage writes staged items; an item replaced takes its own outcome, or
+// none. Items are written, and the outcomes of those without one cleared,
+// many rows per statement: an initial cycle stages every object.
 func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedItem) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		stage, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object) VALUES (?,?,?,?,?)`)
-		if err != nil {
-			return err
-		}
-		clear, err := s.prepared.in(ctx, s.db, tx, `DELETE FROM outcomes WHERE job = ? AND cycle = ? AND seq = ?`)
+		args := make([]any, 0, rowSizes[0]*3+2)
+		err := inRows(len(items), func(start, n int) error {
+			part := items[start : start+n]
+			args = append(args[:0], c.Job, c.ID)
+			for _, it := range part {
+				obj, err := json.Marshal(it.Object)
+				if err != nil {
+					return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
+				}
+				args = append(args, it.Seq, string(it.Type), string(obj))
+			}
+			st, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object)
+				SELECT ?, ?, column1, column2, column3 FROM (VALUES (?,?,?)`+strings.Repeat(",(?,?,?)", n-1)+`)`)
+			if err == nil {
+				_, err = st.ExecContext(ctx, args...)
+			}
+			if err != nil {
+				return fmt.Errorf("stage objects %s to %s: %w", part[0].Object.ID, part[n-1].Object.ID, err)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
 		var done []store.Record
+		var fresh []int
 		for _, it := range items {
-			obj, err := json.Marshal(it.Object)
-			if err != nil {
-				return err
-			}
-			if _, err := stage.ExecContext(ctx, c.Job, c.ID, it.Seq, string(it.Type), string(obj)); err != nil {
-				return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
-			}
 			if it.Outcome != nil {
 				done = append(done, store.Record{Seq: it.Seq, Outcome: it.Outcome})
-			} else if _, err := clear.ExecContext(ctx, c.Job, c.ID, it.Seq); err != nil {
-				return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
+			} else {
+				fresh = append(fresh, it.Seq)
 			}
+		}
+		err = inRows(len(fresh), func(start, n int) error {
+			args = append(args[:0], c.Job, c.ID)
+			for _, seq := range fresh[start : start+n] {
+				args = append(args, seq)
+			}
+			st, err := s.prepared.in(ctx, s.db, tx, `DELETE FROM outcomes WHERE job = ? AND cycle = ? AND seq IN (?`+strings.Repeat(",?", n-1)+`)`)
+			if err == nil {
+				_, err = st.ExecContext(ctx, args...)
+			}
+			if err != nil {
+				return fmt.Errorf("clear the outcomes of staged objects: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return s.recordOutcomes(ctx, tx, c, done)
 	})
@@ -635,14 +685,16 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 		var (
 			it  store.StagedItem
 			typ string
-			obj string
+			// The object is decoded before the next row, so it is read
+			// in place rather than copied twice.
+			obj sql.RawBytes
 		)
 		if err := rows.Scan(&it.Seq, &typ, &obj, &it.Outcome); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		it.Type = connectors.ObjectType(typ)
-		if err := json.Unmarshal([]byte(obj), &it.Object); err != nil {
+		if err := json.Unmarshal(obj, &it.Object); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("staged object %d: %w", it.Seq, err)
 		}
