@@ -30,12 +30,18 @@ type rowIndex struct {
 	appendable bool
 
 	sort    sync.Once
-	entries []indexEntry // sorted by key on first use
+	entries []indexEntry // sorted byKey on first use
 }
 
 type indexEntry struct {
 	key uint64 // idKey of the ID
 	at  position
+}
+
+// byKey orders entries by key, then in file order, so that of the records
+// whose IDs hash alike the first comes first.
+func byKey(a, b indexEntry) int {
+	return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.at.off, b.at.off))
 }
 
 // indexBlock is how many bytes at each end of the file its identity hashes.
@@ -124,9 +130,7 @@ func (ix *rowIndex) match(f Snapshot, fp fingerprint) (indexMatch, error) {
 // lookup returns where the records whose ID may be id start: those whose
 // ID hashes as id's does.
 func (ix *rowIndex) lookup(id string) []indexEntry {
-	ix.sort.Do(func() {
-		slices.SortStableFunc(ix.entries, func(a, b indexEntry) int { return cmp.Compare(a.key, b.key) })
-	})
+	ix.sort.Do(func() { slices.SortFunc(ix.entries, byKey) })
 	k := idKey(id)
 	i, _ := slices.BinarySearchFunc(ix.entries, k, func(e indexEntry, k uint64) int { return cmp.Compare(e.key, k) })
 	j := i
@@ -141,7 +145,7 @@ func (ix *rowIndex) lookup(id string) []indexEntry {
 func (ix *rowIndex) extend(x *indexer, f Snapshot, fp fingerprint, end position) (*rowIndex, error) {
 	ix.lookup("") // sorts the entries
 	more := x.entries
-	slices.SortStableFunc(more, func(a, b indexEntry) int { return cmp.Compare(a.key, b.key) })
+	slices.SortFunc(more, byKey)
 	x.entries = mergeEntries(ix.entries, more)
 	x.broken = x.broken || !ix.appendable
 	next, err := x.build(f, fp, end, "")
