@@ -96,7 +96,7 @@ func (s *Source) getIndexed(ctx context.Context, rd *pass, id string, scanning b
 	x := &indexer{}
 	obj, end, err := rd.scan(ctx, id, &ix.end, x)
 	if end != nil {
-		if next, err := ix.extend(x, rd.f, rd.fp, *end); err == nil {
+		if next, err := ix.extend(x, rd.f, rd.fp, *end, rd.sh.format); err == nil {
 			s.index.Store(next)
 		}
 	}

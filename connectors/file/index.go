@@ -142,13 +142,13 @@ func (ix *rowIndex) lookup(id string) []indexEntry {
 
 // extend returns the index of the file grown past ix, whose records after
 // ix.end the indexer x holds.
-func (ix *rowIndex) extend(x *indexer, f Snapshot, fp fingerprint, end position) (*rowIndex, error) {
+func (ix *rowIndex) extend(x *indexer, f Snapshot, fp fingerprint, end position, format string) (*rowIndex, error) {
 	ix.lookup("") // sorts the entries
 	more := x.entries
 	slices.SortFunc(more, byKey)
 	x.entries = mergeEntries(ix.entries, more)
 	x.broken = x.broken || !ix.appendable
-	next, err := x.build(f, fp, end, "")
+	next, err := x.build(f, fp, end, format)
 	if err != nil {
 		return nil, err
 	}
