@@ -51,7 +51,7 @@ func (s *Source) Get(ctx context.Context, t connectors.ObjectType, id string, at
 	if obj, done, err := s.getIndexed(ctx, rd, id, true); done {
 		return obj, err
 	}
-	x := &indexer{}
+	x := &indexer{size: rd.fp.size}
 	obj, end, err := rd.scan(ctx, id, nil, x)
 	if end != nil {
 		if ix, err := x.build(rd.f, rd.fp, *end, rd.sh.format); err == nil {
@@ -93,7 +93,7 @@ func (s *Source) getIndexed(ctx context.Context, rd *pass, id string, scanning b
 	if !scanning {
 		return connectors.Object{}, false, nil
 	}
-	x := &indexer{}
+	x := &indexer{size: rd.fp.size}
 	obj, end, err := rd.scan(ctx, id, &ix.end, x)
 	if end != nil {
 		if next, err := ix.extend(x, rd.f, rd.fp, *end, rd.sh.format); err == nil {
@@ -125,7 +125,10 @@ func (rd *pass) scan(ctx context.Context, id string, p *position, x *indexer) (c
 	if err != nil {
 		return connectors.Object{}, nil, rd.fail(err)
 	}
-	var found *connectors.Object
+	var (
+		found connectors.Object
+		ok    bool
+	)
 	for n := 0; ; n++ {
 		if n%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -138,8 +141,8 @@ func (rd *pass) scan(ctx context.Context, id string, p *position, x *indexer) (c
 			break
 		}
 		if err != nil {
-			if found != nil {
-				return *found, nil, rd.check()
+			if ok {
+				return found, nil, rd.check()
 			}
 			return connectors.Object{}, nil, rd.fail(err)
 		}
@@ -149,8 +152,8 @@ func (rd *pass) scan(ctx context.Context, id string, p *position, x *indexer) (c
 			x.malformed(rd.sh, &rec)
 			x.add(&rec, start)
 		}
-		if found == nil && rec.anchored && rec.obj.ID == id {
-			found = &rec.obj
+		if !ok && rec.anchored && rec.obj.ID == id {
+			found, ok = rec.obj, true
 			if x == nil {
 				break
 			}
@@ -160,10 +163,10 @@ func (rd *pass) scan(ctx context.Context, id string, p *position, x *indexer) (c
 		return connectors.Object{}, nil, err
 	}
 	end := r.pos()
-	if found == nil {
+	if !ok {
 		return connectors.Object{}, &end, rd.notFound(id)
 	}
-	return *found, &end, nil
+	return found, &end, nil
 }
 
 func (rd *pass) notFound(id string) error {

@@ -54,14 +54,23 @@ func idKey(id string) uint64 { return maphash.String(idSeed, id) }
 // indexer collects the entries of a pass over the whole file.
 type indexer struct {
 	entries []indexEntry
-	broken  bool // a CSV record was malformed
+	broken  bool  // a CSV record was malformed
+	size    int64 // of the file, to size entries from the first records
 }
+
+// sample is how many entries size the rest from the bytes they took, so
+// that a large index is not copied again and again as it grows.
+const sample = 4096
 
 // add records where the first record of an ID starts.
 func (x *indexer) add(rec *record, at position) {
-	if rec.anchored {
-		x.entries = append(x.entries, indexEntry{key: idKey(rec.obj.ID), at: at})
+	if !rec.anchored {
+		return
 	}
+	if len(x.entries) == sample && at.off > 0 && x.size > at.off {
+		x.entries = slices.Grow(x.entries, int(float64(sample)*float64(x.size-at.off)/float64(at.off)*1.1))
+	}
+	x.entries = append(x.entries, indexEntry{key: idKey(rec.obj.ID), at: at})
 }
 
 // malformed notes a record that keeps the file from being extended.

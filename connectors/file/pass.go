@@ -66,7 +66,7 @@ func (s *Source) open(ctx context.Context, c string, last Version) (*pass, error
 		return nil, err
 	}
 	if s.origin == nil {
-		rd.index, rd.keep = &indexer{}, s.index.Store
+		rd.index, rd.keep = &indexer{size: rd.fp.size}, s.index.Store
 	}
 	if err := rd.start(cur); err != nil {
 		rd.f.Close()
