@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/examples/hrexport"
@@ -15,14 +16,17 @@ import (
 const benchRows = 100_000
 
 // hrFile writes the generated HR export of benchRows employees.
-func hrFile(b *testing.B) Config {
+func hrFile(b *testing.B) Config { return hrFileOf(b, benchRows) }
+
+// hrFileOf writes the generated HR export of rows employees.
+func hrFileOf(b *testing.B, rows int) Config {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "hr.csv")
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := hrexport.WriteCSV(f, benchRows, 1); err != nil {
+	if err := hrexport.WriteCSV(f, rows, 1); err != nil {
 		b.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -83,4 +87,51 @@ func BenchmarkWriteback100k(b *testing.B) {
 		}
 		wg.Wait()
 	}
+}
+
+// BenchmarkGet1M gets the last employee of a 1,000,000-row HR export, as
+// provisioning a new hire on demand does: through the index of a source
+// that has read the file, by the scan of a fresh source (which builds the
+// index), and just after a row was appended to the file.
+func BenchmarkGet1M(b *testing.B) {
+	const rows = 1_000_000
+	cfg := hrFileOf(b, rows)
+	last := hrexport.Generate(rows, 1)[rows-1].ID
+	ctx := context.Background()
+	get := func(b *testing.B, s *Source, id string) {
+		if o, err := s.Get(ctx, connectors.User, id, nil); err != nil || o.ID != id {
+			b.Fatalf("Get %s: %+v, %v", id, o, err)
+		}
+	}
+	indexed := open(b, cfg)
+	get(b, indexed, last) // scans, indexes
+	get(b, indexed, last) // sorts the index
+	b.Run("indexed", func(b *testing.B) {
+		for b.Loop() {
+			get(b, indexed, last)
+		}
+		b.ReportMetric(float64(len(indexed.index.Load().entries)*int(unsafe.Sizeof(indexEntry{})))/1e6, "index-MB")
+	})
+	b.Run("scan", func(b *testing.B) {
+		for b.Loop() {
+			get(b, open(b, cfg), last)
+		}
+	})
+	b.Run("appended", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			b.StopTimer()
+			n++
+			f, err := os.OpenFile(cfg.Path, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fmt.Fprintf(f, "N%07d,new.hire%d@example.com,New,Hire,new.hire%d@example.com,Employee,Active,,,,,\n", n, n, n)
+			if err := f.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			get(b, indexed, fmt.Sprintf("N%07d", n))
+		}
+	})
 }

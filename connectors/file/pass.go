@@ -25,6 +25,10 @@ type pass struct {
 	mark func(digest, validator string) string
 	// remote is set when the bytes are an origin's copy, not a file.
 	remote bool
+	// index collects where each ID's record starts, and keep receives the
+	// index when the pass completes; nil for an origin's copy.
+	index *indexer
+	keep  func(*rowIndex)
 }
 
 // rows reads records one by one.
@@ -60,6 +64,9 @@ func (s *Source) open(ctx context.Context, c string, last Version) (*pass, error
 	rd, err := s.openFile(ctx, last)
 	if err != nil {
 		return nil, err
+	}
+	if s.origin == nil {
+		rd.index, rd.keep = &indexer{size: rd.fp.size}, s.index.Store
 	}
 	if err := rd.start(cur); err != nil {
 		rd.f.Close()
@@ -123,6 +130,7 @@ func (rd *pass) scanIDs(at position) error {
 		return err
 	}
 	for r.pos().off < at.off {
+		start := r.pos()
 		rec, err := r.next()
 		if err == io.EOF {
 			break
@@ -130,7 +138,7 @@ func (rd *pass) scanIDs(at position) error {
 		if err != nil {
 			return err
 		}
-		rd.dedupe(&rec)
+		rd.dedupe(&rec, start)
 	}
 	if r.pos() != at {
 		return fmt.Errorf("the cursor does not fall on a record boundary of the file")
@@ -147,6 +155,7 @@ func (rd *pass) page(ctx context.Context, size int) (connectors.Page, error) {
 				return connectors.Page{}, err
 			}
 		}
+		start := rd.rows.pos()
 		rec, err := rd.rows.next()
 		if err == io.EOF {
 			return rd.last(objs)
@@ -154,7 +163,7 @@ func (rd *pass) page(ctx context.Context, size int) (connectors.Page, error) {
 		if err != nil {
 			return connectors.Page{}, rd.fail(err)
 		}
-		rd.dedupe(&rec)
+		rd.dedupe(&rec, start)
 		objs = append(objs, rec.obj)
 	}
 	if err := rd.check(); err != nil {
@@ -175,18 +184,30 @@ func (rd *pass) last(objs []connectors.Object) (connectors.Page, error) {
 	if rd.hash.n != rd.fp.size {
 		return connectors.Page{}, rd.unavailable(fmt.Sprintf("read %d of %d bytes", rd.hash.n, rd.fp.size))
 	}
+	if rd.index != nil {
+		// An index that cannot be built costs later Gets a scan, not this read.
+		if ix, err := rd.index.build(rd.f, rd.fp, rd.rows.pos(), rd.sh.format); err == nil {
+			rd.keep(ix)
+		}
+	}
 	return connectors.Page{Objects: objs, Watermark: rd.mark(hex.EncodeToString(rd.hash.Sum(nil)), rd.f.Validator())}, nil
 }
 
 // dedupe turns a record into an invalid one when an earlier record, valid
-// or not, had its ID.
-func (rd *pass) dedupe(rec *record) {
+// or not, had its ID. The record starts at start.
+func (rd *pass) dedupe(rec *record, start position) {
+	if rd.index != nil {
+		rd.index.malformed(rd.sh, rec)
+	}
 	if !rec.anchored {
 		return
 	}
 	if first, ok := rd.seen[rec.obj.ID]; ok {
 		*rec = rd.sh.invalid(rec.n, rec.obj.ID, fmt.Sprintf("duplicate %s %q, first on %s %d", rd.sh.IDColumn, rec.obj.ID, rd.sh.word, first))
 		return
+	}
+	if rd.index != nil {
+		rd.index.add(rec, start)
 	}
 	// A clone, so the set does not pin the whole record's memory.
 	rd.seen[strings.Clone(rec.obj.ID)] = rec.n

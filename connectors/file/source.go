@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/openprovisioning/provisioner/connectors"
 )
@@ -22,6 +23,11 @@ type Source struct {
 	// shape fingerprints the configuration and origin for its watermarks.
 	origin Origin
 	shape  string
+	// index locates records for Get in the file as the last complete pass
+	// over it found it; scanning keeps concurrent Gets that must rebuild it
+	// from scanning the file all at once.
+	index    atomic.Pointer[rowIndex]
+	scanning sync.Mutex
 }
 
 var _ connectors.Source = (*Source)(nil)
