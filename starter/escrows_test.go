@@ -52,23 +52,9 @@ func TestEscrowsAndHeldDeletions(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	dir := t.TempDir()
-	hr := filepath.Join(dir, "hr.csv")
-	require.NoError(t, os.WriteFile(hr, []byte("employeeId,userName,displayName\nE1,one@example.com,One\nE2,refused-two@example.com,Two Refused\nE3,three@example.com,Three\nE4,refused-four@example.com,Four Refused\nE5,five@example.com,Five\n"), 0o600))
-	cfg := filepath.Join(dir, "job.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`name: escrows
-interval: 1h
-source:
-  file: {path: hr.csv, idColumn: employeeId}
-target:
-  scim: {baseURL: "`+srv.URL+`/scim/v2", token: {env: `+tokenEnv+`}}
-objects:
-  - sourceObject: User
-    targetObject: User
-    attributes:
-      - {target: userName, type: Direct, source: userName, matchingPriority: 1}
-      - {target: externalId, type: Direct, source: employeeId}
-      - {target: displayName, type: Direct, source: displayName}
-`), 0o600))
+	cfg := usersJob(t, dir, "escrows", srv.URL,
+		"employeeId,userName,displayName\nE1,one@example.com,One\nE2,refused-two@example.com,Two Refused\nE3,three@example.com,Three\nE4,refused-four@example.com,Four Refused\nE5,five@example.com,Five\n",
+		[]string{"{target: externalId, type: Direct, source: employeeId}", "{target: displayName, type: Direct, source: displayName}"})
 	startWorkerProcess(t, e.address, filepath.Join(dir, "state.db"))
 	e.ok("start", cfg)
 	waitIdle(t, e, "escrows", 1)
@@ -114,7 +100,7 @@ objects:
 	})
 
 	t.Run("held deletions are listed, and shown in the Web UI", func(t *testing.T) {
-		require.NoError(t, os.WriteFile(hr, []byte("employeeId,userName,displayName\n"), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "hr.csv"), []byte("employeeId,userName,displayName\n"), 0o600))
 		e.ok("sync-now", "escrows")
 		require.Eventually(t, func() bool {
 			st = api.Status{}

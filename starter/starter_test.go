@@ -377,6 +377,36 @@ func givenName(app *sampleapp.App, userName string) string {
 	return ""
 }
 
+// usersJob writes hr.csv (its header first) and the configuration of a
+// job named name that provisions its users into the SCIM service at
+// baseURL, matched by userName, with the further attribute mappings and
+// top-level settings given; it returns the configuration's path.
+func usersJob(t *testing.T, dir, name, baseURL, hr string, attributes []string, settings ...string) string {
+	t.Helper()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hr.csv"), []byte(hr), 0o600))
+	var b strings.Builder
+	fmt.Fprintf(&b, "name: %s\ninterval: 1h\n", name)
+	for _, line := range settings {
+		b.WriteString(line + "\n")
+	}
+	fmt.Fprintf(&b, `source:
+  file: {path: hr.csv, idColumn: employeeId}
+target:
+  scim: {baseURL: "%s/scim/v2", token: {env: %s}}
+objects:
+  - sourceObject: User
+    targetObject: User
+    attributes:
+      - {target: userName, type: Direct, source: userName, matchingPriority: 1}
+`, baseURL, tokenEnv)
+	for _, a := range attributes {
+		b.WriteString("      - " + a + "\n")
+	}
+	cfg := filepath.Join(dir, name+".yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(b.String()), 0o600))
+	return cfg
+}
+
 // env runs the starter binary against one Temporal server.
 type env struct {
 	t       *testing.T

@@ -34,21 +34,8 @@ func TestWebUISteersJob(t *testing.T) {
 
 	dir := t.TempDir()
 	hr := filepath.Join(dir, "hr.csv")
-	require.NoError(t, os.WriteFile(hr, []byte("employeeId,userName\nE1,one@example.com\nE2,two@example.com\n"), 0o600))
-	cfg := filepath.Join(dir, "job.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`name: webui
-interval: 1h
-source:
-  file: {path: hr.csv, idColumn: employeeId}
-target:
-  scim: {baseURL: "`+srv.URL+`/scim/v2", token: {env: `+tokenEnv+`}}
-objects:
-  - sourceObject: User
-    targetObject: User
-    attributes:
-      - {target: userName, type: Direct, source: userName, matchingPriority: 1}
-      - {target: externalId, type: Direct, source: employeeId}
-`), 0o600))
+	cfg := usersJob(t, dir, "webui", srv.URL, "employeeId,userName\nE1,one@example.com\nE2,two@example.com\n",
+		[]string{"{target: externalId, type: Direct, source: employeeId}"})
 	startWorkerProcess(t, e.address, filepath.Join(dir, "state.db"))
 	e.ok("start", cfg)
 	waitIdle(t, e, "webui", 1)
@@ -110,20 +97,9 @@ objects:
 		app2 := sampleapp.New(sampleapp.Options{Token: "webui-test-token"})
 		srv2 := httptest.NewServer(app2.Handler())
 		t.Cleanup(srv2.Close)
-		scheduled := filepath.Join(dir, "scheduled.yaml")
-		require.NoError(t, os.WriteFile(scheduled, []byte(`name: scheduled
-interval: 1h
-schedule: {cron: "* * * * *"}
-source:
-  file: {path: hr.csv, idColumn: employeeId}
-target:
-  scim: {baseURL: "`+srv2.URL+`/scim/v2", token: {env: `+tokenEnv+`}}
-objects:
-  - sourceObject: User
-    targetObject: User
-    attributes:
-      - {target: userName, type: Direct, source: userName, matchingPriority: 1}
-`), 0o600))
+		hrNow, err := os.ReadFile(hr)
+		require.NoError(t, err)
+		scheduled := usersJob(t, dir, "scheduled", srv2.URL, string(hrNow), nil, `schedule: {cron: "* * * * *"}`)
 		e.ok("start", scheduled)
 		var st api.Status
 		require.Eventually(t, func() bool {
