@@ -180,7 +180,7 @@ func (c *Client) resolve(link string) (string, error) {
 	base, _ := url.Parse(c.cfg.GraphURL)
 	u, err := url.Parse(link)
 	if err != nil || u.Scheme != base.Scheme || u.Host != base.Host {
-		return "", &connectors.Error{Kind: connectors.KindServiceIncompatible, Op: "GET", Detail: "Graph sent a link outside " + c.cfg.GraphURL + ": " + truncate(link)}
+		return "", &connectors.Error{Kind: connectors.KindServiceIncompatible, Op: "GET", Detail: "Graph sent a link outside " + c.cfg.GraphURL + ": " + connectors.Truncate(link, maxDetail)}
 	}
 	return link, nil
 }

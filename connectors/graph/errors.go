@@ -58,7 +58,7 @@ func (c *Client) statusError(op string, status int, body []byte) error {
 	} else if text := strings.Join(strings.Fields(string(body)), " "); text != "" && utf8.Valid(body) {
 		detail = text
 	}
-	ce := &connectors.Error{Kind: kindForStatus(status), Op: op, Status: status, Detail: truncate(c.redact(detail))}
+	ce := &connectors.Error{Kind: kindForStatus(status), Op: op, Status: status, Detail: connectors.Truncate(c.redact(detail), maxDetail)}
 	if status == http.StatusGone || expiredCodes[strings.ToLower(ge.Error.Code)] {
 		return deltaExpired{ce}
 	}
@@ -78,29 +78,13 @@ func (c *Client) transportError(op string, err error) *connectors.Error {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &ne) && ne.Timeout():
 		kind = connectors.KindTimeout
 	}
-	return &connectors.Error{Kind: kind, Op: op, Detail: truncate(c.redact(err.Error()))}
+	return &connectors.Error{Kind: kind, Op: op, Detail: connectors.Truncate(c.redact(err.Error()), maxDetail)}
 }
 
 // redact removes the client secret from text that may echo it, before
-// truncate could leave part of it behind.
+// connectors.Truncate could leave part of it behind.
 func (c *Client) redact(s string) string {
-	for _, secret := range c.secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[REDACTED]")
-		}
-	}
-	return s
-}
-
-func truncate(s string) string {
-	if len(s) <= maxDetail {
-		return s
-	}
-	cut := maxDetail
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return connectors.Redact(s, c.secrets)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -166,10 +165,5 @@ func kindForStatus(status int) connectors.Kind {
 
 // redact removes secrets from text that may echo them.
 func (o *origin) redact(s string) string {
-	for _, secret := range o.secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[REDACTED]")
-		}
-	}
-	return s
+	return connectors.Redact(s, o.secrets)
 }

@@ -29,7 +29,7 @@ func (c *Client) statusError(op string, status int, body []byte) *connectors.Err
 		Kind:   connectors.HTTPStatusKind(status),
 		Op:     op,
 		Status: status,
-		Detail: truncate(c.redact(errorDetail(status, body))),
+		Detail: connectors.Truncate(c.redact(errorDetail(status, body)), maxDetail),
 	}
 }
 
@@ -110,12 +110,12 @@ func (c *Client) transportError(op string, err error) *connectors.Error {
 		errors.As(err, &ne) && ne.Timeout():
 		kind = connectors.KindTimeout
 	}
-	return &connectors.Error{Kind: kind, Op: op, Detail: truncate(c.redact(err.Error()))}
+	return &connectors.Error{Kind: kind, Op: op, Detail: connectors.Truncate(c.redact(err.Error()), maxDetail)}
 }
 
 // incompatible reports an answer that breaks the protocol.
 func (c *Client) incompatible(op string, status int, detail string) *connectors.Error {
-	return &connectors.Error{Kind: connectors.KindServiceIncompatible, Op: op, Status: status, Detail: truncate(c.redact(detail))}
+	return &connectors.Error{Kind: connectors.KindServiceIncompatible, Op: op, Status: status, Detail: connectors.Truncate(c.redact(detail), maxDetail)}
 }
 
 // invalid reports a request the client refuses to send.
@@ -124,21 +124,7 @@ func invalid(op, detail string) *connectors.Error {
 }
 
 // redact removes the client's secrets from text that may echo them. It runs
-// before truncate, which could otherwise leave part of a secret behind.
+// before connectors.Truncate, which could otherwise leave part of a secret behind.
 func (c *Client) redact(s string) string {
-	for _, secret := range c.secrets {
-		s = strings.ReplaceAll(s, secret, "[REDACTED]")
-	}
-	return s
-}
-
-func truncate(s string) string {
-	if len(s) <= maxDetail {
-		return s
-	}
-	cut := maxDetail
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return connectors.Redact(s, c.secrets)
 }
