@@ -32,6 +32,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/internal/httpcall"
 )
 
 const (
@@ -217,7 +218,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 // exponentially with jitter.
 func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if d, ok := httpcall.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			d = min(d, hi)
 			c.tenant.hold(time.Now().Add(d))
 			c.log.WithFields(logrus.Fields{"status": resp.StatusCode, "retryAfter": d}).Info("throttled by Graph: every call to the tenant waits")
@@ -229,21 +230,6 @@ func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response)
 		d = min(lo<<attempt, hi)
 	}
 	return d - time.Duration(rand.Int64N(int64(d)/4+1))
-}
-
-// retryAfter reads Retry-After: delay-seconds or an HTTP-date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := parseUint(v); err == nil {
-		return time.Duration(min(secs, 24*3600)) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
 
 // throttled is the RoundTripper every attempt passes through: it waits
@@ -274,19 +260,8 @@ func (t *throttled) RoundTrip(req *http.Request) (*http.Response, error) {
 		release()
 		return nil, err
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	resp.Body = httpcall.ReleaseOnClose(resp.Body, release)
 	return resp, nil
-}
-
-type releasingBody struct {
-	io.ReadCloser
-	release func()
-}
-
-func (b *releasingBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.release()
-	return err
 }
 
 // tenant is what the process's calls to one tenant share: Graph throttles

@@ -88,8 +88,3 @@ func (c *Client) redact(s string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-func parseUint(s string) (int64, error) {
-	n, err := strconv.ParseUint(s, 10, 32)
-	return int64(n), err
-}

@@ -7,13 +7,13 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sirupsen/logrus"
+
+	"github.com/openprovisioning/provisioner/connectors/internal/httpcall"
 )
 
 // retryWaitMin is the first back-off when the service named no Retry-After.
@@ -70,7 +70,7 @@ func mayHaveActed(resp *http.Response, err error) bool {
 // jitter.
 func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if d, ok := httpcall.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			d = min(d, hi)
 			if resp.StatusCode == http.StatusTooManyRequests {
 				return d
@@ -84,25 +84,6 @@ func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Durati
 	}
 	// Up to a quarter less, so calls that failed together do not retry together.
 	return d - time.Duration(rand.Int64N(int64(d)/4+1))
-}
-
-// retryAfter reads a Retry-After header: delay-seconds or an HTTP-date
-// (RFC 9110 §10.2.3).
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
 
 // retryLogger routes retryablehttp's messages to logrus at debug level. They

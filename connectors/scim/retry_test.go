@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // failing answers the first n requests with status (and Retry-After, when
@@ -247,23 +248,7 @@ func TestConcurrencyAndRateLimits(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 450*time.Millisecond)
 }
 
-func TestRetryAfterParsing(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for in, want := range map[string]time.Duration{
-		"7":                             7 * time.Second,
-		"0":                             0,
-		"Fri, 02 Jan 2026 03:04:15 GMT": 10 * time.Second,
-		"Fri, 02 Jan 2026 03:04:00 GMT": 0, // in the past
-	} {
-		d, ok := retryAfter(in, now)
-		assert.True(t, ok, in)
-		assert.Equal(t, want, d, in)
-	}
-	for _, in := range []string{"", "-3", "soon"} {
-		_, ok := retryAfter(in, now)
-		assert.False(t, ok, in)
-	}
-
+func TestBackoff(t *testing.T) {
 	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"120"}}}
 	assert.Equal(t, 30*time.Second, backoff(time.Second, 30*time.Second, 0, resp), "capped at the maximum wait")
 	for attempt := range 10 {

@@ -2,10 +2,11 @@ package scim
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/openprovisioning/provisioner/connectors/internal/httpcall"
 )
 
 // transport is the client's http.RoundTripper. Every attempt, retries
@@ -54,19 +55,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	t.limits.answered(sent, resp, t.maxPause)
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	resp.Body = httpcall.ReleaseOnClose(resp.Body, release)
 	return resp, nil
-}
-
-type releasingBody struct {
-	io.ReadCloser
-	release func()
-}
-
-func (b *releasingBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.release()
-	return err
 }
 
 // answered lets an answer to a request sent at sent tell the limits about
@@ -79,7 +69,7 @@ func (l *limits) answered(sent time.Time, resp *http.Response, maxPause time.Dur
 		return
 	}
 	pauseEnd := now
-	if d, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
+	if d, ok := httpcall.RetryAfter(resp.Header.Get("Retry-After"), now); ok {
 		pauseEnd = now.Add(min(d, maxPause))
 	}
 	if l.pace.answered(sent, now, pauseEnd, true) {
