@@ -2,6 +2,7 @@ package activities
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,10 +27,12 @@ func TestBatchResultEncodesEntriesOnce(t *testing.T) {
 	got, err := json.Marshal(r)
 	require.NoError(t, err)
 	want, err := json.Marshal(struct {
+		Summary BatchSummary  `json:"summary"`
 		Entries []audit.Entry `json:"entries"`
-	}{entries})
+	}{Summarize(entries), entries})
 	require.NoError(t, err)
 	require.JSONEq(t, string(want), string(got))
+	require.True(t, strings.HasPrefix(string(got), `{"summary":{"taken":2,`), "the summary heads the result: %s", got)
 
 	var back BatchResult
 	require.NoError(t, json.Unmarshal(got, &back))
@@ -52,4 +55,23 @@ func TestBatchResultCarriesNext(t *testing.T) {
 	got, err = json.Marshal(BatchResult{Entries: []audit.Entry{e}, encoded: [][]byte{b}})
 	require.NoError(t, err)
 	require.NotContains(t, string(got), "next")
+}
+
+// The summary counts what the cycle counts: entries by action and status,
+// escrowed failures (not invalid records), and a refusal only when every
+// call was refused for a cause retrying cannot fix.
+func TestSummarize(t *testing.T) {
+	refused := audit.Entry{Action: audit.Create, Status: audit.Failure, ErrorCode: "Unauthorized", Reason: "bad token"}
+	s := Summarize([]audit.Entry{
+		{Action: audit.Create, Status: audit.Success},
+		{Action: audit.Create, Status: audit.Failure, ErrorCode: CodeInvalidSourceRecord},
+		refused,
+	})
+	require.Equal(t, BatchSummary{Taken: 3, Counts: audit.Counts{"Create/Success": 1, "Create/Failure": 2}, Failed: 1}, s)
+
+	incompatible := audit.Entry{Action: audit.Update, Status: audit.Failure, ErrorCode: "ServiceIncompatible", Reason: "not SCIM"}
+	s = Summarize([]audit.Entry{refused, incompatible})
+	require.Equal(t, "ServiceIncompatible: not SCIM", s.Refused)
+	require.Equal(t, 2, s.Failed)
+	require.Empty(t, Summarize(nil).Refused)
 }

@@ -43,29 +43,38 @@ type BatchResult struct {
 	encoded [][]byte
 }
 
-// MarshalJSON writes the entries as they were encoded for the state store.
+// MarshalJSON writes the result headed by its summary and Next, for the
+// workflow to read without the entries, then the entries as they were
+// encoded for the state store.
 func (r BatchResult) MarshalJSON() ([]byte, error) {
-	if len(r.Entries) == 0 || len(r.encoded) != len(r.Entries) {
-		type plain BatchResult
-		return json.Marshal(plain(r))
+	summary, err := json.Marshal(Summarize(r.Entries))
+	if err != nil {
+		return nil, err
 	}
-	n := len(`{"entries":[],"next":}`) + len(r.encoded) + 20
+	if len(r.Entries) == 0 || len(r.encoded) != len(r.Entries) {
+		return json.Marshal(struct {
+			Summary json.RawMessage `json:"summary"`
+			Next    int             `json:"next,omitempty"`
+			Entries []audit.Entry   `json:"entries"`
+		}{summary, r.Next, r.Entries})
+	}
+	n := len(`{"summary":,"next":,"entries":[]}`) + len(summary) + len(r.encoded) + 20
 	for _, e := range r.encoded {
 		n += len(e)
 	}
 	b := make([]byte, 0, n)
-	b = append(b, `{"entries":[`...)
+	b = append(append(b, `{"summary":`...), summary...)
+	if r.Next > 0 {
+		b = append(append(b, `,"next":`...), strconv.Itoa(r.Next)...)
+	}
+	b = append(b, `,"entries":[`...)
 	for i, e := range r.encoded {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, e...)
 	}
-	b = append(b, ']')
-	if r.Next > 0 {
-		b = append(append(b, `,"next":`...), strconv.Itoa(r.Next)...)
-	}
-	return append(b, '}'), nil
+	return append(b, ']', '}'), nil
 }
 
 // Codes of failures the engine itself raises.

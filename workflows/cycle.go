@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
-	"github.com/openprovisioning/provisioner/connectors"
 )
 
 // a is used to name activity methods; the worker registers a real instance.
@@ -234,27 +234,28 @@ func (c *cycleImpl) provision(ctx workflow.Context) (quarantine string, err erro
 			inflight++
 			sel.AddFuture(f, func(f workflow.Future) {
 				inflight--
-				var res batchOutcome
-				if err := f.Get(ctx, &res); err != nil {
+				var raw converter.RawValue
+				if err := f.Get(ctx, &raw); err != nil {
 					if firstErr == nil {
 						firstErr = fmt.Errorf("provision items %d-%d: %w", from, to, err)
 					}
 					return
 				}
-				entries := make([]audit.Entry, len(res.Entries))
-				for i, o := range res.Entries {
-					entries[i] = o.entry()
-					st.Counts.Add(entries[i])
-					if o.Status == audit.Failure && o.ErrorCode != activities.CodeInvalidSourceRecord {
-						st.Failed++
+				sum, next, err := readBatchResult(raw.Payload())
+				if err != nil {
+					if firstErr == nil {
+						firstErr = fmt.Errorf("provision items %d-%d: %w", from, to, err)
 					}
+					return
 				}
-				st.Processed += len(entries)
-				if res.Next > from && res.Next <= to {
-					st.Left = append(st.Left, ItemRange{From: res.Next, To: to})
+				st.Counts.Merge(sum.Counts)
+				st.Failed += sum.Failed
+				st.Processed += sum.Taken
+				if next > from && next <= to {
+					st.Left = append(st.Left, ItemRange{From: next, To: to})
 				}
-				if reason := refusedByTarget(entries); reason != "" && quarantine == "" {
-					quarantine = reason
+				if sum.Refused != "" && quarantine == "" {
+					quarantine = "EncounteredQuarantineException: " + sum.Refused
 				}
 				if quarantine == "" {
 					quarantine = c.escrowThreshold(ctx)
@@ -300,27 +301,6 @@ type ItemRange struct {
 	To   int `json:"to"`
 }
 
-// batchOutcome is what the cycle reads of a batch's result: how each entry
-// ended, and where the items it left start. The entries' details stay in
-// history, where the log is read from; not decoding them keeps workflow
-// tasks light.
-type batchOutcome struct {
-	Entries []entryOutcome `json:"entries"`
-	Next    int            `json:"next,omitempty"`
-}
-
-// entryOutcome holds the fields of a log entry the cycle counts and checks.
-type entryOutcome struct {
-	Action    audit.Action `json:"action"`
-	Status    audit.Status `json:"status"`
-	ErrorCode string       `json:"errorCode,omitempty"`
-	Reason    string       `json:"reason,omitempty"`
-}
-
-func (o entryOutcome) entry() audit.Entry {
-	return audit.Entry{Action: o.Action, Status: o.Status, ErrorCode: o.ErrorCode, Reason: o.Reason}
-}
-
 func (c *cycleImpl) historyFull(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
 	return info.GetContinueAsNewSuggested() || info.GetCurrentHistorySize() > cycleMaxHistoryBytes || info.GetCurrentHistoryLength() > cycleMaxHistoryEvents
@@ -341,16 +321,7 @@ func (c *cycleImpl) escrowThreshold(ctx workflow.Context) string {
 // refused for a reason retrying cannot fix: rejected credentials or a
 // target that does not speak the protocol.
 func refusedByTarget(entries []audit.Entry) string {
-	refused := 0
-	var reason string
-	for _, e := range entries {
-		switch e.ErrorCode {
-		case string(connectors.KindUnauthorized), string(connectors.KindServiceIncompatible):
-			refused++
-			reason = e.ErrorCode + ": " + e.Reason
-		}
-	}
-	if refused > 0 && refused == len(entries) {
+	if reason := activities.Summarize(entries).Refused; reason != "" {
 		return "EncounteredQuarantineException: " + reason
 	}
 	return ""
