@@ -13,9 +13,13 @@ import (
 	"github.com/openprovisioning/provisioner/api"
 )
 
-// Targets of the specification (§5).
+// Targets of the specification (§5). At a million rows and more, the
+// scale targets apply to the initial cycle and to provision on demand.
 const (
 	targetInitial     = 60 * time.Second
+	targetScaleRows   = 1000000
+	targetScaleInit   = 180 * time.Second
+	targetScaleOnDem  = 250 * time.Millisecond
 	targetRatio       = 0.5
 	targetIncremental = 5 * time.Second
 	targetEvents      = 10000
@@ -135,7 +139,11 @@ func verdicts(tw io.Writer, r *result) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", metric, measured, target, passFail(pass))
 	}
 	ini := r.initial
-	row(fmt.Sprintf("initial cycle, %s rows (wall time)", num(r.rows)), secs(ini.wall), "< "+secs(targetInitial), ini.wall < targetInitial)
+	wantInitial, wantOnDemand := targetInitial, targetOnDemand
+	if r.rows >= targetScaleRows {
+		wantInitial, wantOnDemand = targetScaleInit, targetScaleOnDem
+	}
+	row(fmt.Sprintf("initial cycle, %s rows (wall time)", num(r.rows)), secs(ini.wall), "< "+secs(wantInitial), ini.wall < wantInitial)
 	if created := ini.requests.Requests["POST /Users"]; r.baselineTime > 0 {
 		ratio := r.throughputRatio(created, ini.wall)
 		row("initial cycle throughput vs bare HTTP", fmt.Sprintf("%.0f%% (%s vs %s users/s)", 100*ratio, rate(created, ini.wall), rate(r.inScope, r.baselineTime)),
@@ -167,7 +175,7 @@ func verdicts(tw io.Writer, r *result) {
 		row("worker peak RSS (VmHWM)", mb(r.peakRSS), "< "+mb(targetRSS), r.peakRSS < targetRSS)
 	}
 	row(fmt.Sprintf("provision on demand, new hire at the end of the export (median of %d; max %s)", onDemandHires, secs(r.onDemand.max)),
-		secs(r.onDemand.median), "< "+secs(targetOnDemand), r.onDemand.median < targetOnDemand)
+		secs(r.onDemand.median), "< "+secs(wantOnDemand), r.onDemand.median < wantOnDemand)
 	row("provisioned on demand", fmt.Sprintf("%d created", r.onDemand.created), fmt.Sprintf("%d created", onDemandHires), r.onDemand.created == onDemandHires)
 	row("target holds exactly the in-scope users", r.usersExact.detail, num(r.inScope)+" users", r.usersExact.ok)
 	row("incremental cycle writes", r.patches.detail, num(r.o.changed)+" PATCH /Users", r.patches.ok)
