@@ -45,9 +45,25 @@ func FitEntry(e *audit.Entry) []byte {
 		e.Reason = e.Reason[:kept] + "… " + audit.Summary(e.Reason)
 	}
 	summarizeLong(e.Modified)
-	encoded, _ := json.Marshal(e)
+	encoded := encodeEntry(e)
 	if shed(e.Modified, len(encoded)-EntryLimit) {
-		encoded, _ = json.Marshal(e)
+		encoded = encodeEntry(e)
+	}
+	return encoded
+}
+
+// encodeEntry returns e's JSON encoding, nil when it has none (a time out
+// of RFC 3339's years), as json.Marshal would.
+func encodeEntry(e *audit.Entry) []byte {
+	// Room for the usual entry, escapes aside, so it is not regrown.
+	size := 256 + len(e.Job) + len(e.CycleID) + len(e.ChangeID) + len(e.ObjectType) + len(e.SourceID) +
+		len(e.Locator) + len(e.DisplayName) + len(e.TargetID) + len(e.ErrorCode) + len(e.Reason)
+	for _, p := range e.Modified {
+		size += 24 + len(p.Name) + len(p.Old) + len(p.New)
+	}
+	encoded, err := audit.AppendJSON(make([]byte, 0, size), e)
+	if err != nil {
+		return nil
 	}
 	return encoded
 }
