@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/internal/jsonenc"
 )
 
 // ResultBudget is the most bytes of encoded log entries one activity
@@ -121,8 +122,18 @@ func LoggedValue(v string) string {
 	return v
 }
 
-// EncodedSize is the length of v's JSON encoding.
+// EncodedSize is the length of v's JSON encoding. Entries and strings,
+// measured for every entry of a phase and every value shed, are encoded
+// without reflection.
 func EncodedSize(v any) int {
-	b, _ := json.Marshal(v)
+	var b []byte
+	switch x := v.(type) {
+	case *audit.Entry:
+		b, _ = audit.AppendJSON(make([]byte, 0, 1024), x)
+	case string:
+		b = jsonenc.AppendString(make([]byte, 0, len(x)+2), x, true)
+	default:
+		b, _ = json.Marshal(v)
+	}
 	return len(b)
 }
