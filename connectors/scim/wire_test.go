@@ -98,3 +98,49 @@ func TestEncodeBodyIsEncoder(t *testing.T) {
 		assert.Equal(t, want.String(), string(got))
 	}
 }
+
+// BenchmarkCreateWire writes a create's body and reads its answer's id
+// with encoding/json and without, side by side.
+//
+//	go test -run '^$' -bench CreateWire -benchmem ./connectors/scim/
+func BenchmarkCreateWire(b *testing.B) {
+	c := &Client{cfg: Config{}.withDefaults()}
+	res, err := c.buildResource(connectors.User, benchUser(1))
+	require.NoError(b, err)
+	b.Run("encode/encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(res); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode/encodeBody", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := encodeBody(res); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	raw := []byte(cannedUser)
+	b.Run("decode/encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodedID(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode/scanID", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := scanID(raw); !ok {
+				b.Fatal("not scanned")
+			}
+		}
+	})
+}
