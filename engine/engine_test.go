@@ -274,3 +274,17 @@ func TestDryRunTargetHoldsGroupsAsItsTarget(t *testing.T) {
 	require.False(t, ok)
 	require.Nil(t, engine.Pushes(newMemoryTarget()))
 }
+
+// An object out of scope is logged with the clauses it failed, and one in
+// scope is created, when the scope is matched without being explained.
+func TestOutOfScopeIsExplained(t *testing.T) {
+	w := newWorld(t)
+	w.job.Objects[0].Scope = mapping.ScopingFilter{Groups: []mapping.FilterGroup{{Clauses: []mapping.Clause{
+		{Attribute: "title", Operator: "EQUALS", Value: "Engineer"},
+	}}}}
+	got := w.run(t, user("1", "ann", "Engineer"), user("2", "bob", "Sales"))
+	require.Equal(t, audit.Create, got["1"].Action)
+	require.Equal(t, audit.Success, got["1"].Status)
+	require.Equal(t, audit.Skipped, got["2"].Status)
+	require.Equal(t, `the source object is out of scope: title EQUALS "Engineer" is false (value "Sales")`, got["2"].Reason)
+}

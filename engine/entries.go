@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/internal/jsonenc"
 )
 
 // ResultBudget is the most bytes of encoded log entries one activity
@@ -45,9 +46,25 @@ func FitEntry(e *audit.Entry) []byte {
 		e.Reason = e.Reason[:kept] + "… " + audit.Summary(e.Reason)
 	}
 	summarizeLong(e.Modified)
-	encoded, _ := json.Marshal(e)
+	encoded := encodeEntry(e)
 	if shed(e.Modified, len(encoded)-EntryLimit) {
-		encoded, _ = json.Marshal(e)
+		encoded = encodeEntry(e)
+	}
+	return encoded
+}
+
+// encodeEntry returns e's JSON encoding, nil when it has none (a time out
+// of RFC 3339's years), as json.Marshal would.
+func encodeEntry(e *audit.Entry) []byte {
+	// Room for the usual entry, escapes aside, so it is not regrown.
+	size := 256 + len(e.Job) + len(e.CycleID) + len(e.ChangeID) + len(e.ObjectType) + len(e.SourceID) +
+		len(e.Locator) + len(e.DisplayName) + len(e.TargetID) + len(e.ErrorCode) + len(e.Reason)
+	for _, p := range e.Modified {
+		size += 24 + len(p.Name) + len(p.Old) + len(p.New)
+	}
+	encoded, err := audit.AppendJSON(make([]byte, 0, size), e)
+	if err != nil {
+		return nil
 	}
 	return encoded
 }
@@ -105,8 +122,18 @@ func LoggedValue(v string) string {
 	return v
 }
 
-// EncodedSize is the length of v's JSON encoding.
+// EncodedSize is the length of v's JSON encoding. Entries and strings,
+// measured for every entry of a phase and every value shed, are encoded
+// without reflection.
 func EncodedSize(v any) int {
-	b, _ := json.Marshal(v)
+	var b []byte
+	switch x := v.(type) {
+	case *audit.Entry:
+		b, _ = audit.AppendJSON(make([]byte, 0, 1024), x)
+	case string:
+		b = jsonenc.AppendString(make([]byte, 0, len(x)+2), x, true)
+	default:
+		b, _ = json.Marshal(v)
+	}
 	return len(b)
 }

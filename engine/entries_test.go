@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -73,4 +74,15 @@ func mustMarshal(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return b
+}
+
+// EncodedSize measures entries and strings as json.Marshal encodes them.
+func TestEncodedSizeIsMarshal(t *testing.T) {
+	odd := "<&>\u2028\x00\xff é"
+	entry := &audit.Entry{Job: odd, Action: audit.Create, Status: audit.Success, Reason: odd,
+		Modified: []audit.Property{{Name: "n", Old: odd, New: "v"}}, Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)}
+	for _, v := range []any{entry, (*audit.Entry)(nil), &audit.Entry{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, odd, "", []audit.Property{{Name: odd}}} {
+		b, _ := json.Marshal(v)
+		require.Equal(t, len(b), EncodedSize(v), "%#v", v)
+	}
 }

@@ -74,15 +74,19 @@ func (p *plan) run(ctx context.Context) store.Record {
 	}
 	attrs := sourceAttributes(o)
 	p.entry.DisplayName = displayName(attrs)
-	scope := prog.Scope(attrs)
-	p.trace.scoped(scope)
+	// Only a trace and an object out of scope need the scope explained;
+	// every other object is only matched, which allocates nothing.
+	inScope := prog.InScope(attrs)
+	if p.trace != nil {
+		p.trace.scoped(prog.Scope(attrs))
+	}
 	switch {
 	case o.Disabled:
 		return p.deprovision(ctx, "the source object is disabled")
 	case p.assign != nil && !p.assigned:
 		return p.deprovision(ctx, notAssigned(p.item.Type))
-	case !scope.InScope:
-		return p.deprovision(ctx, "the source object is out of scope: "+describeScope(scope))
+	case !inScope:
+		return p.deprovision(ctx, "the source object is out of scope: "+describeScope(prog.Scope(attrs)))
 	}
 	values, err := prog.Map(attrs, !p.state.Linked())
 	if err != nil {

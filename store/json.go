@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/internal/jsonenc"
 )
 
 // AppendJSON appends v's JSON encoding, byte for byte as json.Marshal
@@ -67,28 +68,12 @@ func appendJSONObject(b []byte, m map[string]any) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendJSONString appends a string's encoding: printable ASCII that
-// needs no escape as it is, anything else as encoding/json escapes it
-// (HTML characters, control characters, invalid UTF-8, U+2028).
+// appendJSONString appends a string's encoding as encoding/json escapes
+// it (HTML characters, control characters, invalid UTF-8, U+2028), also
+// for the names with diacritics sources are full of.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if !plainJSON[s[i]] {
-			enc, _ := json.Marshal(s)
-			return append(b, enc...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	return jsonenc.AppendString(b, s, true)
 }
-
-// plainJSON marks the bytes a JSON string holds unescaped.
-var plainJSON = func() (plain [256]bool) {
-	for c := 0x20; c <= 0x7e; c++ {
-		plain[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return plain
-}()
 
 // AppendOperationJSON appends op's JSON encoding, byte for byte as
 // json.Marshal makes it, without reflection: every create records its

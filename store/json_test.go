@@ -52,3 +52,22 @@ func TestAppendOperationJSONMatchesMarshal(t *testing.T) {
 	_, err := AppendOperationJSON(nil, &Operation{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
 	require.Error(t, err)
 }
+
+// BenchmarkAppendJSONAttributes encodes a source record whose names carry
+// diacritics, as every record is fingerprinted.
+//
+//	go test -run '^$' -bench AppendJSONAttributes -benchmem ./store/
+func BenchmarkAppendJSONAttributes(b *testing.B) {
+	attrs := connectors.Attributes{
+		"employeeId": "E000123", "givenName": "José", "surname": "Müller", "displayName": "José Müller", "mail": "jose.muller@example.com",
+		"department": "R&D", "jobTitle": "Engineer", "manager": "E000001", "status": "Active", "city": "Zürich",
+	}
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = AppendJSON(buf[:0], attrs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

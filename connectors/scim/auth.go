@@ -76,9 +76,10 @@ func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error
 	if err != nil {
 		return credentials{}, connectors.SecretProblem("token", err)
 	}
+	bearer := "Bearer " + token
 	return credentials{
 		authorize: func(r *http.Request) error {
-			r.Header.Set("Authorization", "Bearer "+token)
+			r.Header.Set("Authorization", bearer)
 			return nil
 		},
 		secrets:  []string{token},

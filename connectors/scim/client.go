@@ -132,13 +132,10 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	op := method + " " + path
 	var payload []byte
 	if body != nil {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(body); err != nil {
+		var err error
+		if payload, err = encodeBody(body); err != nil {
 			return invalid(op, "encoding the request: "+err.Error())
 		}
-		payload = buf.Bytes()
 	}
 	u := c.cfg.BaseURL + path
 	if len(query) > 0 {
@@ -188,6 +185,12 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	}
 	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
 		return nil
+	}
+	if created, ok := out.(*createdResource); ok {
+		if id, ok := scanID(raw); ok {
+			created.ID = id
+			return nil
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

@@ -109,9 +109,7 @@ func (c *Client) Create(ctx context.Context, t connectors.ObjectType, attrs conn
 	if err != nil {
 		return "", invalid(http.MethodPost+" "+ep, err.Error())
 	}
-	var created struct {
-		ID string `json:"id"`
-	}
+	var created createdResource
 	if err := c.call(ctx, http.MethodPost, ep, nil, res, &created); err != nil {
 		return "", err
 	}

@@ -37,13 +37,20 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	attempt, cancel := context.WithTimeout(ctx, t.timeout)
-	release := sync.OnceFunc(func() {
+	release := func() {
 		cancel()
 		t.limits.slots.release()
-	})
+	}
 
-	// A RoundTripper must not change the caller's request.
-	req = req.Clone(attempt)
+	// A RoundTripper must not change the caller's request: the attempt
+	// goes out as a shallow copy with a header of its own for the
+	// credentials, the caller's values shared, as nothing changes them.
+	header := make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		header[k] = v
+	}
+	req = req.WithContext(attempt)
+	req.Header = header
 	if err := t.authorize(req); err != nil {
 		release()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,18 +32,23 @@ func RetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // ReleaseOnClose returns body, which calls release once it is closed: the
-// call holds its slot until its answer is read.
+// call holds its slot until its answer is read. release runs once, however
+// often the body is closed (a retry drains and closes an answer its caller
+// closes again).
 func ReleaseOnClose(body io.ReadCloser, release func()) io.ReadCloser {
 	return &releasingBody{ReadCloser: body, release: release}
 }
 
 type releasingBody struct {
 	io.ReadCloser
-	release func()
+	release  func()
+	released atomic.Bool
 }
 
 func (b *releasingBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.release()
+	if b.released.CompareAndSwap(false, true) {
+		b.release()
+	}
 	return err
 }

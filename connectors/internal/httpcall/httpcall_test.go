@@ -1,6 +1,8 @@
 package httpcall
 
 import (
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,4 +27,14 @@ func TestRetryAfter(t *testing.T) {
 		assert.False(t, ok, in)
 	}
 
+}
+
+// A body closed twice, as a drained retry's may be, gives its slot back
+// once.
+func TestReleaseOnCloseReleasesOnce(t *testing.T) {
+	released := 0
+	body := ReleaseOnClose(io.NopCloser(strings.NewReader("x")), func() { released++ })
+	assert.NoError(t, body.Close())
+	assert.NoError(t, body.Close())
+	assert.Equal(t, 1, released)
 }
