@@ -45,9 +45,20 @@ type BatchResult struct {
 
 // MarshalJSON writes the entries as they were encoded for the state store.
 func (r BatchResult) MarshalJSON() ([]byte, error) {
+	if b, ok := r.EncodedJSON(); ok {
+		return b, nil
+	}
+	type plain BatchResult
+	return json.Marshal(plain(r))
+}
+
+// EncodedJSON is the result's JSON written from its entries as they were
+// encoded for the state store, compact and valid, or false when they were
+// not. The data converter (codec.EncodedJSON) sends it as it is, where
+// json.Marshal would validate and compact the whole result again.
+func (r BatchResult) EncodedJSON() ([]byte, bool) {
 	if len(r.Entries) == 0 || len(r.encoded) != len(r.Entries) {
-		type plain BatchResult
-		return json.Marshal(plain(r))
+		return nil, false
 	}
 	n := len(`{"entries":[],"next":}`) + len(r.encoded) + 20
 	for _, e := range r.encoded {
@@ -65,7 +76,7 @@ func (r BatchResult) MarshalJSON() ([]byte, error) {
 	if r.Next > 0 {
 		b = append(append(b, `,"next":`...), strconv.Itoa(r.Next)...)
 	}
-	return append(b, '}'), nil
+	return append(b, '}'), true
 }
 
 // Codes of failures the engine itself raises.

@@ -63,9 +63,6 @@ func (c Config) Keys() (*Keys, error) {
 	case c.KeysFile != "" && c.KeysEnv != "":
 		return nil, errors.New("name the codec keys by codec-keys-file or codec-keys-env, not both")
 	case c.KeysFile == "" && c.KeysEnv == "":
-		if c.Listen != "" {
-			return nil, errors.New("the codec server needs the codec keys: codec-keys-file or codec-keys-env")
-		}
 		return nil, nil
 	}
 	return LoadKeys(secrets.Ref{File: c.KeysFile, Env: c.KeysEnv})
