@@ -39,8 +39,10 @@ var (
 	// zstd's fastest level: on a batch result it compresses as well as its
 	// default level and better than zlib, at a fraction of zlib's CPU; s2
 	// is faster still but leaves 60% more (BenchmarkCompress). EncodeAll
-	// and DecodeAll are safe for concurrent use.
-	zstdEncoder = must(zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1)))
+	// and DecodeAll are safe for concurrent use, one call per CPU at a
+	// time. A window of Temporal's 2 MB payload limit holds any payload
+	// whole.
+	zstdEncoder = must(zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(0), zstd.WithWindowSize(2<<20)))
 	zstdDecoder = must(zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxDecoded)))
 	// zlibCodec decodes the payloads of histories written before zstd,
 	// when the encrypted codec compressed every payload with zlib.
