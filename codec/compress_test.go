@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
 
@@ -300,4 +301,17 @@ func BenchmarkSendBatchResult(b *testing.B) {
 			b.ReportMetric(float64(n), "wire-bytes")
 		})
 	}
+}
+
+// A client whose payloads are compressed does not gzip its gRPC calls too;
+// one that does not compress keeps the SDK's gzip.
+func TestClientOptionsTurnGRPCGzipOff(t *testing.T) {
+	var opts client.Options
+	codec.Codec{}.ClientOptions(&opts)
+	require.IsType(t, &client.GrpcCompressionNone{}, opts.ConnectionOptions.GrpcCompression)
+	require.NotNil(t, opts.DataConverter)
+
+	opts = client.Options{}
+	codec.Codec{Uncompressed: true}.ClientOptions(&opts)
+	require.Nil(t, opts.ConnectionOptions.GrpcCompression, "the SDK's default, gzip")
 }
