@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/codec"
 )
 
 // A batch result written from the entries as recorded reads as one
@@ -74,4 +76,35 @@ func TestSummarize(t *testing.T) {
 	require.Equal(t, "ServiceIncompatible: not SCIM", s.Refused)
 	require.Equal(t, 2, s.Failed)
 	require.Empty(t, Summarize(nil).Refused)
+}
+
+// The project's data converter sends a batch result's encoding as it is,
+// and decodes it back with the standard JSON decoding; a result without
+// recorded encodings is encoded as usual.
+func TestBatchResultPayloadIsItsEncoding(t *testing.T) {
+	e := audit.Entry{Job: "j", SourceID: "E1", Action: audit.Create, Status: audit.Success, Time: time.Unix(1, 0).UTC()}
+	b, err := json.Marshal(e)
+	require.NoError(t, err)
+	r := BatchResult{Entries: []audit.Entry{e}, encoded: [][]byte{b}, Next: 7}
+	var _ codec.EncodedJSON = r
+	want, ok := r.EncodedJSON()
+	require.True(t, ok)
+
+	dc := codec.Codec{}.DataConverter()
+	p, err := dc.ToPayload(r)
+	require.NoError(t, err)
+	require.Equal(t, want, p.GetData())
+	require.Equal(t, converter.MetadataEncodingJSON, string(p.GetMetadata()[converter.MetadataEncoding]))
+	var back BatchResult
+	require.NoError(t, dc.FromPayload(p, &back))
+	require.Equal(t, r.Entries, back.Entries)
+	require.Equal(t, 7, back.Next)
+
+	_, ok = BatchResult{Entries: []audit.Entry{e}}.EncodedJSON()
+	require.False(t, ok)
+	p, err = dc.ToPayload(BatchResult{Entries: []audit.Entry{e}})
+	require.NoError(t, err)
+	back = BatchResult{}
+	require.NoError(t, dc.FromPayload(p, &back))
+	require.Equal(t, []audit.Entry{e}, back.Entries)
 }

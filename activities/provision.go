@@ -44,19 +44,33 @@ type BatchResult struct {
 }
 
 // MarshalJSON writes the result headed by its summary and Next, for the
-// workflow to read without the entries, then the entries as they were
-// encoded for the state store.
+// workflow to read without the entries, then the entries.
 func (r BatchResult) MarshalJSON() ([]byte, error) {
+	if b, ok := r.EncodedJSON(); ok {
+		return b, nil
+	}
 	summary, err := json.Marshal(Summarize(r.Entries))
 	if err != nil {
 		return nil, err
 	}
+	return json.Marshal(struct {
+		Summary json.RawMessage `json:"summary"`
+		Next    int             `json:"next,omitempty"`
+		Entries []audit.Entry   `json:"entries"`
+	}{summary, r.Next, r.Entries})
+}
+
+// EncodedJSON is the result's JSON written from its entries as they were
+// encoded for the state store, compact and valid, or false when they were
+// not. The data converter (codec.EncodedJSON) sends it as it is, where
+// json.Marshal would validate and compact the whole result again.
+func (r BatchResult) EncodedJSON() ([]byte, bool) {
 	if len(r.Entries) == 0 || len(r.encoded) != len(r.Entries) {
-		return json.Marshal(struct {
-			Summary json.RawMessage `json:"summary"`
-			Next    int             `json:"next,omitempty"`
-			Entries []audit.Entry   `json:"entries"`
-		}{summary, r.Next, r.Entries})
+		return nil, false
+	}
+	summary, err := json.Marshal(Summarize(r.Entries))
+	if err != nil {
+		return nil, false
 	}
 	n := len(`{"summary":,"next":,"entries":[]}`) + len(summary) + len(r.encoded) + 20
 	for _, e := range r.encoded {
@@ -74,7 +88,7 @@ func (r BatchResult) MarshalJSON() ([]byte, error) {
 		}
 		b = append(b, e...)
 	}
-	return append(b, ']', '}'), nil
+	return append(b, ']', '}'), true
 }
 
 // Codes of failures the engine itself raises.

@@ -19,43 +19,63 @@ const (
 	MetadataKeyID = "encryption-key-id"
 )
 
+// Codec is how every client of the project encodes payloads: compressed
+// when large (unless Uncompressed), and encrypted when Keys are given. Its
+// zero value, compression alone, is the default. Whatever the settings,
+// every codec decodes what the others wrote, but for encrypted payloads,
+// which need the keys.
+type Codec struct {
+	// Keys, when set, encrypt every payload.
+	Keys *Keys
+	// Uncompressed leaves new payloads uncompressed, to measure what
+	// compression costs and saves.
+	Uncompressed bool
+}
+
+// Compressed says whether new payloads are compressed.
+func (c Codec) Compressed() bool { return !c.Uncompressed }
+
 // Codecs returns the payload codecs in the order the SDK applies them to
 // decode: decryption, then decompression. Payloads are compressed before
 // they are encrypted, while compression still finds repeats.
-func (k *Keys) Codecs() []converter.PayloadCodec {
-	return []converter.PayloadCodec{encryption{k}, converter.NewZlibCodec(converter.ZlibCodecOptions{})}
+func (c Codec) Codecs() []converter.PayloadCodec {
+	if c.Keys == nil {
+		return []converter.PayloadCodec{compression{off: c.Uncompressed}}
+	}
+	return []converter.PayloadCodec{encryption{c.Keys}, compression{off: c.Uncompressed}}
 }
 
-// DataConverter is the SDK's default data converter with every payload
-// passed through the codecs.
-func (k *Keys) DataConverter() converter.DataConverter {
-	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), k.Codecs()...)
+// DataConverter is the SDK's default data converter, but for values that
+// hold their own JSON (EncodedJSON), with every payload passed through the
+// codecs.
+func (c Codec) DataConverter() converter.DataConverter {
+	return converter.NewCodecDataConverter(payloadConverter, c.Codecs()...)
 }
 
-// FailureConverter keeps failure messages and stack traces, which can
-// quote the objects they failed on, in an encoded payload too.
-func (k *Keys) FailureConverter() converter.FailureConverter {
-	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: k.DataConverter(), EncodeCommonAttributes: true})
+// FailureConverter encodes failures' payloads with the codecs. With keys,
+// failure messages and stack traces, which can quote the objects they
+// failed on, are kept in an encoded payload too; without, they stay
+// readable in the Web UI.
+func (c Codec) FailureConverter() converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: c.DataConverter(), EncodeCommonAttributes: c.Keys != nil})
 }
 
 // ClientOptions sets the client's data and failure converters; workers
-// made from the client use them too. Nil keys leave the options as they
-// are: the codec is off.
-func (k *Keys) ClientOptions(opts *client.Options) {
-	if k == nil {
-		return
+// made from the client use them too. When payloads are compressed, gRPC's
+// gzip of every request (and the server's of its answers) is turned off:
+// the large payloads are compressed already, and gzip would cost the
+// client and the server CPU again on every call for little more.
+func (c Codec) ClientOptions(opts *client.Options) {
+	opts.DataConverter, opts.FailureConverter = c.DataConverter(), c.FailureConverter()
+	if c.Compressed() {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}
-	opts.DataConverter, opts.FailureConverter = k.DataConverter(), k.FailureConverter()
 }
 
 // ReplayerOptions are the replayer's options for histories written with
-// the codec (or without it: payloads it did not encrypt pass through).
-// Nil keys replay unencoded histories only.
-func (k *Keys) ReplayerOptions() worker.WorkflowReplayerOptions {
-	if k == nil {
-		return worker.WorkflowReplayerOptions{}
-	}
-	return worker.WorkflowReplayerOptions{DataConverter: k.DataConverter(), FailureConverter: k.FailureConverter()}
+// any codec settings, or with none.
+func (c Codec) ReplayerOptions() worker.WorkflowReplayerOptions {
+	return worker.WorkflowReplayerOptions{DataConverter: c.DataConverter(), FailureConverter: c.FailureConverter()}
 }
 
 // encryption encrypts payloads with the newest key and decrypts them with

@@ -41,7 +41,7 @@ var ada = person{UserName: "ada.lovelace@example.com", GivenName: "Ada"}
 // JSON encoding is left in it, and it decodes back.
 func TestEncryptsAndDecodes(t *testing.T) {
 	k := keys(t, newKey("k1"))
-	dc := k.DataConverter()
+	dc := codec.Codec{Keys: k}.DataConverter()
 	p, err := dc.ToPayload(ada)
 	require.NoError(t, err)
 	require.Equal(t, codec.Encoding, string(p.GetMetadata()[converter.MetadataEncoding]))
@@ -70,7 +70,7 @@ func TestCompressesBeforeEncrypting(t *testing.T) {
 	}
 	plain, err := converter.GetDefaultDataConverter().ToPayload(entries)
 	require.NoError(t, err)
-	enc, err := k.DataConverter().ToPayload(entries)
+	enc, err := codec.Codec{Keys: k}.DataConverter().ToPayload(entries)
 	require.NoError(t, err)
 	require.Less(t, len(enc.GetData()), len(plain.GetData())/3)
 }
@@ -80,22 +80,22 @@ func TestCompressesBeforeEncrypting(t *testing.T) {
 // the error names the missing key.
 func TestKeyRotation(t *testing.T) {
 	old, next := newKey("2024-01"), newKey("2025-06")
-	before, err := keys(t, old).DataConverter().ToPayload(ada)
+	before, err := codec.Codec{Keys: keys(t, old)}.DataConverter().ToPayload(ada)
 	require.NoError(t, err)
 
 	rotated := keys(t, old, next)
 	require.Equal(t, "2025-06", rotated.Current())
-	after, err := rotated.DataConverter().ToPayload(ada)
+	after, err := codec.Codec{Keys: rotated}.DataConverter().ToPayload(ada)
 	require.NoError(t, err)
 	require.Equal(t, "2025-06", string(after.GetMetadata()[codec.MetadataKeyID]))
 	for _, p := range []*commonpb.Payload{before, after} {
 		var got person
-		require.NoError(t, rotated.DataConverter().FromPayload(p, &got))
+		require.NoError(t, codec.Codec{Keys: rotated}.DataConverter().FromPayload(p, &got))
 		require.Equal(t, ada, got)
 	}
 
 	var got person
-	err = keys(t, next).DataConverter().FromPayload(before, &got)
+	err = codec.Codec{Keys: keys(t, next)}.DataConverter().FromPayload(before, &got)
 	require.ErrorContains(t, err, `payload encrypted with key "2024-01", which is not among the codec keys (2025-06)`)
 }
 
@@ -104,17 +104,17 @@ func TestKeyRotation(t *testing.T) {
 func TestRefusesTamperedPayloads(t *testing.T) {
 	a, b := newKey("a"), newKey("b")
 	k := keys(t, a, b)
-	p, err := keys(t, a).DataConverter().ToPayload(ada)
+	p, err := codec.Codec{Keys: keys(t, a)}.DataConverter().ToPayload(ada)
 	require.NoError(t, err)
 
 	relabelled := proto.Clone(p).(*commonpb.Payload)
 	relabelled.Metadata[codec.MetadataKeyID] = []byte("b")
 	var got person
-	require.ErrorContains(t, k.DataConverter().FromPayload(relabelled, &got), `decrypt payload with key "b"`)
+	require.ErrorContains(t, codec.Codec{Keys: k}.DataConverter().FromPayload(relabelled, &got), `decrypt payload with key "b"`)
 
 	flipped := proto.Clone(p).(*commonpb.Payload)
 	flipped.Data[len(flipped.Data)-1] ^= 1
-	require.ErrorContains(t, k.DataConverter().FromPayload(flipped, &got), `decrypt payload with key "a"`)
+	require.ErrorContains(t, codec.Codec{Keys: k}.DataConverter().FromPayload(flipped, &got), `decrypt payload with key "a"`)
 }
 
 // Histories written before the codec was turned on still read.
@@ -122,14 +122,14 @@ func TestPlainPayloadsPassThrough(t *testing.T) {
 	p, err := converter.GetDefaultDataConverter().ToPayload(ada)
 	require.NoError(t, err)
 	var got person
-	require.NoError(t, keys(t, newKey("k1")).DataConverter().FromPayload(p, &got))
+	require.NoError(t, codec.Codec{Keys: keys(t, newKey("k1"))}.DataConverter().FromPayload(p, &got))
 	require.Equal(t, ada, got)
 }
 
 // Failure messages can name the object that failed: they are encoded too.
 func TestFailureMessagesAreEncoded(t *testing.T) {
 	k := keys(t, newKey("k1"))
-	fc := k.FailureConverter()
+	fc := codec.Codec{Keys: k}.FailureConverter()
 	f := fc.ErrorToFailure(temporal.NewApplicationError("create user "+ada.UserName+": conflict", "Conflict"))
 	raw, err := proto.Marshal(f)
 	require.NoError(t, err)

@@ -49,7 +49,7 @@ func (c *Config) RegisterKeys(fs FlagSet) {
 
 // RegisterServer registers the codec server's flags.
 func (c *Config) RegisterServer(fs FlagSet) {
-	fs.StringVar(&c.Listen, "codec-listen", "", "serve the codec server (/encode and /decode, for the Web UI and the Temporal CLI) on this host:port")
+	fs.StringVar(&c.Listen, "codec-listen", "", "serve the codec server (/encode and /decode, for the Web UI and the Temporal CLI) on this host:port; without codec keys it only decompresses")
 	fs.StringVar(&c.TokenFile, "codec-token-file", "", "file holding the codec server's token, which requests must carry")
 	fs.StringVar(&c.TokenEnv, "codec-token-env", "", "environment variable holding the codec server's token")
 	fs.StringVar(&c.Origins, "codec-origins", "", "Web UI origins allowed to call the codec server from a browser, comma-separated, e.g. https://temporal-ui.example.com")
@@ -63,9 +63,6 @@ func (c Config) Keys() (*Keys, error) {
 	case c.KeysFile != "" && c.KeysEnv != "":
 		return nil, errors.New("name the codec keys by codec-keys-file or codec-keys-env, not both")
 	case c.KeysFile == "" && c.KeysEnv == "":
-		if c.Listen != "" {
-			return nil, errors.New("the codec server needs the codec keys: codec-keys-file or codec-keys-env")
-		}
 		return nil, nil
 	}
 	return LoadKeys(secrets.Ref{File: c.KeysFile, Env: c.KeysEnv})

@@ -1,12 +1,16 @@
-// Package codec keeps personal data out of Temporal's history: every
-// payload (workflow and activity inputs and results, signals, updates,
-// queries, memos, summaries, failure messages) is compressed, then
-// encrypted with AES-256-GCM under a key the worker's operator holds. The
-// key's ID travels in the payload's metadata, so keys can be rotated: new
-// payloads use the newest key, older ones still decrypt with theirs.
-// Search attributes stay clear for visibility queries; they hold job,
-// application, state and cycle kind names only. A codec server (Handler)
-// decodes for the Web UI and the Temporal CLI.
+// Package codec encodes the payloads of Temporal's history. By default
+// payloads of 4 KB and more, the activities' batch results whose log
+// entries make most of the history, are compressed with zstd; smaller ones
+// stay plain JSON for the Web UI. With keys, every payload (workflow and
+// activity inputs and results, signals, updates, queries, memos,
+// summaries, failure messages) is also encrypted with AES-256-GCM under a
+// key the worker's operator holds, after compression, keeping personal
+// data out of history. The key's ID travels in the payload's metadata, so
+// keys can be rotated: new payloads use the newest key, older ones still
+// decrypt with theirs. Search attributes stay clear for visibility
+// queries; they hold job, application, state and cycle kind names only. A
+// codec server (Handler) decodes for the Web UI and the Temporal CLI: it
+// decompresses, and decrypts when it has the keys.
 package codec
 
 import (

@@ -26,6 +26,8 @@ const maxBody = 16 << 20
 
 // ServerOptions configure the codec server.
 type ServerOptions struct {
+	// Keys decrypt; without them the server only decompresses, which is
+	// what the Web UI needs to show compressed payloads.
 	Keys *Keys
 	// Token authorizes a request, as "Authorization: Bearer TOKEN" (the
 	// Temporal CLI's --codec-auth) or as the first segment of the path, for
@@ -42,9 +44,6 @@ type ServerOptions struct {
 // segment. Every request must carry the token; browsers' requests must
 // come from an allowed origin.
 func Handler(o ServerOptions) (http.Handler, error) {
-	if o.Keys == nil {
-		return nil, errors.New("the codec server needs codec keys")
-	}
 	if len(o.Token) < MinTokenLength {
 		return nil, fmt.Errorf("the codec server's token is %d characters; use at least %d (openssl rand -hex 16)", len(o.Token), MinTokenLength)
 	}
@@ -56,7 +55,7 @@ func Handler(o ServerOptions) (http.Handler, error) {
 		}
 		origins[i] = u.Scheme + "://" + u.Host
 	}
-	return &server{codec: converter.NewPayloadCodecHTTPHandler(o.Keys.Codecs()...), token: sha256.Sum256([]byte(o.Token)), origins: origins}, nil
+	return &server{codec: converter.NewPayloadCodecHTTPHandler(Codec{Keys: o.Keys}.Codecs()...), token: sha256.Sum256([]byte(o.Token)), origins: origins}, nil
 }
 
 type server struct {

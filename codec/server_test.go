@@ -36,7 +36,7 @@ func codecServer(t *testing.T, k *codec.Keys) *httptest.Server {
 func TestServerDecodesForTheCLIAndTheWebUI(t *testing.T) {
 	k := keys(t, newKey("k1"))
 	srv := codecServer(t, k)
-	p, err := k.DataConverter().ToPayload(ada)
+	p, err := codec.Codec{Keys: k}.DataConverter().ToPayload(ada)
 	require.NoError(t, err)
 
 	for name, opts := range map[string]converter.RemotePayloadCodecOptions{
@@ -56,7 +56,7 @@ func TestServerDecodesForTheCLIAndTheWebUI(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, codec.Encoding, string(enc.GetMetadata()[converter.MetadataEncoding]))
 			got = person{}
-			require.NoError(t, k.DataConverter().FromPayload(enc, &got))
+			require.NoError(t, codec.Codec{Keys: k}.DataConverter().FromPayload(enc, &got))
 			require.Equal(t, ada, got)
 		})
 	}
@@ -65,7 +65,7 @@ func TestServerDecodesForTheCLIAndTheWebUI(t *testing.T) {
 func TestServerRefusesRequestsWithoutTheToken(t *testing.T) {
 	k := keys(t, newKey("k1"))
 	srv := codecServer(t, k)
-	p, err := k.DataConverter().ToPayload(ada)
+	p, err := codec.Codec{Keys: k}.DataConverter().ToPayload(ada)
 	require.NoError(t, err)
 	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{p}})
 	require.NoError(t, err)
@@ -117,13 +117,41 @@ func TestServerCORS(t *testing.T) {
 	}
 }
 
+// Without keys, the server decompresses what a worker without keys wrote,
+// so that the Web UI shows batch results; encrypted payloads stay as they
+// are, and the token is still required.
+func TestServerDecompressesWithoutKeys(t *testing.T) {
+	srv := codecServer(t, nil)
+	want := batch(250)
+	big, err := codec.Codec{}.DataConverter().ToPayload(want)
+	require.NoError(t, err)
+	require.Equal(t, codec.EncodingZstd, string(big.GetMetadata()[converter.MetadataEncoding]))
+	sealed, err := codec.Codec{Keys: keys(t, newKey("k1"))}.DataConverter().ToPayload(ada)
+	require.NoError(t, err)
+	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{big, sealed}})
+	require.NoError(t, err)
+
+	resp := do(t, post(t, srv.URL+"/decode", body))
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	resp = do(t, post(t, srv.URL+"/"+testToken+"/decode", body))
+	require.Equal(t, http.StatusOK, resp.StatusCode, resp.body)
+	var out commonpb.Payloads
+	require.NoError(t, protojson.Unmarshal([]byte(resp.body), &out))
+	require.Len(t, out.GetPayloads(), 2)
+	require.Equal(t, converter.MetadataEncodingJSON, string(out.GetPayloads()[0].GetMetadata()[converter.MetadataEncoding]))
+	var got batchResult
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(out.GetPayloads()[0], &got), "the Web UI reads it as plain JSON")
+	require.Equal(t, want, got)
+	require.Equal(t, codec.Encoding, string(out.GetPayloads()[1].GetMetadata()[converter.MetadataEncoding]))
+}
+
 func TestHandlerOptions(t *testing.T) {
 	k := keys(t, newKey("k1"))
 	for _, o := range []struct {
 		opts codec.ServerOptions
 		want string
 	}{
-		{codec.ServerOptions{Token: testToken}, "needs codec keys"},
 		{codec.ServerOptions{Keys: k, Token: "short"}, "token is 5 characters; use at least 16"},
 		{codec.ServerOptions{Keys: k, Token: testToken, Origins: []string{"127.0.0.1:8233"}}, `origin "127.0.0.1:8233": write it as scheme://host[:port]`},
 		{codec.ServerOptions{Keys: k, Token: testToken, Origins: []string{"http://ui.example/namespaces"}}, `origin "http://ui.example/namespaces"`},

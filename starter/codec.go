@@ -17,7 +17,9 @@ func codecServerCmd(g *globals) *cobra.Command {
 		Short: "Serve the payload codec to the Web UI and the Temporal CLI, until interrupted",
 		Long: `Serve /encode and /decode, as Temporal's codec server protocol has them, so
 that the Web UI and "temporal workflow show --codec-endpoint" show the
-encrypted histories decoded. Every request must carry the token, as
+compressed and encrypted histories decoded: without codec keys it only
+decompresses. Point the Web UI at it with the dev server's
+--ui-codec-endpoint, or the UI's TEMPORAL_CODEC_ENDPOINT. Every request must carry the token, as
 "Authorization: Bearer TOKEN" or as the endpoint's first path segment (the
 Web UI's codec endpoint is then http(s)://HOST:PORT/TOKEN); browsers may call
 only from --codec-origins. A worker serves the same with -codec-listen.`,
@@ -35,7 +37,11 @@ only from --codec-origins. A worker serves the same with -codec-listen.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "codec server listening on %s (keys %v, new payloads under %s)\n", addr, keys.IDs(), keys.Current())
+			if keys == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "codec server listening on %s (decompresses; no keys, so encrypted payloads stay encrypted)\n", addr)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "codec server listening on %s (keys %v, new payloads under %s)\n", addr, keys.IDs(), keys.Current())
+			}
 			select {
 			case <-cmd.Context().Done():
 				return nil

@@ -82,7 +82,7 @@ func TestEncryptedHistory(t *testing.T) {
 
 	t.Run("memos are encrypted", func(t *testing.T) {
 		opts := client.Options{HostPort: e.address, Logger: quietLogger{}}
-		keys.ClientOptions(&opts)
+		codec.Codec{Keys: keys}.ClientOptions(&opts)
 		c, err := client.Dial(opts)
 		require.NoError(t, err)
 		defer c.Close()
@@ -93,7 +93,7 @@ func TestEncryptedHistory(t *testing.T) {
 		desc, err := c.DescribeWorkflow(context.Background(), "codec-memo", "")
 		require.NoError(t, err)
 		var owner string
-		require.NoError(t, keys.DataConverter().FromPayload(desc.RawResponse.GetWorkflowExecutionInfo().GetMemo().GetFields()["owner"], &owner))
+		require.NoError(t, codec.Codec{Keys: keys}.DataConverter().FromPayload(desc.RawResponse.GetWorkflowExecutionInfo().GetMemo().GetFields()["owner"], &owner))
 		require.Equal(t, j.personal[0], owner)
 	})
 
@@ -159,7 +159,7 @@ func TestEncryptedHistory(t *testing.T) {
 func TestCodecHint(t *testing.T) {
 	keys, err := codec.LoadKeys(secrets.Ref{File: filepath.Join(testenv.RepoRoot(), "workflows", "testdata", "codec", "test.keys")})
 	require.NoError(t, err)
-	p, err := keys.DataConverter().ToPayload("x")
+	p, err := codec.Codec{Keys: keys}.DataConverter().ToPayload("x")
 	require.NoError(t, err)
 	var s string
 	err = converter.GetDefaultDataConverter().FromPayload(p, &s)

@@ -14,14 +14,16 @@ import (
 
 	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit/history"
+	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/internal/temporalx"
 
 	"github.com/spf13/cobra"
 )
 
-// dial connects with the payload codec when its keys are named; the
-// client carries its data converter for the provisioning log's reader.
+// dial connects with the payload codec, compressing and, when its keys are
+// named, encrypting; the client carries its data converter for the
+// provisioning log's reader.
 func (g *globals) dial() (client.Client, error) {
 	opts, err := temporalx.Connection{Address: g.address, Namespace: g.namespace, Logger: quietLogger{}}.ClientOptions()
 	if err != nil {
@@ -31,7 +33,7 @@ func (g *globals) dial() (client.Client, error) {
 	if err != nil {
 		return nil, invalidError{err}
 	}
-	keys.ClientOptions(&opts)
+	codec.Codec{Keys: keys}.ClientOptions(&opts)
 	g.address, g.namespace = opts.HostPort, opts.Namespace
 	c, err := temporalx.Dial(opts)
 	if err != nil {

@@ -60,9 +60,9 @@ this build.`,
 
 // replay replays one history with every provisioning workflow registered,
 // under its recorded workflow ID: a job derives its cycles' IDs from its own.
-// Payloads are decoded with keys, when given.
+// Payloads are decompressed, and decrypted with keys when given.
 func replay(h *historypb.History, keys *codec.Keys) error {
-	r, err := worker.NewWorkflowReplayerWithOptions(keys.ReplayerOptions())
+	r, err := worker.NewWorkflowReplayerWithOptions(codec.Codec{Keys: keys}.ReplayerOptions())
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,7 @@ func run() error {
 	auditTo.register(flag.CommandLine)
 	var cdc codec.Config
 	cdc.RegisterKeys(flag.CommandLine)
+	compress := flag.Bool("compress", true, "compress workflow history payloads of 2 KB and more (batch results) with zstd; -compress=false writes them as plain JSON, as before, to measure the difference")
 	cdc.RegisterServer(flag.CommandLine)
 	var obs observeFlags
 	obs.register(flag.CommandLine)
@@ -95,7 +96,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	keys.ClientOptions(&copts)
+	cd := codec.Codec{Keys: keys, Uncompressed: !*compress}
+	cd.ClientOptions(&copts)
 	if exp != nil {
 		copts.MetricsHandler = exp.Handler
 	}
@@ -127,7 +129,7 @@ func run() error {
 	}})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
-	if err := serveCodec(cdc, keys, log); err != nil {
+	if err := serveCodec(cdc, cd, log); err != nil {
 		return err
 	}
 	health := &metrics.Health{Client: c}

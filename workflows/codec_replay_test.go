@@ -58,7 +58,7 @@ func TestReplayEncodedHistories(t *testing.T) {
 // replayWith replays a history with the payload codec of keys, or without
 // a codec when keys is nil.
 func replayWith(h *historypb.History, keys *codec.Keys) error {
-	r, err := worker.NewWorkflowReplayerWithOptions(keys.ReplayerOptions())
+	r, err := worker.NewWorkflowReplayerWithOptions(codec.Codec{Keys: keys}.ReplayerOptions())
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func TestRecordEncodedHistories(t *testing.T) {
 	keys := codecTestKeys(t)
 	tmp := testenv.StartTemporal(t, "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=60")
 	opts := client.Options{HostPort: tmp.Server.FrontendHostPort(), Identity: "recorder", Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))}
-	keys.ClientOptions(&opts)
+	codec.Codec{Keys: keys}.ClientOptions(&opts)
 	c, err := client.Dial(opts)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)

@@ -29,6 +29,7 @@ import (
 	"github.com/openprovisioning/provisioner/api"
 	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/audit/history"
+	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/ldap"
@@ -79,9 +80,13 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 }
 
-// replay replays a recorded history against the current workflow code.
+// replay replays a recorded history against the current workflow code,
+// with the data converter of the workers (codec.Codec's default).
 func replay(h *historypb.History) error {
-	r := worker.NewWorkflowReplayer()
+	r, err := worker.NewWorkflowReplayerWithOptions(codec.Codec{}.ReplayerOptions())
+	if err != nil {
+		return err
+	}
 	workflows.Register(r)
 	// The job derives its cycles' workflow IDs from its own, so it replays
 	// under the recorded ID, not the replayer's default.

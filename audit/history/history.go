@@ -37,8 +37,9 @@ func jobWorkflowID(job string) string { return "provisioning-job:" + job }
 
 // WithConverter returns the client, carrying the data converter its
 // payloads are encoded with (a payload codec's, see package codec), for
-// the functions here to decode activity results with. They use the SDK's
-// default data converter with any other client, or when dc is nil.
+// the functions here to decode activity results with. With any other
+// client, or when dc is nil, they use the default codec's, which decodes
+// plain and compressed payloads (not encrypted ones).
 func WithConverter(c client.Client, dc converter.DataConverter) client.Client {
 	if dc == nil {
 		return c
@@ -56,8 +57,10 @@ func converterOf(c client.Client) converter.DataConverter {
 	if cc, ok := c.(converterClient); ok {
 		return cc.dc
 	}
-	return converter.GetDefaultDataConverter()
+	return defaultConverter
 }
+
+var defaultConverter = codec.Codec{}.DataConverter()
 
 // Read calls fn with every provisioning log entry of a job, read from
 // the histories of its cycle workflows and, for objects provisioned on

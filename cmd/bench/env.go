@@ -58,13 +58,13 @@ func temporalCLI(ctx context.Context, root string) (string, error) {
 
 // startTemporal starts a dev server on a free loopback port with the
 // provisioning search attributes, its output going to log.
-func startTemporal(ctx context.Context, cli string, extra []string, log io.Writer, keys *codec.Keys) (*testsuite.DevServer, error) {
+func startTemporal(ctx context.Context, cli string, extra []string, log io.Writer, cd codec.Codec) (*testsuite.DevServer, error) {
 	var sas []temporal.SearchAttributeUpdate
 	for _, k := range api.SearchAttributeKeys() {
 		sas = append(sas, k.ValueSet(""))
 	}
 	co := &client.Options{Namespace: "default", Logger: quiet{}}
-	keys.ClientOptions(co)
+	cd.ClientOptions(co)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
@@ -85,15 +85,15 @@ func startTemporal(ctx context.Context, cli string, extra []string, log io.Write
 // connect starts a dev server of the bench's own and returns its client and
 // address, or with -temporal-env dials the Temporal that Temporal's
 // environment configuration names, whose address the worker reads from
-// the same configuration (""). The client encodes payloads with keys,
-// when given. stop ends what was started.
-func connect(ctx context.Context, root, dir string, o options, keys *codec.Keys) (c client.Client, address string, stop func(), err error) {
+// the same configuration (""). The client encodes payloads with cd, as the
+// worker does. stop ends what was started.
+func connect(ctx context.Context, root, dir string, o options, cd codec.Codec) (c client.Client, address string, stop func(), err error) {
 	if o.temporalEnv {
 		opts, err := temporalx.Connection{Logger: quiet{}}.ClientOptions()
 		if err != nil {
 			return nil, "", nil, err
 		}
-		keys.ClientOptions(&opts)
+		cd.ClientOptions(&opts)
 		logf("connecting to Temporal at %s, namespace %s (%s)", opts.HostPort, opts.Namespace, temporalx.Security(opts))
 		if c, err = temporalx.Dial(opts); err != nil {
 			return nil, "", nil, err
@@ -109,7 +109,7 @@ func connect(ctx context.Context, root, dir string, o options, keys *codec.Keys)
 		return nil, "", nil, err
 	}
 	logf("starting the Temporal dev server")
-	srv, err := startTemporal(ctx, cli, o.temporalArgs, srvLog, keys)
+	srv, err := startTemporal(ctx, cli, o.temporalArgs, srvLog, cd)
 	if err != nil {
 		srvLog.Close()
 		return nil, "", nil, err

@@ -45,6 +45,7 @@ type options struct {
 	workerArgs    multiFlag
 	temporalEnv   bool
 	codec         bool
+	compress      bool
 	faults        faultSpec
 	profileDir    string
 }
@@ -70,6 +71,7 @@ func main() {
 	flag.Var(&o.workerArgs, "worker-arg", "extra argument to the worker (repeatable), e.g. -debug-listen=127.0.0.1:6060 to profile it")
 	flag.BoolVar(&o.temporalEnv, "temporal-env", false, "measure against the Temporal that its environment configuration names (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, TEMPORAL_API_KEY, TEMPORAL_TLS_*), not a dev server of the bench's own")
 	flag.BoolVar(&o.codec, "codec", false, "encrypt workflow history with the payload codec, under a key made for the run, as a worker with -codec-keys-file does")
+	flag.BoolVar(&o.compress, "compress", true, "compress large workflow history payloads, the worker's default; -compress=false runs the worker with -compress=false and the bench's client likewise, to measure the difference")
 	faults := flag.String("faults", "", "also run the initial cycle through a fault proxy: shares of requests answered 503 or 429 or whose answers are lost after the target acted, a rate above which the target answers 429, and the Retry-After of 503s and 429s (429s: 1 unless set), e.g. 503=10%,429=5%,lost=5% or 429=200/s or 503=10%,lost=5%,retry-after=1")
 	flag.StringVar(&o.profileDir, "profile", "", "write the worker's CPU profiles (one per 5 s) and its heap profile for the initial cycle into this folder")
 	flag.Var(&o.temporalArgs, "temporal-arg", "extra argument to `temporal server start-dev` (repeatable), e.g. --dynamic-config-value")

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/openprovisioning/provisioner/api"
+	"github.com/openprovisioning/provisioner/codec"
 	"github.com/openprovisioning/provisioner/examples/hrexport"
 	"github.com/openprovisioning/provisioner/sampleapp"
 )
@@ -107,7 +108,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	c, address, stop, err := connect(ctx, root, dir, o, keys)
+	c, address, stop, err := connect(ctx, root, dir, o, codec.Codec{Keys: keys, Uncompressed: !o.compress})
 	if err != nil {
 		return false, err
 	}
@@ -136,6 +137,9 @@ func run(ctx context.Context, o options) (bool, error) {
 			return false, err
 		}
 		workerArgs = append(workerArgs, "-debug-listen="+debugAddr)
+	}
+	if !o.compress {
+		workerArgs = append(workerArgs, "-compress=false")
 	}
 	w, err := startWorker(bin, dir, address, o.maxActivities, workerArgs, append(codecEnv, tokenEnv+"="+token))
 	if err != nil {
