@@ -27,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/openprovisioning/provisioner/config"
 )
 
 // options are the command's flags.
@@ -61,8 +63,8 @@ func main() {
 	flag.IntVar(&o.users, "users", 100000, "rows in the HR export")
 	flag.IntVar(&o.changed, "changed", -1, "in-scope rows changed before the incremental cycle (default 1% of -users)")
 	flag.IntVar(&o.concurrency, "concurrency", 16, "requests in flight to the target, for the baseline and the job alike")
-	flag.IntVar(&o.batchSize, "batch-size", 250, "job option batchSize: staged items per provisioning activity")
-	flag.IntVar(&o.batches, "batches", 4, "job option batches: provisioning activities at once")
+	flag.IntVar(&o.batchSize, "batch-size", config.DefaultBatchSize, "job option batchSize: staged items per provisioning activity")
+	flag.IntVar(&o.batches, "batches", config.DefaultBatches, "job option batches: provisioning activities at once")
 	flag.IntVar(&o.maxActivities, "max-activities", 16, "worker flag -max-activities")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated HR export")
 	flag.BoolVar(&o.skipBaseline, "skip-baseline", false, "skip the bare HTTP baseline")
