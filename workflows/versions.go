@@ -112,6 +112,12 @@ const (
 	scheduleChange = "cycle-schedule"
 )
 
+// v8 changes no branch: a batch's result is headed by its summary, which
+// the cycle reads instead of decoding the entries (readBatchResult), and
+// results recorded before it are summarized from their entries by the
+// same function (activities.Summarize), so both give the cycle the same
+// counts. Its recorded histories replay the summaries' side.
+
 // Bounds compiled into the workflows.
 const (
 	// cycleMaxHistoryBytes and cycleMaxHistoryEvents are where a cycle run
