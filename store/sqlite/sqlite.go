@@ -314,8 +314,16 @@ func unmarshalIf(s sql.NullString, v any) error {
 	return json.Unmarshal([]byte(s.String), v)
 }
 
-// encodings are buffers objectArgs encodes values in, then copies out.
+// encodings are buffers values are encoded in, then copied out.
 var encodings = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// putEncoding returns a buffer to encodings, unless an unusually large
+// value grew it.
+func putEncoding(buf *[]byte) {
+	if cap(*buf) <= 64<<10 {
+		encodings.Put(buf)
+	}
+}
 
 // nullString is an encoding as a column value, copied.
 func nullString(b []byte, err error) (sql.NullString, error) {
@@ -460,11 +468,7 @@ func objectArgs(job string, o store.ObjectState) (_ []any, err error) {
 	// Pushed values are written for every object pushed: they are
 	// encoded without reflection, as json.Marshal would.
 	buf := encodings.Get().(*[]byte)
-	defer func() {
-		if cap(*buf) <= 64<<10 { // an unusually large state's buffer is not kept
-			encodings.Put(buf)
-		}
-	}()
+	defer putEncoding(buf)
 	var pushed, operation sql.NullString
 	if len(o.Pushed) > 0 {
 		*buf, err = store.AppendJSON((*buf)[:0], o.Pushed)
@@ -593,17 +597,19 @@ func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.Objec
 // none. Items are written, and the outcomes of those without one cleared,
 // many rows per statement: an initial cycle stages every object.
 func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedItem) error {
+	buf := encodings.Get().(*[]byte)
+	defer putEncoding(buf)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		args := make([]any, 0, rowSizes[0]*3+2)
 		err := inRows(len(items), func(start, n int) error {
 			part := items[start : start+n]
 			args = append(args[:0], c.Job, c.ID)
 			for _, it := range part {
-				obj, err := json.Marshal(it.Object)
-				if err != nil {
+				var err error
+				if *buf, err = store.AppendObjectJSON((*buf)[:0], it.Object); err != nil {
 					return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
 				}
-				args = append(args, it.Seq, string(it.Type), string(obj))
+				args = append(args, it.Seq, string(it.Type), string(*buf))
 			}
 			st, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object)
 				SELECT ?, ?, column1, column2, column3 FROM (VALUES (?,?,?)`+strings.Repeat(",(?,?,?)", n-1)+`)`)
@@ -680,7 +686,10 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 	if err != nil {
 		return nil, fmt.Errorf("read staged objects: %w", err)
 	}
-	var out []store.StagedItem
+	var (
+		out []store.StagedItem
+		dec store.ObjectDecoder
+	)
 	for rows.Next() {
 		var (
 			it  store.StagedItem
@@ -694,7 +703,7 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 			return nil, err
 		}
 		it.Type = connectors.ObjectType(typ)
-		if err := json.Unmarshal(obj, &it.Object); err != nil {
+		if err := dec.DecodeObject(obj, &it.Object); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("staged object %d: %w", it.Seq, err)
 		}
@@ -841,16 +850,44 @@ func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectTy
 		c.Job, string(t), c.ID)
 }
 
-// EndCycle drops a cycle's staging area, seen marks and target index.
+// EndCycle drops a cycle's staging area, seen marks and target index. A
+// table that holds rows of this cycle only, as it does unless jobs
+// share the file, is emptied whole: SQLite then frees its pages rather
+// than delete its rows one by one, which rewrites every page they are on.
 func (s *Store) EndCycle(ctx context.Context, c store.Cycle) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, table := range []string{"staged", "outcomes", "seen", "target_objects", "target_keys", "target_indexes"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ? AND cycle = ?`, c.Job, c.ID); err != nil {
+			only, err := onlyCycle(ctx, tx, table, c)
+			if err != nil {
+				return err
+			}
+			if only {
+				_, err = tx.ExecContext(ctx, `DELETE FROM `+table)
+			} else {
+				_, err = tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ? AND cycle = ?`, c.Job, c.ID)
+			}
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// onlyCycle reports whether a table keyed by job and cycle holds rows of
+// cycle c only, or none: its first and last keys are c's.
+func onlyCycle(ctx context.Context, tx *sql.Tx, table string, c store.Cycle) (bool, error) {
+	for _, order := range []string{"job, cycle", "job DESC, cycle DESC"} {
+		var job, cycle string
+		err := tx.QueryRowContext(ctx, `SELECT job, cycle FROM `+table+` ORDER BY `+order+` LIMIT 1`).Scan(&job, &cycle)
+		if errors.Is(err, sql.ErrNoRows) {
+			return true, nil
+		}
+		if err != nil || job != c.Job || cycle != c.ID {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // Watermark returns an object type's watermark.

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -66,4 +67,18 @@ func TestOpenUpgradesOlderFiles(t *testing.T) {
 	var n int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'objects_target'`).Scan(&n))
 	require.Zero(t, n)
+}
+
+// BenchmarkInitialCycle measures the store's work per object in an
+// initial cycle, which should stay flat from 100k to 1M objects. Run one
+// cycle: -bench InitialCycle -benchtime 1x; -short leaves out 1M.
+func BenchmarkInitialCycle(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			if n > 100_000 && testing.Short() {
+				b.Skip("1M objects")
+			}
+			storetest.BenchInitialCycle(b, func(b *testing.B) store.Store { return open(b) }, n)
+		})
+	}
 }
