@@ -269,7 +269,9 @@ func (s *Store) Close() error {
 
 const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at, operation`
 
-func scanObject(sc interface{ Scan(...any) error }) (store.ObjectState, error) {
+// scanObject reads a row of objectColumns; dec decodes the values pushed,
+// which every state holds, and shares their names between rows.
+func scanObject(sc interface{ Scan(...any) error }, dec *store.ObjectDecoder) (store.ObjectState, error) {
 	var (
 		o                                        store.ObjectState
 		typ                                      string
@@ -283,8 +285,10 @@ func scanObject(sc interface{ Scan(...any) error }) (store.ObjectState, error) {
 	o.Type = connectors.ObjectType(typ)
 	o.Active = active != 0
 	o.UpdatedAt = time.UnixMilli(updated).UTC()
-	if err := unmarshalIf(pushed, &o.Pushed); err != nil {
-		return o, fmt.Errorf("object %s: pushed values: %w", o.SourceID, err)
+	if pushed.Valid && pushed.String != "" {
+		if err := dec.DecodeAttributes([]byte(pushed.String), &o.Pushed); err != nil {
+			return o, fmt.Errorf("object %s: pushed values: %w", o.SourceID, err)
+		}
 	}
 	if err := unmarshalIf(members, &o.Members); err != nil {
 		return o, fmt.Errorf("object %s: members: %w", o.SourceID, err)
@@ -340,6 +344,7 @@ func marshalIf(v any, empty bool) (sql.NullString, error) {
 // Objects returns the known states of the given source IDs.
 func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.ObjectState, error) {
 	out := make(map[string]store.ObjectState, len(ids))
+	var dec store.ObjectDecoder
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
@@ -353,7 +358,7 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 			return nil, fmt.Errorf("read object states: %w", err)
 		}
 		for rows.Next() {
-			o, err := scanObject(rows)
+			o, err := scanObject(rows, &dec)
 			if err != nil {
 				rows.Close()
 				return nil, err
@@ -553,6 +558,7 @@ const objectPage = 1000
 func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, query string, args ...any) error {
 	after, op := "", ">=" // ">=" "" lets the first page include an empty ID
 	states := make([]store.ObjectState, 0, objectPage)
+	var dec store.ObjectDecoder
 	for {
 		rows, err := s.db.QueryContext(ctx, query+` AND o.source_id `+op+` ? ORDER BY o.source_id LIMIT `+strconv.Itoa(objectPage), append(args, after)...)
 		if err != nil {
@@ -560,7 +566,7 @@ func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, quer
 		}
 		states = states[:0]
 		for rows.Next() {
-			o, err := scanObject(rows)
+			o, err := scanObject(rows, &dec)
 			if err != nil {
 				rows.Close()
 				return err
@@ -586,7 +592,7 @@ func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, quer
 // object of the type: target IDs are not indexed.
 func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.ObjectType, targetID string) (store.ObjectState, bool, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND target_id = ?`, job, string(t), targetID)
-	o, err := scanObject(row)
+	o, err := scanObject(row, &store.ObjectDecoder{})
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, false, nil
 	}
@@ -687,7 +693,7 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 		return nil, fmt.Errorf("read staged objects: %w", err)
 	}
 	var (
-		out []store.StagedItem
+		out = make([]store.StagedItem, 0, min(max(to-from+1, 0), 1000))
 		dec store.ObjectDecoder
 	)
 	for rows.Next() {
