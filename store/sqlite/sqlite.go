@@ -24,6 +24,13 @@ import (
 	_ "modernc.org/sqlite"
 )
 
+// schema creates the tables. Those whose rows are large (object states,
+// staged objects, outcomes) are rowid tables with a unique index on their
+// key: a WITHOUT ROWID table keeps rows whole in its key's B-tree, where
+// a row over about 1 KB (a quarter of a page) spills to an overflow page
+// of its own, and every insert moves large rows between pages. Tables of
+// small rows are WITHOUT ROWID. The indexes of large-row tables are made
+// by indexes, once migrate has converted the tables of earlier versions.
 const schema = `
 CREATE TABLE IF NOT EXISTS objects (
 	job TEXT NOT NULL,
@@ -38,19 +45,16 @@ CREATE TABLE IF NOT EXISTS objects (
 	escrow TEXT,
 	escrow_due INTEGER,
 	updated_at INTEGER NOT NULL,
-	operation TEXT,
-	PRIMARY KEY (job, type, source_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS objects_escrowed ON objects (job, type, source_id, escrow_due) WHERE escrow_due IS NOT NULL;
+	operation TEXT
+);
 CREATE TABLE IF NOT EXISTS staged (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
 	seq INTEGER NOT NULL,
 	type TEXT NOT NULL,
 	object TEXT NOT NULL,
-	outcome BLOB,
-	PRIMARY KEY (job, cycle, seq)
-) WITHOUT ROWID;
+	outcome BLOB
+);
 -- outcomes holds what staged items came to, apart from the items: written
 -- into its item's row, an outcome would grow the row in place and split
 -- its page, where here outcomes are appended in Seq order. staged.outcome
@@ -59,9 +63,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
 	seq INTEGER NOT NULL,
-	outcome BLOB NOT NULL,
-	PRIMARY KEY (job, cycle, seq)
-) WITHOUT ROWID;
+	outcome BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS seen (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
@@ -123,6 +126,20 @@ CREATE TABLE IF NOT EXISTS watermarks (
 	PRIMARY KEY (job, type)
 ) WITHOUT ROWID;
 `
+
+const indexes = `
+CREATE UNIQUE INDEX IF NOT EXISTS objects_key ON objects (job, type, source_id);
+CREATE INDEX IF NOT EXISTS objects_escrowed ON objects (job, type, source_id, escrow_due) WHERE escrow_due IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS staged_key ON staged (job, cycle, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS outcomes_key ON outcomes (job, cycle, seq);
+`
+
+// rowidTables are the tables of large rows, with the columns they hold.
+var rowidTables = []struct{ name, columns string }{
+	{"objects", "job, type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, escrow_due, updated_at, operation"},
+	{"staged", "job, cycle, seq, type, object, outcome"},
+	{"outcomes", "job, cycle, seq, outcome"},
+}
 
 // Store is the SQLite state store.
 type Store struct {
@@ -189,6 +206,10 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("upgrade state store schema in %s: %w", path, err)
 	}
+	if _, err := db.Exec(indexes); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create state store indexes in %s: %w", path, err)
+	}
 	return &Store{db: db}, nil
 }
 
@@ -196,8 +217,8 @@ func Open(path string) (*Store, error) {
 // the columns they lack (filling folded group names), drops the index of
 // target IDs, which every recorded object paid for in random page writes
 // and no hot path reads, and the index of escrows by due time, which
-// listings in source ID order no longer read, and indexes group names by
-// their folded form.
+// listings in source ID order no longer read, indexes group names by
+// their folded form, and makes the large-row tables rowid tables.
 func migrate(db *sql.DB) error {
 	var n int
 	for _, col := range []string{"refs", "operation"} {
@@ -221,8 +242,46 @@ func migrate(db *sql.DB) error {
 			return err
 		}
 	}
-	_, err := db.Exec(`CREATE INDEX IF NOT EXISTS source_groups_folded ON source_groups (job, folded)`)
-	return err
+	if _, err := db.Exec(`CREATE INDEX IF NOT EXISTS source_groups_folded ON source_groups (job, folded)`); err != nil {
+		return err
+	}
+	return toRowidTables(db)
+}
+
+// toRowidTables converts the large-row tables of a file from an earlier
+// version, WITHOUT ROWID then, to rowid tables, keeping their rows, in
+// one transaction: a worker that opens the file meanwhile waits, then
+// finds them converted. Their indexes are made afterwards.
+func toRowidTables(db *sql.DB) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range rowidTables {
+		var ddl string
+		if err := tx.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, t.name).Scan(&ddl); err != nil {
+			return err
+		}
+		if !strings.Contains(strings.ToUpper(ddl), "WITHOUT ROWID") {
+			continue
+		}
+		i := strings.Index(schema, "CREATE TABLE IF NOT EXISTS "+t.name+" (")
+		create := schema[i : i+strings.Index(schema[i:], ";")]
+		// Renamed, the old table keeps its indexes' names until it is
+		// dropped, before the new table's indexes are made.
+		for _, q := range []string{
+			`ALTER TABLE ` + t.name + ` RENAME TO ` + t.name + `_old`,
+			create,
+			`INSERT INTO ` + t.name + ` (` + t.columns + `) SELECT ` + t.columns + ` FROM ` + t.name + `_old`,
+			`DROP TABLE ` + t.name + `_old`,
+		} {
+			if _, err := tx.Exec(q); err != nil {
+				return fmt.Errorf("convert table %s: %w", t.name, err)
+			}
+		}
+	}
+	return tx.Commit()
 }
 
 // addFoldedNames adds the folded column to a file from an earlier version

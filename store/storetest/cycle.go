@@ -3,8 +3,11 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +19,7 @@ import (
 )
 
 // BenchInitialCycle drives a store the way an initial cycle of n users
-// does: the fetch stages pages of 1,000 objects, then each batch of 250
+// does, each with a dozen attributes, and extra more that are mapped too: the fetch stages pages of 1,000 objects, then each batch of 250
 // reads its items and the objects' states, records its pending creates
 // before pushing, and records the created objects' states and log
 // entries once done (a batch records what finished at every heartbeat,
@@ -24,7 +27,7 @@ import (
 // its first); the cycle's end drops its staging area. It reports the CPU time the process spends per object (a
 // shared machine's wall clock says little), in all and by step, from a
 // fresh store for each cycle.
-func BenchInitialCycle(b *testing.B, open func(b *testing.B) store.Store, n int) {
+func BenchInitialCycle(b *testing.B, open func(b *testing.B) store.Store, n, extra int) {
 	const page, batch = 1000, 250
 	ctx := b.Context()
 	steps := []string{"stage", "staged", "objects", "pending", "final", "end"}
@@ -50,7 +53,7 @@ func BenchInitialCycle(b *testing.B, open func(b *testing.B) store.Store, n int)
 			items := make([]store.StagedItem, 0, page)
 			ids := make([]string, 0, page)
 			for i := from; i < min(from+page, n); i++ {
-				o := employee(i)
+				o := employee(i, extra)
 				items = append(items, store.StagedItem{Seq: i + 1, Type: connectors.User, Object: o})
 				ids = append(ids, o.ID)
 			}
@@ -106,14 +109,18 @@ var benchNames = []string{"Ann", "José", "Zoë", "Björn", "Łukasz", "Mary", "
 
 // employee is source record i of a generated HR export, with its IDs in
 // the form the example export has.
-func employee(i int) connectors.Object {
+func employee(i, extra int) connectors.Object {
 	id := fmt.Sprintf("E%05d", i+1)
 	given, sur := benchNames[i%len(benchNames)], benchNames[(i/8)%len(benchNames)]+"son"
 	user := fmt.Sprintf("%s.%s%d", given, sur, i)
-	return connectors.Object{ID: id, Locator: "row " + strconv.Itoa(i+2), Attributes: connectors.Attributes{
+	o := connectors.Object{ID: id, Locator: "row " + strconv.Itoa(i+2), Attributes: connectors.Attributes{
 		"employeeId": id, "userName": user, "givenName": given, "surname": sur, "displayName": given + " " + sur,
 		"email": user + "@example.com", "department": "Engineering", "jobTitle": "Software Engineer", "managerId": "E00001",
 		"status": "Active", "office": "São Paulo", "employeeType": "Employee"}}
+	for k := range extra {
+		o.Attributes[fmt.Sprintf("extension%02d", k)] = fmt.Sprintf("value %d of %s", k, id)
+	}
+	return o
 }
 
 // created returns the pending create of a staged user and the state and
@@ -124,9 +131,13 @@ func created(c store.Cycle, it store.StagedItem) (*store.ObjectState, store.Reco
 	pushed := connectors.Attributes{"userName": a["userName"], "externalId": it.Object.ID, "name.givenName": a["givenName"],
 		"name.familyName": a["surname"], "displayName": a["displayName"], `emails[type eq "work"].value`: a["email"],
 		"title": a["jobTitle"], enterprise + "department": a["department"], enterprise + "employeeNumber": it.Object.ID}
+	for k, v := range a {
+		if strings.HasPrefix(k, "extension") {
+			pushed[enterprise+k] = v
+		}
+	}
 	props := []audit.Property{}
-	for _, k := range []string{"displayName", `emails[type eq "work"].value`, "externalId", "name.familyName", "name.givenName", "title",
-		enterprise + "department", enterprise + "employeeNumber", "userName"} {
+	for _, k := range slices.Sorted(maps.Keys(pushed)) {
 		props = append(props, audit.Property{Name: k, New: pushed[k].(string)})
 	}
 	changeID := c.ID + "-" + strconv.Itoa(it.Seq)
