@@ -143,7 +143,8 @@ var rowidTables = []struct{ name, columns string }{
 
 // Store is the SQLite state store.
 type Store struct {
-	db *sql.DB
+	// db reads; w writes, through its one connection.
+	db, w *sql.DB
 	// prepared holds the statements that stage items and record what they
 	// came to, each compiled once per connection rather than at every call.
 	prepared statements
@@ -155,22 +156,42 @@ type statements struct {
 	m  map[string]*sql.Stmt
 }
 
-// in returns the statement of query, prepared once on db, for use in tx.
-func (p *statements) in(ctx context.Context, db *sql.DB, tx *sql.Tx, query string) (*sql.Stmt, error) {
+// prepare prepares queries on db, before any transaction holds the
+// writer's one connection.
+func (p *statements) prepare(db *sql.DB, queries []string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.m = make(map[string]*sql.Stmt, len(queries))
+	for _, q := range queries {
+		st, err := db.Prepare(q)
+		if err != nil {
+			return err
+		}
+		p.m[q] = st
+	}
+	return nil
+}
+
+// in returns the statement of query for use in tx: the one prepared, or
+// one prepared for tx alone.
+func (p *statements) in(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	p.mu.Lock()
 	st, ok := p.m[query]
+	p.mu.Unlock()
 	if !ok {
-		var err error
-		if st, err = db.PrepareContext(ctx, query); err != nil {
-			return nil, err
-		}
-		if p.m == nil {
-			p.m = map[string]*sql.Stmt{}
-		}
-		p.m[query] = st
+		return tx.PrepareContext(ctx, query)
 	}
 	return tx.StmtContext(ctx, st), nil
+}
+
+// batchQueries are the statements that stage items and record what they
+// came to, in each of rowSizes.
+func batchQueries() []string {
+	var qs []string
+	for _, n := range rowSizes {
+		qs = append(qs, stageRows(n), clearOutcomeRows(n), outcomeRows(n), upsertObjectRows(n))
+	}
+	return qs
 }
 
 // close closes the cached statements.
@@ -185,32 +206,60 @@ func (p *statements) close() {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the store in the file at path.
+// writerCache is the page cache of the connection that writes, in KiB.
+// SQLite drops a connection's cache whenever another connection has
+// written: the one writer keeps its cache, the pages of the indexes every
+// write walks, from one write to the next.
+const writerCache = 16 << 10
+
+// Open opens (creating if needed) the store in the file at path. Writes
+// go through one connection: SQLite runs one write at a time anyway, and
+// writers then queue rather than poll the file's lock. Reads have
+// connections of their own.
 func Open(path string) (*Store, error) {
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "busy_timeout(30000)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open state store %s: %w", path, err)
+	open := func(conns int, pragmas ...string) (*sql.DB, error) {
+		q := url.Values{}
+		for _, p := range append([]string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(30000)", "foreign_keys(ON)"}, pragmas...) {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("open state store %s: %w", path, err)
+		}
+		db.SetMaxOpenConns(conns)
+		return db, nil
 	}
-	db.SetMaxOpenConns(8)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
+	w, err := open(1, fmt.Sprintf("cache_size(-%d)", writerCache))
+	if err != nil {
+		return nil, err
+	}
+	// The writer's one connection is kept open, with its cache.
+	w.SetConnMaxIdleTime(0)
+	w.SetMaxIdleConns(1)
+	if _, err := w.Exec(schema); err != nil {
+		w.Close()
 		return nil, fmt.Errorf("create state store schema in %s: %w", path, err)
 	}
-	if err := migrate(db); err != nil {
-		db.Close()
+	if err := migrate(w); err != nil {
+		w.Close()
 		return nil, fmt.Errorf("upgrade state store schema in %s: %w", path, err)
 	}
-	if _, err := db.Exec(indexes); err != nil {
-		db.Close()
+	if _, err := w.Exec(indexes); err != nil {
+		w.Close()
 		return nil, fmt.Errorf("create state store indexes in %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	db, err := open(8)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	st := &Store{db: db, w: w}
+	if err := st.prepared.prepare(w, batchQueries()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("prepare state store statements in %s: %w", path, err)
+	}
+	return st, nil
 }
 
 // migrate brings files created by earlier versions up to date: it adds
@@ -323,7 +372,7 @@ func addFoldedNames(db *sql.DB) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.prepared.close()
-	return s.db.Close()
+	return errors.Join(s.db.Close(), s.w.Close())
 }
 
 const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at, operation`
@@ -522,6 +571,23 @@ const onObjectConflict = `
 // objectArgCount is how many arguments objectArgs returns: one row's.
 const objectArgCount = 13
 
+// stageRows stages n items of a cycle.
+func stageRows(n int) string {
+	return `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object)
+		SELECT ?, ?, column1, column2, column3 FROM (VALUES (?,?,?)` + strings.Repeat(",(?,?,?)", n-1) + `)`
+}
+
+// clearOutcomeRows clears the outcomes of n items of a cycle.
+func clearOutcomeRows(n int) string {
+	return `DELETE FROM outcomes WHERE job = ? AND cycle = ? AND seq IN (?` + strings.Repeat(",?", n-1) + `)`
+}
+
+// outcomeRows records the outcomes of n items of a cycle.
+func outcomeRows(n int) string {
+	return `INSERT OR REPLACE INTO outcomes (job, cycle, seq, outcome)
+		SELECT ?, ?, column1, column2 FROM (VALUES (?,?)` + strings.Repeat(",(?,?)", n-1) + `)`
+}
+
 // upsertObjectRows is upsertObject for n rows.
 func upsertObjectRows(n int) string {
 	row := "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -589,7 +655,7 @@ func boolInt(b bool) int {
 
 // PutObject records one object's state.
 func (s *Store) PutObject(ctx context.Context, job string, o store.ObjectState) error {
-	return putObject(ctx, s.db, job, o)
+	return putObject(ctx, s.w, job, o)
 }
 
 // Connections calls fn for every linked object of a type.
@@ -676,8 +742,7 @@ func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedIt
 				}
 				args = append(args, it.Seq, string(it.Type), string(*buf))
 			}
-			st, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object)
-				SELECT ?, ?, column1, column2, column3 FROM (VALUES (?,?,?)`+strings.Repeat(",(?,?,?)", n-1)+`)`)
+			st, err := s.prepared.in(ctx, tx, stageRows(n))
 			if err == nil {
 				_, err = st.ExecContext(ctx, args...)
 			}
@@ -703,7 +768,7 @@ func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedIt
 			for _, seq := range fresh[start : start+n] {
 				args = append(args, seq)
 			}
-			st, err := s.prepared.in(ctx, s.db, tx, `DELETE FROM outcomes WHERE job = ? AND cycle = ? AND seq IN (?`+strings.Repeat(",?", n-1)+`)`)
+			st, err := s.prepared.in(ctx, tx, clearOutcomeRows(n))
 			if err == nil {
 				_, err = st.ExecContext(ctx, args...)
 			}
@@ -720,7 +785,7 @@ func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedIt
 }
 
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin state store transaction: %w", err)
 	}
@@ -840,8 +905,7 @@ func (s *Store) recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, r
 	}
 	args := make([]any, 0, rowSizes[0]*2+2)
 	return inRows(len(done), func(start, n int) error {
-		st, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO outcomes (job, cycle, seq, outcome)
-			SELECT ?, ?, column1, column2 FROM (VALUES (?,?)`+strings.Repeat(",(?,?)", n-1)+`)`)
+		st, err := s.prepared.in(ctx, tx, outcomeRows(n))
 		if err != nil {
 			return fmt.Errorf("record outcomes: %w", err)
 		}
@@ -869,7 +933,7 @@ func (s *Store) upsertObjects(ctx context.Context, tx *sql.Tx, job string, state
 			}
 			args = append(args, a...)
 		}
-		st, err := s.prepared.in(ctx, s.db, tx, upsertObjectRows(n))
+		st, err := s.prepared.in(ctx, tx, upsertObjectRows(n))
 		if err != nil {
 			return fmt.Errorf("save object states: %w", err)
 		}
@@ -899,7 +963,7 @@ func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connector
 func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.ObjectType, ids []string) error {
 	return inList(ids, func(_ string, args []any) error {
 		rows := "(?)" + strings.Repeat(",(?)", len(args)-1)
-		_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO seen (job, cycle, type, source_id) SELECT ?, ?, ?, column1 FROM (VALUES `+rows+`)`,
+		_, err := s.w.ExecContext(ctx, `INSERT OR IGNORE INTO seen (job, cycle, type, source_id) SELECT ?, ?, ?, column1 FROM (VALUES `+rows+`)`,
 			append([]any{c.Job, c.ID, string(t)}, args...)...)
 		if err != nil {
 			return fmt.Errorf("mark objects seen: %w", err)
@@ -967,7 +1031,7 @@ func (s *Store) Watermark(ctx context.Context, job string, t connectors.ObjectTy
 
 // SetWatermark stores an object type's watermark.
 func (s *Store) SetWatermark(ctx context.Context, job string, t connectors.ObjectType, watermark string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO watermarks (job, type, value) VALUES (?,?,?) ON CONFLICT (job, type) DO UPDATE SET value = excluded.value`, job, string(t), watermark)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO watermarks (job, type, value) VALUES (?,?,?) ON CONFLICT (job, type) DO UPDATE SET value = excluded.value`, job, string(t), watermark)
 	return err
 }
 
