@@ -206,20 +206,16 @@ func (p *statements) close() {
 
 var _ store.Store = (*Store)(nil)
 
-// writerCache is the page cache of the connection that writes, in KiB.
-// SQLite drops a connection's cache whenever another connection has
-// written: the one writer keeps its cache, the pages of the indexes every
-// write walks, from one write to the next.
-const writerCache = 16 << 10
-
 // Open opens (creating if needed) the store in the file at path. Writes
-// go through one connection: SQLite runs one write at a time anyway, and
-// writers then queue rather than poll the file's lock. Reads have
-// connections of their own.
+// go through one connection: SQLite drops a connection's page cache
+// whenever another connection has written, so the one writer keeps the
+// pages every write walks from one write to the next. SQLite runs one
+// write at a time anyway; writers queue rather than poll the file's lock.
+// Reads have connections of their own.
 func Open(path string) (*Store, error) {
-	open := func(conns int, pragmas ...string) (*sql.DB, error) {
+	open := func(conns int) (*sql.DB, error) {
 		q := url.Values{}
-		for _, p := range append([]string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(30000)", "foreign_keys(ON)"}, pragmas...) {
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(30000)", "foreign_keys(ON)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
@@ -230,7 +226,7 @@ func Open(path string) (*Store, error) {
 		db.SetMaxOpenConns(conns)
 		return db, nil
 	}
-	w, err := open(1, fmt.Sprintf("cache_size(-%d)", writerCache))
+	w, err := open(1)
 	if err != nil {
 		return nil, err
 	}
