@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/openprovisioning/provisioner/connectors"
 )
@@ -68,36 +67,18 @@ func appendJSONObject(b []byte, m map[string]any) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendJSONString appends a string's encoding: printable ASCII and
-// valid UTF-8 as they are, quotes and backslashes escaped, anything else
-// as encoding/json escapes it (HTML characters, control characters,
-// invalid UTF-8, U+2028 and U+2029).
+// appendJSONString appends a string's encoding: printable ASCII that
+// needs no escape as it is, anything else as encoding/json escapes it
+// (HTML characters, control characters, invalid UTF-8, U+2028).
 func appendJSONString(b []byte, s string) []byte {
-	start := len(b)
-	b = append(b, '"')
-	done := 0 // s[:done] is appended
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case plainJSON[c]:
-			i++
-			continue
-		case c == '"' || c == '\\':
-			b = append(append(append(b, s[done:i]...), '\\'), c)
-			i++
-			done = i
-			continue
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError && r != '\u2028' && r != '\u2029' {
-				i += size
-				continue
-			}
+	for i := 0; i < len(s); i++ {
+		if !plainJSON[s[i]] {
+			enc, _ := json.Marshal(s)
+			return append(b, enc...)
 		}
-		enc, _ := json.Marshal(s)
-		return append(b[:start], enc...)
 	}
-	b = append(b, s[done:]...)
+	b = append(b, '"')
+	b = append(b, s...)
 	return append(b, '"')
 }
 
@@ -108,40 +89,6 @@ var plainJSON = func() (plain [256]bool) {
 	}
 	return plain
 }()
-
-// AppendObjectJSON appends o's JSON encoding, byte for byte as
-// json.Marshal makes it, without reflection: every object staged is
-// encoded.
-func AppendObjectJSON(b []byte, o connectors.Object) ([]byte, error) {
-	b = append(b, `{"id":`...)
-	b = appendJSONString(b, o.ID)
-	if o.Locator != "" {
-		b = append(b, `,"locator":`...)
-		b = appendJSONString(b, o.Locator)
-	}
-	if len(o.Attributes) > 0 {
-		b = append(b, `,"attributes":`...)
-		var err error
-		if b, err = appendJSONObject(b, o.Attributes); err != nil {
-			return b, err
-		}
-	}
-	if o.Disabled {
-		b = append(b, `,"disabled":true`...)
-	}
-	if o.Deleted {
-		b = append(b, `,"deleted":true`...)
-	}
-	if len(o.Members) > 0 {
-		b = append(b, `,"members":`...)
-		b, _ = AppendJSON(b, o.Members)
-	}
-	if o.Invalid != "" {
-		b = append(b, `,"invalid":`...)
-		b = appendJSONString(b, o.Invalid)
-	}
-	return append(b, '}'), nil
-}
 
 // AppendOperationJSON appends op's JSON encoding, byte for byte as
 // json.Marshal makes it, without reflection: every create records its

@@ -7,6 +7,40 @@ import (
 	"github.com/openprovisioning/provisioner/connectors"
 )
 
+// AppendObjectJSON appends o's JSON encoding, byte for byte as
+// json.Marshal makes it, without reflection: every object staged is
+// encoded.
+func AppendObjectJSON(b []byte, o connectors.Object) ([]byte, error) {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, o.ID)
+	if o.Locator != "" {
+		b = append(b, `,"locator":`...)
+		b = appendJSONString(b, o.Locator)
+	}
+	if len(o.Attributes) > 0 {
+		b = append(b, `,"attributes":`...)
+		var err error
+		if b, err = appendJSONObject(b, o.Attributes); err != nil {
+			return b, err
+		}
+	}
+	if o.Disabled {
+		b = append(b, `,"disabled":true`...)
+	}
+	if o.Deleted {
+		b = append(b, `,"deleted":true`...)
+	}
+	if len(o.Members) > 0 {
+		b = append(b, `,"members":`...)
+		b, _ = AppendJSON(b, o.Members)
+	}
+	if o.Invalid != "" {
+		b = append(b, `,"invalid":`...)
+		b = appendJSONString(b, o.Invalid)
+	}
+	return append(b, '}'), nil
+}
+
 // ObjectDecoder decodes source objects as AppendObjectJSON encodes them,
 // with the result json.Unmarshal gives, without reflection: a batch
 // decodes every object it provisions. Input of any other shape, or that
