@@ -44,7 +44,7 @@ func (s *Store) Pending(ctx context.Context, job string, w store.Work, t connect
 // ClearPending removes marks.
 func (s *Store) ClearPending(ctx context.Context, job string, w store.Work, t connectors.ObjectType, ids []string) error {
 	return inList(ids, func(ph string, args []any) error {
-		_, err := s.db.ExecContext(ctx, `DELETE FROM pending WHERE job = ? AND work = ? AND type = ? AND source_id IN (`+ph+`)`,
+		_, err := s.w.ExecContext(ctx, `DELETE FROM pending WHERE job = ? AND work = ? AND type = ? AND source_id IN (`+ph+`)`,
 			append([]any{job, string(w), string(t)}, args...)...)
 		if err != nil {
 			return fmt.Errorf("clear pending %s: %w", w, err)

@@ -24,6 +24,13 @@ import (
 	_ "modernc.org/sqlite"
 )
 
+// schema creates the tables. Those whose rows are large (object states,
+// staged objects, outcomes) are rowid tables with a unique index on their
+// key: a WITHOUT ROWID table keeps rows whole in its key's B-tree, where
+// a row over about 1 KB (a quarter of a page) spills to an overflow page
+// of its own, and every insert moves large rows between pages. Tables of
+// small rows are WITHOUT ROWID. The indexes of large-row tables are made
+// by indexes, once migrate has converted the tables of earlier versions.
 const schema = `
 CREATE TABLE IF NOT EXISTS objects (
 	job TEXT NOT NULL,
@@ -38,19 +45,16 @@ CREATE TABLE IF NOT EXISTS objects (
 	escrow TEXT,
 	escrow_due INTEGER,
 	updated_at INTEGER NOT NULL,
-	operation TEXT,
-	PRIMARY KEY (job, type, source_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS objects_escrowed ON objects (job, type, source_id, escrow_due) WHERE escrow_due IS NOT NULL;
+	operation TEXT
+);
 CREATE TABLE IF NOT EXISTS staged (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
 	seq INTEGER NOT NULL,
 	type TEXT NOT NULL,
 	object TEXT NOT NULL,
-	outcome BLOB,
-	PRIMARY KEY (job, cycle, seq)
-) WITHOUT ROWID;
+	outcome BLOB
+);
 -- outcomes holds what staged items came to, apart from the items: written
 -- into its item's row, an outcome would grow the row in place and split
 -- its page, where here outcomes are appended in Seq order. staged.outcome
@@ -59,9 +63,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
 	seq INTEGER NOT NULL,
-	outcome BLOB NOT NULL,
-	PRIMARY KEY (job, cycle, seq)
-) WITHOUT ROWID;
+	outcome BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS seen (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
@@ -124,9 +127,24 @@ CREATE TABLE IF NOT EXISTS watermarks (
 ) WITHOUT ROWID;
 `
 
+const indexes = `
+CREATE UNIQUE INDEX IF NOT EXISTS objects_key ON objects (job, type, source_id);
+CREATE INDEX IF NOT EXISTS objects_escrowed ON objects (job, type, source_id, escrow_due) WHERE escrow_due IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS staged_key ON staged (job, cycle, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS outcomes_key ON outcomes (job, cycle, seq);
+`
+
+// rowidTables are the tables of large rows, with the columns they hold.
+var rowidTables = []struct{ name, columns string }{
+	{"objects", "job, type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, escrow_due, updated_at, operation"},
+	{"staged", "job, cycle, seq, type, object, outcome"},
+	{"outcomes", "job, cycle, seq, outcome"},
+}
+
 // Store is the SQLite state store.
 type Store struct {
-	db *sql.DB
+	// db reads; w writes, through its one connection.
+	db, w *sql.DB
 	// prepared holds the statements that stage items and record what they
 	// came to, each compiled once per connection rather than at every call.
 	prepared statements
@@ -138,22 +156,42 @@ type statements struct {
 	m  map[string]*sql.Stmt
 }
 
-// in returns the statement of query, prepared once on db, for use in tx.
-func (p *statements) in(ctx context.Context, db *sql.DB, tx *sql.Tx, query string) (*sql.Stmt, error) {
+// prepare prepares queries on db, before any transaction holds the
+// writer's one connection.
+func (p *statements) prepare(db *sql.DB, queries []string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.m = make(map[string]*sql.Stmt, len(queries))
+	for _, q := range queries {
+		st, err := db.Prepare(q)
+		if err != nil {
+			return err
+		}
+		p.m[q] = st
+	}
+	return nil
+}
+
+// in returns the statement of query for use in tx: the one prepared, or
+// one prepared for tx alone.
+func (p *statements) in(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	p.mu.Lock()
 	st, ok := p.m[query]
+	p.mu.Unlock()
 	if !ok {
-		var err error
-		if st, err = db.PrepareContext(ctx, query); err != nil {
-			return nil, err
-		}
-		if p.m == nil {
-			p.m = map[string]*sql.Stmt{}
-		}
-		p.m[query] = st
+		return tx.PrepareContext(ctx, query)
 	}
 	return tx.StmtContext(ctx, st), nil
+}
+
+// batchQueries are the statements that stage items and record what they
+// came to, in each of rowSizes.
+func batchQueries() []string {
+	var qs []string
+	for _, n := range rowSizes {
+		qs = append(qs, stageRows(n), clearOutcomeRows(n), outcomeRows(n), upsertObjectRows(n))
+	}
+	return qs
 }
 
 // close closes the cached statements.
@@ -168,36 +206,64 @@ func (p *statements) close() {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the store in the file at path.
+// Open opens (creating if needed) the store in the file at path. Writes
+// go through one connection: SQLite drops a connection's page cache
+// whenever another connection has written, so the one writer keeps the
+// pages every write walks from one write to the next. SQLite runs one
+// write at a time anyway; writers queue rather than poll the file's lock.
+// Reads have connections of their own.
 func Open(path string) (*Store, error) {
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "busy_timeout(30000)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open state store %s: %w", path, err)
+	open := func(conns int) (*sql.DB, error) {
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(30000)", "foreign_keys(ON)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("open state store %s: %w", path, err)
+		}
+		db.SetMaxOpenConns(conns)
+		return db, nil
 	}
-	db.SetMaxOpenConns(8)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
+	w, err := open(1)
+	if err != nil {
+		return nil, err
+	}
+	// The writer's one connection is kept open, with its cache.
+	w.SetConnMaxIdleTime(0)
+	w.SetMaxIdleConns(1)
+	if _, err := w.Exec(schema); err != nil {
+		w.Close()
 		return nil, fmt.Errorf("create state store schema in %s: %w", path, err)
 	}
-	if err := migrate(db); err != nil {
-		db.Close()
+	if err := migrate(w); err != nil {
+		w.Close()
 		return nil, fmt.Errorf("upgrade state store schema in %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	if _, err := w.Exec(indexes); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("create state store indexes in %s: %w", path, err)
+	}
+	db, err := open(8)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	st := &Store{db: db, w: w}
+	if err := st.prepared.prepare(w, batchQueries()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("prepare state store statements in %s: %w", path, err)
+	}
+	return st, nil
 }
 
 // migrate brings files created by earlier versions up to date: it adds
 // the columns they lack (filling folded group names), drops the index of
 // target IDs, which every recorded object paid for in random page writes
 // and no hot path reads, and the index of escrows by due time, which
-// listings in source ID order no longer read, and indexes group names by
-// their folded form.
+// listings in source ID order no longer read, indexes group names by
+// their folded form, and makes the large-row tables rowid tables.
 func migrate(db *sql.DB) error {
 	var n int
 	for _, col := range []string{"refs", "operation"} {
@@ -221,8 +287,46 @@ func migrate(db *sql.DB) error {
 			return err
 		}
 	}
-	_, err := db.Exec(`CREATE INDEX IF NOT EXISTS source_groups_folded ON source_groups (job, folded)`)
-	return err
+	if _, err := db.Exec(`CREATE INDEX IF NOT EXISTS source_groups_folded ON source_groups (job, folded)`); err != nil {
+		return err
+	}
+	return toRowidTables(db)
+}
+
+// toRowidTables converts the large-row tables of a file from an earlier
+// version, WITHOUT ROWID then, to rowid tables, keeping their rows, in
+// one transaction: a worker that opens the file meanwhile waits, then
+// finds them converted. Their indexes are made afterwards.
+func toRowidTables(db *sql.DB) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range rowidTables {
+		var ddl string
+		if err := tx.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, t.name).Scan(&ddl); err != nil {
+			return err
+		}
+		if !strings.Contains(strings.ToUpper(ddl), "WITHOUT ROWID") {
+			continue
+		}
+		i := strings.Index(schema, "CREATE TABLE IF NOT EXISTS "+t.name+" (")
+		create := schema[i : i+strings.Index(schema[i:], ";")]
+		// Renamed, the old table keeps its indexes' names until it is
+		// dropped, before the new table's indexes are made.
+		for _, q := range []string{
+			`ALTER TABLE ` + t.name + ` RENAME TO ` + t.name + `_old`,
+			create,
+			`INSERT INTO ` + t.name + ` (` + t.columns + `) SELECT ` + t.columns + ` FROM ` + t.name + `_old`,
+			`DROP TABLE ` + t.name + `_old`,
+		} {
+			if _, err := tx.Exec(q); err != nil {
+				return fmt.Errorf("convert table %s: %w", t.name, err)
+			}
+		}
+	}
+	return tx.Commit()
 }
 
 // addFoldedNames adds the folded column to a file from an earlier version
@@ -264,12 +368,14 @@ func addFoldedNames(db *sql.DB) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.prepared.close()
-	return s.db.Close()
+	return errors.Join(s.db.Close(), s.w.Close())
 }
 
 const objectColumns = `type, source_id, source_hash, target_id, active, pushed, members, refs, escrow, updated_at, operation`
 
-func scanObject(sc interface{ Scan(...any) error }) (store.ObjectState, error) {
+// scanObject reads a row of objectColumns; dec decodes the values pushed,
+// which every state holds, and shares their names between rows.
+func scanObject(sc interface{ Scan(...any) error }, dec *store.ObjectDecoder) (store.ObjectState, error) {
 	var (
 		o                                        store.ObjectState
 		typ                                      string
@@ -283,8 +389,10 @@ func scanObject(sc interface{ Scan(...any) error }) (store.ObjectState, error) {
 	o.Type = connectors.ObjectType(typ)
 	o.Active = active != 0
 	o.UpdatedAt = time.UnixMilli(updated).UTC()
-	if err := unmarshalIf(pushed, &o.Pushed); err != nil {
-		return o, fmt.Errorf("object %s: pushed values: %w", o.SourceID, err)
+	if pushed.Valid && pushed.String != "" {
+		if err := dec.DecodeAttributes([]byte(pushed.String), &o.Pushed); err != nil {
+			return o, fmt.Errorf("object %s: pushed values: %w", o.SourceID, err)
+		}
 	}
 	if err := unmarshalIf(members, &o.Members); err != nil {
 		return o, fmt.Errorf("object %s: members: %w", o.SourceID, err)
@@ -314,8 +422,16 @@ func unmarshalIf(s sql.NullString, v any) error {
 	return json.Unmarshal([]byte(s.String), v)
 }
 
-// encodings are buffers objectArgs encodes values in, then copies out.
+// encodings are buffers values are encoded in, then copied out.
 var encodings = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// putEncoding returns a buffer to encodings, unless an unusually large
+// value grew it.
+func putEncoding(buf *[]byte) {
+	if cap(*buf) <= 64<<10 {
+		encodings.Put(buf)
+	}
+}
 
 // nullString is an encoding as a column value, copied.
 func nullString(b []byte, err error) (sql.NullString, error) {
@@ -332,6 +448,7 @@ func marshalIf(v any, empty bool) (sql.NullString, error) {
 // Objects returns the known states of the given source IDs.
 func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.ObjectState, error) {
 	out := make(map[string]store.ObjectState, len(ids))
+	var dec store.ObjectDecoder
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
@@ -345,7 +462,7 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 			return nil, fmt.Errorf("read object states: %w", err)
 		}
 		for rows.Next() {
-			o, err := scanObject(rows)
+			o, err := scanObject(rows, &dec)
 			if err != nil {
 				rows.Close()
 				return nil, err
@@ -450,6 +567,23 @@ const onObjectConflict = `
 // objectArgCount is how many arguments objectArgs returns: one row's.
 const objectArgCount = 13
 
+// stageRows stages n items of a cycle.
+func stageRows(n int) string {
+	return `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object)
+		SELECT ?, ?, column1, column2, column3 FROM (VALUES (?,?,?)` + strings.Repeat(",(?,?,?)", n-1) + `)`
+}
+
+// clearOutcomeRows clears the outcomes of n items of a cycle.
+func clearOutcomeRows(n int) string {
+	return `DELETE FROM outcomes WHERE job = ? AND cycle = ? AND seq IN (?` + strings.Repeat(",?", n-1) + `)`
+}
+
+// outcomeRows records the outcomes of n items of a cycle.
+func outcomeRows(n int) string {
+	return `INSERT OR REPLACE INTO outcomes (job, cycle, seq, outcome)
+		SELECT ?, ?, column1, column2 FROM (VALUES (?,?)` + strings.Repeat(",(?,?)", n-1) + `)`
+}
+
 // upsertObjectRows is upsertObject for n rows.
 func upsertObjectRows(n int) string {
 	row := "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -460,11 +594,7 @@ func objectArgs(job string, o store.ObjectState) (_ []any, err error) {
 	// Pushed values are written for every object pushed: they are
 	// encoded without reflection, as json.Marshal would.
 	buf := encodings.Get().(*[]byte)
-	defer func() {
-		if cap(*buf) <= 64<<10 { // an unusually large state's buffer is not kept
-			encodings.Put(buf)
-		}
-	}()
+	defer putEncoding(buf)
 	var pushed, operation sql.NullString
 	if len(o.Pushed) > 0 {
 		*buf, err = store.AppendJSON((*buf)[:0], o.Pushed)
@@ -521,7 +651,7 @@ func boolInt(b bool) int {
 
 // PutObject records one object's state.
 func (s *Store) PutObject(ctx context.Context, job string, o store.ObjectState) error {
-	return putObject(ctx, s.db, job, o)
+	return putObject(ctx, s.w, job, o)
 }
 
 // Connections calls fn for every linked object of a type.
@@ -549,6 +679,7 @@ const objectPage = 1000
 func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, query string, args ...any) error {
 	after, op := "", ">=" // ">=" "" lets the first page include an empty ID
 	states := make([]store.ObjectState, 0, objectPage)
+	var dec store.ObjectDecoder
 	for {
 		rows, err := s.db.QueryContext(ctx, query+` AND o.source_id `+op+` ? ORDER BY o.source_id LIMIT `+strconv.Itoa(objectPage), append(args, after)...)
 		if err != nil {
@@ -556,7 +687,7 @@ func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, quer
 		}
 		states = states[:0]
 		for rows.Next() {
-			o, err := scanObject(rows)
+			o, err := scanObject(rows, &dec)
 			if err != nil {
 				rows.Close()
 				return err
@@ -582,7 +713,7 @@ func (s *Store) each(ctx context.Context, fn func(store.ObjectState) error, quer
 // object of the type: target IDs are not indexed.
 func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.ObjectType, targetID string) (store.ObjectState, bool, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE job = ? AND type = ? AND target_id = ?`, job, string(t), targetID)
-	o, err := scanObject(row)
+	o, err := scanObject(row, &store.ObjectDecoder{})
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, false, nil
 	}
@@ -593,20 +724,21 @@ func (s *Store) LookupTarget(ctx context.Context, job string, t connectors.Objec
 // none. Items are written, and the outcomes of those without one cleared,
 // many rows per statement: an initial cycle stages every object.
 func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedItem) error {
+	buf := encodings.Get().(*[]byte)
+	defer putEncoding(buf)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		args := make([]any, 0, rowSizes[0]*3+2)
 		err := inRows(len(items), func(start, n int) error {
 			part := items[start : start+n]
 			args = append(args[:0], c.Job, c.ID)
 			for _, it := range part {
-				obj, err := json.Marshal(it.Object)
-				if err != nil {
+				var err error
+				if *buf, err = store.AppendObjectJSON((*buf)[:0], it.Object); err != nil {
 					return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
 				}
-				args = append(args, it.Seq, string(it.Type), string(obj))
+				args = append(args, it.Seq, string(it.Type), string(*buf))
 			}
-			st, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO staged (job, cycle, seq, type, object)
-				SELECT ?, ?, column1, column2, column3 FROM (VALUES (?,?,?)`+strings.Repeat(",(?,?,?)", n-1)+`)`)
+			st, err := s.prepared.in(ctx, tx, stageRows(n))
 			if err == nil {
 				_, err = st.ExecContext(ctx, args...)
 			}
@@ -632,7 +764,7 @@ func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedIt
 			for _, seq := range fresh[start : start+n] {
 				args = append(args, seq)
 			}
-			st, err := s.prepared.in(ctx, s.db, tx, `DELETE FROM outcomes WHERE job = ? AND cycle = ? AND seq IN (?`+strings.Repeat(",?", n-1)+`)`)
+			st, err := s.prepared.in(ctx, tx, clearOutcomeRows(n))
 			if err == nil {
 				_, err = st.ExecContext(ctx, args...)
 			}
@@ -649,7 +781,7 @@ func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedIt
 }
 
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin state store transaction: %w", err)
 	}
@@ -680,7 +812,10 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 	if err != nil {
 		return nil, fmt.Errorf("read staged objects: %w", err)
 	}
-	var out []store.StagedItem
+	var (
+		out = make([]store.StagedItem, 0, min(max(to-from+1, 0), 1000))
+		dec store.ObjectDecoder
+	)
 	for rows.Next() {
 		var (
 			it  store.StagedItem
@@ -694,7 +829,7 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 			return nil, err
 		}
 		it.Type = connectors.ObjectType(typ)
-		if err := json.Unmarshal(obj, &it.Object); err != nil {
+		if err := dec.DecodeObject(obj, &it.Object); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("staged object %d: %w", it.Seq, err)
 		}
@@ -766,8 +901,7 @@ func (s *Store) recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, r
 	}
 	args := make([]any, 0, rowSizes[0]*2+2)
 	return inRows(len(done), func(start, n int) error {
-		st, err := s.prepared.in(ctx, s.db, tx, `INSERT OR REPLACE INTO outcomes (job, cycle, seq, outcome)
-			SELECT ?, ?, column1, column2 FROM (VALUES (?,?)`+strings.Repeat(",(?,?)", n-1)+`)`)
+		st, err := s.prepared.in(ctx, tx, outcomeRows(n))
 		if err != nil {
 			return fmt.Errorf("record outcomes: %w", err)
 		}
@@ -795,7 +929,7 @@ func (s *Store) upsertObjects(ctx context.Context, tx *sql.Tx, job string, state
 			}
 			args = append(args, a...)
 		}
-		st, err := s.prepared.in(ctx, s.db, tx, upsertObjectRows(n))
+		st, err := s.prepared.in(ctx, tx, upsertObjectRows(n))
 		if err != nil {
 			return fmt.Errorf("save object states: %w", err)
 		}
@@ -825,7 +959,7 @@ func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connector
 func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.ObjectType, ids []string) error {
 	return inList(ids, func(_ string, args []any) error {
 		rows := "(?)" + strings.Repeat(",(?)", len(args)-1)
-		_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO seen (job, cycle, type, source_id) SELECT ?, ?, ?, column1 FROM (VALUES `+rows+`)`,
+		_, err := s.w.ExecContext(ctx, `INSERT OR IGNORE INTO seen (job, cycle, type, source_id) SELECT ?, ?, ?, column1 FROM (VALUES `+rows+`)`,
 			append([]any{c.Job, c.ID, string(t)}, args...)...)
 		if err != nil {
 			return fmt.Errorf("mark objects seen: %w", err)
@@ -841,16 +975,44 @@ func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectTy
 		c.Job, string(t), c.ID)
 }
 
-// EndCycle drops a cycle's staging area, seen marks and target index.
+// EndCycle drops a cycle's staging area, seen marks and target index. A
+// table that holds rows of this cycle only, as it does unless jobs
+// share the file, is emptied whole: SQLite then frees its pages rather
+// than delete its rows one by one, which rewrites every page they are on.
 func (s *Store) EndCycle(ctx context.Context, c store.Cycle) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, table := range []string{"staged", "outcomes", "seen", "target_objects", "target_keys", "target_indexes"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ? AND cycle = ?`, c.Job, c.ID); err != nil {
+			only, err := onlyCycle(ctx, tx, table, c)
+			if err != nil {
+				return err
+			}
+			if only {
+				_, err = tx.ExecContext(ctx, `DELETE FROM `+table)
+			} else {
+				_, err = tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE job = ? AND cycle = ?`, c.Job, c.ID)
+			}
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// onlyCycle reports whether a table keyed by job and cycle holds rows of
+// cycle c only, or none: its first and last keys are c's.
+func onlyCycle(ctx context.Context, tx *sql.Tx, table string, c store.Cycle) (bool, error) {
+	for _, order := range []string{"job, cycle", "job DESC, cycle DESC"} {
+		var job, cycle string
+		err := tx.QueryRowContext(ctx, `SELECT job, cycle FROM `+table+` ORDER BY `+order+` LIMIT 1`).Scan(&job, &cycle)
+		if errors.Is(err, sql.ErrNoRows) {
+			return true, nil
+		}
+		if err != nil || job != c.Job || cycle != c.ID {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // Watermark returns an object type's watermark.
@@ -865,7 +1027,7 @@ func (s *Store) Watermark(ctx context.Context, job string, t connectors.ObjectTy
 
 // SetWatermark stores an object type's watermark.
 func (s *Store) SetWatermark(ctx context.Context, job string, t connectors.ObjectType, watermark string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO watermarks (job, type, value) VALUES (?,?,?) ON CONFLICT (job, type) DO UPDATE SET value = excluded.value`, job, string(t), watermark)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO watermarks (job, type, value) VALUES (?,?,?) ON CONFLICT (job, type) DO UPDATE SET value = excluded.value`, job, string(t), watermark)
 	return err
 }
 

@@ -60,7 +60,7 @@ func (s *Store) AddToTargetIndex(ctx context.Context, c store.Cycle, t connector
 
 // CompleteTargetIndex marks a type's index complete.
 func (s *Store) CompleteTargetIndex(ctx context.Context, c store.Cycle, t connectors.ObjectType, objects int) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO target_indexes (job, cycle, type, objects) VALUES (?,?,?,?)`, c.Job, c.ID, string(t), objects)
+	_, err := s.w.ExecContext(ctx, `INSERT OR REPLACE INTO target_indexes (job, cycle, type, objects) VALUES (?,?,?,?)`, c.Job, c.ID, string(t), objects)
 	return err
 }
 

@@ -770,6 +770,17 @@ func endCycle(t *testing.T, s store.Store) {
 	pending, err := s.Pending(ctx, "job", store.MembershipWork, connectors.Group, "", 10)
 	require.NoError(t, err)
 	require.Equal(t, []string{"G"}, pending, "pending work outlives cycles")
+
+	// The last cycle left ends as the others did.
+	for _, cy := range kept {
+		require.NoError(t, s.EndCycle(ctx, cy))
+		require.Empty(t, stagedIDs(t, s, cy, 0, 10))
+		require.Equal(t, []string{"A"}, unseenIDs(t, s, cy, connectors.User))
+		_, complete, err := s.TargetIndexed(ctx, cy, connectors.User)
+		require.NoError(t, err)
+		require.False(t, complete)
+	}
+	require.Equal(t, []string{"A"}, connectionIDs(t, s, "job", connectors.User))
 }
 
 func watermarks(t *testing.T, s store.Store) {
