@@ -67,8 +67,7 @@ type PageCounts struct {
 // from seq+1, and counts them; a read only for assignment stages nothing.
 // Only what comparing needs of the known objects is read.
 func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (PageCounts, error) {
-	e, in, step, as := s.e, s.e.job, s.step, s.as
-	t := step.Type
+	e, t := s.e, s.step.Type
 	ids := make([]string, 0, len(objs))
 	for _, o := range objs {
 		if o.ID != "" {
@@ -77,9 +76,24 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 	}
 	// Malformed records are marked seen too: a row that cannot be read must
 	// not look like a deleted person.
-	if step.Object < 0 {
+	if s.step.Object < 0 {
 		return PageCounts{}, e.store.MarkSeen(ctx, s.cycle, t, ids)
 	}
+	// The seen marks are written while the page is compared: the store
+	// writes them on another core.
+	marked := make(chan error, 1)
+	go func() { marked <- e.store.MarkSeen(ctx, s.cycle, t, ids) }()
+	n, err := s.compare(ctx, objs, ids, seq)
+	if merr := <-marked; err == nil {
+		err = merr
+	}
+	return n, err
+}
+
+// compare stages the objects of a page that changed, numbered from seq+1.
+func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []string, seq int) (PageCounts, error) {
+	e, in, step, as := s.e, s.e.job, s.step, s.as
+	t := step.Type
 	known, err := e.store.Fingerprints(ctx, in.Name, t, ids)
 	if err != nil {
 		return PageCounts{}, err
@@ -124,11 +138,11 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 			n.Removals++
 		}
 	}
-	if err := e.store.Stage(ctx, s.cycle, items); err != nil {
-		return PageCounts{}, err
-	}
-	if err := e.store.MarkSeen(ctx, s.cycle, t, ids); err != nil {
-		return PageCounts{}, err
+	// Most pages of an incremental cycle stage nothing: no transaction then.
+	if len(items) > 0 {
+		if err := e.store.Stage(ctx, s.cycle, items); err != nil {
+			return PageCounts{}, err
+		}
 	}
 	n.Staged = len(items)
 	return n, nil
