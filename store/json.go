@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/openprovisioning/provisioner/connectors"
 )
@@ -68,14 +69,24 @@ func appendJSONObject(b []byte, m map[string]any) ([]byte, error) {
 }
 
 // appendJSONString appends a string's encoding: printable ASCII that
-// needs no escape as it is, anything else as encoding/json escapes it
-// (HTML characters, control characters, invalid UTF-8, U+2028).
+// needs no escape and valid UTF-8 beyond ASCII (names with accents) as
+// they are, anything else as encoding/json escapes it (HTML characters,
+// control characters, invalid UTF-8, U+2028 and U+2029).
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if !plainJSON[s[i]] {
+	for i := 0; i < len(s); {
+		if plainJSON[s[i]] {
+			i++
+			continue
+		}
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if r < utf8.RuneSelf || r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
 			enc, _ := json.Marshal(s)
 			return append(b, enc...)
 		}
+		i += size
 	}
 	b = append(b, '"')
 	b = append(b, s...)
