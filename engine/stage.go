@@ -79,28 +79,48 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 	if s.step.Object < 0 {
 		return PageCounts{}, e.store.MarkSeen(ctx, s.cycle, t, ids)
 	}
-	// The seen marks are written while the page is compared: the store
-	// writes them on another core.
-	marked := make(chan error, 1)
-	go func() { marked <- e.store.MarkSeen(ctx, s.cycle, t, ids) }()
 	n, err := s.compare(ctx, objs, ids, seq)
-	if merr := <-marked; err == nil {
-		err = merr
+	if err != nil {
+		return PageCounts{}, err
 	}
-	return n, err
+	// The seen marks are written once the page is compared, not while: a
+	// SQLite store's reads then never keep its log from being checkpointed
+	// as it is written.
+	return n, e.store.MarkSeen(ctx, s.cycle, t, ids)
 }
 
 // compare stages the objects of a page that changed, numbered from seq+1.
 func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []string, seq int) (PageCounts, error) {
 	e, in, step, as := s.e, s.e.job, s.step, s.as
 	t := step.Type
-	known, err := e.store.Fingerprints(ctx, in.Name, t, ids)
+	// The stored fingerprints are read while the page's are computed.
+	type read struct {
+		known map[string]store.Fingerprint
+		err   error
+	}
+	reading := make(chan read, 1)
+	go func() {
+		known, err := e.store.Fingerprints(ctx, in.Name, t, ids)
+		reading <- read{known, err}
+	}()
+	err := as.load(ctx, t, ids)
+	var hashes []string
+	if err == nil && !s.initial {
+		hashes = make([]string, len(objs))
+		for i, o := range objs {
+			if o.Invalid == "" && !o.Deleted {
+				hashes[i] = sourceHash(o, as.assigned(t, o))
+			}
+		}
+	}
+	r := <-reading
 	if err != nil {
 		return PageCounts{}, err
 	}
-	if err := as.load(ctx, t, ids); err != nil {
-		return PageCounts{}, err
+	if r.err != nil {
+		return PageCounts{}, r.err
 	}
+	known := r.known
 	// Objects of a mapping that does not compile fail in their batch; they
 	// are not counted here.
 	prog, perr := e.programs(step.Object)
@@ -109,11 +129,10 @@ func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []st
 	now := time.Now()
 	items := make([]store.StagedItem, 0, len(objs))
 	var n PageCounts
-	for _, o := range objs {
+	for i, o := range objs {
 		f, ok := known[o.ID]
 		if !s.initial && ok && o.Invalid == "" && !o.Deleted {
-			assigned := as.assigned(t, o)
-			h := sourceHash(o, assigned)
+			assigned, h := as.assigned(t, o), hashes[i]
 			if f.SourceHash == h && f.Escrow == nil {
 				continue
 			}
