@@ -234,18 +234,32 @@ func (f *fetcher) begin(ctx context.Context, t connectors.ObjectType) error {
 }
 
 // pages reads an object type page by page from where the progress says,
-// staging each page and heartbeating after it.
+// staging each page and heartbeating after it. The next page is read while
+// the last one is staged, so that parsing the source and comparing with
+// the store use two cores; only one read is in flight at a time, as a
+// source expects.
 func (f *fetcher) pages(ctx context.Context, stager *engine.Stager, req connectors.ReadRequest) error {
+	rctx, cancel := context.WithCancel(ctx)
+	var next <-chan pageRead // the read in flight, of the page at f.p.Cursor
+	defer func() {
+		cancel()
+		if next != nil {
+			<-next
+		}
+	}()
 	restarts := 0
 	for !f.p.Paged {
-		req.Cursor = f.p.Cursor
+		if next == nil {
+			next = f.readAhead(rctx, req, f.p.Cursor)
+		}
 		// A source may take longer than the heartbeat timeout over one
 		// page (a report downloaded before its first page).
 		at := f.p
 		stop := heartbeating(ctx, func() any { return at })
-		page, err := f.src.Read(ctx, req)
+		r := <-next
+		next = nil
 		stop()
-		if errors.Is(err, connectors.ErrSnapshotChanged) && restarts < maxSnapshotRestarts {
+		if errors.Is(r.err, connectors.ErrSnapshotChanged) && restarts < maxSnapshotRestarts {
 			// The snapshot (an export) was replaced mid-read: read the new one from the start.
 			restarts++
 			f.log.WithField("objectType", req.Type).Warn("the source changed during the read; reading it again from the start")
@@ -254,15 +268,35 @@ func (f *fetcher) pages(ctx context.Context, stager *engine.Stager, req connecto
 			}
 			continue
 		}
-		if err != nil {
-			return err
+		if r.err != nil {
+			return r.err
 		}
-		if err := f.stage(ctx, stager, req.Type, page); err != nil {
+		if r.page.Cursor != "" {
+			next = f.readAhead(rctx, req, r.page.Cursor)
+		}
+		if err := f.stage(ctx, stager, req.Type, r.page); err != nil {
 			return err
 		}
 		activity.RecordHeartbeat(ctx, f.p)
 	}
 	return nil
+}
+
+// pageRead is the outcome of one source read.
+type pageRead struct {
+	page connectors.Page
+	err  error
+}
+
+// readAhead reads the page at cursor in the background.
+func (f *fetcher) readAhead(ctx context.Context, req connectors.ReadRequest, cursor string) <-chan pageRead {
+	out := make(chan pageRead, 1)
+	req.Cursor = cursor
+	go func() {
+		page, err := f.src.Read(ctx, req)
+		out <- pageRead{page, err}
+	}()
+	return out
 }
 
 // stage records a page's groups, stages its objects and counts them.
@@ -364,16 +398,22 @@ func (f *fetcher) result() FetchResult {
 
 // weighRemovals records, once an object type is read, what the deletion
 // guard weighs of it: its staged removals against the objects the job
-// has linked, and whether a snapshot source read none of them.
+// has linked, and whether a snapshot source read none of them. The linked
+// objects are counted only when there are removals to weigh: counting
+// reads every object of the type, and the guard holds no cycle without
+// removals whatever the count.
 func (f *fetcher) weighRemovals(ctx context.Context, t connectors.ObjectType, absent int) error {
-	linked, err := f.a.Store.CountLinked(ctx, f.in.Job.Name, t)
-	if err != nil {
-		return err
-	}
 	p := &f.p
+	removals, linked := p.Removed-p.ObjectStartRemoved+absent, 0
+	if removals > 0 {
+		var err error
+		if linked, err = f.a.Store.CountLinked(ctx, f.in.Job.Name, t); err != nil {
+			return err
+		}
+	}
 	p.Removals = append(p.Removals, config.Removals{
 		Type:      string(t),
-		Removals:  p.Removed - p.ObjectStartRemoved + absent,
+		Removals:  removals,
 		Linked:    linked,
 		ReadEmpty: f.src.ChangeDetection() == connectors.Snapshot && p.Read == p.ObjectStartRead && !p.Unchanged,
 	})

@@ -67,8 +67,7 @@ type PageCounts struct {
 // from seq+1, and counts them; a read only for assignment stages nothing.
 // Only what comparing needs of the known objects is read.
 func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (PageCounts, error) {
-	e, in, step, as := s.e, s.e.job, s.step, s.as
-	t := step.Type
+	e, t := s.e, s.step.Type
 	ids := make([]string, 0, len(objs))
 	for _, o := range objs {
 		if o.ID != "" {
@@ -77,16 +76,51 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 	}
 	// Malformed records are marked seen too: a row that cannot be read must
 	// not look like a deleted person.
-	if step.Object < 0 {
+	if s.step.Object < 0 {
 		return PageCounts{}, e.store.MarkSeen(ctx, s.cycle, t, ids)
 	}
-	known, err := e.store.Fingerprints(ctx, in.Name, t, ids)
+	n, err := s.compare(ctx, objs, ids, seq)
 	if err != nil {
 		return PageCounts{}, err
 	}
-	if err := as.load(ctx, t, ids); err != nil {
+	// The seen marks are written once the page is compared, not while: a
+	// SQLite store's reads then never keep its log from being checkpointed
+	// as it is written.
+	return n, e.store.MarkSeen(ctx, s.cycle, t, ids)
+}
+
+// compare stages the objects of a page that changed, numbered from seq+1.
+func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []string, seq int) (PageCounts, error) {
+	e, in, step, as := s.e, s.e.job, s.step, s.as
+	t := step.Type
+	// The stored fingerprints are read while the page's are computed.
+	type read struct {
+		known map[string]store.Fingerprint
+		err   error
+	}
+	reading := make(chan read, 1)
+	go func() {
+		known, err := e.store.Fingerprints(ctx, in.Name, t, ids)
+		reading <- read{known, err}
+	}()
+	err := as.load(ctx, t, ids)
+	var hashes []string
+	if err == nil && !s.initial {
+		hashes = make([]string, len(objs))
+		for i, o := range objs {
+			if o.Invalid == "" && !o.Deleted {
+				hashes[i] = sourceHash(o, as.assigned(t, o))
+			}
+		}
+	}
+	r := <-reading
+	if err != nil {
 		return PageCounts{}, err
 	}
+	if r.err != nil {
+		return PageCounts{}, r.err
+	}
+	known := r.known
 	// Objects of a mapping that does not compile fail in their batch; they
 	// are not counted here.
 	prog, perr := e.programs(step.Object)
@@ -95,11 +129,10 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 	now := time.Now()
 	items := make([]store.StagedItem, 0, len(objs))
 	var n PageCounts
-	for _, o := range objs {
+	for i, o := range objs {
 		f, ok := known[o.ID]
 		if !s.initial && ok && o.Invalid == "" && !o.Deleted {
-			assigned := as.assigned(t, o)
-			h := sourceHash(o, assigned)
+			assigned, h := as.assigned(t, o), hashes[i]
 			if f.SourceHash == h && f.Escrow == nil {
 				continue
 			}
@@ -124,11 +157,11 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 			n.Removals++
 		}
 	}
-	if err := e.store.Stage(ctx, s.cycle, items); err != nil {
-		return PageCounts{}, err
-	}
-	if err := e.store.MarkSeen(ctx, s.cycle, t, ids); err != nil {
-		return PageCounts{}, err
+	// Most pages of an incremental cycle stage nothing: no transaction then.
+	if len(items) > 0 {
+		if err := e.store.Stage(ctx, s.cycle, items); err != nil {
+			return PageCounts{}, err
+		}
 	}
 	n.Staged = len(items)
 	return n, nil

@@ -15,7 +15,8 @@ import (
 // states written before and after read alike.
 func TestAppendJSONMatchesMarshal(t *testing.T) {
 	strs := []string{"", "Ann", "Zoë Ångström", "a<b>&c", `quote " and \ backslash`, "tab\tnew\nline\x00",
-		"\u2028\u2029", "invalid \xff utf-8", "emoji 😀", "\x7f del"}
+		"\u2028\u2029", "invalid \xff utf-8", "emoji 😀", "\x7f del",
+		"Zoë <b>", "Zoë \u2028", "Zoë \xff", "Zoë \xe2\x80", "Zoë\n", "Zoë \"q\""}
 	attrs := connectors.Attributes{"b": nil, "a": true, "n": 3.5, "i": 42, "list": []string{"x", "<y>"}, "none": []string(nil),
 		"any": []any{"x", 1.0, nil, map[string]any{"k": "v"}}, "nested": map[string]any{"b": "2", "a": []string(nil)}}
 	for _, s := range strs {

@@ -139,7 +139,7 @@ func (ix *rowIndex) match(f Snapshot, fp fingerprint) (indexMatch, error) {
 // lookup returns where the records whose ID may be id start: those whose
 // ID hashes as id's does.
 func (ix *rowIndex) lookup(id string) []indexEntry {
-	ix.sort.Do(func() { slices.SortFunc(ix.entries, byKey) })
+	ix.sorted()
 	k := idKey(id)
 	i, _ := slices.BinarySearchFunc(ix.entries, k, func(e indexEntry, k uint64) int { return cmp.Compare(e.key, k) })
 	j := i
@@ -149,10 +149,13 @@ func (ix *rowIndex) lookup(id string) []indexEntry {
 	return ix.entries[i:j]
 }
 
+// sorted sorts the entries once, for lookups.
+func (ix *rowIndex) sorted() { ix.sort.Do(func() { slices.SortFunc(ix.entries, byKey) }) }
+
 // extend returns the index of the file grown past ix, whose records after
 // ix.end the indexer x holds.
 func (ix *rowIndex) extend(x *indexer, f Snapshot, fp fingerprint, end position, format string) (*rowIndex, error) {
-	ix.lookup("") // sorts the entries
+	ix.sorted()
 	more := x.entries
 	slices.SortFunc(more, byKey)
 	x.entries = mergeEntries(ix.entries, more)
