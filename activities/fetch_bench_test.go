@@ -29,7 +29,6 @@ import (
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/engine"
 	"github.com/openprovisioning/provisioner/examples/hrexport"
-	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/store"
@@ -203,33 +202,13 @@ const benchTokenEnv = "TEST_FETCH_BENCH_TOKEN"
 // fetchBenchJob is cmd/bench's job over the export at path, into the SCIM
 // application at target.
 func fetchBenchJob(path, target string) config.Job {
-	direct := func(target, source string, priority int) mapping.AttributeMapping {
-		return mapping.AttributeMapping{Target: target, Type: mapping.Direct, Source: source, MatchingPriority: priority}
-	}
-	const enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 	return config.Job{
 		Name: "fetch-bench",
 		Source: config.Source{Connector: &file.Config{
 			Path: path, IDColumn: "employeeId", DisabledColumn: "status", DisabledValues: []string{"Inactive"},
 		}},
-		Target: config.Target{Connector: &scim.Config{BaseURL: target, Token: secrets.Ref{Env: benchTokenEnv}}},
-		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{
-			Name: "users", SourceObject: "User", TargetObject: "User",
-			Scope: mapping.ScopingFilter{Groups: []mapping.FilterGroup{{Clauses: []mapping.Clause{
-				{Attribute: "employeeType", Operator: "EQUALS", Value: "Employee"},
-			}}}},
-			Attributes: []mapping.AttributeMapping{
-				direct("userName", "userName", 1),
-				direct("externalId", "employeeId", 2),
-				direct("name.givenName", "givenName", 0),
-				direct("name.familyName", "surname", 0),
-				direct("displayName", "displayName", 0),
-				direct(`emails[type eq "work"].value`, "email", 0),
-				direct("title", "jobTitle", 0),
-				direct(enterprise+":department", "department", 0),
-				direct(enterprise+":employeeNumber", "employeeId", 0),
-			},
-		}}},
+		Target:  config.Target{Connector: &scim.Config{BaseURL: target, Token: secrets.Ref{Env: benchTokenEnv}}},
+		Objects: []config.Object{{ObjectMapping: hrexport.UserMapping()}},
 	}
 }
 

@@ -14,23 +14,20 @@ import (
 	"github.com/openprovisioning/provisioner/examples/hrexport"
 )
 
-const (
-	userSchema       = "urn:ietf:params:scim:schemas:core:2.0:User"
-	enterpriseSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-)
+const userSchema = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 // scimUser is the resource the job's mapping produces for an employee, so
 // the baseline moves the same payload.
 func scimUser(e *hrexport.Employee) map[string]any {
 	return map[string]any{
-		"schemas":     []string{userSchema, enterpriseSchema},
+		"schemas":     []string{userSchema, hrexport.EnterpriseSchema},
 		"userName":    e.UserName,
 		"externalId":  e.ID,
 		"name":        map[string]any{"givenName": e.GivenName, "familyName": e.Surname},
 		"displayName": e.DisplayName,
 		"emails":      []any{map[string]any{"type": "work", "value": e.Email}},
 		"title":       e.JobTitle,
-		enterpriseSchema: map[string]any{
+		hrexport.EnterpriseSchema: map[string]any{
 			"department": e.Department, "employeeNumber": e.ID,
 		},
 	}

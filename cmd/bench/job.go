@@ -13,7 +13,7 @@ import (
 	"github.com/openprovisioning/provisioner/config"
 	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/connectors/scim"
-	"github.com/openprovisioning/provisioner/mapping"
+	"github.com/openprovisioning/provisioner/examples/hrexport"
 	"github.com/openprovisioning/provisioner/secrets"
 )
 
@@ -32,9 +32,6 @@ const (
 // the generated export. The interval is long so that only sync-now starts
 // the incremental cycle. maxRetries of 0 keeps the connector's default.
 func benchJob(name, hrPath, scimURL string, maxRetries int, o options) config.Job {
-	direct := func(target, source string, priority int) mapping.AttributeMapping {
-		return mapping.AttributeMapping{Target: target, Type: mapping.Direct, Source: source, MatchingPriority: priority}
-	}
 	return config.Job{
 		Name:     name,
 		Interval: config.Duration(24 * time.Hour),
@@ -44,23 +41,7 @@ func benchJob(name, hrPath, scimURL string, maxRetries int, o options) config.Jo
 		Target: config.Target{Application: "sampleapp", Connector: &scim.Config{
 			BaseURL: scimURL, Token: secrets.Ref{Env: tokenEnv}, MaxConcurrency: o.concurrency, MaxRetries: maxRetries,
 		}},
-		Objects: []config.Object{{ObjectMapping: mapping.ObjectMapping{
-			Name: "users", SourceObject: "User", TargetObject: "User",
-			Scope: mapping.ScopingFilter{Groups: []mapping.FilterGroup{{Clauses: []mapping.Clause{
-				{Attribute: "employeeType", Operator: "EQUALS", Value: "Employee"},
-			}}}},
-			Attributes: []mapping.AttributeMapping{
-				direct("userName", "userName", 1),
-				direct("externalId", "employeeId", 2),
-				direct("name.givenName", "givenName", 0),
-				direct("name.familyName", "surname", 0),
-				direct("displayName", "displayName", 0),
-				direct(`emails[type eq "work"].value`, "email", 0),
-				direct("title", "jobTitle", 0),
-				direct(enterpriseSchema+":department", "department", 0),
-				direct(enterpriseSchema+":employeeNumber", "employeeId", 0),
-			},
-		}}},
+		Objects: []config.Object{{ObjectMapping: hrexport.UserMapping()}},
 		// Each batch may use every target connection, so the job is held
 		// back by the shared limit of o.concurrency, as the baseline is.
 		Options: config.Options{BatchSize: o.batchSize, Batches: o.batches, Concurrency: o.concurrency},
