@@ -276,3 +276,33 @@ func TestGetIndexConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// A read of the file an index was built from keeps that index rather than
+// building another; a read of other bytes drops it at once, so that a large
+// export's index is not held twice while the next is built.
+func TestReadKeepsOrDropsIndex(t *testing.T) {
+	cfg := Config{Path: writeFile(t, "hr.csv", indexFormats[0].records(indexRows...)), IDColumn: "id"}
+	s := open(t, cfg)
+	indexedRead(t, s)
+	built := s.index.Load()
+
+	readAll(t, s, 2)
+	if s.index.Load() != built {
+		t.Fatal("a read of the same bytes built another index")
+	}
+	getsAsRead(t, s, cfg, "E9")
+
+	rewrite(t, cfg.Path, indexFormats[0].records([2]string{"E4", "Dee"}, [2]string{"E1", "Ann"}))
+	p, err := s.Read(context.Background(), connectors.ReadRequest{Type: cfg.Type, PageSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Cursor == "" {
+		t.Fatal("the read ended on its first page")
+	}
+	if s.index.Load() != nil {
+		t.Fatal("the index of other bytes is kept while the read goes on")
+	}
+	indexedRead(t, s)
+	getsAsRead(t, s, cfg, "E2")
+}

@@ -65,7 +65,7 @@ func (s *Source) open(ctx context.Context, c string, last Version) (*pass, error
 	if err != nil {
 		return nil, err
 	}
-	if s.origin == nil {
+	if s.origin == nil && !s.indexAnswers(rd) {
 		rd.index, rd.keep = &indexer{size: rd.fp.size}, s.index.Store
 	}
 	if err := rd.start(cur); err != nil {
@@ -73,6 +73,28 @@ func (s *Source) open(ctx context.Context, c string, last Version) (*pass, error
 		return nil, err
 	}
 	return rd, nil
+}
+
+// indexAnswers reports whether the index of an earlier pass answers for
+// the file as the read finds it, which the read then need not index again.
+// An index of other bytes is dropped: it cannot answer for this file, and
+// kept while the read builds the next, a million rows' worth would be held
+// twice at the read's peak.
+func (s *Source) indexAnswers(rd *pass) bool {
+	ix := s.index.Load()
+	if ix == nil {
+		return false
+	}
+	m, err := ix.match(rd.f, rd.fp)
+	switch {
+	case err != nil:
+		return false
+	case m == indexExact:
+		return true
+	case m == indexStale:
+		s.index.CompareAndSwap(ix, nil)
+	}
+	return false
 }
 
 // openFile opens the export and takes its fingerprint, for a read or a
