@@ -485,17 +485,31 @@ func runChain(t *testing.T, c client.Client, workflowID, runID string) []*histor
 	t.Helper()
 	var out []*historypb.History
 	for runID != "" {
-		h := &historypb.History{}
-		it := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			ev, err := it.Next()
-			require.NoError(t, err)
-			h.Events = append(h.Events, ev)
+		h := readRun(t, c, workflowID, runID)
+		// A run that has only just started cannot be replayed: wait for
+		// its first workflow task to complete.
+		for deadline := time.Now().Add(10 * time.Second); len(h.GetEvents()) < 3 && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+			h = readRun(t, c, workflowID, runID)
 		}
+		require.GreaterOrEqual(t, len(h.GetEvents()), 3, "run %s of %s completed no workflow task", runID, workflowID)
 		out = append(out, h)
 		runID = lastEvent(h).GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 	}
 	return out
+}
+
+// readRun reads the events of one run as they are now.
+func readRun(t *testing.T, c client.Client, workflowID, runID string) *historypb.History {
+	t.Helper()
+	h := &historypb.History{}
+	it := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	return h
 }
 
 func lastEvent(h *historypb.History) *historypb.HistoryEvent {
