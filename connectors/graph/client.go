@@ -251,10 +251,11 @@ func (t *throttled) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	attempt, cancel := context.WithTimeout(ctx, t.timeout)
-	release := sync.OnceFunc(func() {
+	// Called once: here on an error, or by the body when it is closed.
+	release := func() {
 		cancel()
 		t.tenant.release()
-	})
+	}
 	resp, err := t.base.RoundTrip(req.Clone(attempt))
 	if err != nil {
 		release()
