@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/engine"
 	"github.com/openprovisioning/provisioner/examples/hrexport"
+	"github.com/openprovisioning/provisioner/internal/cputime"
 	"github.com/openprovisioning/provisioner/sampleapp"
 	"github.com/openprovisioning/provisioner/secrets"
 	"github.com/openprovisioning/provisioner/store"
@@ -215,9 +215,8 @@ func fetchBenchJob(path, target string) config.Job {
 // cpuTime is the CPU time the process has used: with other work on the
 // machine, it varies less than the wall time.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := cputime.Process()
+	return d
 }
 
 // timedStore adds up the time spent in the store calls a fetch makes.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/internal/cputime"
 )
 
 const benchUsers = 100_000
@@ -49,7 +50,7 @@ func runMap(b *testing.B, p *Program) {
 	users := benchSource()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, cpuOK := cpuTime()
+	cpu0, cpuOK := cputime.Process()
 	for b.Loop() {
 		for _, u := range users {
 			if !p.InScope(u) {
@@ -63,7 +64,7 @@ func runMap(b *testing.B, p *Program) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchUsers, "ns/user")
 	// CPU time shows the cost on one core even when other processes
 	// compete for the machine and stretch the wall time.
-	if cpu1, ok := cpuTime(); ok && cpuOK {
+	if cpu1, ok := cputime.Process(); ok && cpuOK {
 		b.ReportMetric(float64((cpu1-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 	}
 }

@@ -7,11 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/internal/cputime"
 	"github.com/openprovisioning/provisioner/secrets"
 )
 
@@ -128,9 +128,8 @@ func (c cpuClock) report() {
 }
 
 func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := cputime.Process()
+	return d
 }
 
 // BenchmarkClientUpdate is one PATCH at a time, as BenchmarkClientCreate.
