@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,15 +83,19 @@ func deleteGroups(ctx context.Context, tx *sql.Tx, job string, ids []string) err
 func (s *Store) ForgetUnseenGroups(ctx context.Context, c store.Cycle) ([]string, error) {
 	var gone []string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT g.group_id FROM source_groups g WHERE g.job = ?
-			AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = g.job AND s.cycle = ? AND s.type = ? AND s.source_id = g.group_id)
-			ORDER BY g.group_id`, c.Job, c.ID, string(connectors.Group))
+		marks, err := loadSeen(ctx, tx, c, connectors.Group)
 		if err != nil {
 			return err
 		}
-		if gone, err = scanStrings(rows); err != nil {
+		rows, err := tx.QueryContext(ctx, `SELECT group_id FROM source_groups WHERE job = ? ORDER BY group_id`, c.Job)
+		if err != nil {
 			return err
 		}
+		known, err := scanStrings(rows)
+		if err != nil {
+			return err
+		}
+		gone = slices.DeleteFunc(known, marks.has)
 		return deleteGroups(ctx, tx, c.Job, gone)
 	})
 	return gone, err

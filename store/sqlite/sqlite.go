@@ -65,6 +65,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
 	seq INTEGER NOT NULL,
 	outcome BLOB NOT NULL
 );
+-- seen held one row per ID marked seen; it is read still, for cycles
+-- begun by earlier versions. Marks are written to seen_runs (see seen.go).
 CREATE TABLE IF NOT EXISTS seen (
 	job TEXT NOT NULL,
 	cycle TEXT NOT NULL,
@@ -72,6 +74,13 @@ CREATE TABLE IF NOT EXISTS seen (
 	source_id TEXT NOT NULL,
 	PRIMARY KEY (job, cycle, type, source_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen_runs (
+	job TEXT NOT NULL,
+	cycle TEXT NOT NULL,
+	type TEXT NOT NULL,
+	ids BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS seen_runs_cycle ON seen_runs (job, cycle, type);
 CREATE TABLE IF NOT EXISTS source_groups (
 	job TEXT NOT NULL,
 	group_id TEXT NOT NULL,
@@ -947,41 +956,13 @@ func (s *Store) DueEscrows(ctx context.Context, job string, t connectors.ObjectT
 	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o INDEXED BY objects_escrowed WHERE o.job = ? AND o.type = ? AND o.escrow_due IS NOT NULL AND o.escrow_due <= ?`, job, string(t), now.UnixMilli())
 }
 
-// UnseenDueEscrows lists escrowed objects whose retry time has come and
-// that a cycle has not marked seen.
-func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connectors.ObjectType, now time.Time, fn func(store.ObjectState) error) error {
-	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o INDEXED BY objects_escrowed WHERE o.job = ? AND o.type = ? AND o.escrow_due IS NOT NULL AND o.escrow_due <= ?
-		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = ? AND s.type = o.type AND s.source_id = o.source_id)`,
-		c.Job, string(t), now.UnixMilli(), c.ID)
-}
-
-// MarkSeen records source IDs read in a cycle, many rows per statement.
-func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.ObjectType, ids []string) error {
-	return inList(ids, func(_ string, args []any) error {
-		rows := "(?)" + strings.Repeat(",(?)", len(args)-1)
-		_, err := s.w.ExecContext(ctx, `INSERT OR IGNORE INTO seen (job, cycle, type, source_id) SELECT ?, ?, ?, column1 FROM (VALUES `+rows+`)`,
-			append([]any{c.Job, c.ID, string(t)}, args...)...)
-		if err != nil {
-			return fmt.Errorf("mark objects seen: %w", err)
-		}
-		return nil
-	})
-}
-
-// Unseen lists known objects not read in a cycle.
-func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectType, fn func(store.ObjectState) error) error {
-	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = ? AND o.type = ?
-		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = ? AND s.type = o.type AND s.source_id = o.source_id)`,
-		c.Job, string(t), c.ID)
-}
-
 // EndCycle drops a cycle's staging area, seen marks and target index. A
 // table that holds rows of this cycle only, as it does unless jobs
 // share the file, is emptied whole: SQLite then frees its pages rather
 // than delete its rows one by one, which rewrites every page they are on.
 func (s *Store) EndCycle(ctx context.Context, c store.Cycle) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"staged", "outcomes", "seen", "target_objects", "target_keys", "target_indexes"} {
+		for _, table := range []string{"staged", "outcomes", "seen", "seen_runs", "target_objects", "target_keys", "target_indexes"} {
 			only, err := onlyCycle(ctx, tx, table, c)
 			if err != nil {
 				return err

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UnseenDueEscrows", unseenDueEscrows},
 		{"Unseen", unseen},
 		{"MarkSeenManyIDs", markSeenManyIDs},
+		{"MarkSeenOverlappingPages", markSeenOverlappingPages},
 		{"EndCycle", endCycle},
 		{"Watermarks", watermarks},
 		{"ResetWatermark", resetWatermark},
@@ -721,6 +722,48 @@ func markSeenManyIDs(t *testing.T, s store.Store) {
 	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, ids[:2]), "marking twice is harmless")
 	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, nil))
 	require.Empty(t, unseenIDs(t, s, c, connectors.User))
+}
+
+// markSeenOverlappingPages marks seen, page by page as reads do, IDs in
+// no order, some twice, some in other cycles and types, some unknown, some
+// that sort around the known ones (a prefix, an empty ID, bytes above
+// ASCII); what is unseen is exactly the known objects no page marked.
+func markSeenOverlappingPages(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := store.Cycle{Job: "job", ID: "1"}
+	known := []string{"", "E", "E1", "E10", "E2", "e1", "Z", "é", "日本"}
+	for i := range 2500 {
+		known = append(known, fmt.Sprintf("E%05d", (i*7919)%2500))
+	}
+	var states []store.ObjectState
+	for _, id := range known {
+		states = append(states, user(id, ""))
+	}
+	putMany(t, s, "job", states...)
+	want := map[string]bool{}
+	for _, id := range known {
+		want[id] = true
+	}
+	var page []string
+	for i, id := range known {
+		if i%3 == 0 {
+			continue // never marked
+		}
+		page = append(page, id, id+"-unknown")
+		if i%5 == 0 {
+			page = append(page, known[i/2]) // again, in another page
+			delete(want, known[i/2])
+		}
+		delete(want, id)
+		if len(page) >= 97 {
+			require.NoError(t, s.MarkSeen(ctx, c, connectors.User, page))
+			page = nil
+		}
+	}
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, page))
+	require.NoError(t, s.MarkSeen(ctx, store.Cycle{Job: "job", ID: "2"}, connectors.User, known))
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.Group, known))
+	require.Equal(t, sorted(slices.Collect(maps.Keys(want))), unseenIDs(t, s, c, connectors.User))
 }
 
 func indexed(id, name string) store.IndexedObject {
