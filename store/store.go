@@ -119,6 +119,17 @@ type Record struct {
 	SourceID string
 }
 
+// WritesStates reports whether records write or forget an object state,
+// not only outcomes.
+func WritesStates(records []Record) bool {
+	for _, r := range records {
+		if r.State != nil || r.Forget {
+			return true
+		}
+	}
+	return false
+}
+
 // ResetScope selects what a restart clears, as Azure's resetScope flags do.
 type ResetScope struct {
 	Watermark          bool `json:"watermark,omitempty"`
@@ -170,6 +181,14 @@ type Store interface {
 	// Watermark returns the watermark of an object type ("" when none).
 	Watermark(ctx context.Context, job string, t connectors.ObjectType) (string, error)
 	SetWatermark(ctx context.Context, job string, t connectors.ObjectType, watermark string) error
+	// SettleCycle records that the cycle completed, every state it staged
+	// written and its watermarks saved.
+	SettleCycle(ctx context.Context, c Cycle) error
+	// SettledCycle returns the cycle SettleCycle last recorded for the
+	// job, or "" once an object state of the job has been written since
+	// (Record, PutObject, Reset): while it is set, the job's object states
+	// are what that cycle left.
+	SettledCycle(ctx context.Context, job string) (string, error)
 
 	// Reset clears the selected state of a job.
 	Reset(ctx context.Context, job string, scope ResetScope) error

@@ -434,6 +434,18 @@ func (s *Store) Watermark(ctx context.Context, job string, t connectors.ObjectTy
 	return s.live.Watermark(ctx, job, t)
 }
 
+// SettleCycle settles the cycle in the overlay, which the dry run's own
+// writes unsettle; the job's settled cycle is the job's.
+func (s *Store) SettleCycle(ctx context.Context, c store.Cycle) error {
+	return s.live.SettleCycle(ctx, store.Cycle{Job: s.shadow(c.Job), ID: c.ID})
+}
+
+// SettledCycle returns the cycle the dry run settled, if its states are
+// still what that cycle left.
+func (s *Store) SettledCycle(ctx context.Context, job string) (string, error) {
+	return s.live.SettledCycle(ctx, s.shadow(job))
+}
+
 // SetWatermark keeps a watermark in the overlay.
 func (s *Store) SetWatermark(ctx context.Context, job string, t connectors.ObjectType, watermark string) error {
 	return s.live.SetWatermark(ctx, s.shadow(job), t, "="+watermark)

@@ -113,6 +113,10 @@ CREATE TABLE IF NOT EXISTS target_indexes (
 	objects bigint NOT NULL,
 	PRIMARY KEY (job, cycle, type)
 );
+CREATE TABLE IF NOT EXISTS settled (
+	job text COLLATE "C" PRIMARY KEY,
+	cycle text NOT NULL
+);
 CREATE TABLE IF NOT EXISTS watermarks (
 	job text COLLATE "C" NOT NULL,
 	type text COLLATE "C" NOT NULL,
@@ -407,10 +411,40 @@ func (s *Store) PutObject(ctx context.Context, job string, o store.ObjectState) 
 	if err != nil {
 		return err
 	}
-	if err := s.exec(ctx, upsertObjects, args...); err != nil {
+	err = s.write(ctx, func(b *pgx.Batch) {
+		b.Queue(unsettle, job)
+		b.Queue(upsertObjects, args...)
+	})
+	if err != nil {
 		return fmt.Errorf("save state of object %s: %w", o.SourceID, err)
 	}
 	return nil
+}
+
+// unsettle forgets a job's settled cycle, in the batch that writes an
+// object state.
+const unsettle = `DELETE FROM settled WHERE job = $1`
+
+// SettleCycle records the cycle as the job's settled one.
+func (s *Store) SettleCycle(ctx context.Context, c store.Cycle) error {
+	err := s.exec(ctx, `INSERT INTO settled (job, cycle) VALUES ($1, $2) ON CONFLICT (job) DO UPDATE SET cycle = excluded.cycle`, c.Job, c.ID)
+	if err != nil {
+		return fmt.Errorf("settle cycle %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// SettledCycle returns the job's settled cycle, "" when none.
+func (s *Store) SettledCycle(ctx context.Context, job string) (string, error) {
+	var c string
+	err := s.pool.QueryRow(ctx, `SELECT cycle FROM settled WHERE job = $1`, job).Scan(&c)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read settled cycle: %w", err)
+	}
+	return c, nil
 }
 
 // page is how many object states one query of an iteration reads.
@@ -579,6 +613,9 @@ func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Recor
 		return err
 	}
 	err = s.write(ctx, func(b *pgx.Batch) {
+		if len(states) > 0 || len(forgetSources) > 0 {
+			b.Queue(unsettle, c.Job)
+		}
 		if len(seqs) > 0 {
 			// A batch's items are a Seq range: bounding the scan by it keeps
 			// the planner, which may have no statistics yet for a cycle's
@@ -676,6 +713,7 @@ func (s *Store) SetWatermark(ctx context.Context, job string, t connectors.Objec
 // Reset clears the selected state of a job.
 func (s *Store) Reset(ctx context.Context, job string, scope store.ResetScope) error {
 	err := s.write(ctx, func(b *pgx.Batch) {
+		b.Queue(unsettle, job)
 		if scope.Watermark {
 			b.Queue(`DELETE FROM watermarks WHERE job = $1`, job)
 		}

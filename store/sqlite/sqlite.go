@@ -128,6 +128,10 @@ CREATE TABLE IF NOT EXISTS target_indexes (
 	objects INTEGER NOT NULL,
 	PRIMARY KEY (job, cycle, type)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settled (
+	job TEXT NOT NULL PRIMARY KEY,
+	cycle TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS watermarks (
 	job TEXT NOT NULL,
 	type TEXT NOT NULL,
@@ -660,7 +664,36 @@ func boolInt(b bool) int {
 
 // PutObject records one object's state.
 func (s *Store) PutObject(ctx context.Context, job string, o store.ObjectState) error {
-	return putObject(ctx, s.w, job, o)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := unsettle(ctx, tx, job); err != nil {
+			return err
+		}
+		return putObject(ctx, tx, job, o)
+	})
+}
+
+// unsettle forgets the job's settled cycle: an object state is written.
+func unsettle(ctx context.Context, tx *sql.Tx, job string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM settled WHERE job = ?`, job); err != nil {
+		return fmt.Errorf("save object states: %w", err)
+	}
+	return nil
+}
+
+// SettleCycle records the cycle as the job's settled one.
+func (s *Store) SettleCycle(ctx context.Context, c store.Cycle) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO settled (job, cycle) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET cycle = excluded.cycle`, c.Job, c.ID)
+	return err
+}
+
+// SettledCycle returns the job's settled cycle, "" when none.
+func (s *Store) SettledCycle(ctx context.Context, job string) (string, error) {
+	var c string
+	err := s.db.QueryRowContext(ctx, `SELECT cycle FROM settled WHERE job = ?`, job).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return c, err
 }
 
 // Connections calls fn for every linked object of a type.
@@ -854,6 +887,11 @@ func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Recor
 		if err := s.recordOutcomes(ctx, tx, c, records); err != nil {
 			return err
 		}
+		if store.WritesStates(records) {
+			if err := unsettle(ctx, tx, c.Job); err != nil {
+				return err
+			}
+		}
 		// States are written many rows per statement, in order: a forget
 		// first writes the states before it, so the last record of an
 		// object wins as if each were written alone.
@@ -1015,6 +1053,9 @@ func (s *Store) SetWatermark(ctx context.Context, job string, t connectors.Objec
 // Reset clears the selected state of a job.
 func (s *Store) Reset(ctx context.Context, job string, scope store.ResetScope) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := unsettle(ctx, tx, job); err != nil {
+			return err
+		}
 		if scope.Watermark {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM watermarks WHERE job = ?`, job); err != nil {
 				return err

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Unseen", unseen},
 		{"MarkSeenManyIDs", markSeenManyIDs},
 		{"MarkSeenOverlappingPages", markSeenOverlappingPages},
+		{"SettledCycle", settledCycle},
 		{"EndCycle", endCycle},
 		{"Watermarks", watermarks},
 		{"ResetWatermark", resetWatermark},
@@ -766,6 +767,52 @@ func markSeenOverlappingPages(t *testing.T, s store.Store) {
 	require.Equal(t, sorted(slices.Collect(maps.Keys(want))), unseenIDs(t, s, c, connectors.User))
 }
 
+// settledCycle: a job's settled cycle lasts until an object state of the
+// job is written in any way, and only for that job.
+func settledCycle(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	settled := func(job string) string {
+		t.Helper()
+		c, err := s.SettledCycle(ctx, job)
+		require.NoError(t, err)
+		return c
+	}
+	settle := func(c store.Cycle) {
+		t.Helper()
+		require.NoError(t, s.SettleCycle(ctx, c))
+		require.Equal(t, c.ID, settled(c.Job))
+	}
+	require.Empty(t, settled("job"))
+	put(t, s, "job", user("A", "tA"))
+	settle(store.Cycle{Job: "job", ID: "1"})
+	settle(store.Cycle{Job: "other", ID: "7"})
+	settle(store.Cycle{Job: "job", ID: "2"})
+
+	c := store.Cycle{Job: "job", ID: "3"}
+	require.NoError(t, s.Stage(ctx, c, []store.StagedItem{item(1, "A")}))
+	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, []string{"A"}))
+	require.NoError(t, s.SetWatermark(ctx, "job", connectors.User, "w"))
+	require.NoError(t, s.PutSourceGroups(ctx, "job", []store.SourceGroup{{ID: "G"}}))
+	require.NoError(t, s.Record(ctx, c, []store.Record{{Seq: 1, Outcome: []byte(`{}`)}}))
+	require.Equal(t, "2", settled("job"), "staging, marks, watermarks, source groups and outcomes alone write no object state")
+
+	for name, write := range map[string]func() error{
+		"Record": func() error {
+			return s.Record(ctx, c, []store.Record{{Seq: 1, State: ptr(user("A", "tA2"))}})
+		},
+		"Record forgetting": func() error {
+			return s.Record(ctx, c, []store.Record{{Forget: true, Type: connectors.User, SourceID: "A"}})
+		},
+		"PutObject": func() error { return s.PutObject(ctx, "job", user("B", "tB")) },
+		"Reset":     func() error { return s.Reset(ctx, "job", store.ResetScope{Escrows: true}) },
+	} {
+		settle(store.Cycle{Job: "job", ID: "4"})
+		require.NoError(t, write(), name)
+		require.Empty(t, settled("job"), name)
+		require.Equal(t, "7", settled("other"), name)
+	}
+}
+
 func indexed(id, name string) store.IndexedObject {
 	return store.IndexedObject{
 		Object: connectors.TargetObject{ID: id, Active: true, Attributes: connectors.Attributes{"userName": name}},
@@ -1322,3 +1369,5 @@ func referrers(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Empty(t, got)
 }
+
+func ptr[T any](v T) *T { return &v }
