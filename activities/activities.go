@@ -41,6 +41,9 @@ type Activities struct {
 	Metrics client.MetricsHandler
 	// Notifier sends the job's notices (Notify); nil sends none.
 	Notifier *notify.Notifier
+	// Digests keeps what each job's last complete snapshot read found, so
+	// that the next cycle compares only what changed; nil keeps none.
+	Digests *engine.ReadDigests
 }
 
 // Connections caches open source and target connections and compiled
@@ -54,7 +57,8 @@ type Connections struct {
 
 // New returns the activities over a state store.
 func New(st store.Store, log *logrus.Logger) *Activities {
-	return &Activities{Store: st, Log: log, Connections: &Connections{
+	warn := func(msg string, err error) { log.WithError(err).Warn(msg) }
+	return &Activities{Store: st, Log: log, Digests: engine.NewReadDigests("", warn), Connections: &Connections{
 		sources:  map[string]connectors.Source{},
 		targets:  map[string]connectors.Target{},
 		programs: map[string]*mapping.Program{},
@@ -93,7 +97,7 @@ func (c *Connections) Close() {
 // store, with the connections the call uses (nil for those it does not).
 func (a *Activities) engine(job *config.Job, src connectors.Source, tgt connectors.Target) *engine.Engine {
 	return engine.New(engine.Config{
-		Store: a.Store, Job: job, Source: src, Target: tgt, Heartbeat: heartbeat{},
+		Store: a.Store, Job: job, Source: src, Target: tgt, Heartbeat: heartbeat{}, Digests: a.Digests,
 		Programs: func(i int) (*mapping.Program, error) { return a.program(job, i) },
 	})
 }

@@ -33,6 +33,11 @@ func (a *Activities) FinishCycle(ctx context.Context, in FinishInput) (err error
 		}
 	}
 	if !in.DryRun {
+		// From here until an object state is written, the next cycle's
+		// fetch may compare with this cycle's read (engine.ReadDigests).
+		if err := a.Store.SettleCycle(ctx, in.Cycle); err != nil {
+			return err
+		}
 		a.countEscrows(ctx, in.Job)
 	}
 	return a.Store.EndCycle(ctx, in.Cycle)

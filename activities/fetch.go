@@ -88,6 +88,10 @@ type FetchProgress struct {
 	// the last cycle read (connectors.Page.Unchanged): nothing was read, so
 	// nothing is absent.
 	Unchanged bool `json:"unchanged,omitempty"`
+	// Skipping is set while the current object type's read compares with
+	// the digest of the last cycle's read (engine.Stager.Skipping), which
+	// a retried fetch cannot pick up part way: it reads the type again.
+	Skipping bool `json:"skipping,omitempty"`
 }
 
 const defaultPageSize = 1000
@@ -155,7 +159,7 @@ func (f *fetcher) run(ctx context.Context) (FetchResult, error) {
 		if err := f.read(ctx, steps[f.p.Object]); err != nil {
 			return FetchResult{}, err
 		}
-		f.p.Object, f.p.Cursor, f.p.Paged, f.p.Unchanged = f.p.Object+1, "", false, false
+		f.p.Object, f.p.Cursor, f.p.Paged, f.p.Unchanged, f.p.Skipping = f.p.Object+1, "", false, false, false
 		activity.RecordHeartbeat(ctx, f.p)
 	}
 	return f.result(), nil
@@ -171,7 +175,13 @@ func (f *fetcher) read(ctx context.Context, step engine.ReadStep) error {
 	if err != nil {
 		return err
 	}
-	if !f.p.Paged && f.p.Cursor == "" {
+	if f.p.Skipping {
+		if err := f.restart(ctx); err != nil {
+			return err
+		}
+	}
+	fresh := !f.p.Paged && f.p.Cursor == ""
+	if fresh {
 		if err := f.begin(ctx, step.Type); err != nil {
 			return err
 		}
@@ -179,6 +189,10 @@ func (f *fetcher) read(ctx context.Context, step engine.ReadStep) error {
 	stager, err := f.engine.Stager(ctx, f.in.Cycle, f.in.Initial, step)
 	if err != nil {
 		return err
+	}
+	defer stager.Close()
+	if fresh {
+		stager.Digest()
 	}
 	req := connectors.ReadRequest{Type: step.Type, Since: since, PageSize: f.pageSize, Attributes: attrs}
 	if err := f.pages(ctx, stager, req); err != nil {
@@ -266,6 +280,7 @@ func (f *fetcher) pages(ctx context.Context, stager *engine.Stager, req connecto
 			if err := f.restart(ctx); err != nil {
 				return err
 			}
+			stager.Digest()
 			continue
 		}
 		if r.err != nil {
@@ -314,11 +329,9 @@ func (f *fetcher) stage(ctx context.Context, stager *engine.Stager, t connectors
 	if err != nil {
 		return err
 	}
+	f.count(n)
 	p := &f.p
-	p.Seq += n.Staged
-	p.Unlinked += n.Unlinked
-	p.Leaving += n.Leaving
-	p.Removed += n.Removals
+	p.Skipping = stager.Skipping()
 	p.Read += len(page.Objects)
 	p.Cursor = page.Cursor
 	if page.Cursor == "" {
@@ -327,6 +340,15 @@ func (f *fetcher) stage(ctx context.Context, stager *engine.Stager, t connectors
 		p.Unchanged = page.Unchanged && f.src.ChangeDetection() == connectors.Snapshot
 	}
 	return nil
+}
+
+// count adds what the engine staged to the progress.
+func (f *fetcher) count(n engine.PageCounts) {
+	p := &f.p
+	p.Seq += n.Staged
+	p.Unlinked += n.Unlinked
+	p.Leaving += n.Leaving
+	p.Removed += n.Removals
 }
 
 // reassigned notes whether changed groups change who is assigned; once
@@ -346,19 +368,31 @@ func (f *fetcher) reassigned(ctx context.Context, changed []string) error {
 // by absence, and
 // what the deletion guard weighs.
 func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.ReadStep) error {
-	if step.Object >= 0 && (f.src.ChangeDetection() == connectors.Delta || f.p.Unchanged) {
-		n, err := stager.DueEscrows(ctx, f.p.Seq)
+	skipping, gone := stager.Skipping(), 0
+	if skipping {
+		// Unchanged objects were not marked seen: the digest tells the absent.
+		n, removed, err := stager.Gone(ctx, f.p.Seq)
 		if err != nil {
 			return err
 		}
 		f.p.Seq += n
+		f.p.Deleted += n
+		gone = removed
+	}
+	if step.Object >= 0 && (f.src.ChangeDetection() == connectors.Delta || f.p.Unchanged || skipping) {
+		n, err := stager.DueEscrows(ctx, f.p.Seq)
+		if err != nil {
+			return err
+		}
+		f.count(n)
 	}
 	complete, err := stager.MarkLive(ctx)
 	if err != nil {
 		return err
 	}
-	// An unchanged snapshot marked nothing seen: absence means nothing.
-	complete = complete && !f.p.Unchanged
+	// An unchanged snapshot marked nothing seen, and a skipping read only
+	// the objects that changed: absence means nothing.
+	complete = complete && !f.p.Unchanged && !skipping
 	if complete && step.Type == connectors.Group {
 		gone, err := f.a.Store.ForgetUnseenGroups(ctx, f.in.Cycle)
 		if err != nil {
@@ -379,7 +413,11 @@ func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.Re
 	}
 	f.p.Seq += deleted
 	f.p.Deleted += deleted
-	return f.weighRemovals(ctx, step.Type, removed)
+	if err := f.weighRemovals(ctx, step.Type, removed+gone); err != nil {
+		return err
+	}
+	stager.Keep(f.p.Unchanged)
+	return nil
 }
 
 // result is what the fetch staged, and the deletion guard's verdict.
@@ -430,5 +468,6 @@ const maxSnapshotRestarts = 3
 func (f *fetcher) restart(ctx context.Context) error {
 	p := &f.p
 	p.Seq, p.Read, p.Unlinked, p.Leaving, p.Removed, p.Cursor = p.ObjectStart, p.ObjectStartRead, p.ObjectStartUnlinked, p.ObjectStartLeaving, p.ObjectStartRemoved, ""
+	p.Paged, p.Unchanged, p.Skipping = false, false, false
 	return f.a.Store.TruncateStage(ctx, f.in.Cycle, p.Seq)
 }

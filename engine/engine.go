@@ -31,6 +31,9 @@ type Config struct {
 	Programs func(i int) (*mapping.Program, error)
 	// Heartbeat reports that long calls are alive; nil reports nothing.
 	Heartbeat Heartbeat
+	// Digests keeps the digests of complete snapshot reads, for the next
+	// cycle's; nil keeps none, and every read compares every object.
+	Digests *ReadDigests
 }
 
 // Heartbeat is how the engine tells whoever runs it that a long call is
@@ -53,6 +56,7 @@ type Engine struct {
 	target   connectors.Target
 	programs func(i int) (*mapping.Program, error)
 	beat     Heartbeat
+	digests  *ReadDigests
 	// records keeps what the engine records of its pushes: the pending
 	// operations and the states that follow them. A dry run keeps none.
 	records pushRecords
@@ -72,7 +76,7 @@ type pushRecords interface {
 // record of its pushes is dropped.
 func New(c Config) *Engine {
 	e := &Engine{store: c.Store, job: c.Job, opts: c.Job.Options.WithDefaults(), source: c.Source, target: c.Target,
-		programs: c.Programs, beat: c.Heartbeat, records: c.Store, writesBack: true}
+		programs: c.Programs, beat: c.Heartbeat, digests: c.Digests, records: c.Store, writesBack: true}
 	if e.programs == nil {
 		e.programs = compiler(c.Job)
 	}

@@ -43,6 +43,12 @@ type Stager struct {
 	initial bool
 	step    ReadStep
 	as      *assignment
+	// next records the read's digest, and prior is the digest it compares
+	// with (see ReadDigests); nil when the read records or uses none.
+	next      *digestWriter
+	prior     *priorRead
+	digestDue bool // Digest was called and no page staged since
+	buf       []byte
 }
 
 // Stager returns the stager of one read step; initial stages every
@@ -68,16 +74,24 @@ type PageCounts struct {
 // Only what comparing needs of the known objects is read.
 func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (PageCounts, error) {
 	e, t := s.e, s.step.Type
-	ids := make([]string, 0, len(objs))
-	for _, o := range objs {
-		if o.ID != "" {
-			ids = append(ids, o.ID)
-		}
-	}
+	ids := pageIDs(objs)
 	// Malformed records are marked seen too: a row that cannot be read must
 	// not look like a deleted person.
 	if s.step.Object < 0 {
 		return PageCounts{}, e.store.MarkSeen(ctx, s.cycle, t, ids)
+	}
+	if err := s.as.load(ctx, t, ids); err != nil {
+		return PageCounts{}, err
+	}
+	if s.digestDue {
+		if err := s.startDigest(ctx); err != nil {
+			return PageCounts{}, err
+		}
+	}
+	if s.next != nil {
+		if objs = s.digest(objs); s.prior != nil {
+			ids = pageIDs(objs)
+		}
 	}
 	n, err := s.compare(ctx, objs, ids, seq)
 	if err != nil {
@@ -89,10 +103,50 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 	return n, e.store.MarkSeen(ctx, s.cycle, t, ids)
 }
 
+func pageIDs(objs []connectors.Object) []string {
+	ids := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if o.ID != "" {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids
+}
+
+// digest records the page's objects in the read's digest and returns
+// those to compare: all of them, or, against a prior read, those it did
+// not have as they are. Malformed records and tombstones are always
+// compared, as a read without a digest compares them.
+func (s *Stager) digest(objs []connectors.Object) []connectors.Object {
+	d, t := s.e.digests, s.step.Type
+	kept := objs
+	if s.prior != nil {
+		kept = make([]connectors.Object, 0, len(objs))
+	}
+	for _, o := range objs {
+		if o.ID != "" && o.Invalid == "" && !o.Deleted {
+			key := d.idKey(o.ID)
+			var h uint64
+			h, s.buf = d.digestHash(o, s.as.assigned(t, o), s.buf)
+			s.next.add(key, h, o.ID)
+			if s.prior != nil && s.prior.same(key, h) {
+				continue
+			}
+		}
+		if s.prior != nil {
+			kept = append(kept, o)
+		}
+	}
+	return kept
+}
+
 // compare stages the objects of a page that changed, numbered from seq+1.
 func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []string, seq int) (PageCounts, error) {
 	e, in, step, as := s.e, s.e.job, s.step, s.as
 	t := step.Type
+	if len(objs) == 0 {
+		return PageCounts{}, nil
+	}
 	// The stored fingerprints are read while the page's are computed.
 	type read struct {
 		known map[string]store.Fingerprint
@@ -103,9 +157,8 @@ func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []st
 		known, err := e.store.Fingerprints(ctx, in.Name, t, ids)
 		reading <- read{known, err}
 	}()
-	err := as.load(ctx, t, ids)
 	var hashes []string
-	if err == nil && !s.initial {
+	if !s.initial {
 		hashes = make([]string, len(objs))
 		for i, o := range objs {
 			if o.Invalid == "" && !o.Deleted {
@@ -114,21 +167,16 @@ func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []st
 		}
 	}
 	r := <-reading
-	if err != nil {
-		return PageCounts{}, err
-	}
 	if r.err != nil {
 		return PageCounts{}, r.err
 	}
 	known := r.known
 	// Objects of a mapping that does not compile fail in their batch; they
 	// are not counted here.
-	prog, perr := e.programs(step.Object)
-	countLeaving := perr == nil && !in.Options.SkipOutOfScopeDeletions
-	acts := in.Objects[step.Object].Actions
 	now := time.Now()
 	items := make([]store.StagedItem, 0, len(objs))
 	var n PageCounts
+	count := s.counter()
 	for i, o := range objs {
 		f, ok := known[o.ID]
 		if !s.initial && ok && o.Invalid == "" && !o.Deleted {
@@ -143,6 +191,27 @@ func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []st
 		}
 		seq++
 		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o})
+		count(&n, o, f)
+	}
+	// Most pages of an incremental cycle stage nothing: no transaction then.
+	if len(items) > 0 {
+		if err := e.store.Stage(ctx, s.cycle, items); err != nil {
+			return PageCounts{}, err
+		}
+	}
+	n.Staged = len(items)
+	return n, nil
+}
+
+// counter returns what counts a staged object and its stored fingerprint
+// in a page's counts. Objects of a mapping that does not compile fail in
+// their batch; they are not counted here.
+func (s *Stager) counter() func(n *PageCounts, o connectors.Object, f store.Fingerprint) {
+	in, as, t := s.e.job, s.as, s.step.Type
+	prog, perr := s.e.programs(s.step.Object)
+	countLeaving := perr == nil && !in.Options.SkipOutOfScopeDeletions
+	acts := in.Objects[s.step.Object].Actions
+	return func(n *PageCounts, o connectors.Object, f store.Fingerprint) {
 		// Whether the object leaves scope is asked at most once: both
 		// counts below may need it.
 		leaves := sync.OnceValue(func() bool { return as != nil && !as.assigned(t, o) || !prog.InScope(sourceAttributes(o)) })
@@ -157,14 +226,6 @@ func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []st
 			n.Removals++
 		}
 	}
-	// Most pages of an incremental cycle stage nothing: no transaction then.
-	if len(items) > 0 {
-		if err := e.store.Stage(ctx, s.cycle, items); err != nil {
-			return PageCounts{}, err
-		}
-	}
-	n.Staged = len(items)
-	return n, nil
 }
 
 // MarkLive marks every object the source still has as seen, and reports
@@ -204,6 +265,14 @@ func (s *Stager) MarkLive(ctx context.Context) (bool, error) {
 // knows that the source no longer returns, once MarkLive has marked every
 // live object seen, and counts those that remove a linked target object.
 func (s *Stager) Absent(ctx context.Context, seq int) (staged, removals int, err error) {
+	return s.stageAbsent(ctx, seq, func(fn func(store.ObjectState) error) error {
+		return s.e.store.Unseen(ctx, s.cycle, s.step.Type, fn)
+	})
+}
+
+// stageAbsent stages deletions, numbered from seq+1, for the known objects
+// each lists as absent from the source, in source ID order.
+func (s *Stager) stageAbsent(ctx context.Context, seq int, each func(func(store.ObjectState) error) error) (staged, removals int, err error) {
 	src, in := s.e.source, s.e.job
 	t, acts := s.step.Type, in.Objects[s.step.Object].Actions
 	// Objects missing from a snapshot are disabled unless the job deletes
@@ -213,7 +282,7 @@ func (s *Stager) Absent(ctx context.Context, seq int) (staged, removals int, err
 		absent = connectors.Object{Disabled: true, Locator: "absent from the source"}
 	}
 	var items []store.StagedItem
-	err = s.e.store.Unseen(ctx, s.cycle, t, func(o store.ObjectState) error {
+	err = each(func(o store.ObjectState) error {
 		tomb := absent
 		tomb.ID = o.SourceID
 		if o.SourceHash == objectHash(tomb) && o.Escrow == nil {
@@ -237,18 +306,34 @@ func (s *Stager) Absent(ctx context.Context, seq int) (staged, removals int, err
 // before MarkLive: the cycle's seen marks are then those of the objects
 // the read returned, which were staged already if due. The store answers
 // which were returned, so the worker holds none of the read's IDs.
-func (s *Stager) DueEscrows(ctx context.Context, seq int) (int, error) {
+func (s *Stager) DueEscrows(ctx context.Context, seq int) (PageCounts, error) {
 	t := s.step.Type
-	var items []store.StagedItem
+	var due []store.ObjectState
 	err := s.e.store.UnseenDueEscrows(ctx, s.cycle, t, time.Now(), func(o store.ObjectState) error {
-		seq++
-		items = append(items, store.StagedItem{Seq: seq, Type: t, Object: o.Escrow.Object})
+		due = append(due, o)
 		return nil
 	})
-	if err != nil {
-		return 0, err
+	if err != nil || len(due) == 0 {
+		return PageCounts{}, err
 	}
-	return len(items), s.e.store.Stage(ctx, s.cycle, items)
+	ids := make([]string, len(due))
+	for i, o := range due {
+		ids[i] = o.SourceID
+	}
+	if err := s.as.load(ctx, t, ids); err != nil {
+		return PageCounts{}, err
+	}
+	// Counted as a read that returned them would count them.
+	var n PageCounts
+	count := s.counter()
+	items := make([]store.StagedItem, len(due))
+	for i, o := range due {
+		seq++
+		items[i] = store.StagedItem{Seq: seq, Type: t, Object: o.Escrow.Object}
+		count(&n, o.Escrow.Object, store.Fingerprint{SourceHash: o.SourceHash, Linked: o.Linked(), Active: o.Active, Escrow: o.Escrow})
+	}
+	n.Staged = len(items)
+	return n, s.e.store.Stage(ctx, s.cycle, items)
 }
 
 // objectHash fingerprints a source record's content.

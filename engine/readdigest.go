@@ -1,0 +1,412 @@
+package engine
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// ReadDigests keeps, per job and object type, what the last complete
+// snapshot read of a cycle found: each object's ID and a hash of what the
+// cycle compared of it, in a file of the worker's temporary directory.
+// While the state store still holds what that cycle left
+// (store.SettledCycle names it), the next read compares an object whose
+// hash is unchanged with nothing else: it is not looked up, marked seen or
+// staged, and the objects the digest has and the read did not return are
+// the absent ones. At a million objects this is what keeps an incremental
+// cycle from reading a million fingerprints. A digest is the worker's own:
+// a cycle whose fetch runs on another worker, or after a restart, compares
+// every object, and records a digest there.
+type ReadDigests struct {
+	dir  string
+	warn func(msg string, err error)
+	seed maphash.Seed
+	mu   sync.Mutex
+	last map[digestKey]*readDigest
+}
+
+type digestKey struct {
+	job string
+	t   connectors.ObjectType
+}
+
+// readDigest is the digest of one complete read, by the cycle that read.
+type readDigest struct {
+	cycle string
+	f     *os.File
+	path  string // set while the file could not be unlinked
+	n     int
+}
+
+// NewReadDigests keeps digests in dir ("" is the system's temporary
+// directory), and tells warn when a read goes without one: it then
+// compares every object, as it can, but the operator should know why.
+func NewReadDigests(dir string, warn func(msg string, err error)) *ReadDigests {
+	return &ReadDigests{dir: dir, warn: warn, seed: maphash.MakeSeed(), last: map[digestKey]*readDigest{}}
+}
+
+// Close drops every digest.
+func (d *ReadDigests) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k, rd := range d.last {
+		rd.drop()
+		delete(d.last, k)
+	}
+}
+
+func (rd *readDigest) drop() {
+	rd.f.Close()
+	if rd.path != "" {
+		os.Remove(rd.path)
+	}
+}
+
+// take removes and returns the digest of a job's type when cycle read it.
+func (d *ReadDigests) take(k digestKey, cycle string) *readDigest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	rd := d.last[k]
+	if rd == nil || rd.cycle != cycle || cycle == "" {
+		return nil
+	}
+	delete(d.last, k)
+	return rd
+}
+
+// keep makes rd the digest of a job's type, dropping the one it replaces.
+func (d *ReadDigests) keep(k digestKey, rd *readDigest) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if old := d.last[k]; old != nil && old != rd {
+		old.drop()
+	}
+	d.last[k] = rd
+}
+
+// digestWriter records a read's digest as its pages are staged.
+type digestWriter struct {
+	rd  *readDigest
+	w   *bufio.Writer
+	buf []byte
+	err error
+}
+
+func (d *ReadDigests) create(cycle string) (*digestWriter, error) {
+	f, err := os.CreateTemp(d.dir, "provisioner-read-*.digest")
+	if err != nil {
+		return nil, err
+	}
+	rd := &readDigest{cycle: cycle, f: f}
+	// Unlinked at once where the system allows it, so that a worker that
+	// dies leaves no file behind.
+	if os.Remove(f.Name()) != nil {
+		rd.path = f.Name()
+	}
+	return &digestWriter{rd: rd, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// add records one object: its ID's key, its hash, and its ID.
+func (w *digestWriter) add(key, hash uint64, id string) {
+	if w.err != nil {
+		return
+	}
+	b := binary.LittleEndian.AppendUint64(w.buf[:0], key)
+	b = binary.LittleEndian.AppendUint64(b, hash)
+	b = binary.AppendUvarint(b, uint64(len(id)))
+	w.buf = append(b, id...)
+	_, w.err = w.w.Write(w.buf)
+	w.rd.n++
+}
+
+// finish flushes the digest and returns it, or the first error met.
+func (w *digestWriter) finish() (*readDigest, error) {
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	if w.err != nil {
+		w.rd.drop()
+		return nil, w.err
+	}
+	return w.rd, nil
+}
+
+func (w *digestWriter) discard() { w.rd.drop() }
+
+// digestEntry is one object of a digest read back: its ID's key and hash.
+type digestEntry struct{ key, hash uint64 }
+
+// priorRead is the digest of the read a cycle compares with, and which of
+// its objects the cycle's read has returned so far.
+type priorRead struct {
+	rd      *readDigest
+	entries []digestEntry // by key
+	again   []bool        // by entry: whether the read returned it again
+}
+
+var errDigestCollision = errors.New("two IDs of the read have the same key")
+
+// load reads a digest back, sorted by key. A digest in which two objects
+// have the same key cannot tell them apart: it is not used.
+func (rd *readDigest) load() (*priorRead, error) {
+	p := &priorRead{rd: rd, entries: make([]digestEntry, 0, rd.n), again: make([]bool, rd.n)}
+	err := rd.each(func(key, hash uint64, _ []byte) {
+		p.entries = append(p.entries, digestEntry{key, hash})
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(p.entries, func(a, b digestEntry) int { return cmp.Compare(a.key, b.key) })
+	for i := 1; i < len(p.entries); i++ {
+		if p.entries[i].key == p.entries[i-1].key {
+			return nil, errDigestCollision
+		}
+	}
+	return p, nil
+}
+
+// each reads the digest's records in the order they were written.
+func (rd *readDigest) each(fn func(key, hash uint64, id []byte)) error {
+	r := bufio.NewReaderSize(io.NewSectionReader(rd.f, 0, 1<<62), 64<<10)
+	var head [16]byte
+	var id []byte
+	for range rd.n {
+		if _, err := io.ReadFull(r, head[:]); err != nil {
+			return fmt.Errorf("read digest: %w", err)
+		}
+		n, err := binary.ReadUvarint(r)
+		if err != nil {
+			return fmt.Errorf("read digest: %w", err)
+		}
+		id = slices.Grow(id[:0], int(n))[:n]
+		if _, err := io.ReadFull(r, id); err != nil {
+			return fmt.Errorf("read digest: %w", err)
+		}
+		fn(binary.LittleEndian.Uint64(head[:8]), binary.LittleEndian.Uint64(head[8:]), id)
+	}
+	return nil
+}
+
+// same reports whether the prior read had the object of this key with
+// this hash, and notes that the object was returned again.
+func (p *priorRead) same(key, hash uint64) bool {
+	i, ok := p.find(key)
+	if !ok {
+		return false
+	}
+	p.again[i] = true
+	return p.entries[i].hash == hash
+}
+
+// returned reports whether the prior read had the object of this key and
+// the read returned it again.
+func (p *priorRead) returned(key uint64) bool {
+	i, ok := p.find(key)
+	return ok && p.again[i]
+}
+
+func (p *priorRead) find(key uint64) (int, bool) {
+	return slices.BinarySearchFunc(p.entries, key, func(e digestEntry, k uint64) int { return cmp.Compare(e.key, k) })
+}
+
+// absent returns, sorted, the IDs of the prior read that were not
+// returned again.
+func (p *priorRead) absent() ([]string, error) {
+	var ids []string
+	if !slices.Contains(p.again, false) {
+		return nil, nil
+	}
+	err := p.rd.each(func(key, _ uint64, id []byte) {
+		if i, _ := p.find(key); !p.again[i] {
+			ids = append(ids, string(id))
+		}
+	})
+	slices.Sort(ids)
+	return ids, err
+}
+
+// digestHash hashes what the fetch compares of an object: its content
+// and whether it is assigned (sourceHash). Attributes are hashed one by
+// one and summed, so that their order does not count.
+func (d *ReadDigests) digestHash(o connectors.Object, assigned bool, buf []byte) (uint64, []byte) {
+	var sum uint64
+	for k, v := range o.Attributes {
+		buf = append(append(buf[:0], k...), 0)
+		if enc, err := store.AppendJSON(buf, v); err == nil {
+			buf = enc
+		} else {
+			buf = fmt.Appendf(buf, "%T %#v", v, v)
+		}
+		sum += maphash.Bytes(d.seed, buf)
+	}
+	buf = binary.LittleEndian.AppendUint64(buf[:0], sum)
+	buf = append(buf, flag(o.Disabled), flag(o.Deleted), flag(assigned), flag(o.Members != nil))
+	for _, m := range o.Members {
+		buf = binary.AppendUvarint(buf, uint64(len(m)))
+		buf = append(buf, m...)
+	}
+	return maphash.Bytes(d.seed, buf), buf
+}
+
+func (d *ReadDigests) idKey(id string) uint64 { return maphash.String(d.seed, id) }
+
+func flag(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Digest has the read record its digest, and compare with the digest of
+// the settled cycle's read of the type when this worker holds it
+// (Skipping then reports true), unless the cycle is an initial one. It is
+// for a read from its first page: a read resumed part way through records
+// none; a read started again calls it again. Only snapshot reads of a
+// job's objects keep digests, not a dry run's nor a group read's. The
+// source is asked how it detects changes with the first page staged, not
+// before its first read: that question may cost a request.
+func (s *Stager) Digest() {
+	if s.next != nil {
+		s.next.discard()
+		s.next = nil
+	}
+	if s.prior != nil {
+		clear(s.prior.again)
+	}
+	s.digestDue = true
+}
+
+// startDigest begins the digest Digest asked for.
+func (s *Stager) startDigest(ctx context.Context) error {
+	s.digestDue = false
+	e := s.e
+	d := e.digests
+	if d == nil || e.job.Options.DryRun || s.step.Object < 0 || s.step.Type == connectors.Group ||
+		e.source.ChangeDetection() != connectors.Snapshot {
+		return nil
+	}
+	next, err := d.create(s.cycle.ID)
+	if err != nil {
+		d.warn("the read keeps no digest: the next cycle compares every object", err)
+		s.Close()
+		return nil
+	}
+	s.next = next
+	if s.prior != nil || s.initial {
+		return nil
+	}
+	settled, err := e.store.SettledCycle(ctx, e.job.Name)
+	if err != nil {
+		return err
+	}
+	rd := d.take(digestKey{e.job.Name, s.step.Type}, settled)
+	if rd == nil {
+		return nil
+	}
+	if s.prior, err = rd.load(); err != nil {
+		rd.drop()
+		d.warn("the last read's digest is not used: every object is compared", err)
+	}
+	return nil
+}
+
+// Skipping reports whether the read compares with a prior read's digest:
+// unchanged objects are then neither compared nor marked seen, and Gone,
+// not Absent, finds the absent ones.
+func (s *Stager) Skipping() bool { return s.prior != nil }
+
+// Gone stages deletions, numbered from seq+1, for the known objects this
+// read did not return, marks them seen, and counts those that remove a
+// linked target object: the objects of the prior read it did not return,
+// and escrowed objects it did not return either (those the prior read had
+// not, an escrowed deletion among them, are tried again as a read that
+// compares every object tries them). The marks keep the due escrows of the
+// read (DueEscrows, next) from staging them a second time.
+func (s *Stager) Gone(ctx context.Context, seq int) (staged, removals int, err error) {
+	ids, err := s.prior.absent()
+	if err != nil {
+		return 0, 0, err
+	}
+	d := s.e.digests
+	err = s.e.store.UnseenDueEscrows(ctx, s.cycle, s.step.Type, time.Unix(1<<40, 0), func(o store.ObjectState) error {
+		if !s.prior.returned(d.idKey(o.SourceID)) {
+			ids = append(ids, o.SourceID)
+		}
+		return nil
+	})
+	if err != nil || len(ids) == 0 {
+		return 0, 0, err
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	states, err := s.e.store.Objects(ctx, s.e.job.Name, s.step.Type, ids)
+	if err != nil {
+		return 0, 0, err
+	}
+	staged, removals, err = s.stageAbsent(ctx, seq, func(fn func(store.ObjectState) error) error {
+		for _, id := range ids {
+			if o, ok := states[id]; ok {
+				if err := fn(o); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return staged, removals, s.e.store.MarkSeen(ctx, s.cycle, s.step.Type, ids)
+}
+
+// Keep makes the read's digest the one the next cycle compares with, once
+// the read is complete. A read that found the snapshot unchanged
+// (connectors.Page.Unchanged) read no object: the prior read's digest,
+// if any, stands for it.
+func (s *Stager) Keep(unchanged bool) {
+	if s.next == nil {
+		return
+	}
+	k := digestKey{s.e.job.Name, s.step.Type}
+	if unchanged {
+		if s.prior != nil {
+			s.prior.rd.cycle = s.cycle.ID
+			s.e.digests.keep(k, s.prior.rd)
+			s.prior = nil
+		}
+		s.Close()
+		return
+	}
+	rd, err := s.next.finish()
+	s.next = nil
+	if err != nil {
+		s.e.digests.warn("the read keeps no digest: the next cycle compares every object", err)
+	} else {
+		s.e.digests.keep(k, rd)
+	}
+	s.Close()
+}
+
+// Close drops what the stager holds of digests and did not keep.
+func (s *Stager) Close() {
+	if s.next != nil {
+		s.next.discard()
+		s.next = nil
+	}
+	if s.prior != nil {
+		s.prior.rd.drop()
+		s.prior = nil
+	}
+}

@@ -1,0 +1,48 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A digest read back finds each object by its ID's key, tells which of
+// the prior read's objects the new read did not return, in ID order, and
+// is not used when two of its IDs share a key.
+func TestReadDigestRoundTrip(t *testing.T) {
+	d := NewReadDigests(t.TempDir(), func(string, error) {})
+	defer d.Close()
+	w, err := d.create("c1")
+	require.NoError(t, err)
+	for i, id := range []string{"zed", "", "ada", "日本", "bob"} {
+		w.add(d.idKey(id), uint64(i), id)
+	}
+	rd, err := w.finish()
+	require.NoError(t, err)
+	p, err := rd.load()
+	require.NoError(t, err)
+	require.True(t, p.same(d.idKey("ada"), 2))
+	require.False(t, p.same(d.idKey("zed"), 7), "changed")
+	require.False(t, p.same(d.idKey("new"), 0), "not in the prior read")
+	require.True(t, p.returned(d.idKey("zed")))
+	require.False(t, p.returned(d.idKey("bob")))
+	absent, err := p.absent()
+	require.NoError(t, err)
+	require.Equal(t, []string{"", "bob", "日本"}, absent)
+
+	d.keep(digestKey{"job", "User"}, rd)
+	require.Nil(t, d.take(digestKey{"job", "User"}, "c2"), "another cycle's read")
+	require.Nil(t, d.take(digestKey{"job", "User"}, ""), "no settled cycle")
+	require.Same(t, rd, d.take(digestKey{"job", "User"}, "c1"))
+	rd.drop()
+
+	w, err = d.create("c1")
+	require.NoError(t, err)
+	w.add(1, 1, "a")
+	w.add(1, 2, "b")
+	rd, err = w.finish()
+	require.NoError(t, err)
+	defer rd.drop()
+	_, err = rd.load()
+	require.ErrorIs(t, err, errDigestCollision)
+}
