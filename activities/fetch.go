@@ -368,7 +368,8 @@ func (f *fetcher) reassigned(ctx context.Context, changed []string) error {
 // by absence, and
 // what the deletion guard weighs.
 func (f *fetcher) end(ctx context.Context, stager *engine.Stager, step engine.ReadStep) error {
-	skipping, gone := stager.Skipping(), 0
+	// A snapshot found unchanged returned nothing, and nothing is absent.
+	skipping, gone := stager.Skipping() && !f.p.Unchanged, 0
 	if skipping {
 		// Unchanged objects were not marked seen: the digest tells the absent.
 		n, removed, err := stager.Gone(ctx, f.p.Seq)
