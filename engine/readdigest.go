@@ -244,10 +244,20 @@ func (d *ReadDigests) digestHash(o connectors.Object, assigned bool, buf []byte)
 	var sum uint64
 	for k, v := range o.Attributes {
 		buf = append(append(buf[:0], k...), 0)
-		if enc, err := store.AppendJSON(buf, v); err == nil {
-			buf = enc
-		} else {
-			buf = fmt.Appendf(buf, "%T %#v", v, v)
+		// Text, nearly every value, is hashed as it is; other values as
+		// their JSON, which no text's tag byte can be mistaken for.
+		switch v := v.(type) {
+		case string:
+			buf = append(append(buf, 's'), v...)
+		case nil:
+			buf = append(buf, 'n')
+		default:
+			buf = append(buf, 'j')
+			if enc, err := store.AppendJSON(buf, v); err == nil {
+				buf = enc
+			} else {
+				buf = fmt.Appendf(buf, "%T %#v", v, v)
+			}
 		}
 		sum += maphash.Bytes(d.seed, buf)
 	}

@@ -493,11 +493,13 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 // without decoding the values pushed for them. A page of IDs in order (a
 // snapshot exported sorted by its key) is read in one pass over its key
 // range rather than looked up ID by ID; a range that holds many more
-// objects than the page is cut short and the rest looked up.
+// objects than the page is cut short and the rest looked up. A few IDs,
+// such as the changed rows of a page, are looked up: their range is
+// mostly other objects.
 func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.Fingerprint, error) {
 	out := make(map[string]store.Fingerprint, len(ids))
 	rest := ids
-	if len(ids) > 1 && slices.IsSorted(ids) {
+	if len(ids) >= minRangeRead && slices.IsSorted(ids) {
 		limit := 2*len(ids) + 16
 		rows, err := s.db.QueryContext(ctx, `SELECT `+fingerprintColumns+` FROM objects WHERE job = ? AND type = ? AND source_id BETWEEN ? AND ? ORDER BY source_id LIMIT ?`,
 			job, string(t), ids[0], ids[len(ids)-1], limit)
@@ -530,6 +532,9 @@ func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.Objec
 	})
 	return out, err
 }
+
+// minRangeRead is the fewest IDs Fingerprints reads as a key range.
+const minRangeRead = 64
 
 const fingerprintColumns = `source_id, source_hash, target_id <> '', active, escrow`
 
