@@ -89,6 +89,10 @@ type csvRows struct {
 	r                     *csv.Reader
 	start                 position // where r began
 	at                    position
+	// kept are the columns returned, by index, for the shape's want of
+	// generation keptGen.
+	kept    []bool
+	keptGen int
 }
 
 func openCSV(in *input, sh *shape, at *position) (rows, error) {
@@ -172,9 +176,15 @@ func (c *csvRows) object(row int64, fields []string) record {
 		return rec
 	}
 	rec.obj.Locator = c.sh.locator(row)
+	if c.kept == nil || c.keptGen != c.sh.wantGen {
+		c.kept, c.keptGen = make([]bool, len(c.h.names)), c.sh.wantGen
+		for i, name := range c.h.names {
+			c.kept[i] = name != "" && c.sh.keep(name)
+		}
+	}
 	attrs := make(connectors.Attributes, len(fields))
 	for i, name := range c.h.names {
-		if name == "" || !c.sh.keep(name) {
+		if !c.kept[i] {
 			continue
 		}
 		if fields[i] == "" {

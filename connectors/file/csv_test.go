@@ -306,3 +306,15 @@ func TestCSVKeepsTheFileOpenBetweenPages(t *testing.T) {
 		t.Fatalf("%d objects", n)
 	}
 }
+
+// Duplicates are told by the record each ID's key points to: when every
+// ID has the same key, which 64-bit keys make all but impossible, the
+// same records are duplicates, the first is still the one named, and
+// no other record is lost, in CSV, JSON and JSON Lines, read at once or
+// resumed page by page.
+func TestDuplicatesWhenEveryKeyCollides(t *testing.T) {
+	defer func(k func(string) uint64) { keyOf = k }(keyOf)
+	keyOf = func(string) uint64 { return 7 }
+	t.Run("csv", TestCSVMalformedRowsFailAlone)
+	t.Run("json", TestJSONRecords)
+}

@@ -35,7 +35,7 @@ func (s *Source) Get(ctx context.Context, t connectors.ObjectType, id string, at
 		return connectors.Object{}, err
 	}
 	defer rd.f.Close()
-	rd.sh.want = wanted(attributes)
+	rd.sh.setWant(attributes)
 	// Records with other IDs are not built, only skipped.
 	rd.sh.only = id
 	if s.origin != nil {
@@ -75,7 +75,7 @@ func (s *Source) getIndexed(ctx context.Context, rd *pass, id string, scanning b
 	}
 	if entries := ix.lookup(id); len(entries) > 0 {
 		for _, e := range entries {
-			rec, err := rd.recordAt(e.at)
+			rec, err := rd.recordAt(e.at, false)
 			if err != nil {
 				return connectors.Object{}, false, nil
 			}
@@ -103,13 +103,19 @@ func (s *Source) getIndexed(ctx context.Context, rd *pass, id string, scanning b
 	return obj, true, err
 }
 
-// recordAt reads the record that starts at p.
-func (rd *pass) recordAt(p position) (record, error) {
+// recordAt reads the record that starts at p; with its ID only when
+// idOnly is set.
+func (rd *pass) recordAt(p position, idOnly bool) (record, error) {
 	at := &p
 	if p.n == 0 { // the first record: a reader can only resume after one
 		at = nil
 	}
-	r, err := openRows(&input{f: rd.f, end: rd.fp.size}, rd.sh, at)
+	sh := rd.sh
+	if idOnly {
+		bare := *rd.sh
+		bare.idsOnly, sh = true, &bare
+	}
+	r, err := openRows(&input{f: rd.f, end: rd.fp.size}, sh, at)
 	if err != nil {
 		return record{}, err
 	}

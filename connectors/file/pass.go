@@ -13,14 +13,20 @@ import (
 
 // pass is one read of the whole file, page by page.
 type pass struct {
-	path   string
-	f      Snapshot
-	fp     fingerprint
-	hash   *fileHash
-	sh     *shape
-	rows   rows
-	seen   map[string]int64 // record number of each ID's first occurrence
-	cursor string           // returned with the last page: a Read with it goes on here
+	path string
+	f    Snapshot
+	fp   fingerprint
+	hash *fileHash
+	sh   *shape
+	rows rows
+	// seen is where each ID's first record starts, by the ID's key (idKey):
+	// a record whose key is there is a duplicate when the record there has
+	// its ID. Keys, not IDs, keep the set at 24 bytes an ID. An ID whose
+	// key another ID has is kept in collided, with its record number.
+	seen     map[uint64]position
+	collided map[string]int64
+	key      func(id string) uint64
+	cursor   string // returned with the last page: a Read with it goes on here
 	// mark makes the last page's watermark (Source.watermark).
 	mark func(digest, validator string) string
 	// remote is set when the bytes are an origin's copy, not a file.
@@ -100,7 +106,7 @@ func (s *Source) indexAnswers(rd *pass) bool {
 // openFile opens the export and takes its fingerprint, for a read or a
 // Get. An origin's own errors (a refused request) keep their kind.
 func (s *Source) openFile(ctx context.Context, last Version) (*pass, error) {
-	rd := &pass{path: s.name(), sh: newShape(s.cfg), seen: map[string]int64{}, mark: s.watermark, remote: s.origin != nil}
+	rd := &pass{path: s.name(), sh: newShape(s.cfg), seen: map[uint64]position{}, key: keyOf, mark: s.watermark, remote: s.origin != nil}
 	f, err := s.snapshot(ctx, last)
 	if err != nil {
 		var ce *connectors.Error
@@ -160,7 +166,9 @@ func (rd *pass) scanIDs(at position) error {
 		if err != nil {
 			return err
 		}
-		rd.dedupe(&rec, start)
+		if err := rd.dedupe(&rec, start); err != nil {
+			return err
+		}
 	}
 	if r.pos() != at {
 		return fmt.Errorf("the cursor does not fall on a record boundary of the file")
@@ -185,7 +193,9 @@ func (rd *pass) page(ctx context.Context, size int) (connectors.Page, error) {
 		if err != nil {
 			return connectors.Page{}, rd.fail(err)
 		}
-		rd.dedupe(&rec, start)
+		if err := rd.dedupe(&rec, start); err != nil {
+			return connectors.Page{}, rd.fail(err)
+		}
 		objs = append(objs, rec.obj)
 	}
 	if err := rd.check(); err != nil {
@@ -220,34 +230,60 @@ func (rd *pass) last(objs []connectors.Object) (connectors.Page, error) {
 
 // dedupe turns a record into an invalid one when an earlier record, valid
 // or not, had its ID. The record starts at start.
-func (rd *pass) dedupe(rec *record, start position) {
+func (rd *pass) dedupe(rec *record, start position) error {
 	if rd.index != nil {
 		rd.index.malformed(rd.sh, rec)
 	}
 	if !rec.anchored {
-		return
+		return nil
 	}
-	if first, ok := rd.seen[rec.obj.ID]; ok {
-		*rec = rd.sh.invalid(rec.n, rec.obj.ID, fmt.Sprintf("duplicate %s %q, first on %s %d", rd.sh.IDColumn, rec.obj.ID, rd.sh.word, first))
-		return
+	id := rec.obj.ID
+	k := rd.key(id)
+	at, taken := rd.seen[k]
+	if taken {
+		first, err := rd.recordAt(at, true)
+		if err != nil {
+			return err
+		}
+		if first.obj.ID == id {
+			rd.duplicate(rec, first.n)
+			return nil
+		}
+		// Another ID has this key.
+		if n, ok := rd.collided[id]; ok {
+			rd.duplicate(rec, n)
+			return nil
+		}
+		if rd.collided == nil {
+			rd.collided = map[string]int64{}
+		}
+		rd.collided[strings.Clone(id)] = rec.n
+	} else {
+		rd.seen[k] = start
 	}
 	if rd.index != nil {
 		rd.index.add(rec, start)
 	}
-	// A clone, so the set does not pin the whole record's memory.
-	rd.seen[strings.Clone(rec.obj.ID)] = rec.n
 	if len(rd.seen) == sample && start.off > 0 && rd.fp.size > start.off {
 		rd.presize(float64(sample) * float64(rd.fp.size) / float64(start.off) * 1.1)
 	}
+	return nil
+}
+
+// keyOf is idKey; a test makes every ID's key the same.
+var keyOf = idKey
+
+func (rd *pass) duplicate(rec *record, first int64) {
+	*rec = rd.sh.invalid(rec.n, rec.obj.ID, fmt.Sprintf("duplicate %s %q, first on %s %d", rd.sh.IDColumn, rec.obj.ID, rd.sh.word, first))
 }
 
 // presize makes room in the set of IDs for about n, sized from the bytes
 // the first IDs took: grown step by step, a million IDs cost their set a
 // third of its time in rehashing.
 func (rd *pass) presize(n float64) {
-	seen := make(map[string]int64, int(min(n, 1<<26)))
-	for id, first := range rd.seen {
-		seen[id] = first
+	seen := make(map[uint64]position, int(min(n, 1<<26)))
+	for k, at := range rd.seen {
+		seen[k] = at
 	}
 	rd.seen = seen
 }

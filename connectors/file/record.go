@@ -1,6 +1,7 @@
 package file
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,8 +21,20 @@ type shape struct {
 	*settings
 	word    string          // what a record is called: row, record, line
 	want    map[string]bool // attributes to return; nil for all
+	wantFor []string        // the names want was made from
+	wantGen int             // counts changes of want, for the columns kept of it
 	idsOnly bool            // return IDs only, for scanning
 	only    string          // when set, other records come back with their ID only
+}
+
+// setWant sets the attributes to return; a read asks for the same ones
+// with every page, and they are not made again then.
+func (sh *shape) setWant(names []string) {
+	if sh.wantGen > 0 && slices.Equal(names, sh.wantFor) {
+		return
+	}
+	sh.want, sh.wantFor = wanted(names), slices.Clone(names)
+	sh.wantGen++
 }
 
 func newShape(s *settings) *shape {

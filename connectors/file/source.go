@@ -76,7 +76,7 @@ func (s *Source) Read(ctx context.Context, req connectors.ReadRequest) (connecto
 		}
 		s.rd = rd
 	}
-	s.rd.sh.want = wanted(req.Attributes)
+	s.rd.sh.setWant(req.Attributes)
 	page, err := s.rd.page(ctx, size)
 	if err != nil || page.Cursor == "" {
 		s.closePass()
