@@ -20,6 +20,7 @@ import (
 // pagedSource is a snapshot source of one user a page that reports, on
 // reading, when the read of its second page begins.
 type pagedSource struct {
+	snapshotSource
 	Users []string `json:"users"`
 }
 
@@ -30,13 +31,9 @@ func init() {
 	connectors.RegisterSource("test-paged", func() connectors.SourceConfig { return &pagedSource{} })
 }
 
-func (pagedSource) Validate() error { return nil }
-
 func (c pagedSource) OpenSource(context.Context, *logrus.Entry) (connectors.Source, error) {
 	return c, nil
 }
-
-func (pagedSource) ChangeDetection() connectors.ChangeDetection { return connectors.Snapshot }
 
 func (c pagedSource) Read(_ context.Context, req connectors.ReadRequest) (connectors.Page, error) {
 	i, _ := strconv.Atoi(req.Cursor)
@@ -49,8 +46,6 @@ func (c pagedSource) Read(_ context.Context, req connectors.ReadRequest) (connec
 	}
 	return page, nil
 }
-
-func (pagedSource) Close() error { return nil }
 
 // waitingStore compares the first page only once the source reads the
 // second.

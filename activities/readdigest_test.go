@@ -246,7 +246,10 @@ func TestRetriedDigestFetchReadsAgain(t *testing.T) {
 // versionedSource is a snapshot source, registered as any connector is,
 // whose data is its Version's objects: a read given that version's
 // watermark is answered Unchanged, as a report server answers 304.
-type versionedSource struct{ Name string }
+type versionedSource struct {
+	snapshotSource
+	Name string
+}
 
 var versions sync.Map // name -> versionedData
 
@@ -259,13 +262,9 @@ func init() {
 	connectors.RegisterSource("test-versioned", func() connectors.SourceConfig { return &versionedSource{} })
 }
 
-func (versionedSource) Validate() error { return nil }
-
 func (c versionedSource) OpenSource(context.Context, *logrus.Entry) (connectors.Source, error) {
 	return c, nil
 }
-
-func (versionedSource) ChangeDetection() connectors.ChangeDetection { return connectors.Snapshot }
 
 func (c versionedSource) Read(_ context.Context, req connectors.ReadRequest) (connectors.Page, error) {
 	v, _ := versions.Load(c.Name)
@@ -275,8 +274,6 @@ func (c versionedSource) Read(_ context.Context, req connectors.ReadRequest) (co
 	}
 	return connectors.Page{Objects: slices.Clone(d.objects), Watermark: d.version}, nil
 }
-
-func (versionedSource) Close() error { return nil }
 
 // A snapshot found unchanged between two reads with digests neither loses
 // the digest nor makes every object look absent: the read after it

@@ -17,19 +17,25 @@ import (
 // unchangedSource is a snapshot source, registered as any connector is,
 // whose data never changes: a read given a watermark is answered
 // Unchanged, as a report server answers 304.
-type unchangedSource struct{}
+type unchangedSource struct{ snapshotSource }
+
+// snapshotSource is what the test snapshot sources have in common: a
+// configuration with nothing to check, read as snapshots.
+type snapshotSource struct{}
+
+func (snapshotSource) Validate() error { return nil }
+
+func (snapshotSource) ChangeDetection() connectors.ChangeDetection { return connectors.Snapshot }
+
+func (snapshotSource) Close() error { return nil }
 
 func init() {
 	connectors.RegisterSource("test-unchanged", func() connectors.SourceConfig { return &unchangedSource{} })
 }
 
-func (unchangedSource) Validate() error { return nil }
-
 func (c unchangedSource) OpenSource(context.Context, *logrus.Entry) (connectors.Source, error) {
 	return c, nil
 }
-
-func (unchangedSource) ChangeDetection() connectors.ChangeDetection { return connectors.Snapshot }
 
 func (unchangedSource) Read(_ context.Context, req connectors.ReadRequest) (connectors.Page, error) {
 	if req.Since == "" {
@@ -37,8 +43,6 @@ func (unchangedSource) Read(_ context.Context, req connectors.ReadRequest) (conn
 	}
 	return connectors.Page{Unchanged: true, Watermark: req.Since}, nil
 }
-
-func (unchangedSource) Close() error { return nil }
 
 // An unchanged snapshot reads nothing, so nothing is absent: no linked
 // object is staged for deprovisioning and the deletion guard holds
