@@ -149,28 +149,35 @@ func (w *digestWriter) discard() { w.rd.drop() }
 type digestEntry struct{ key, hash uint64 }
 
 // priorRead is the digest of the read a cycle compares with, and which of
-// its objects the cycle's read has returned so far.
+// its objects the cycle's read has returned so far. Exports keep their
+// order from one day to the next: each object is looked for first where
+// the last one found was followed, and by key only when it is not there.
 type priorRead struct {
 	rd      *readDigest
-	entries []digestEntry // by key
+	entries []digestEntry // in the order of the read
+	byKey   []uint32      // entries' indexes, by key
+	next    int           // where the next object is looked for first
 	again   []bool        // by entry: whether the read returned it again
 }
 
 var errDigestCollision = errors.New("two IDs of the read have the same key")
 
-// load reads a digest back, sorted by key. A digest in which two objects
-// have the same key cannot tell them apart: it is not used.
+// load reads a digest back. A digest in which two objects have the same
+// key cannot tell them apart: it is not used.
 func (rd *readDigest) load() (*priorRead, error) {
-	p := &priorRead{rd: rd, entries: make([]digestEntry, 0, rd.n), again: make([]bool, rd.n)}
+	p := &priorRead{rd: rd, entries: make([]digestEntry, 0, rd.n), byKey: make([]uint32, rd.n), again: make([]bool, rd.n)}
 	err := rd.each(func(key, hash uint64, _ []byte) {
 		p.entries = append(p.entries, digestEntry{key, hash})
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(p.entries, func(a, b digestEntry) int { return cmp.Compare(a.key, b.key) })
-	for i := 1; i < len(p.entries); i++ {
-		if p.entries[i].key == p.entries[i-1].key {
+	for i := range p.byKey {
+		p.byKey[i] = uint32(i)
+	}
+	slices.SortFunc(p.byKey, func(a, b uint32) int { return cmp.Compare(p.entries[a].key, p.entries[b].key) })
+	for i := 1; i < len(p.byKey); i++ {
+		if p.entries[p.byKey[i]].key == p.entries[p.byKey[i-1]].key {
 			return nil, errDigestCollision
 		}
 	}
@@ -202,10 +209,14 @@ func (rd *readDigest) each(fn func(key, hash uint64, id []byte)) error {
 // same reports whether the prior read had the object of this key with
 // this hash, and notes that the object was returned again.
 func (p *priorRead) same(key, hash uint64) bool {
-	i, ok := p.find(key)
+	i, ok := p.next, p.next < len(p.entries) && p.entries[p.next].key == key
+	if !ok {
+		i, ok = p.find(key)
+	}
 	if !ok {
 		return false
 	}
+	p.next = i + 1
 	p.again[i] = true
 	return p.entries[i].hash == hash
 }
@@ -217,8 +228,13 @@ func (p *priorRead) returned(key uint64) bool {
 	return ok && p.again[i]
 }
 
+// find returns the index of the entry of this key.
 func (p *priorRead) find(key uint64) (int, bool) {
-	return slices.BinarySearchFunc(p.entries, key, func(e digestEntry, k uint64) int { return cmp.Compare(e.key, k) })
+	j, ok := slices.BinarySearchFunc(p.byKey, key, func(i uint32, k uint64) int { return cmp.Compare(p.entries[i].key, k) })
+	if !ok {
+		return 0, false
+	}
+	return int(p.byKey[j]), true
 }
 
 // absent returns, sorted, the IDs of the prior read that were not
@@ -228,10 +244,12 @@ func (p *priorRead) absent() ([]string, error) {
 	if !slices.Contains(p.again, false) {
 		return nil, nil
 	}
-	err := p.rd.each(func(key, _ uint64, id []byte) {
-		if i, _ := p.find(key); !p.again[i] {
+	i := 0
+	err := p.rd.each(func(_, _ uint64, id []byte) {
+		if !p.again[i] {
 			ids = append(ids, string(id))
 		}
+		i++
 	})
 	slices.Sort(ids)
 	return ids, err
@@ -294,6 +312,7 @@ func (s *Stager) Digest() {
 	}
 	if s.prior != nil {
 		clear(s.prior.again)
+		s.prior.next = 0
 	}
 	s.digestDue = true
 }
