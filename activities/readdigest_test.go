@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -142,11 +143,22 @@ func TestDigestFetchStagesAsAFullCompare(t *testing.T) {
 			staff, changed = mutate(staff, rng, &next)
 		}
 		rows := slices.Clone(staff)
+		broken := ""
 		if cycle%4 == 3 {
-			// A row with another's ID, which fails alone.
+			// A row with another's ID, which fails alone, and a row that
+			// cannot be read, which must not look like a person gone.
 			rows = append(rows, hrexport.Employee{ID: staff[0].ID, UserName: "twin"})
+			broken = rows[1].ID
+			rows = slices.Delete(rows, 1, 2)
 		}
 		writeExport(t, path, rows)
+		if broken != "" {
+			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			require.NoError(t, err)
+			_, err = fmt.Fprintf(f, "%s,too few fields\n", broken)
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+		}
 		if cycle == 6 {
 			// A state written outside any cycle: the next fetch cannot
 			// trust the digest, and must find the row changed.

@@ -221,6 +221,14 @@ func (p *priorRead) same(key, hash uint64) bool {
 	return p.entries[i].hash == hash
 }
 
+// seen notes that the read returned the object of this key again, in a
+// record that could not be read or as a tombstone: it is not absent.
+func (p *priorRead) seen(key uint64) {
+	if i, ok := p.find(key); ok {
+		p.again[i] = true
+	}
+}
+
 // returned reports whether the prior read had the object of this key and
 // the read returned it again.
 func (p *priorRead) returned(key uint64) bool {

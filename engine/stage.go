@@ -116,7 +116,9 @@ func pageIDs(objs []connectors.Object) []string {
 // digest records the page's objects in the read's digest and returns
 // those to compare: all of them, or, against a prior read, those it did
 // not have as they are. Malformed records and tombstones are always
-// compared, as a read without a digest compares them.
+// compared, as a read without a digest compares them, and the prior
+// read's object of their ID is not absent: a row that cannot be read must
+// not look like a person gone.
 func (s *Stager) digest(objs []connectors.Object) []connectors.Object {
 	d, t := s.e.digests, s.step.Type
 	kept := objs
@@ -124,7 +126,13 @@ func (s *Stager) digest(objs []connectors.Object) []connectors.Object {
 		kept = make([]connectors.Object, 0, len(objs))
 	}
 	for _, o := range objs {
-		if o.ID != "" && o.Invalid == "" && !o.Deleted {
+		switch {
+		case o.ID == "":
+		case o.Invalid != "" || o.Deleted:
+			if s.prior != nil {
+				s.prior.seen(d.idKey(o.ID))
+			}
+		default:
 			key := d.idKey(o.ID)
 			var h uint64
 			h, s.buf = d.digestHash(o, s.as.assigned(t, o), s.buf)
