@@ -1,12 +1,14 @@
 package activities_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -65,13 +67,7 @@ func (w *digestWorld) staged(t *testing.T, c store.Cycle, n int) []store.StagedI
 	require.NoError(t, err)
 	require.Len(t, items, n)
 	slices.SortFunc(items, func(a, b store.StagedItem) int {
-		if a.Object.ID < b.Object.ID {
-			return -1
-		}
-		if a.Object.ID > b.Object.ID {
-			return 1
-		}
-		return 0
+		return cmp.Or(strings.Compare(a.Object.ID, b.Object.ID), strings.Compare(a.Object.Invalid, b.Object.Invalid))
 	})
 	for i := range items {
 		// A due escrow whose row did not change is staged as the escrow
@@ -126,17 +122,24 @@ func idsOf(items []store.StagedItem) []string {
 // A fetch that compares with the digest of the last settled cycle's read
 // stages exactly what a fetch that compares every row with the store
 // stages, cycle after cycle: rows changed, added, removed, disabled,
-// malformed or duplicated, escrows due and not due, and a state written
-// outside any cycle. Unchanged rows are not looked up in the store.
+// moved, malformed or duplicated, escrows due and not due, and a state
+// written outside any cycle. Unchanged rows are not looked up in the
+// store. Four series of sixteen cycles.
 func TestDigestFetchStagesAsAFullCompare(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { digestFetchStagesAsAFullCompare(t, seed) })
+	}
+}
+
+func digestFetchStagesAsAFullCompare(t *testing.T, seed uint64) {
 	withDigests, without := newDigestWorld(t, true), newDigestWorld(t, false)
 	path := filepath.Join(t.TempDir(), "hr.csv")
 	job := fetchBenchJob(path, "http://127.0.0.1:1/scim/v2")
-	staff := hrexport.Generate(400, 7)
-	rng := rand.New(rand.NewPCG(1, 2))
+	staff := hrexport.Generate(400, 7+seed)
+	rng := rand.New(rand.NewPCG(1, 2+seed))
 	next := 400
 
-	for cycle := range 12 {
+	for cycle := range 16 {
 		c := store.Cycle{Job: job.Name, ID: fmt.Sprint("c", cycle)}
 		changed := 0
 		if cycle > 0 {
@@ -187,7 +190,8 @@ func TestDigestFetchStagesAsAFullCompare(t *testing.T) {
 	}
 }
 
-// mutate changes, disables, removes, adds and moves rows, and returns
+// mutate changes, disables, scopes out or in, removes, adds and moves
+// rows, and returns
 // how many rows it touched.
 func mutate(staff []hrexport.Employee, rng *rand.Rand, next *int) ([]hrexport.Employee, int) {
 	staff = slices.Clone(staff)
@@ -203,6 +207,16 @@ func mutate(staff []hrexport.Employee, rng *rand.Rand, next *int) ([]hrexport.Em
 			staff[i].Status = "Inactive"
 		} else {
 			staff[i].Status = "Active"
+		}
+		touched++
+	}
+	for range 2 {
+		// Out of scope, or back in.
+		i := rng.IntN(len(staff))
+		if staff[i].EmployeeType == "Employee" {
+			staff[i].EmployeeType = "Contractor"
+		} else {
+			staff[i].EmployeeType = "Employee"
 		}
 		touched++
 	}

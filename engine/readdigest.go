@@ -118,13 +118,16 @@ func (d *ReadDigests) create(cycle string) (*digestWriter, error) {
 	return &digestWriter{rd: rd, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
-// add records one object: its ID's key, its hash, and its ID.
-func (w *digestWriter) add(key, hash uint64, id string) {
+// add records one object: its ID's key, its hash, and its ID; unread
+// when its record could not be read (or was a tombstone), which has no
+// hash to compare but an ID that is not absent.
+func (w *digestWriter) add(key, hash uint64, unread bool, id string) {
 	if w.err != nil {
 		return
 	}
 	b := binary.LittleEndian.AppendUint64(w.buf[:0], key)
 	b = binary.LittleEndian.AppendUint64(b, hash)
+	b = append(b, flag(unread))
 	b = binary.AppendUvarint(b, uint64(len(id)))
 	w.buf = append(b, id...)
 	_, w.err = w.w.Write(w.buf)
@@ -155,19 +158,28 @@ type digestEntry struct{ key, hash uint64 }
 type priorRead struct {
 	rd      *readDigest
 	entries []digestEntry // in the order of the read
-	byKey   []uint32      // entries' indexes, by key
+	flags   []uint8       // by entry
+	byKey   []uint32      // entries' indexes, by key, an ID's readable record first
 	next    int           // where the next object is looked for first
-	again   []bool        // by entry: whether the read returned it again
 }
+
+// Flags of a prior read's entry.
+const (
+	entryUnread uint8 = 1 << iota // its record could not be read: no hash
+	entryAgain                    // the read returned its ID again
+	entryAlias                    // another entry of its ID comes first
+)
 
 var errDigestCollision = errors.New("two IDs of the read have the same key")
 
-// load reads a digest back. A digest in which two objects have the same
-// key cannot tell them apart: it is not used.
+// load reads a digest back. An ID's records that could not be read are
+// aliases of its first record; two readable records of one key cannot be
+// told apart, and make the digest unusable.
 func (rd *readDigest) load() (*priorRead, error) {
-	p := &priorRead{rd: rd, entries: make([]digestEntry, 0, rd.n), byKey: make([]uint32, rd.n), again: make([]bool, rd.n)}
-	err := rd.each(func(key, hash uint64, _ []byte) {
+	p := &priorRead{rd: rd, entries: make([]digestEntry, 0, rd.n), flags: make([]uint8, 0, rd.n), byKey: make([]uint32, rd.n)}
+	err := rd.each(func(key, hash uint64, unread bool, _ []byte) {
 		p.entries = append(p.entries, digestEntry{key, hash})
+		p.flags = append(p.flags, flag(unread)*entryUnread)
 	})
 	if err != nil {
 		return nil, err
@@ -175,19 +187,26 @@ func (rd *readDigest) load() (*priorRead, error) {
 	for i := range p.byKey {
 		p.byKey[i] = uint32(i)
 	}
-	slices.SortFunc(p.byKey, func(a, b uint32) int { return cmp.Compare(p.entries[a].key, p.entries[b].key) })
-	for i := 1; i < len(p.byKey); i++ {
-		if p.entries[p.byKey[i]].key == p.entries[p.byKey[i-1]].key {
+	slices.SortFunc(p.byKey, func(a, b uint32) int {
+		return cmp.Or(cmp.Compare(p.entries[a].key, p.entries[b].key), cmp.Compare(p.flags[a], p.flags[b]), cmp.Compare(a, b))
+	})
+	for j := 1; j < len(p.byKey); j++ {
+		a, b := p.byKey[j-1], p.byKey[j]
+		if p.entries[a].key != p.entries[b].key {
+			continue
+		}
+		if p.flags[b]&entryUnread == 0 {
 			return nil, errDigestCollision
 		}
+		p.flags[b] |= entryAlias
 	}
 	return p, nil
 }
 
 // each reads the digest's records in the order they were written.
-func (rd *readDigest) each(fn func(key, hash uint64, id []byte)) error {
+func (rd *readDigest) each(fn func(key, hash uint64, unread bool, id []byte)) error {
 	r := bufio.NewReaderSize(io.NewSectionReader(rd.f, 0, 1<<62), 64<<10)
-	var head [16]byte
+	var head [17]byte
 	var id []byte
 	for range rd.n {
 		if _, err := io.ReadFull(r, head[:]); err != nil {
@@ -201,15 +220,15 @@ func (rd *readDigest) each(fn func(key, hash uint64, id []byte)) error {
 		if _, err := io.ReadFull(r, id); err != nil {
 			return fmt.Errorf("read digest: %w", err)
 		}
-		fn(binary.LittleEndian.Uint64(head[:8]), binary.LittleEndian.Uint64(head[8:]), id)
+		fn(binary.LittleEndian.Uint64(head[:8]), binary.LittleEndian.Uint64(head[8:16]), head[16] != 0, id)
 	}
 	return nil
 }
 
-// same reports whether the prior read had the object of this key with
-// this hash, and notes that the object was returned again.
+// same reports whether the prior read had a readable record of this key
+// with this hash, and notes that the ID was returned again.
 func (p *priorRead) same(key, hash uint64) bool {
-	i, ok := p.next, p.next < len(p.entries) && p.entries[p.next].key == key
+	i, ok := p.next, p.next < len(p.entries) && p.entries[p.next].key == key && p.flags[p.next]&entryAlias == 0
 	if !ok {
 		i, ok = p.find(key)
 	}
@@ -217,26 +236,26 @@ func (p *priorRead) same(key, hash uint64) bool {
 		return false
 	}
 	p.next = i + 1
-	p.again[i] = true
-	return p.entries[i].hash == hash
+	p.flags[i] |= entryAgain
+	return p.flags[i]&entryUnread == 0 && p.entries[i].hash == hash
 }
 
-// seen notes that the read returned the object of this key again, in a
-// record that could not be read or as a tombstone: it is not absent.
+// seen notes that the read returned the ID of this key again, in a record
+// that could not be read or as a tombstone: it is not absent.
 func (p *priorRead) seen(key uint64) {
 	if i, ok := p.find(key); ok {
-		p.again[i] = true
+		p.flags[i] |= entryAgain
 	}
 }
 
-// returned reports whether the prior read had the object of this key and
-// the read returned it again.
+// returned reports whether the prior read had the ID of this key and the
+// read returned it again.
 func (p *priorRead) returned(key uint64) bool {
 	i, ok := p.find(key)
-	return ok && p.again[i]
+	return ok && p.flags[i]&entryAgain != 0
 }
 
-// find returns the index of the entry of this key.
+// find returns the index of the first entry of this key.
 func (p *priorRead) find(key uint64) (int, bool) {
 	j, ok := slices.BinarySearchFunc(p.byKey, key, func(i uint32, k uint64) int { return cmp.Compare(p.entries[i].key, k) })
 	if !ok {
@@ -245,16 +264,21 @@ func (p *priorRead) find(key uint64) (int, bool) {
 	return int(p.byKey[j]), true
 }
 
+// unreturned forgets which IDs the read returned, for a read started again.
+func (p *priorRead) unreturned() {
+	for i := range p.flags {
+		p.flags[i] &^= entryAgain
+	}
+	p.next = 0
+}
+
 // absent returns, sorted, the IDs of the prior read that were not
 // returned again.
 func (p *priorRead) absent() ([]string, error) {
 	var ids []string
-	if !slices.Contains(p.again, false) {
-		return nil, nil
-	}
 	i := 0
-	err := p.rd.each(func(_, _ uint64, id []byte) {
-		if !p.again[i] {
+	err := p.rd.each(func(_, _ uint64, _ bool, id []byte) {
+		if p.flags[i]&(entryAgain|entryAlias) == 0 {
 			ids = append(ids, string(id))
 		}
 		i++
@@ -319,8 +343,7 @@ func (s *Stager) Digest() {
 		s.next = nil
 	}
 	if s.prior != nil {
-		clear(s.prior.again)
-		s.prior.next = 0
+		s.prior.unreturned()
 	}
 	s.digestDue = true
 }

@@ -116,9 +116,9 @@ func pageIDs(objs []connectors.Object) []string {
 // digest records the page's objects in the read's digest and returns
 // those to compare: all of them, or, against a prior read, those it did
 // not have as they are. Malformed records and tombstones are always
-// compared, as a read without a digest compares them, and the prior
-// read's object of their ID is not absent: a row that cannot be read must
-// not look like a person gone.
+// compared, as a read without a digest compares them; their IDs are
+// recorded and are not absent: a row that cannot be read must not look
+// like a person gone, in this cycle or the next.
 func (s *Stager) digest(objs []connectors.Object) []connectors.Object {
 	d, t := s.e.digests, s.step.Type
 	kept := objs
@@ -129,14 +129,16 @@ func (s *Stager) digest(objs []connectors.Object) []connectors.Object {
 		switch {
 		case o.ID == "":
 		case o.Invalid != "" || o.Deleted:
+			key := d.idKey(o.ID)
+			s.next.add(key, 0, true, o.ID)
 			if s.prior != nil {
-				s.prior.seen(d.idKey(o.ID))
+				s.prior.seen(key)
 			}
 		default:
 			key := d.idKey(o.ID)
 			var h uint64
 			h, s.buf = d.digestHash(o, s.as.assigned(t, o), s.buf)
-			s.next.add(key, h, o.ID)
+			s.next.add(key, h, false, o.ID)
 			if s.prior != nil && s.prior.same(key, h) {
 				continue
 			}
