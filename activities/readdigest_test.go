@@ -124,9 +124,13 @@ func idsOf(items []store.StagedItem) []string {
 // stages, cycle after cycle: rows changed, added, removed, disabled,
 // moved, malformed or duplicated, escrows due and not due, and a state
 // written outside any cycle. Unchanged rows are not looked up in the
-// store. Four series of sixteen cycles.
+// store. Twelve series of sixteen cycles (three in -short).
 func TestDigestFetchStagesAsAFullCompare(t *testing.T) {
-	for seed := range uint64(4) {
+	series := uint64(12)
+	if testing.Short() {
+		series = 3
+	}
+	for seed := range series {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { digestFetchStagesAsAFullCompare(t, seed) })
 	}
 }

@@ -165,9 +165,10 @@ type priorRead struct {
 
 // Flags of a prior read's entry.
 const (
-	entryUnread uint8 = 1 << iota // its record could not be read: no hash
-	entryAgain                    // the read returned its ID again
-	entryAlias                    // another entry of its ID comes first
+	entryUnread  uint8 = 1 << iota // its record could not be read: no hash
+	entryAgain                     // the read returned its ID again
+	entryAlias                     // another entry of its ID comes first
+	entrySkipped                   // the read returned it unchanged, and did not compare it
 )
 
 var errDigestCollision = errors.New("two IDs of the read have the same key")
@@ -237,7 +238,17 @@ func (p *priorRead) same(key, hash uint64) bool {
 	}
 	p.next = i + 1
 	p.flags[i] |= entryAgain
-	return p.flags[i]&entryUnread == 0 && p.entries[i].hash == hash
+	if p.flags[i]&entryUnread != 0 || p.entries[i].hash != hash {
+		return false
+	}
+	p.flags[i] |= entrySkipped
+	return true
+}
+
+// skipped reports whether the read returned the ID of this key unchanged.
+func (p *priorRead) skipped(key uint64) bool {
+	i, ok := p.find(key)
+	return ok && p.flags[i]&entrySkipped != 0
 }
 
 // seen notes that the read returned the ID of this key again, in a record
@@ -267,7 +278,7 @@ func (p *priorRead) find(key uint64) (int, bool) {
 // unreturned forgets which IDs the read returned, for a read started again.
 func (p *priorRead) unreturned() {
 	for i := range p.flags {
-		p.flags[i] &^= entryAgain
+		p.flags[i] &^= entryAgain | entrySkipped
 	}
 	p.next = 0
 }
@@ -345,7 +356,7 @@ func (s *Stager) Digest() {
 	if s.prior != nil {
 		s.prior.unreturned()
 	}
-	s.digestDue = true
+	s.digestDue, s.digested = true, false
 }
 
 // startDigest begins the digest Digest asked for.

@@ -48,6 +48,7 @@ type Stager struct {
 	next      *digestWriter
 	prior     *priorRead
 	digestDue bool // Digest was called and no page staged since
+	digested  bool // objects were compared with the prior read's digest
 	buf       []byte
 }
 
@@ -125,6 +126,7 @@ func (s *Stager) digest(objs []connectors.Object) []connectors.Object {
 	if s.prior != nil {
 		kept = make([]connectors.Object, 0, len(objs))
 	}
+	s.digested = s.digested || s.prior != nil && len(objs) > 0
 	for _, o := range objs {
 		switch {
 		case o.ID == "":
@@ -319,10 +321,25 @@ func (s *Stager) stageAbsent(ctx context.Context, seq int, each func(func(store.
 func (s *Stager) DueEscrows(ctx context.Context, seq int) (PageCounts, error) {
 	t := s.step.Type
 	var due []store.ObjectState
-	err := s.e.store.UnseenDueEscrows(ctx, s.cycle, t, time.Now(), func(o store.ObjectState) error {
+	keep := func(o store.ObjectState) error {
 		due = append(due, o)
 		return nil
-	})
+	}
+	var err error
+	if s.prior != nil && s.digested {
+		// Compared with a digest: those of the read's unchanged objects,
+		// which were not compared. A record of the ID that could not be
+		// read marked it seen, but does not stand for it.
+		d := s.e.digests
+		err = s.e.store.DueEscrows(ctx, s.e.job.Name, t, time.Now(), func(o store.ObjectState) error {
+			if s.prior.skipped(d.idKey(o.SourceID)) {
+				return keep(o)
+			}
+			return nil
+		})
+	} else {
+		err = s.e.store.UnseenDueEscrows(ctx, s.cycle, t, time.Now(), keep)
+	}
 	if err != nil || len(due) == 0 {
 		return PageCounts{}, err
 	}
