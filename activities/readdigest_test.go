@@ -206,23 +206,10 @@ func mutate(staff []hrexport.Employee, rng *rand.Rand, next *int) ([]hrexport.Em
 		touched++
 	}
 	for range 2 {
-		i := rng.IntN(len(staff))
-		if staff[i].Status == "Active" {
-			staff[i].Status = "Inactive"
-		} else {
-			staff[i].Status = "Active"
-		}
-		touched++
-	}
-	for range 2 {
+		flip(&staff[rng.IntN(len(staff))].Status, "Active", "Inactive")
 		// Out of scope, or back in.
-		i := rng.IntN(len(staff))
-		if staff[i].EmployeeType == "Employee" {
-			staff[i].EmployeeType = "Contractor"
-		} else {
-			staff[i].EmployeeType = "Employee"
-		}
-		touched++
+		flip(&staff[rng.IntN(len(staff))].EmployeeType, "Employee", "Contractor")
+		touched += 2
 	}
 	for range 3 {
 		i := rng.IntN(len(staff))
@@ -344,4 +331,13 @@ func TestUnchangedSnapshotKeepsTheDigest(t *testing.T) {
 	require.Equal(t, 1, res.Deleted, "the one row gone")
 	require.GreaterOrEqual(t, res.Staged, 2)
 	require.LessOrEqual(t, w.st.looked.Load(), int64(1), "only the changed row is looked up")
+}
+
+// flip makes v b when it is a, and a otherwise.
+func flip(v *string, a, b string) {
+	if *v == a {
+		*v = b
+	} else {
+		*v = a
+	}
 }
