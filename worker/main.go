@@ -120,6 +120,8 @@ func run() error {
 		acts.Metrics = exp.Handler
 	}
 	defer acts.Connections.Close()
+	// Where the system cannot unlink an open file, a digest's is removed here.
+	defer acts.Digests.Close()
 	fatal := make(chan error, 1)
 	w := worker.New(c, api.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: *maxActs, OnFatalError: func(err error) {
 		select {
