@@ -50,10 +50,12 @@ func requireCreatedOnce(t *testing.T, log []audit.Entry, users map[string]sample
 
 // A worker killed with SIGKILL again and again during an initial cycle, and
 // the dev server restarted once: the target ends exactly right and the
-// log's Create/Success entries match its accounts one to one. A second
-// worker process shares the state store and is left running, so that
-// while the killed one's batches wait out their heartbeat timeout the
-// cycle goes on.
+// log's Create/Success entries match its accounts one to one. From the
+// first kill on, a second worker process shares the state store and is
+// left running, so that while the killed one's batches wait out their
+// heartbeat timeout the cycle goes on. It starts only then: were it
+// running from the start, it could hold every batch in flight when the
+// kills land, and no kill would end an attempt.
 func TestLogTellsTheTruthAcrossCrashes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -70,7 +72,6 @@ func TestLogTellsTheTruthAcrossCrashes(t *testing.T) {
 
 	bin := testenv.Build(t, "./worker")
 	state := filepath.Join(t.TempDir(), "state.db")
-	startWorkerProcess(t, bin, tmp, state)
 	victim := startWorkerProcess(t, bin, tmp, state)
 	startJob(t, c, w.job)
 
@@ -84,6 +85,9 @@ func TestLogTellsTheTruthAcrossCrashes(t *testing.T) {
 		require.NoError(t, victim.Process.Signal(syscall.SIGKILL))
 		_, _ = victim.Process.Wait()
 		require.Less(t, w.app.Stats().Users, want, "killed mid-cycle")
+		if i == 0 {
+			startWorkerProcess(t, bin, tmp, state)
+		}
 		victim = startWorkerProcess(t, bin, tmp, state)
 	}
 	waitCycle(t, c, w.job.Name, 1, 3*time.Minute)
