@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"unsafe"
@@ -44,6 +45,10 @@ func BenchmarkRead1M(b *testing.B) { benchRead(b, 1_000_000) }
 func benchRead(b *testing.B, rows int) {
 	cfg := hrFileOf(b, rows)
 	b.ReportAllocs()
+	// live is what the read holds before its last page, once: its set of
+	// IDs and its row index at their largest.
+	var live float64
+	before := heapAlloc()
 	for b.Loop() {
 		n := 0
 		s := open(b, cfg)
@@ -56,12 +61,25 @@ func benchRead(b *testing.B, rows int) {
 			if cursor = p.Cursor; cursor == "" {
 				break
 			}
+			if live == 0 && n+1000 >= rows {
+				b.StopTimer()
+				live = float64(heapAlloc()-before) / 1e6
+				b.StartTimer()
+			}
 		}
 		if n != rows {
 			b.Fatalf("%d rows", n)
 		}
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(live, "live-MB")
+}
+
+func heapAlloc() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 // BenchmarkResume100k reads the last page of the export on a fresh source,

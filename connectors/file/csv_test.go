@@ -313,8 +313,8 @@ func TestCSVKeepsTheFileOpenBetweenPages(t *testing.T) {
 // no other record is lost, in CSV, JSON and JSON Lines, read at once or
 // resumed page by page.
 func TestDuplicatesWhenEveryKeyCollides(t *testing.T) {
-	defer func(k func(string) uint64) { keyOf = k }(keyOf)
-	keyOf = func(string) uint64 { return 7 }
+	defer func(k func(string) uint64) { idKey = k }(idKey)
+	idKey = func(string) uint64 { return 7 }
 	t.Run("csv", TestCSVMalformedRowsFailAlone)
 	t.Run("json", TestJSONRecords)
 }

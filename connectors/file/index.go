@@ -49,7 +49,9 @@ const indexBlock = 64 << 10
 
 var idSeed = maphash.MakeSeed()
 
-func idKey(id string) uint64 { return maphash.String(idSeed, id) }
+// idKey is what the index and a pass's duplicate check know an ID by; a
+// test makes every ID's key the same.
+var idKey = func(id string) uint64 { return maphash.String(idSeed, id) }
 
 // indexer collects the entries of a pass over the whole file.
 type indexer struct {
@@ -64,13 +66,17 @@ const sample = 4096
 
 // add records where the first record of an ID starts.
 func (x *indexer) add(rec *record, at position) {
-	if !rec.anchored {
-		return
+	if rec.anchored {
+		x.addKey(idKey(rec.obj.ID), at)
 	}
+}
+
+// addKey records where the first record of the ID whose key is k starts.
+func (x *indexer) addKey(k uint64, at position) {
 	if len(x.entries) == sample && at.off > 0 && x.size > at.off {
 		x.entries = slices.Grow(x.entries, int(float64(sample)*float64(x.size-at.off)/float64(at.off)*1.1))
 	}
-	x.entries = append(x.entries, indexEntry{key: idKey(rec.obj.ID), at: at})
+	x.entries = append(x.entries, indexEntry{key: k, at: at})
 }
 
 // malformed notes a record that keeps the file from being extended.

@@ -19,20 +19,20 @@ type pass struct {
 	hash *fileHash
 	sh   *shape
 	rows rows
-	// seen is where each ID's first record starts, by the ID's key (idKey):
-	// a record whose key is there is a duplicate when the record there has
-	// its ID. Keys, not IDs, keep the set at 24 bytes an ID. An ID whose
-	// key another ID has is kept in collided, with its record number.
-	seen     map[uint64]position
+	// firsts is where each ID's first record starts, by the ID's key
+	// (idKey): a record whose key is there is a duplicate when the record
+	// there has its ID. Keys, not IDs, keep it small. An ID whose key
+	// another ID has is kept in collided, with its record number.
+	firsts   *firstRecords
 	collided map[string]int64
-	key      func(id string) uint64
 	cursor   string // returned with the last page: a Read with it goes on here
 	// mark makes the last page's watermark (Source.watermark).
 	mark func(digest, validator string) string
 	// remote is set when the bytes are an origin's copy, not a file.
 	remote bool
 	// index collects where each ID's record starts, and keep receives the
-	// index when the pass completes; nil for an origin's copy.
+	// index when the pass completes; nil for an origin's copy, and when
+	// the index of an earlier pass answers. It is the indexer of firsts.
 	index *indexer
 	keep  func(*rowIndex)
 }
@@ -72,7 +72,7 @@ func (s *Source) open(ctx context.Context, c string, last Version) (*pass, error
 		return nil, err
 	}
 	if s.origin == nil && !s.indexAnswers(rd) {
-		rd.index, rd.keep = &indexer{size: rd.fp.size}, s.index.Store
+		rd.index, rd.keep = rd.firsts.x, s.index.Store
 	}
 	if err := rd.start(cur); err != nil {
 		rd.f.Close()
@@ -106,7 +106,7 @@ func (s *Source) indexAnswers(rd *pass) bool {
 // openFile opens the export and takes its fingerprint, for a read or a
 // Get. An origin's own errors (a refused request) keep their kind.
 func (s *Source) openFile(ctx context.Context, last Version) (*pass, error) {
-	rd := &pass{path: s.name(), sh: newShape(s.cfg), seen: map[uint64]position{}, key: keyOf, mark: s.watermark, remote: s.origin != nil}
+	rd := &pass{path: s.name(), sh: newShape(s.cfg), mark: s.watermark, remote: s.origin != nil}
 	f, err := s.snapshot(ctx, last)
 	if err != nil {
 		var ce *connectors.Error
@@ -120,6 +120,7 @@ func (s *Source) openFile(ctx context.Context, last Version) (*pass, error) {
 		f.Close()
 		return nil, rd.unavailable(err.Error())
 	}
+	rd.firsts = newFirstRecords(&indexer{size: rd.fp.size})
 	return rd, nil
 }
 
@@ -238,8 +239,8 @@ func (rd *pass) dedupe(rec *record, start position) error {
 		return nil
 	}
 	id := rec.obj.ID
-	k := rd.key(id)
-	at, taken := rd.seen[k]
+	k := idKey(id)
+	at, taken := rd.firsts.find(k)
 	if taken {
 		first, err := rd.recordAt(at, true)
 		if err != nil {
@@ -258,34 +259,12 @@ func (rd *pass) dedupe(rec *record, start position) error {
 			rd.collided = map[string]int64{}
 		}
 		rd.collided[strings.Clone(id)] = rec.n
-	} else {
-		rd.seen[k] = start
 	}
-	if rd.index != nil {
-		rd.index.add(rec, start)
-	}
-	if len(rd.seen) == sample && start.off > 0 && rd.fp.size > start.off {
-		rd.presize(float64(sample) * float64(rd.fp.size) / float64(start.off) * 1.1)
-	}
-	return nil
+	return rd.firsts.add(k, start, !taken)
 }
-
-// keyOf is idKey; a test makes every ID's key the same.
-var keyOf = idKey
 
 func (rd *pass) duplicate(rec *record, first int64) {
 	*rec = rd.sh.invalid(rec.n, rec.obj.ID, fmt.Sprintf("duplicate %s %q, first on %s %d", rd.sh.IDColumn, rec.obj.ID, rd.sh.word, first))
-}
-
-// presize makes room in the set of IDs for about n, sized from the bytes
-// the first IDs took: grown step by step, a million IDs cost their set a
-// third of its time in rehashing.
-func (rd *pass) presize(n float64) {
-	seen := make(map[uint64]position, int(min(n, 1<<26)))
-	for k, at := range rd.seen {
-		seen[k] = at
-	}
-	rd.seen = seen
 }
 
 // check fails when the file changed since the read began.
