@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -64,23 +65,27 @@ func (s *Store) DeleteSourceGroups(ctx context.Context, job string, ids []string
 	return nil
 }
 
-// ForgetUnseenGroups forgets the groups a cycle's read did not return. As
-// in Unseen, OFFSET 0 makes the marks probed once per group.
+// ForgetUnseenGroups forgets the groups a cycle's read did not return.
 func (s *Store) ForgetUnseenGroups(ctx context.Context, c store.Cycle) ([]string, error) {
 	var gone []string
-	err := s.write(ctx, func(b *pgx.Batch) {
-		b.Queue(`WITH gone AS (
-				DELETE FROM source_groups g WHERE g.job = $1
-				AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = g.job AND s.cycle = $2 AND s.type = $3 AND s.source_id = g.group_id OFFSET 0)
-				RETURNING g.group_id
-			), members AS (
-				DELETE FROM source_members m USING gone WHERE m.job = $1 AND m.group_id = gone.group_id
-			)
-			SELECT group_id FROM gone ORDER BY group_id`, c.Job, c.ID, string(connectors.Group)).Query(func(rows pgx.Rows) error {
-			var err error
-			gone, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		marks, err := loadSeen(ctx, tx, c, connectors.Group)
+		if err != nil {
 			return err
-		})
+		}
+		rows, _ := tx.Query(ctx, `SELECT group_id FROM source_groups WHERE job = $1 ORDER BY group_id FOR UPDATE`, c.Job)
+		known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if gone = slices.DeleteFunc(known, marks.Has); len(gone) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM source_groups WHERE job = $1 AND group_id = ANY($2)`, c.Job, gone); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM source_members WHERE job = $1 AND group_id = ANY($2)`, c.Job, gone)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("forget unseen source groups: %w", err)

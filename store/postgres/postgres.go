@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS staged (
 	outcome bytea,
 	PRIMARY KEY (job, cycle, seq)
 );
+-- seen holds the marks, a row per ID, of cycles begun by earlier versions;
+-- marks are written to seen_runs (see store.SeenMarks).
 CREATE TABLE IF NOT EXISTS seen (
 	job text COLLATE "C" NOT NULL,
 	cycle text COLLATE "C" NOT NULL,
@@ -66,6 +68,13 @@ CREATE TABLE IF NOT EXISTS seen (
 	source_id text COLLATE "C" NOT NULL,
 	PRIMARY KEY (job, cycle, type, source_id)
 );
+CREATE TABLE IF NOT EXISTS seen_runs (
+	job text COLLATE "C" NOT NULL,
+	cycle text COLLATE "C" NOT NULL,
+	type text COLLATE "C" NOT NULL,
+	ids bytea NOT NULL
+);
+CREATE INDEX IF NOT EXISTS seen_runs_cycle ON seen_runs (job, cycle, type);
 CREATE TABLE IF NOT EXISTS source_groups (
 	job text COLLATE "C" NOT NULL,
 	group_id text COLLATE "C" NOT NULL,
@@ -644,40 +653,107 @@ func (s *Store) DueEscrows(ctx context.Context, job string, t connectors.ObjectT
 }
 
 // UnseenDueEscrows lists escrowed objects whose retry time has come and
-// that a cycle has not marked seen; OFFSET 0 as in Unseen.
+// that a cycle has not marked seen.
 func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connectors.ObjectType, now time.Time, fn func(store.ObjectState) error) error {
-	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = $1 AND o.type = $2 AND o.escrow_due <= $3
-		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = $4 AND s.type = o.type AND s.source_id = o.source_id OFFSET 0)`,
-		c.Job, string(t), now, c.ID)
+	marks, err := loadSeen(ctx, s.pool, c, t)
+	if err != nil {
+		return err
+	}
+	// each lists in source ID order, as marks are asked.
+	return s.DueEscrows(ctx, c.Job, t, now, func(o store.ObjectState) error {
+		if marks.Has(o.SourceID) {
+			return nil
+		}
+		return fn(o)
+	})
 }
 
-// MarkSeen records source IDs read in a cycle.
+// MarkSeen records source IDs read in a cycle, as one run.
 func (s *Store) MarkSeen(ctx context.Context, c store.Cycle, t connectors.ObjectType, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	err := s.exec(ctx, `INSERT INTO seen (job, cycle, type, source_id) SELECT $1::text, $2::text, $3::text, * FROM unnest($4::text[])
-		ON CONFLICT DO NOTHING`, c.Job, c.ID, string(t), sortedIDs(ids))
+	err := s.exec(ctx, `INSERT INTO seen_runs (job, cycle, type, ids) VALUES ($1, $2, $3, $4)`, c.Job, c.ID, string(t), store.EncodeSeenRun(ids))
 	if err != nil {
 		return fmt.Errorf("mark objects seen: %w", err)
 	}
 	return nil
 }
 
-// Unseen lists known objects not read in a cycle.
+// Unseen lists known objects not read in a cycle: their IDs are listed a
+// page at a time, in order, and merged with the marks, and the states of
+// those not seen read by ID.
 func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectType, fn func(store.ObjectState) error) error {
-	// OFFSET 0 keeps the planner from making NOT EXISTS a join, which,
-	// with no statistics yet for a new cycle's marks, reads every mark of
-	// the cycle for every object; as a subquery it probes the key once.
-	return s.each(ctx, fn, `SELECT `+objectColumns+` FROM objects o WHERE o.job = $1 AND o.type = $2
-		AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.job = o.job AND s.cycle = $3 AND s.type = o.type AND s.source_id = o.source_id OFFSET 0)`,
-		c.Job, string(t), c.ID)
+	marks, err := loadSeen(ctx, s.pool, c, t)
+	if err != nil {
+		return err
+	}
+	after, op := "", ">=" // ">=" "" lets the first page include an empty ID
+	for {
+		rows, _ := s.pool.Query(ctx, `SELECT source_id FROM objects WHERE job = $1 AND type = $2 AND source_id `+op+` $3 ORDER BY source_id LIMIT `+strconv.Itoa(idPage),
+			c.Job, string(t), after)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("list unseen objects: %w", err)
+		}
+		unseen := slices.DeleteFunc(slices.Clone(ids), marks.Has)
+		if len(unseen) > 0 {
+			states, err := s.Objects(ctx, c.Job, t, unseen)
+			if err != nil {
+				return err
+			}
+			for _, id := range unseen {
+				if o, ok := states[id]; ok {
+					if err := fn(o); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if len(ids) < idPage {
+			return nil
+		}
+		after, op = ids[len(ids)-1], ">"
+	}
+}
+
+// idPage is how many known IDs Unseen reads at once.
+const idPage = 10000
+
+// loadSeen reads a cycle's seen marks of a type: its runs, and the rows
+// an earlier version wrote, as one run more.
+func loadSeen(ctx context.Context, q querier, c store.Cycle, t connectors.ObjectType) (*store.SeenMarks, error) {
+	rows, _ := q.Query(ctx, `SELECT ids FROM seen_runs WHERE job = $1 AND cycle = $2 AND type = $3`, c.Job, c.ID, string(t))
+	runs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("read seen marks: %w", err)
+	}
+	rows, _ = q.Query(ctx, `SELECT source_id FROM seen WHERE job = $1 AND cycle = $2 AND type = $3 ORDER BY source_id`, c.Job, c.ID, string(t))
+	earlier, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read seen marks: %w", err)
+	}
+	if len(earlier) > 0 {
+		runs = append(runs, store.EncodeSeenRun(earlier))
+	}
+	var m store.SeenMarks
+	for _, r := range runs {
+		if err := m.Add(r); err != nil {
+			return nil, err
+		}
+	}
+	return &m, nil
+}
+
+// querier is the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // EndCycle drops a cycle's staging area, seen marks and target index.
 func (s *Store) EndCycle(ctx context.Context, c store.Cycle) error {
 	err := s.write(ctx, func(b *pgx.Batch) {
-		for _, table := range []string{"staged", "seen", "target_objects", "target_keys", "target_indexes"} {
+		for _, table := range []string{"staged", "seen", "seen_runs", "target_objects", "target_keys", "target_indexes"} {
 			b.Queue(`DELETE FROM `+table+` WHERE job = $1 AND cycle = $2`, c.Job, c.ID)
 		}
 	})

@@ -95,7 +95,7 @@ func (s *Store) ForgetUnseenGroups(ctx context.Context, c store.Cycle) ([]string
 		if err != nil {
 			return err
 		}
-		gone = slices.DeleteFunc(known, marks.has)
+		gone = slices.DeleteFunc(known, marks.Has)
 		return deleteGroups(ctx, tx, c.Job, gone)
 	})
 	return gone, err

@@ -180,3 +180,9 @@ func BenchmarkInitialCycle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSnapshotMarks: the seen marks of a snapshot read of 100,000
+// known objects, and the listing of those it did not return.
+func BenchmarkSnapshotMarks(b *testing.B) {
+	storetest.BenchSnapshotMarks(b, func(b *testing.B) store.Store { return open(b) }, 100_000)
+}
