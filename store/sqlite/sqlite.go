@@ -161,6 +161,8 @@ type Store struct {
 	// prepared holds the statements that stage items and record what they
 	// came to, each compiled once per connection rather than at every call.
 	prepared statements
+	// group commits the records written at the same time together.
+	group groupCommit
 }
 
 // statements caches prepared statements by their text.
@@ -888,7 +890,7 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 // Record stores outcomes and object states in one transaction, many rows
 // per statement, with statements prepared once.
 func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Record) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.recordOutcomes(ctx, tx, c, records); err != nil {
 			return err
 		}

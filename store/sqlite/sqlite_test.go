@@ -3,7 +3,9 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,4 +187,41 @@ func BenchmarkInitialCycle(b *testing.B) {
 // known objects, and the listing of those it did not return.
 func BenchmarkSnapshotMarks(b *testing.B) {
 	storetest.BenchSnapshotMarks(b, func(b *testing.B) store.Store { return open(b) }, 100_000)
+}
+
+// Records written at once share a transaction; one that fails leaves the
+// others written, as if each had been its own.
+func TestConcurrentRecordsFailAlone(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	c := store.Cycle{Job: "job", ID: "1"}
+	const n = 64
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			st := &store.ObjectState{Type: connectors.User, SourceID: fmt.Sprint("E", i), TargetID: fmt.Sprint("t", i), Active: true,
+				Pushed: connectors.Attributes{"userName": fmt.Sprint("u", i)}}
+			if i%16 == 7 {
+				st.Pushed["broken"] = make(chan int) // no encoding: the write fails
+			}
+			errs[i] = s.Record(ctx, c, []store.Record{{State: st}})
+		})
+	}
+	wg.Wait()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprint("E", i)
+	}
+	got, err := s.Objects(ctx, "job", connectors.User, ids)
+	require.NoError(t, err)
+	for i, id := range ids {
+		if i%16 == 7 {
+			require.Error(t, errs[i], id)
+			require.NotContains(t, got, id)
+			continue
+		}
+		require.NoError(t, errs[i], id)
+		require.Equal(t, fmt.Sprint("u", i), got[id].Pushed["userName"], id)
+	}
 }
