@@ -225,3 +225,9 @@ func TestConcurrentRecordsFailAlone(t *testing.T) {
 		require.Equal(t, fmt.Sprint("u", i), got[id].Pushed["userName"], id)
 	}
 }
+
+// BenchmarkConcurrentRecords: push steps' pending operations, written one
+// object at a time by 64 callers at once.
+func BenchmarkConcurrentRecords(b *testing.B) {
+	storetest.BenchConcurrentRecords(b, open(b))
+}

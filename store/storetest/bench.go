@@ -3,11 +3,13 @@ package storetest
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/store"
 )
@@ -56,4 +58,38 @@ func BenchSnapshotMarks(b *testing.B, open func(b *testing.B) store.Store, n int
 	b.ReportMetric(per(marking), "ns/mark")
 	b.ReportMetric(per(listing), "ns/listed")
 	b.ReportMetric(per(marking+listing), "ns/object")
+}
+
+// BenchConcurrentRecords drives a store the way push steps record their
+// objects' pending operations: 64 callers at once, each writing one
+// object's state, then waiting a millisecond (its push) before the next.
+// It reports the process's CPU time and the wall time per write.
+func BenchConcurrentRecords(b *testing.B, s store.Store) {
+	const callers, each = 64, 100
+	ctx := b.Context()
+	c := store.Cycle{Job: "bench", ID: "1"}
+	b.ResetTimer()
+	start, cpu := time.Now(), cpuTime()
+	for k := range b.N {
+		var wg sync.WaitGroup
+		for w := range callers {
+			wg.Go(func() {
+				for i := range each {
+					id := fmt.Sprint("E", k, "-", w, "-", i)
+					st := &store.ObjectState{Type: connectors.User, SourceID: id, TargetID: "t-" + id, Active: true,
+						Pushed:    connectors.Attributes{"userName": id, "displayName": "User " + id, "title": "Engineer", "department": "Engineering"},
+						Operation: &store.Operation{ChangeID: "1-" + id, Action: audit.Update, Time: time.Now()}}
+					if err := s.Record(ctx, c, []store.Record{{State: st}}); err != nil {
+						b.Error(err)
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	writes := float64(callers * each * b.N)
+	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/writes, "cpu-ns/write")
+	b.ReportMetric(float64(time.Since(start).Nanoseconds())/writes, "ns/write")
 }
