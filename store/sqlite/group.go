@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 	"sync"
 )
 
@@ -14,8 +12,8 @@ import (
 // running committed one small transaction per object or two, each writing
 // the same pages again. The one writer connection runs one transaction at
 // a time anyway; the writes that queue while one runs go together in the
-// next, each within a savepoint of its own, so that one that fails leaves
-// the others as if each had been its own transaction.
+// next, and one that fails leaves the others as if each had been its own
+// transaction (see commitGroup).
 type groupCommit struct {
 	mu      sync.Mutex
 	queue   []*groupedWrite
@@ -70,44 +68,34 @@ func (s *Store) drainGroups(ctx context.Context) {
 	}
 }
 
-// commitGroup runs the writes in one transaction, each in a savepoint, and
-// returns their errors.
+// commitGroup runs the writes in one transaction and returns their
+// errors. When one fails, nothing of the group is kept and each write is
+// made again in a transaction of its own, so that the others are written
+// as if each had been alone: failures are rare, and a savepoint around
+// every write cost more than a commit saves.
 func (s *Store) commitGroup(ctx context.Context, ws []*groupedWrite) []error {
 	errs := make([]error, len(ws))
-	all := func(err error) []error {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
+	alone := func() []error {
+		for i, w := range ws {
+			errs[i] = s.tx(ctx, func(tx *sql.Tx) error { return w.fn(ctx, tx) })
 		}
 		return errs
 	}
 	if len(ws) == 1 {
-		errs[0] = s.tx(ctx, func(tx *sql.Tx) error { return ws[0].fn(ctx, tx) })
-		return errs
+		return alone()
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return all(fmt.Errorf("begin state store transaction: %w", err))
+		return alone()
 	}
-	for i, w := range ws {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT write`); err != nil {
+	for _, w := range ws {
+		if err := w.fn(ctx, tx); err != nil {
 			tx.Rollback()
-			return all(err)
-		}
-		if errs[i] = w.fn(ctx, tx); errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
-				tx.Rollback()
-				return all(errors.Join(errs[i], err))
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `RELEASE write`); err != nil {
-			tx.Rollback()
-			return all(err)
+			return alone()
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return all(err)
+		return alone()
 	}
 	return errs
 }
