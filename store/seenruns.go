@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 )
 
@@ -100,4 +101,38 @@ func (h *runHeap) Pop() any {
 	r := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return r
+}
+
+// EachUnseen calls fn with the state of each known object the marks do not
+// hold, in source ID order. ids lists the known IDs in order, a page at a
+// time: from the first (after is "" and first is set) or after a given
+// one; a page shorter than pageSize is the last. states reads the states
+// of some IDs.
+func EachUnseen(m *SeenMarks, pageSize int, ids func(after string, first bool) ([]string, error),
+	states func(ids []string) (map[string]ObjectState, error), fn func(ObjectState) error) error {
+	after, first := "", true
+	for {
+		page, err := ids(after, first)
+		if err != nil {
+			return fmt.Errorf("list unseen objects: %w", err)
+		}
+		unseen := slices.DeleteFunc(slices.Clone(page), m.Has)
+		if len(unseen) > 0 {
+			known, err := states(unseen)
+			if err != nil {
+				return err
+			}
+			for _, id := range unseen {
+				if o, ok := known[id]; ok {
+					if err := fn(o); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+		after, first = page[len(page)-1], false
+	}
 }

@@ -688,33 +688,15 @@ func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectTy
 	if err != nil {
 		return err
 	}
-	after, op := "", ">=" // ">=" "" lets the first page include an empty ID
-	for {
+	return store.EachUnseen(marks, idPage, func(after string, first bool) ([]string, error) {
+		op := ">"
+		if first {
+			op = ">=" // ">=" "" lets the first page include an empty ID
+		}
 		rows, _ := s.pool.Query(ctx, `SELECT source_id FROM objects WHERE job = $1 AND type = $2 AND source_id `+op+` $3 ORDER BY source_id LIMIT `+strconv.Itoa(idPage),
 			c.Job, string(t), after)
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("list unseen objects: %w", err)
-		}
-		unseen := slices.DeleteFunc(slices.Clone(ids), marks.Has)
-		if len(unseen) > 0 {
-			states, err := s.Objects(ctx, c.Job, t, unseen)
-			if err != nil {
-				return err
-			}
-			for _, id := range unseen {
-				if o, ok := states[id]; ok {
-					if err := fn(o); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if len(ids) < idPage {
-			return nil
-		}
-		after, op = ids[len(ids)-1], ">"
-	}
+		return pgx.CollectRows(rows, pgx.RowTo[string])
+	}, func(ids []string) (map[string]store.ObjectState, error) { return s.Objects(ctx, c.Job, t, ids) }, fn)
 }
 
 // idPage is how many known IDs Unseen reads at once.

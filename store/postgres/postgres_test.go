@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -191,52 +190,22 @@ func BenchmarkSnapshotMarks(b *testing.B) {
 }
 
 // A cycle begun by an earlier version, which wrote a row per ID seen,
-// goes on with runs: both kinds of marks count, for objects and groups.
+// goes on with runs.
 func TestSeenMarksOfEarlierVersionsCount(t *testing.T) {
-	ctx := t.Context()
-	c := store.Cycle{Job: "job", ID: "1"}
-	s, conn := storeWithUsers(t, c, "A", "B", "C", "D")
-	require.NoError(t, s.PutSourceGroups(ctx, "job", []store.SourceGroup{{ID: "G1"}, {ID: "G2"}, {ID: "G3"}}))
-	_, err := conn.Exec(ctx, `INSERT INTO seen (job, cycle, type, source_id) VALUES
-		('job', '1', 'User', 'B'), ('job', '1', 'User', 'Z'), ('job', '1', 'Group', 'G1'), ('job', '2', 'User', 'A')`)
-	require.NoError(t, err)
-	require.NoError(t, s.MarkSeen(ctx, c, connectors.User, []string{"D"}))
-	require.NoError(t, s.MarkSeen(ctx, c, connectors.Group, []string{"G3"}))
-
-	var unseen []string
-	require.NoError(t, s.Unseen(ctx, c, connectors.User, func(o store.ObjectState) error {
-		unseen = append(unseen, o.SourceID)
-		return nil
-	}))
-	require.Equal(t, []string{"A", "C"}, unseen)
-	gone, err := s.ForgetUnseenGroups(ctx, c)
-	require.NoError(t, err)
-	require.Equal(t, []string{"G2"}, gone)
-
-	require.NoError(t, s.EndCycle(ctx, c))
-	var n int
-	require.NoError(t, conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM seen WHERE cycle = '1') + (SELECT count(*) FROM seen_runs)`).Scan(&n))
-	require.Zero(t, n, "the cycle's end drops both kinds of marks")
+	s, db := storeWithUsers(t, store.Cycle{Job: "job", ID: "1"}, "A", "B", "C", "D")
+	storetest.EarlierSeenMarks(t, s, db)
 }
 
-// A damaged run of marks fails the listing rather than let the IDs after
-// the damage look unseen, that is deleted.
+// A damaged run of marks fails the listings.
 func TestDamagedSeenMarksFail(t *testing.T) {
-	ctx := t.Context()
-	c := store.Cycle{Job: "job", ID: "1"}
-	s, conn := storeWithUsers(t, c, "A")
-	_, err := conn.Exec(ctx, `INSERT INTO seen_runs (job, cycle, type, ids) VALUES ('job', '1', 'User', '\x014109'::bytea)`)
-	require.NoError(t, err)
-	err = s.Unseen(ctx, c, connectors.User, func(store.ObjectState) error { return nil })
-	require.ErrorIs(t, err, store.ErrDamagedSeenRun)
-	err = s.UnseenDueEscrows(ctx, c, connectors.User, time.Now(), func(store.ObjectState) error { return nil })
-	require.ErrorIs(t, err, store.ErrDamagedSeenRun)
+	s, db := storeWithUsers(t, store.Cycle{Job: "job", ID: "1"}, "A")
+	storetest.DamagedSeenMarks(t, s, db, `INSERT INTO seen_runs (job, cycle, type, ids) VALUES ('job', '1', 'User', '\x014109'::bytea)`)
 }
 
 // storeWithUsers opens a store of a database of its own holding the users,
 // recorded in cycle c, and a second connection to it, as another version
 // would open it.
-func storeWithUsers(t *testing.T, c store.Cycle, ids ...string) (*postgres.Store, *pgx.Conn) {
+func storeWithUsers(t *testing.T, c store.Cycle, ids ...string) (*postgres.Store, storetest.Database) {
 	dsn := server(t).Database(t)
 	s := open(t, dsn)
 	var recs []store.Record
@@ -247,5 +216,14 @@ func storeWithUsers(t *testing.T, c store.Cycle, ids ...string) (*postgres.Store
 	conn, err := pgx.Connect(t.Context(), dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	return s, conn
+	return s, storetest.Database{
+		Exec: func(t *testing.T, query string) {
+			_, err := conn.Exec(t.Context(), query)
+			require.NoError(t, err)
+		},
+		Count: func(t *testing.T, query string) (n int) {
+			require.NoError(t, conn.QueryRow(t.Context(), query).Scan(&n))
+			return n
+		},
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -34,36 +33,18 @@ func (s *Store) Unseen(ctx context.Context, c store.Cycle, t connectors.ObjectTy
 	if err != nil {
 		return err
 	}
-	after, op := "", ">=" // ">=" "" lets the first page include an empty ID
-	for {
+	return store.EachUnseen(marks, objectPage, func(after string, first bool) ([]string, error) {
+		op := ">"
+		if first {
+			op = ">=" // ">=" "" lets the first page include an empty ID
+		}
 		rows, err := s.db.QueryContext(ctx, `SELECT source_id FROM objects WHERE job = ? AND type = ? AND source_id `+op+` ? ORDER BY source_id LIMIT `+strconv.Itoa(objectPage),
 			c.Job, string(t), after)
 		if err != nil {
-			return fmt.Errorf("list unseen objects: %w", err)
+			return nil, err
 		}
-		ids, err := scanStrings(rows)
-		if err != nil {
-			return fmt.Errorf("list unseen objects: %w", err)
-		}
-		unseen := slices.DeleteFunc(slices.Clone(ids), marks.Has)
-		if len(unseen) > 0 {
-			states, err := s.Objects(ctx, c.Job, t, unseen)
-			if err != nil {
-				return err
-			}
-			for _, id := range unseen {
-				if o, ok := states[id]; ok {
-					if err := fn(o); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if len(ids) < objectPage {
-			return nil
-		}
-		after, op = ids[len(ids)-1], ">"
-	}
+		return scanStrings(rows)
+	}, func(ids []string) (map[string]store.ObjectState, error) { return s.Objects(ctx, c.Job, t, ids) }, fn)
 }
 
 // UnseenDueEscrows lists escrowed objects whose retry time has come and
