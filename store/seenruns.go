@@ -76,6 +76,17 @@ func (m *SeenMarks) Has(id string) bool {
 	return false
 }
 
+// Unseen returns fn for the states whose IDs the marks do not hold, given
+// in source ID order.
+func (m *SeenMarks) Unseen(fn func(ObjectState) error) func(ObjectState) error {
+	return func(o ObjectState) error {
+		if m.Has(o.SourceID) {
+			return nil
+		}
+		return fn(o)
+	}
+}
+
 // run is one encoded run: id is its current ID, rest what follows.
 type run struct{ id, rest []byte }
 

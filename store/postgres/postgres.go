@@ -659,13 +659,8 @@ func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connector
 	if err != nil {
 		return err
 	}
-	// each lists in source ID order, as marks are asked.
-	return s.DueEscrows(ctx, c.Job, t, now, func(o store.ObjectState) error {
-		if marks.Has(o.SourceID) {
-			return nil
-		}
-		return fn(o)
-	})
+	// DueEscrows lists in source ID order, as marks are asked.
+	return s.DueEscrows(ctx, c.Job, t, now, marks.Unseen(fn))
 }
 
 // MarkSeen records source IDs read in a cycle, as one run.

@@ -54,12 +54,8 @@ func (s *Store) UnseenDueEscrows(ctx context.Context, c store.Cycle, t connector
 	if err != nil {
 		return err
 	}
-	return s.DueEscrows(ctx, c.Job, t, now, func(o store.ObjectState) error {
-		if marks.Has(o.SourceID) {
-			return nil
-		}
-		return fn(o)
-	})
+	// DueEscrows lists in source ID order, as marks are asked.
+	return s.DueEscrows(ctx, c.Job, t, now, marks.Unseen(fn))
 }
 
 // querier is a database or a transaction.
