@@ -57,8 +57,9 @@ func (f *firstRecords) add(k uint64, at position, first bool) error {
 	}
 	if float64(f.n+1) > maxLoad*float64(len(f.slots)) {
 		// Sized for the entries' capacity, which the indexer sets from
-		// the bytes the first records took: one resize for a large file.
-		f.resize(max(f.n+1, cap(f.x.entries)))
+		// the bytes the first records took: one resize for a large file,
+		// up to a bound past which a wrong guess would cost too much.
+		f.resize(max(f.n+1, min(cap(f.x.entries), 1<<26)))
 	}
 	f.put(k, uint32(len(f.x.entries)))
 	f.n++
