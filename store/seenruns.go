@@ -53,8 +53,7 @@ func (m *SeenMarks) Add(b []byte) error {
 	}
 	r := &run{rest: b}
 	if r.next() {
-		m.runs = append(m.runs, r)
-		heap.Fix(&m.runs, len(m.runs)-1)
+		heap.Push(&m.runs, r)
 	}
 	return nil
 }

@@ -54,15 +54,18 @@ func (s *Store) DeleteSourceGroups(ctx context.Context, job string, ids []string
 	if len(ids) == 0 {
 		return nil
 	}
-	ids = sortedIDs(ids)
-	err := s.write(ctx, func(b *pgx.Batch) {
-		b.Queue(`DELETE FROM source_groups WHERE job = $1 AND group_id = ANY($2)`, job, ids)
-		b.Queue(`DELETE FROM source_members WHERE job = $1 AND group_id = ANY($2)`, job, ids)
-	})
+	err := s.write(ctx, func(b *pgx.Batch) { queueGroupDeletes(b, job, ids) })
 	if err != nil {
 		return fmt.Errorf("forget source groups: %w", err)
 	}
 	return nil
+}
+
+// queueGroupDeletes queues the deletion of groups and their members.
+func queueGroupDeletes(b *pgx.Batch, job string, ids []string) {
+	ids = sortedIDs(ids)
+	b.Queue(`DELETE FROM source_groups WHERE job = $1 AND group_id = ANY($2)`, job, ids)
+	b.Queue(`DELETE FROM source_members WHERE job = $1 AND group_id = ANY($2)`, job, ids)
 }
 
 // ForgetUnseenGroups forgets the groups a cycle's read did not return.
@@ -81,11 +84,9 @@ func (s *Store) ForgetUnseenGroups(ctx context.Context, c store.Cycle) ([]string
 		if gone = slices.DeleteFunc(known, marks.Has); len(gone) == 0 {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM source_groups WHERE job = $1 AND group_id = ANY($2)`, c.Job, gone); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM source_members WHERE job = $1 AND group_id = ANY($2)`, c.Job, gone)
-		return err
+		b := &pgx.Batch{}
+		queueGroupDeletes(b, c.Job, gone)
+		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("forget unseen source groups: %w", err)
