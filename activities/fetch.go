@@ -194,7 +194,7 @@ func (f *fetcher) read(ctx context.Context, step engine.ReadStep) error {
 	if fresh {
 		stager.Digest()
 	}
-	req := connectors.ReadRequest{Type: step.Type, Since: since, PageSize: f.pageSize, Attributes: attrs}
+	req := connectors.ReadRequest{Type: step.Type, Since: since, PageSize: f.pageSize, Attributes: attrs, Unchanged: stager.Unchanged()}
 	if err := f.pages(ctx, stager, req); err != nil {
 		return err
 	}

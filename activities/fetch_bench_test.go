@@ -185,7 +185,13 @@ func benchIncrementalFetch(b *testing.B, rows int, digests bool) {
 
 func fetch(b testing.TB, env *testsuite.TestActivityEnvironment, job config.Job, c store.Cycle, initial bool) activities.FetchResult {
 	b.Helper()
-	v, err := env.ExecuteActivity("FetchChanges", activities.FetchInput{Job: job, Cycle: c, Initial: initial})
+	return fetchPaged(b, env, job, c, initial, 0)
+}
+
+// fetchPaged runs FetchChanges reading pageSize objects per page (0: the default).
+func fetchPaged(b testing.TB, env *testsuite.TestActivityEnvironment, job config.Job, c store.Cycle, initial bool, pageSize int) activities.FetchResult {
+	b.Helper()
+	v, err := env.ExecuteActivity("FetchChanges", activities.FetchInput{Job: job, Cycle: c, Initial: initial, PageSize: pageSize})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,6 +43,15 @@ type Object struct {
 	Members []string `json:"members,omitempty"`
 	// Invalid is set when the record could not be read; it fails alone.
 	Invalid string `json:"invalid,omitempty"`
+	// RecordHash, when not zero, hashes the record as the source read it,
+	// under the read's request: within one worker process, two records with
+	// the same ID and RecordHash make the same Object (its Locator aside).
+	// Sources that cannot tell leave it zero.
+	RecordHash uint64 `json:"-"`
+	// Unchanged is set, with ID and RecordHash alone, for a record that
+	// ReadRequest.Unchanged said the caller already holds: the source did
+	// not build the rest.
+	Unchanged bool `json:"-"`
 }
 
 // ReadRequest asks a source for one page of objects.
@@ -56,6 +65,12 @@ type ReadRequest struct {
 	PageSize int
 	// Attributes lists the source attributes the mappings need; empty means all.
 	Attributes []string
+	// Unchanged, when set, is asked by a source that hashes its records
+	// (Object.RecordHash) whether the caller holds the record of id with
+	// this hash from an earlier read; the source may then return the
+	// object marked Unchanged instead of building it. It is called from
+	// Read's goroutine, one call at a time.
+	Unchanged func(id string, hash uint64) bool
 }
 
 // Page is one slice of a read.

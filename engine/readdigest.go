@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math/bits"
 	"os"
 	"slices"
 	"sync"
@@ -158,16 +159,27 @@ type digestEntry struct{ key, hash uint64 }
 type priorRead struct {
 	rd      *readDigest
 	entries []digestEntry // in the order of the read
-	flags   []uint8       // by entry
-	byKey   []uint32      // entries' indexes, by key, an ID's readable record first
-	next    int           // where the next object is looked for first
+	// kind, by entry, is what load found; flags, by entry, what the read
+	// found since. Only flags change once loaded: the source's goroutine
+	// may look entries up (holds) while the stager marks them.
+	kind  []uint8
+	flags []uint8
+	// byKey is an open-addressing table of entry indexes (plus one, zero
+	// for a free slot), at the key's low bits and after: the first entry
+	// of each key, its readable record if it has one.
+	byKey []uint32
+	next  int // where the next object is looked for first
 }
+
+// Kinds of a prior read's entry.
+const (
+	entryUnread uint8 = 1 << iota // its record could not be read: no hash
+	entryAlias                    // another entry of its ID comes first
+)
 
 // Flags of a prior read's entry.
 const (
-	entryUnread  uint8 = 1 << iota // its record could not be read: no hash
-	entryAgain                     // the read returned its ID again
-	entryAlias                     // another entry of its ID comes first
+	entryAgain   uint8 = 1 << iota // the read returned its ID again
 	entrySkipped                   // the read returned it unchanged, and did not compare it
 )
 
@@ -177,29 +189,42 @@ var errDigestCollision = errors.New("two IDs of the read have the same key")
 // aliases of its first record; two readable records of one key cannot be
 // told apart, and make the digest unusable.
 func (rd *readDigest) load() (*priorRead, error) {
-	p := &priorRead{rd: rd, entries: make([]digestEntry, 0, rd.n), flags: make([]uint8, 0, rd.n), byKey: make([]uint32, rd.n)}
+	p := &priorRead{rd: rd, entries: make([]digestEntry, 0, rd.n), kind: make([]uint8, 0, rd.n), flags: make([]uint8, rd.n)}
 	err := rd.each(func(key, hash uint64, unread bool, _ []byte) {
 		p.entries = append(p.entries, digestEntry{key, hash})
-		p.flags = append(p.flags, flag(unread)*entryUnread)
+		p.kind = append(p.kind, flag(unread)*entryUnread)
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i := range p.byKey {
-		p.byKey[i] = uint32(i)
-	}
-	slices.SortFunc(p.byKey, func(a, b uint32) int {
-		return cmp.Or(cmp.Compare(p.entries[a].key, p.entries[b].key), cmp.Compare(p.flags[a], p.flags[b]), cmp.Compare(a, b))
-	})
-	for j := 1; j < len(p.byKey); j++ {
-		a, b := p.byKey[j-1], p.byKey[j]
-		if p.entries[a].key != p.entries[b].key {
-			continue
+	// Keys are hashes already: their low bits place them. At most half
+	// the slots are taken, so that probes stay short.
+	p.byKey = make([]uint32, max(16, 2<<bits.Len(uint(len(p.entries)))))
+	mask := uint64(len(p.byKey) - 1)
+	for i, e := range p.entries {
+		at := e.key & mask
+	probe:
+		for ; p.byKey[at] != 0; at = (at + 1) & mask {
+			j := int(p.byKey[at] - 1)
+			if p.entries[j].key != e.key {
+				continue
+			}
+			// The first record of the key stands for it, unless it could
+			// not be read and this one could.
+			switch {
+			case p.kind[i]&entryUnread != 0:
+				p.kind[i] |= entryAlias
+			case p.kind[j]&entryUnread != 0:
+				p.kind[j] |= entryAlias
+				p.byKey[at] = uint32(i + 1)
+			default:
+				return nil, errDigestCollision
+			}
+			break probe
 		}
-		if p.flags[b]&entryUnread == 0 {
-			return nil, errDigestCollision
+		if p.byKey[at] == 0 {
+			p.byKey[at] = uint32(i + 1)
 		}
-		p.flags[b] |= entryAlias
 	}
 	return p, nil
 }
@@ -207,21 +232,34 @@ func (rd *readDigest) load() (*priorRead, error) {
 // each reads the digest's records in the order they were written.
 func (rd *readDigest) each(fn func(key, hash uint64, unread bool, id []byte)) error {
 	r := bufio.NewReaderSize(io.NewSectionReader(rd.f, 0, 1<<62), 64<<10)
-	var head [17]byte
 	var id []byte
 	for range rd.n {
-		if _, err := io.ReadFull(r, head[:]); err != nil {
-			return fmt.Errorf("read digest: %w", err)
+		// Records are looked at in the reader's buffer, not copied out.
+		b, err := r.Peek(17 + binary.MaxVarintLen64)
+		if len(b) < 18 {
+			return fmt.Errorf("read digest: %w", cmp.Or(err, io.ErrUnexpectedEOF))
 		}
-		n, err := binary.ReadUvarint(r)
-		if err != nil {
-			return fmt.Errorf("read digest: %w", err)
+		n, k := binary.Uvarint(b[17:])
+		if k <= 0 || n > 1<<30 {
+			return errors.New("read digest: a damaged record")
 		}
+		key, hash, unread := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:16]), b[16] != 0
+		size := 17 + k + int(n)
+		if size <= r.Size() {
+			if b, err = r.Peek(size); err != nil {
+				return fmt.Errorf("read digest: %w", err)
+			}
+			fn(key, hash, unread, b[17+k:])
+			r.Discard(size)
+			continue
+		}
+		// An ID longer than the buffer.
+		r.Discard(17 + k)
 		id = slices.Grow(id[:0], int(n))[:n]
 		if _, err := io.ReadFull(r, id); err != nil {
 			return fmt.Errorf("read digest: %w", err)
 		}
-		fn(binary.LittleEndian.Uint64(head[:8]), binary.LittleEndian.Uint64(head[8:16]), head[16] != 0, id)
+		fn(key, hash, unread, id)
 	}
 	return nil
 }
@@ -229,20 +267,35 @@ func (rd *readDigest) each(fn func(key, hash uint64, unread bool, id []byte)) er
 // same reports whether the prior read had a readable record of this key
 // with this hash, and notes that the ID was returned again.
 func (p *priorRead) same(key, hash uint64) bool {
-	i, ok := p.next, p.next < len(p.entries) && p.entries[p.next].key == key && p.flags[p.next]&entryAlias == 0
-	if !ok {
-		i, ok = p.find(key)
-	}
+	i, ok := p.lookup(key, &p.next)
 	if !ok {
 		return false
 	}
-	p.next = i + 1
 	p.flags[i] |= entryAgain
-	if p.flags[i]&entryUnread != 0 || p.entries[i].hash != hash {
+	if !p.holds(i, hash) {
 		return false
 	}
 	p.flags[i] |= entrySkipped
 	return true
+}
+
+// lookup finds the first entry of this key, trying *at first, and moves
+// *at after it: exports keep their order from one read to the next. It
+// reads only what load wrote.
+func (p *priorRead) lookup(key uint64, at *int) (int, bool) {
+	i, ok := *at, *at < len(p.entries) && p.entries[*at].key == key && p.kind[*at]&entryAlias == 0
+	if !ok {
+		i, ok = p.find(key)
+	}
+	if ok {
+		*at = i + 1
+	}
+	return i, ok
+}
+
+// holds reports whether entry i is a readable record with this hash.
+func (p *priorRead) holds(i int, hash uint64) bool {
+	return p.kind[i]&entryUnread == 0 && p.entries[i].hash == hash
 }
 
 // skipped reports whether the read returned the ID of this key unchanged.
@@ -268,11 +321,13 @@ func (p *priorRead) returned(key uint64) bool {
 
 // find returns the index of the first entry of this key.
 func (p *priorRead) find(key uint64) (int, bool) {
-	j, ok := slices.BinarySearchFunc(p.byKey, key, func(i uint32, k uint64) int { return cmp.Compare(p.entries[i].key, k) })
-	if !ok {
-		return 0, false
+	mask := uint64(len(p.byKey) - 1)
+	for at := key & mask; p.byKey[at] != 0; at = (at + 1) & mask {
+		if i := int(p.byKey[at] - 1); p.entries[i].key == key {
+			return i, true
+		}
 	}
-	return int(p.byKey[j]), true
+	return 0, false
 }
 
 // unreturned forgets which IDs the read returned, for a read started again.
@@ -289,7 +344,7 @@ func (p *priorRead) absent() ([]string, error) {
 	var ids []string
 	i := 0
 	err := p.rd.each(func(_, _ uint64, _ bool, id []byte) {
-		if p.flags[i]&(entryAgain|entryAlias) == 0 {
+		if p.flags[i]&entryAgain == 0 && p.kind[i]&entryAlias == 0 {
 			ids = append(ids, string(id))
 		}
 		i++
@@ -329,6 +384,17 @@ func (d *ReadDigests) digestHash(o connectors.Object, assigned bool, buf []byte)
 		buf = append(buf, m...)
 	}
 	return maphash.Bytes(d.seed, buf), buf
+}
+
+// recordHash is the hash of an object whose source hashed its record
+// (connectors.Object.RecordHash), with whether it is assigned. It is
+// tagged apart from digestHash's input.
+func (d *ReadDigests) recordHash(h uint64, assigned bool) uint64 {
+	var b [10]byte
+	b[0] = 'r'
+	binary.LittleEndian.PutUint64(b[1:], h)
+	b[9] = flag(assigned)
+	return maphash.Bytes(d.seed, b[:])
 }
 
 func (d *ReadDigests) idKey(id string) uint64 { return maphash.String(d.seed, id) }
@@ -389,7 +455,9 @@ func (s *Stager) startDigest(ctx context.Context) error {
 	if s.prior, err = rd.load(); err != nil {
 		rd.drop()
 		d.warn("the last read's digest is not used: every object is compared", err)
+		return nil
 	}
+	s.held.Store(s.prior)
 	return nil
 }
 
@@ -456,6 +524,7 @@ func (s *Stager) Keep(unchanged bool) {
 			s.prior.rd.cycle = s.cycle.ID
 			s.e.digests.keep(k, s.prior.rd)
 			s.prior = nil
+			s.held.Store(nil)
 		}
 		s.Close()
 		return
@@ -479,5 +548,6 @@ func (s *Stager) Close() {
 	if s.prior != nil {
 		s.prior.rd.drop()
 		s.prior = nil
+		s.held.Store(nil)
 	}
 }

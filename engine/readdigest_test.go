@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,6 +43,30 @@ func TestReadDigestRoundTrip(t *testing.T) {
 	require.Nil(t, d.take(digestKey{"job", "User"}, "c2"), "another cycle's read")
 	require.Nil(t, d.take(digestKey{"job", "User"}, ""), "no settled cycle")
 	require.Same(t, rd, d.take(digestKey{"job", "User"}, "c1"))
+	rd.drop()
+
+	// Keys that share their low bits, and an ID whose unread record comes
+	// before its readable one.
+	w, err = d.create("c1")
+	require.NoError(t, err)
+	w.add(16, 1, false, "a")
+	w.add(64, 0, true, "e")
+	w.add(32, 2, false, "b")
+	w.add(64, 4, false, "e")
+	w.add(48, 3, false, "c")
+	w.add(96, 5, false, strings.Repeat("long", 20_000)) // longer than the reader's buffer
+	w.add(112, 6, false, "f")
+	rd, err = w.finish()
+	require.NoError(t, err)
+	p, err = rd.load()
+	require.NoError(t, err)
+	for k, h := range map[uint64]uint64{16: 1, 32: 2, 48: 3, 64: 4, 96: 5, 112: 6} {
+		require.True(t, p.same(k, h), "key %d", k)
+	}
+	require.False(t, p.same(80, 0))
+	absent, err = p.absent()
+	require.NoError(t, err)
+	require.Empty(t, absent)
 	rd.drop()
 
 	w, err = d.create("c1")

@@ -2,7 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openprovisioning/provisioner/config"
@@ -45,8 +48,10 @@ type Stager struct {
 	as      *assignment
 	// next records the read's digest, and prior is the digest it compares
 	// with (see ReadDigests); nil when the read records or uses none.
-	next      *digestWriter
-	prior     *priorRead
+	next  *digestWriter
+	prior *priorRead
+	// held is prior, for the source's goroutine to ask (Unchanged).
+	held      atomic.Pointer[priorRead]
 	digestDue bool // Digest was called and no page staged since
 	digested  bool // objects were compared with the prior read's digest
 	buf       []byte
@@ -90,7 +95,11 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 		}
 	}
 	if s.next != nil {
-		if objs = s.digest(objs); s.prior != nil {
+		var err error
+		if objs, err = s.digest(objs); err != nil {
+			return PageCounts{}, err
+		}
+		if s.prior != nil {
 			ids = pageIDs(objs)
 		}
 	}
@@ -120,7 +129,7 @@ func pageIDs(objs []connectors.Object) []string {
 // compared, as a read without a digest compares them; their IDs are
 // recorded and are not absent: a row that cannot be read must not look
 // like a person gone, in this cycle or the next.
-func (s *Stager) digest(objs []connectors.Object) []connectors.Object {
+func (s *Stager) digest(objs []connectors.Object) ([]connectors.Object, error) {
 	d, t := s.e.digests, s.step.Type
 	kept := objs
 	if s.prior != nil {
@@ -139,17 +148,56 @@ func (s *Stager) digest(objs []connectors.Object) []connectors.Object {
 		default:
 			key := d.idKey(o.ID)
 			var h uint64
-			h, s.buf = d.digestHash(o, s.as.assigned(t, o), s.buf)
+			if o.RecordHash != 0 {
+				h = d.recordHash(o.RecordHash, s.as.assigned(t, o))
+			} else {
+				h, s.buf = d.digestHash(o, s.as.assigned(t, o), s.buf)
+			}
 			s.next.add(key, h, false, o.ID)
 			if s.prior != nil && s.prior.same(key, h) {
 				continue
+			}
+			if o.Unchanged {
+				return nil, errUnbuilt(o)
 			}
 		}
 		if s.prior != nil {
 			kept = append(kept, o)
 		}
 	}
-	return kept
+	return kept, nil
+}
+
+// errUnbuilt is the error of an object the source did not build, saying
+// it was unchanged, that the read must compare after all. Unchanged only
+// answers yes for what the prior read holds, so this is a fault of the
+// worker's, which fails the page rather than stage an empty object.
+func errUnbuilt(o connectors.Object) error {
+	return fmt.Errorf("%w: %s %q", errUnbuiltObject, o.Locator, o.ID)
+}
+
+var errUnbuiltObject = errors.New("the source returned an object it did not build, as unchanged, that the read does not hold")
+
+// Unchanged is the read's connectors.ReadRequest.Unchanged: whether the
+// prior read's digest holds the record of id with this hash. A source
+// that hashes its records then builds only those that changed. It is nil
+// where objects are hashed with more than their record (a job that syncs
+// only assigned objects: assignment comes from groups), and says no
+// until the digest is loaded, with the read's first page.
+func (s *Stager) Unchanged() func(id string, hash uint64) bool {
+	d := s.e.digests
+	if d == nil || s.as != nil || s.step.Object < 0 || s.step.Type == connectors.Group {
+		return nil
+	}
+	at := 0
+	return func(id string, hash uint64) bool {
+		p := s.held.Load()
+		if p == nil {
+			return false
+		}
+		i, ok := p.lookup(d.idKey(id), &at)
+		return ok && p.holds(i, d.recordHash(hash, false))
+	}
 }
 
 // compare stages the objects of a page that changed, numbered from seq+1.
@@ -158,6 +206,11 @@ func (s *Stager) compare(ctx context.Context, objs []connectors.Object, ids []st
 	t := step.Type
 	if len(objs) == 0 {
 		return PageCounts{}, nil
+	}
+	for _, o := range objs {
+		if o.Unchanged {
+			return PageCounts{}, errUnbuilt(o)
+		}
 	}
 	// The stored fingerprints are read while the page's are computed.
 	type read struct {

@@ -64,3 +64,20 @@ func TestDeltaEscrowsStagedOnce(t *testing.T) {
 	require.Equal(t, []string{"returned", "left"}, ids)
 	require.Equal(t, "before", items[1].Object.Attributes["title"], "the escrowed record is retried")
 }
+
+// An object its source did not build, saying the read held it unchanged,
+// fails the page when the read holds no such record, rather than being
+// staged empty: an empty object would clear the account's values.
+func TestUnbuiltObjectIsNeverStaged(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	e := engine.New(engine.Config{Store: w.st, Job: &w.job, Source: &memorySource{}, Target: w.target})
+	c := store.Cycle{Job: w.job.Name, ID: "1"}
+	st, err := e.Stager(ctx, c, false, engine.ReadStep{Type: connectors.User, Object: 0})
+	require.NoError(t, err)
+	_, err = st.Page(ctx, []connectors.Object{user("a", "a@example.com", "A"), {ID: "b", RecordHash: 7, Unchanged: true}}, 0)
+	require.ErrorContains(t, err, "did not build")
+	items, err := w.st.Staged(ctx, c, 1, 10)
+	require.NoError(t, err)
+	require.Empty(t, items)
+}

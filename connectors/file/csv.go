@@ -3,9 +3,11 @@ package file
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strings"
 
@@ -90,9 +92,13 @@ type csvRows struct {
 	start                 position // where r began
 	at                    position
 	// kept are the columns returned, by index, for the shape's want of
-	// generation keptGen.
+	// generation keptGen, and columns hashes what makes a row's object of
+	// its fields: the columns, those kept, and how disabled and members
+	// are read.
 	kept    []bool
 	keptGen int
+	columns uint64
+	buf     []byte
 }
 
 func openCSV(in *input, sh *shape, at *position) (rows, error) {
@@ -141,7 +147,10 @@ func (c *csvRows) next() (record, error) {
 	if pe == nil {
 		line, _ := c.r.FieldPos(0)
 		row := c.start.n + int64(line)
-		c.at.n = row + newlines(fields)
+		// The record ends on its last field's line, after the line breaks
+		// of that field: counting them in every field costs a read more.
+		last, _ := c.r.FieldPos(len(fields) - 1)
+		c.at.n = c.start.n + int64(last) + int64(strings.Count(fields[len(fields)-1], "\n"))
 		return c.object(row, fields), nil
 	}
 	row, end := c.start.n+int64(pe.StartLine), c.start.n+int64(pe.Line)
@@ -175,13 +184,17 @@ func (c *csvRows) object(row int64, fields []string) record {
 	if c.sh.bare(id) {
 		return rec
 	}
-	rec.obj.Locator = c.sh.locator(row)
 	if c.kept == nil || c.keptGen != c.sh.wantGen {
-		c.kept, c.keptGen = make([]bool, len(c.h.names)), c.sh.wantGen
-		for i, name := range c.h.names {
-			c.kept[i] = name != "" && c.sh.keep(name)
-		}
+		c.keepColumns()
 	}
+	// The caller that holds this row as it is needs no object built of it:
+	// at a million rows, building them is most of a read's time.
+	rec.obj.RecordHash = c.recordHash(fields)
+	if c.sh.unchanged != nil && c.sh.unchanged(id, rec.obj.RecordHash) {
+		rec.obj.Unchanged = true
+		return rec
+	}
+	rec.obj.Locator = c.sh.locator(row)
 	attrs := make(connectors.Attributes, len(fields))
 	for i, name := range c.h.names {
 		if !c.kept[i] {
@@ -201,6 +214,34 @@ func (c *csvRows) object(row int64, fields []string) record {
 		rec.obj.Members = splitMembers(fields[c.members])
 	}
 	return rec
+}
+
+// keepColumns notes the columns the shape's want keeps, and hashes them
+// with what else makes a row's object.
+func (c *csvRows) keepColumns() {
+	c.kept, c.keptGen = make([]bool, len(c.h.names)), c.sh.wantGen
+	b := binary.AppendVarint(nil, int64(c.id))
+	b = binary.AppendVarint(b, int64(c.disabled))
+	b = binary.AppendVarint(b, int64(c.members))
+	for i, name := range c.h.names {
+		c.kept[i] = name != "" && c.sh.keep(name)
+		b = append(appendField(b, name), flagByte(c.kept[i]))
+	}
+	for _, v := range c.sh.disabled {
+		b = appendField(b, v)
+	}
+	c.columns = maphash.Bytes(recordSeed, b)
+}
+
+// recordHash hashes a row's fields and its columns (connectors.Object's
+// RecordHash): rows of the same hash make the same object.
+func (c *csvRows) recordHash(fields []string) uint64 {
+	b := binary.LittleEndian.AppendUint64(c.buf[:0], c.columns)
+	for _, f := range fields {
+		b = appendField(b, f)
+	}
+	c.buf = b
+	return max(maphash.Bytes(recordSeed, b), 1)
 }
 
 func (c *csvRows) malformed(row, end int64, fields []string, pe *csv.ParseError) record {

@@ -63,3 +63,14 @@ func wantUnavailable(t *testing.T, err error) *connectors.Error {
 	}
 	return ce
 }
+
+// unhashed returns objs with their RecordHash cleared, to compare with
+// objects written out in a test.
+func unhashed(objs ...connectors.Object) []connectors.Object {
+	out := make([]connectors.Object, len(objs))
+	for i, o := range objs {
+		o.RecordHash = 0
+		out[i] = o
+	}
+	return out
+}

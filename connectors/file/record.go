@@ -1,6 +1,8 @@
 package file
 
 import (
+	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +27,25 @@ type shape struct {
 	wantGen int             // counts changes of want, for the columns kept of it
 	idsOnly bool            // return IDs only, for scanning
 	only    string          // when set, other records come back with their ID only
+	// unchanged is the read's connectors.ReadRequest.Unchanged.
+	unchanged func(id string, hash uint64) bool
+}
+
+// recordSeed seeds records' hashes (connectors.Object.RecordHash), which
+// are compared within the worker process alone.
+var recordSeed = maphash.MakeSeed()
+
+// appendField appends a length-prefixed field, so that no two lists of
+// fields append the same bytes.
+func appendField(b []byte, f string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(f))), f...)
+}
+
+func flagByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // setWant sets the attributes to return; a read asks for the same ones

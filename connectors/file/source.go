@@ -77,6 +77,7 @@ func (s *Source) Read(ctx context.Context, req connectors.ReadRequest) (connecto
 		s.rd = rd
 	}
 	s.rd.sh.setWant(req.Attributes)
+	s.rd.sh.unchanged = req.Unchanged
 	page, err := s.rd.page(ctx, size)
 	if err != nil || page.Cursor == "" {
 		s.closePass()
