@@ -124,6 +124,54 @@ func TestOperationIsRecordedBeforeThePush(t *testing.T) {
 	require.Nil(t, w.state(t, "E1").Operation)
 }
 
+// The updates of a batch's linked objects are recorded together as the
+// batch begins: at the first PATCH every changed object's state holds its
+// operation already, with the properties its entry then logs. An object
+// with nothing to push holds none.
+func TestUpdatesAreRecordedTogetherBeforeThePushes(t *testing.T) {
+	var (
+		atFirst map[string]*store.Operation
+		w       *matchWorld
+	)
+	ids := []string{"E1", "E2", "E3", "E4"}
+	w = newMatchWorldBehind(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPatch && atFirst == nil {
+				states, err := w.st.Objects(context.Background(), w.job.Name, connectors.User, ids)
+				require.NoError(t, err)
+				atFirst = map[string]*store.Operation{}
+				for id, st := range states {
+					atFirst[id] = st.Operation
+				}
+			}
+			next.ServeHTTP(rw, r)
+		})
+	})
+	// One call at a time: an operation recorded just before its own push
+	// would be the only one there at the first PATCH.
+	w.job.Options.Concurrency = 1
+	w.index(t)
+	w.stage(t, [3]string{"E1", "ada@example.com", "Engineer"}, [3]string{"E2", "bob@example.com", "Engineer"},
+		[3]string{"E3", "cy@example.com", "Engineer"}, [3]string{"E4", "dee@example.com", "Engineer"})
+	w.provision(t)
+	w.cycle, w.staged = store.Cycle{Job: w.job.Name, ID: "2"}, 0
+	w.stage(t, [3]string{"E1", "ada@example.com", "Architect"}, [3]string{"E2", "bob@example.com", "Engineer"},
+		[3]string{"E3", "cy@example.com", "Manager"}, [3]string{"E4", "dee@example.com", "Director"})
+	updated := w.provision(t)
+
+	require.Equal(t, 3, w.app.Stats().Requests["PATCH /Users"])
+	require.Nil(t, atFirst["E2"], "unchanged")
+	for _, id := range []string{"E1", "E3", "E4"} {
+		op := atFirst[id]
+		require.NotNil(t, op, id)
+		require.Equal(t, audit.Update, op.Action, id)
+		require.Equal(t, updated[id].ChangeID, op.ChangeID, id)
+		require.Equal(t, updated[id].TargetID, op.TargetID, id)
+		require.Equal(t, updated[id].Modified, op.Modified, id)
+		require.Nil(t, w.state(t, id).Operation, "%s: the outcome is recorded", id)
+	}
+}
+
 // A request provisioned on demand again after its result was lost logs
 // what its first attempt did, not an object that has its values already.
 func TestOnDemandRetryLogsWhatWasDone(t *testing.T) {

@@ -3,7 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -75,6 +75,9 @@ func (e *Engine) ProvisionBatch(ctx context.Context, in BatchRequest) (Batch, er
 	if b.index, err = b.loadIndex(ctx, items); err != nil {
 		return Batch{}, err
 	}
+	if err := b.planUpdates(ctx, items); err != nil {
+		return Batch{}, err
+	}
 
 	entries := make([]audit.Entry, len(items))
 	rec := &recorder{b: b, items: items, records: make([]store.Record, len(items)), followUps: make([]followUp, len(items))}
@@ -134,10 +137,15 @@ type batch struct {
 	// index answers matching from the cycle's target index; nil when the
 	// batch asks the target.
 	index *batchIndex
-	// intents records the objects' operations before they are pushed.
+	// intents records the objects' operations before they are pushed;
+	// planned holds, by Seq, those recorded together as the batch began.
 	intents     *stateWriter
 	intentsOnce sync.Once
+	planned     map[int]*store.Operation
 }
+
+// changeID names the change a cycle's item Seq makes.
+func changeID(cycle string, seq int) string { return cycle + "-" + strconv.Itoa(seq) }
 
 // writer returns the batch's writer of pending operations.
 func (b *batch) writer() *stateWriter {
@@ -176,7 +184,7 @@ func (b *batch) item(ctx context.Context, it store.StagedItem) (audit.Entry, sto
 	start := time.Now()
 	o := it.Object
 	e := audit.Entry{
-		Job: b.job.Name, CycleID: b.in.Cycle.ID, ChangeID: fmt.Sprintf("%s-%d", b.in.Cycle.ID, it.Seq),
+		Job: b.job.Name, CycleID: b.in.Cycle.ID, ChangeID: changeID(b.in.Cycle.ID, it.Seq),
 		ObjectType: string(it.Type), SourceID: o.ID, Locator: o.Locator, Time: start.UTC(), DryRun: b.opts.DryRun,
 	}
 	st, known := b.states[it.Type][o.ID]

@@ -151,7 +151,7 @@ func (p *plan) intend(ctx context.Context, targetID string) error {
 		return nil
 	}
 	op := operation(p.entry, targetID)
-	if planned := p.index.plannedCreate(p.item.Seq, op); planned != nil {
+	if planned := p.plannedOperation(p.item.Seq, op); planned != nil {
 		p.op = planned
 		return nil
 	}
@@ -237,14 +237,11 @@ func (b *batch) planCreates(ctx context.Context, bi *batchIndex, items []mappedI
 			continue
 		}
 		_, props := creation(m.prog, m.values)
-		op := &store.Operation{ChangeID: fmt.Sprintf("%s-%d", b.in.Cycle.ID, it.Seq), Action: audit.Create, Modified: props, Time: time.Now().UTC()}
+		op := &store.Operation{ChangeID: changeID(b.in.Cycle.ID, it.Seq), Action: audit.Create, Modified: props, Time: time.Now().UTC()}
 		st := b.states[it.Type][it.Object.ID]
 		st.Type, st.SourceID, st.Operation = it.Type, it.Object.ID, op
 		records = append(records, store.Record{State: &st})
-		if bi.planned == nil {
-			bi.planned = map[int]*store.Operation{}
-		}
-		bi.planned[it.Seq] = op
+		b.plan(it.Seq, op)
 	}
 	if len(records) == 0 {
 		return nil
@@ -270,13 +267,72 @@ func (bi *batchIndex) misses(t connectors.ObjectType, matching []string, values 
 	return true
 }
 
-// plannedCreate returns the create planCreates recorded for the item when
-// it is op.
-func (bi *batchIndex) plannedCreate(seq int, op *store.Operation) *store.Operation {
-	if bi == nil {
+// planUpdates records at once the updates the batch's linked objects
+// will push: what each object's mapped values change of those last
+// pushed, and the account's re-enabling, as update pushes them. It spares
+// an incremental cycle a transaction per changed object. An object whose
+// push turns out otherwise records its operation before its push, as
+// every other operation is recorded; so do objects that have an
+// operation recorded already, whose earlier attempt it tells of, and
+// those whose mapping reads references, resolved only as they are pushed.
+func (b *batch) planUpdates(ctx context.Context, items []store.StagedItem) error {
+	var records []store.Record
+	now := time.Now().UTC()
+	for _, it := range items {
+		o := it.Object
+		st, known := b.states[it.Type][o.ID]
+		idx, ok := b.objects[it.Type]
+		if !known || !ok || it.Outcome != nil || o.Invalid != "" || o.Deleted || o.Disabled || !st.Linked() || st.Operation != nil {
+			continue
+		}
+		prog := b.progs[idx].prog
+		if prog == nil || b.job.Objects[idx].Actions.NoUpdate || len(b.job.References(it.Type)) > 0 || b.assign != nil && !b.assign.assigned(it.Type, o) {
+			continue
+		}
+		attrs := sourceAttributes(o)
+		if !prog.InScope(attrs) {
+			continue
+		}
+		values, err := prog.Map(attrs, false)
+		if err != nil {
+			continue
+		}
+		var props []audit.Property
+		for _, c := range diff(values, st.Pushed) {
+			props = append(props, property(prog, c.Attribute, c.Old, c.New))
+		}
+		if !st.Active {
+			props = append(props, audit.Property{Name: "active", Old: "false", New: "true"})
+		}
+		if len(props) == 0 {
+			continue
+		}
+		op := &store.Operation{ChangeID: changeID(b.in.Cycle.ID, it.Seq), Action: audit.Update, TargetID: st.TargetID, Modified: props, Time: now}
+		st.Type, st.SourceID, st.Operation = it.Type, o.ID, op
+		records = append(records, store.Record{State: &st})
+		b.plan(it.Seq, op)
+	}
+	if len(records) == 0 {
 		return nil
 	}
-	planned := bi.planned[seq]
+	if err := b.records.Record(ctx, b.in.Cycle, records); err != nil {
+		return fmt.Errorf("record the batch's pending updates: %w", err)
+	}
+	return nil
+}
+
+// plan notes an operation recorded for the item Seq before its push.
+func (b *batch) plan(seq int, op *store.Operation) {
+	if b.planned == nil {
+		b.planned = map[int]*store.Operation{}
+	}
+	b.planned[seq] = op
+}
+
+// plannedOperation returns the operation recorded for the item Seq as the
+// batch began, when it is op.
+func (b *batch) plannedOperation(seq int, op *store.Operation) *store.Operation {
+	planned := b.planned[seq]
 	if planned == nil || planned.ChangeID != op.ChangeID || planned.Action != op.Action || planned.TargetID != op.TargetID || !slices.Equal(planned.Modified, op.Modified) {
 		return nil
 	}

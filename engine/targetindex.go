@@ -113,8 +113,6 @@ type batchIndex struct {
 	indexed map[connectors.ObjectType]int
 	asked   map[typedKey]bool
 	found   map[typedKey][]connectors.TargetObject
-	// planned holds, by Seq, the creates recorded for the batch at once.
-	planned map[int]*store.Operation
 }
 
 type typedKey struct {
