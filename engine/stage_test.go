@@ -81,3 +81,28 @@ func TestUnbuiltObjectIsNeverStaged(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, items)
 }
+
+// A read asks its source to leave unchanged records unbuilt only where a
+// record alone decides its object's outcome: not in a job that syncs only
+// assigned objects, whose assignment comes from groups, nor for groups,
+// nor without digests.
+func TestUnchangedIsAskedOnlyWhereTheRecordDecides(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	digests := engine.NewReadDigests(t.TempDir(), func(string, error) {})
+	defer digests.Close()
+	c := store.Cycle{Job: w.job.Name, ID: "1"}
+	users := engine.ReadStep{Type: connectors.User, Object: 0}
+	stager := func(d *engine.ReadDigests, step engine.ReadStep) *engine.Stager {
+		st, err := engine.New(engine.Config{Store: w.st, Job: &w.job, Source: w.source, Target: w.target, Digests: d}).Stager(ctx, c, false, step)
+		require.NoError(t, err)
+		return st
+	}
+	ask := stager(digests, users).Unchanged()
+	require.NotNil(t, ask)
+	require.False(t, ask("E1", 7), "nothing is held before the last read's digest is loaded")
+	require.Nil(t, stager(nil, users).Unchanged(), "no digests")
+	require.Nil(t, stager(digests, engine.ReadStep{Type: connectors.Group, Object: -1}).Unchanged(), "groups")
+	w.job.Options.AssignedGroups = []string{"Engineering"}
+	require.Nil(t, stager(digests, users).Unchanged(), "assignment comes from groups")
+}
