@@ -27,8 +27,11 @@ type shape struct {
 	wantGen int             // counts changes of want, for the columns kept of it
 	idsOnly bool            // return IDs only, for scanning
 	only    string          // when set, other records come back with their ID only
-	// unchanged is the read's connectors.ReadRequest.Unchanged.
+	// unchanged is the read's connectors.ReadRequest.Unchanged; key hashes
+	// what the read makes of a JSON record, for want of generation keyGen.
 	unchanged func(id string, hash uint64) bool
+	key       uint64
+	keyGen    int
 }
 
 // recordSeed seeds records' hashes (connectors.Object.RecordHash), which

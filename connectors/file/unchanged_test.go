@@ -3,6 +3,7 @@ package file
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -110,4 +111,55 @@ func TestUnchangedRowsAreNotBuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantBuilt(read(cfg, nil, held), "E1", "E2", "E3")
+}
+
+// JSON Lines records are hashed as their bytes: the ID is found in them
+// without decoding, and the records held unchanged are not decoded.
+func TestUnchangedJSONLinesAreNotBuilt(t *testing.T) {
+	lines := []string{`{"id":"E1","name":"Ann","status":"Active"}`, `{"name":"Bob","id":2,"status":"Active"}`, `{"id":"E3","name":"Cy","status":"Terminated"}`}
+	path := writeFile(t, "hr.jsonl", strings.Join(lines, "\n")+"\n")
+	cfg := Config{Path: path, Format: JSONL, IDColumn: "id", DisabledColumn: "status", DisabledValues: []string{"terminated"}}
+	read := func(attrs []string, held map[string]uint64) map[string]connectors.Object {
+		t.Helper()
+		req := connectors.ReadRequest{Type: connectors.User, Attributes: attrs, Unchanged: func(id string, h uint64) bool { return held[id] == h }}
+		p, err := open(t, cfg).Read(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]connectors.Object{}
+		for _, o := range p.Objects {
+			out[o.ID] = o
+		}
+		return out
+	}
+	first := read(nil, nil)
+	held := map[string]uint64{}
+	for id, o := range first {
+		if o.Unchanged || o.RecordHash == 0 || o.Attributes == nil {
+			t.Fatalf("%s: %#v", id, o)
+		}
+		held[id] = o.RecordHash
+	}
+	if !first["E3"].Disabled {
+		t.Fatalf("E3 is %#v", first["E3"])
+	}
+	for id, o := range read(nil, held) {
+		if !o.Unchanged || o.RecordHash != held[id] || o.Attributes != nil {
+			t.Errorf("%s is %#v; want it unbuilt", id, o)
+		}
+	}
+	for id, o := range read([]string{"name"}, held) {
+		if o.Unchanged {
+			t.Errorf("%s is unbuilt, though the read asks for other attributes", id)
+		}
+	}
+	lines[1] = `{"name":"Bob","id":2,"status":"Inactive"}`
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for id, o := range read(nil, held) {
+		if o.Unchanged != (id != "2") {
+			t.Errorf("%s: unbuilt %t", id, o.Unchanged)
+		}
+	}
 }
