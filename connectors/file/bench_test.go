@@ -1,6 +1,7 @@
 package file
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -171,8 +172,8 @@ func BenchmarkGet1M(b *testing.B) {
 	})
 }
 
-// BenchmarkReadHeld100k reads the 100,000-row HR export, as CSV and as
-// JSON Lines, for a caller that holds none of its records and for one that
+// BenchmarkReadHeld100k reads the 100,000-row HR export, as CSV, JSON
+// Lines and a JSON array, for a caller that holds none of its records and for one that
 // holds every one unchanged (ReadRequest.Unchanged), as an incremental
 // fetch against the last read's digest does.
 func BenchmarkReadHeld100k(b *testing.B) {
@@ -191,10 +192,16 @@ func BenchmarkReadHeld100k(b *testing.B) {
 	if err := os.WriteFile(jsonl.Path, lines, 0o600); err != nil {
 		b.Fatal(err)
 	}
+	array := jsonl
+	array.Path, array.Format = filepath.Join(b.TempDir(), "hr.json"), JSON
+	doc := append([]byte("[\n"), bytes.ReplaceAll(bytes.TrimSuffix(lines, []byte("\n")), []byte("}\n{"), []byte("},\n{"))...)
+	if err := os.WriteFile(array.Path, append(doc, "\n]\n"...), 0o600); err != nil {
+		b.Fatal(err)
+	}
 	for _, format := range []struct {
 		name string
 		cfg  Config
-	}{{"csv", csvCfg}, {"jsonl", jsonl}} {
+	}{{"csv", csvCfg}, {"jsonl", jsonl}, {"json", array}} {
 		held := map[string]uint64{}
 		for _, o := range objectsOf(readAll(b, open(b, format.cfg), benchRows)) {
 			held[o.ID] = o.RecordHash

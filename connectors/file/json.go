@@ -246,24 +246,7 @@ func (j *jsonlRows) next() (record, error) {
 		if line = bytes.TrimSpace(line); len(line) == 0 {
 			continue
 		}
-		h := j.sh.jsonRecordHash(line)
-		if rec, ok := j.sh.held(j.at.n, line, h); ok {
-			return rec, nil
-		}
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return j.sh.invalid(j.at.n, "", "not valid JSON: "+err.Error()), nil
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return j.sh.invalid(j.at.n, "", "more than one JSON value on the line"), nil
-		}
-		rec := j.sh.object(j.at.n, v)
-		if rec.obj.Invalid == "" && rec.obj.Attributes != nil {
-			rec.obj.RecordHash = h
-		}
-		return rec, nil
+		return j.sh.decoded(j.at.n, line), nil
 	}
 }
 

@@ -3,7 +3,9 @@ package file
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"hash/maphash"
+	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -162,6 +164,32 @@ func (sh *shape) jsonRecordHash(b []byte) uint64 {
 	h.Write(k[:])
 	h.Write(bytes.TrimSpace(b))
 	return max(h.Sum64(), 1)
+}
+
+// decoded returns the JSON Lines record n of bytes b: unbuilt when the
+// read's caller holds it unchanged, decoded otherwise, with its hash
+// either way. b holds one JSON value: more is an invalid record. (The
+// records of a JSON document are decoded as the document is read: taking
+// their bytes first would cost a full read more than it spares.)
+func (sh *shape) decoded(n int64, b []byte) record {
+	h := sh.jsonRecordHash(b)
+	if rec, ok := sh.held(n, b, h); ok {
+		return rec
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return sh.invalid(n, "", "not valid JSON: "+err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return sh.invalid(n, "", "more than one JSON value on the line")
+	}
+	rec := sh.object(n, v)
+	if rec.obj.Invalid == "" && rec.obj.Attributes != nil {
+		rec.obj.RecordHash = h
+	}
+	return rec
 }
 
 // held returns the record at n, unbuilt, when the read's caller holds it
