@@ -3,6 +3,7 @@ package activities_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/activities"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/connectors/file"
 	"github.com/openprovisioning/provisioner/engine"
 	"github.com/openprovisioning/provisioner/examples/hrexport"
 	"github.com/openprovisioning/provisioner/store"
@@ -124,21 +126,29 @@ func idsOf(items []store.StagedItem) []string {
 // stages, cycle after cycle: rows changed, added, removed, disabled,
 // moved, malformed or duplicated, escrows due and not due, and a state
 // written outside any cycle. Unchanged rows are not looked up in the
-// store. Twelve series of sixteen cycles (three in -short).
+// store. Twelve series of sixteen cycles (three in -short), of a CSV
+// export and of the same export as JSON Lines.
 func TestDigestFetchStagesAsAFullCompare(t *testing.T) {
 	series := uint64(12)
 	if testing.Short() {
 		series = 3
 	}
-	for seed := range series {
-		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { digestFetchStagesAsAFullCompare(t, seed) })
+	for _, format := range []string{file.CSV, file.JSONL} {
+		for seed := range series {
+			t.Run(fmt.Sprint(format, " seed ", seed), func(t *testing.T) { digestFetchStagesAsAFullCompare(t, format, seed) })
+		}
 	}
 }
 
-func digestFetchStagesAsAFullCompare(t *testing.T, seed uint64) {
+func digestFetchStagesAsAFullCompare(t *testing.T, format string, seed uint64) {
 	withDigests, without := newDigestWorld(t, true), newDigestWorld(t, false)
-	path := filepath.Join(t.TempDir(), "hr.csv")
+	path := filepath.Join(t.TempDir(), "hr."+format)
 	job := fetchBenchJob(path, "http://127.0.0.1:1/scim/v2")
+	job.Source.Connector.(*file.Config).Format = format
+	writeExport := writeExport
+	if format == file.JSONL {
+		writeExport = writeExportJSONL
+	}
 	staff := hrexport.Generate(400, 7+seed)
 	rng := rand.New(rand.NewPCG(1, 2+seed))
 	next := 400
@@ -162,7 +172,11 @@ func digestFetchStagesAsAFullCompare(t *testing.T, seed uint64) {
 		if broken != "" {
 			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 			require.NoError(t, err)
-			_, err = fmt.Fprintf(f, "%s,too few fields\n", broken)
+			line := fmt.Sprintf("%s,too few fields\n", broken)
+			if format == file.JSONL {
+				line = fmt.Sprintf(`{"employeeId":%q,"office":{"floor":2}}`+"\n", broken)
+			}
+			_, err = f.WriteString(line)
 			require.NoError(t, err)
 			require.NoError(t, f.Close())
 		}
@@ -341,5 +355,31 @@ func flip(v *string, a, b string) {
 		*v = b
 	} else {
 		*v = a
+	}
+}
+
+// writeExportJSONL writes the export as JSON Lines, one object per
+// employee with the CSV export's columns.
+func writeExportJSONL(b testing.TB, path string, staff []hrexport.Employee) {
+	b.Helper()
+	var out []byte
+	for _, e := range staff {
+		values := []string{e.ID, e.UserName, e.GivenName, e.Surname, e.DisplayName, e.Email,
+			e.Department, e.JobTitle, e.ManagerID, e.Status, e.Office, e.EmployeeType}
+		m := make(map[string]string, len(values))
+		for i, col := range hrexport.Columns {
+			m[col] = values[i]
+		}
+		line, err := json.Marshal(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(append(out, line...), '\n')
+	}
+	if err := os.WriteFile(path+".tmp", out, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		b.Fatal(err)
 	}
 }
