@@ -95,11 +95,7 @@ func (s *Stager) Page(ctx context.Context, objs []connectors.Object, seq int) (P
 		}
 	}
 	if s.next != nil {
-		var err error
-		if objs, err = s.digest(objs); err != nil {
-			return PageCounts{}, err
-		}
-		if s.prior != nil {
+		if objs = s.digest(objs); s.prior != nil {
 			ids = pageIDs(objs)
 		}
 	}
@@ -129,7 +125,7 @@ func pageIDs(objs []connectors.Object) []string {
 // compared, as a read without a digest compares them; their IDs are
 // recorded and are not absent: a row that cannot be read must not look
 // like a person gone, in this cycle or the next.
-func (s *Stager) digest(objs []connectors.Object) ([]connectors.Object, error) {
+func (s *Stager) digest(objs []connectors.Object) []connectors.Object {
 	d, t := s.e.digests, s.step.Type
 	kept := objs
 	if s.prior != nil {
@@ -157,23 +153,21 @@ func (s *Stager) digest(objs []connectors.Object) ([]connectors.Object, error) {
 			if s.prior != nil && s.prior.same(key, h) {
 				continue
 			}
-			if o.Unchanged {
-				return nil, errUnbuilt(o)
-			}
 		}
 		if s.prior != nil {
 			kept = append(kept, o)
 		}
 	}
-	return kept, nil
+	return kept
 }
 
 // errUnbuilt is the error of an object the source did not build, saying
-// it was unchanged, that the read must compare after all. Unchanged only
-// answers yes for what the prior read holds, so this is a fault of the
-// worker's, which fails the page rather than stage an empty object.
+// it was unchanged, that the read must compare after all: one the digest
+// did not skip. Unchanged only answers yes for what the prior read holds,
+// so this is a fault of the worker's, which fails the page rather than
+// stage an empty object.
 func errUnbuilt(o connectors.Object) error {
-	return fmt.Errorf("%w: %s %q", errUnbuiltObject, o.Locator, o.ID)
+	return fmt.Errorf("%w: %q", errUnbuiltObject, o.ID)
 }
 
 var errUnbuiltObject = errors.New("the source returned an object it did not build, as unchanged, that the read does not hold")

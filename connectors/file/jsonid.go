@@ -141,8 +141,8 @@ func skipValue(b []byte, i int) (int, bool) {
 	return 0, false
 }
 
-// jsonRecordHash hashes a JSON record's bytes with what the read makes of
-// them (connectors.Object's RecordHash).
+// jsonRecordHash hashes a JSON record's bytes, trimmed, with what the read
+// makes of them (connectors.Object's RecordHash).
 func (sh *shape) jsonRecordHash(b []byte) uint64 {
 	if sh.keyGen != sh.wantGen || sh.key == 0 {
 		k := appendField(nil, sh.IDColumn)
@@ -162,15 +162,15 @@ func (sh *shape) jsonRecordHash(b []byte) uint64 {
 	var k [8]byte
 	binary.LittleEndian.PutUint64(k[:], sh.key)
 	h.Write(k[:])
-	h.Write(bytes.TrimSpace(b))
+	h.Write(b)
 	return max(h.Sum64(), 1)
 }
 
-// decoded returns the JSON Lines record n of bytes b: unbuilt when the
-// read's caller holds it unchanged, decoded otherwise, with its hash
-// either way. b holds one JSON value: more is an invalid record. (The
-// records of a JSON document are decoded as the document is read: taking
-// their bytes first would cost a full read more than it spares.)
+// decoded returns the JSON Lines record n of trimmed bytes b: unbuilt
+// when the read's caller holds it unchanged, decoded otherwise, with its
+// hash either way. b holds one JSON value: more is an invalid record.
+// (The records of a JSON document are decoded as the document is read:
+// taking their bytes first would cost a full read more than it spares.)
 func (sh *shape) decoded(n int64, b []byte) record {
 	h := sh.jsonRecordHash(b)
 	if rec, ok := sh.held(n, b, h); ok {
