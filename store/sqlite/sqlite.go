@@ -230,7 +230,13 @@ var _ store.Store = (*Store)(nil)
 func Open(path string) (*Store, error) {
 	open := func(conns int) (*sql.DB, error) {
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(30000)", "foreign_keys(ON)"} {
+		// A statement that writes many rows keeps a journal to undo itself
+		// should it fail midway; past 64 KiB, SQLite writes that journal
+		// to a temporary file unless temporary storage is memory. And the
+		// WAL is copied into the database every 10,000 pages (about 40 MB),
+		// not SQLite's 1,000: a page that many commits change in between,
+		// such as the last of a table that grows, is copied once.
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(30000)", "foreign_keys(ON)", "temp_store(MEMORY)", "wal_autocheckpoint(10000)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
@@ -448,16 +454,16 @@ func putEncoding(buf *[]byte) {
 	}
 }
 
-// nullString is an encoding as a column value, copied.
-func nullString(b []byte, err error) (sql.NullString, error) {
-	return sql.NullString{String: string(b), Valid: true}, err
-}
-
-func marshalIf(v any, empty bool) (sql.NullString, error) {
+// marshalIf is v's encoding as a column value, or NULL when empty.
+func marshalIf(v any, empty bool) (any, error) {
 	if empty {
-		return sql.NullString{}, nil
+		return nil, nil
 	}
-	return nullString(json.Marshal(v))
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
 }
 
 // Objects returns the known states of the given source IDs.
@@ -576,7 +582,7 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// upsertObject writes one object's state; its arguments come from objectArgs.
+// upsertObject writes one object's state; its arguments come from appendObjectArgs.
 const upsertObject = `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)` + onObjectConflict
 
 const onObjectConflict = `
@@ -584,7 +590,7 @@ const onObjectConflict = `
 	active = excluded.active, pushed = excluded.pushed, members = excluded.members, refs = excluded.refs, escrow = excluded.escrow,
 	escrow_due = excluded.escrow_due, updated_at = excluded.updated_at, operation = excluded.operation`
 
-// objectArgCount is how many arguments objectArgs returns: one row's.
+// objectArgCount is how many arguments appendObjectArgs appends: one row's.
 const objectArgCount = 13
 
 // stageRows stages n items of a cycle.
@@ -610,24 +616,27 @@ func upsertObjectRows(n int) string {
 	return `INSERT INTO objects (job, ` + objectColumns + `, escrow_due) VALUES ` + row + strings.Repeat(","+row, n-1) + onObjectConflict
 }
 
-func objectArgs(job string, o store.ObjectState) (_ []any, err error) {
+// appendObjectArgs appends one row's arguments for upsertObjectRows. A
+// NULL is a nil and a text a plain string: database/sql passes those
+// through, where a sql.NullString is boxed, then asked for its value.
+func appendObjectArgs(args []any, job any, o store.ObjectState) (_ []any, err error) {
 	// Pushed values are written for every object pushed: they are
 	// encoded without reflection, as json.Marshal would.
 	buf := encodings.Get().(*[]byte)
 	defer putEncoding(buf)
-	var pushed, operation sql.NullString
+	var pushed, operation any
 	if len(o.Pushed) > 0 {
-		*buf, err = store.AppendJSON((*buf)[:0], o.Pushed)
-		if pushed, err = nullString(*buf, err); err != nil {
+		if *buf, err = store.AppendJSON((*buf)[:0], o.Pushed); err != nil {
 			return nil, err
 		}
+		pushed = string(*buf)
 	}
 	// So is the operation of every create, before its push.
 	if o.Operation != nil {
-		*buf, err = store.AppendOperationJSON((*buf)[:0], o.Operation)
-		if operation, err = nullString(*buf, err); err != nil {
+		if *buf, err = store.AppendOperationJSON((*buf)[:0], o.Operation); err != nil {
 			return nil, err
 		}
+		operation = string(*buf)
 	}
 	members, err := marshalIf(o.Members, o.Members == nil)
 	if err != nil {
@@ -641,18 +650,18 @@ func objectArgs(job string, o store.ObjectState) (_ []any, err error) {
 	if err != nil {
 		return nil, err
 	}
-	var due sql.NullInt64
+	var due any
 	if o.Escrow != nil {
-		due = sql.NullInt64{Int64: o.Escrow.RetryAfter.UnixMilli(), Valid: true}
+		due = o.Escrow.RetryAfter.UnixMilli()
 	}
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = time.Now()
 	}
-	return []any{job, string(o.Type), o.SourceID, o.SourceHash, o.TargetID, boolInt(o.Active), pushed, members, refs, escrow, o.UpdatedAt.UnixMilli(), operation, due}, nil
+	return append(args, job, string(o.Type), o.SourceID, o.SourceHash, o.TargetID, boolInt(o.Active), pushed, members, refs, escrow, o.UpdatedAt.UnixMilli(), operation, due), nil
 }
 
 func putObject(ctx context.Context, ex execer, job string, o store.ObjectState) error {
-	args, err := objectArgs(job, o)
+	args, err := appendObjectArgs(nil, job, o)
 	if err != nil {
 		return err
 	}
@@ -974,14 +983,14 @@ func (s *Store) recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, r
 // for one object the later wins.
 func (s *Store) upsertObjects(ctx context.Context, tx *sql.Tx, job string, states []store.ObjectState) error {
 	args := make([]any, 0, rowSizes[0]*objectArgCount)
+	var jobArg any = job // boxed once, not once a row
 	return inRows(len(states), func(start, n int) error {
 		args = args[:0]
+		var err error
 		for _, o := range states[start : start+n] {
-			a, err := objectArgs(job, o)
-			if err != nil {
+			if args, err = appendObjectArgs(args, jobArg, o); err != nil {
 				return err
 			}
-			args = append(args, a...)
 		}
 		st, err := s.prepared.in(ctx, tx, upsertObjectRows(n))
 		if err != nil {
