@@ -13,6 +13,7 @@ import (
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/scim"
 	"github.com/openprovisioning/provisioner/internal/testenv/lostanswer"
+	"github.com/openprovisioning/provisioner/mapping"
 	"github.com/openprovisioning/provisioner/store"
 )
 
@@ -170,6 +171,53 @@ func TestUpdatesAreRecordedTogetherBeforeThePushes(t *testing.T) {
 		require.Equal(t, updated[id].Modified, op.Modified, id)
 		require.Nil(t, w.state(t, id).Operation, "%s: the outcome is recorded", id)
 	}
+}
+
+// A create the batch planned as it began is pushed with the values it
+// recorded then, though its mapping calls Guid(): each object is mapped
+// once, and nothing is recorded again before its POST.
+func TestPlannedCreatesPushTheValuesRecorded(t *testing.T) {
+	var (
+		atFirst map[string]*store.Operation
+		w       *matchWorld
+	)
+	ids := []string{"E1", "E2", "E3"}
+	w = newMatchWorldBehind(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && atFirst == nil {
+				states, err := w.st.Objects(context.Background(), w.job.Name, connectors.User, ids)
+				require.NoError(t, err)
+				atFirst = map[string]*store.Operation{}
+				for id, st := range states {
+					atFirst[id] = st.Operation
+				}
+			}
+			next.ServeHTTP(rw, r)
+		})
+	})
+	w.job.Options.Concurrency = 1
+	om := &w.job.Objects[0].ObjectMapping
+	om.Attributes = append(om.Attributes, mapping.AttributeMapping{Target: "nickName", Type: mapping.Expression, Expression: "Guid()"})
+	w.index(t)
+	w.stage(t, [3]string{"E1", "ada@example.com", "Engineer"}, [3]string{"E2", "bob@example.com", "Engineer"},
+		[3]string{"E3", "cy@example.com", "Engineer"})
+	created := w.provision(t)
+
+	require.Equal(t, 3, w.app.Stats().Requests["POST /Users"])
+	guids := map[string]bool{}
+	for _, id := range ids {
+		op, e := atFirst[id], created[id]
+		require.NotNil(t, op, id)
+		require.Equal(t, audit.Create, e.Action, "%s: %+v", id, e)
+		require.Equal(t, audit.Success, e.Status, id)
+		require.Equal(t, op.Modified, e.Modified, "%s: pushed as recorded at the batch's start", id)
+		u, err := w.target.Get(context.Background(), connectors.User, e.TargetID)
+		require.NoError(t, err)
+		guid := u.Attributes["nickName"]
+		require.Contains(t, op.Modified, audit.Property{Name: "nickName", New: guid.(string)}, id)
+		guids[guid.(string)] = true
+	}
+	require.Len(t, guids, 3)
 }
 
 // A request provisioned on demand again after its result was lost logs

@@ -138,10 +138,12 @@ type batch struct {
 	// batch asks the target.
 	index *batchIndex
 	// intents records the objects' operations before they are pushed;
-	// planned holds, by Seq, those recorded together as the batch began.
+	// planned holds, by Seq, those recorded together as the batch began,
+	// and creates what planning the creates among them worked out.
 	intents     *stateWriter
 	intentsOnce sync.Once
 	planned     map[int]*store.Operation
+	creates     map[int]*plannedCreate
 }
 
 // changeID names the change a cycle's item Seq makes.

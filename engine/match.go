@@ -170,7 +170,15 @@ func (p *plan) create(ctx context.Context, values connectors.Attributes) store.R
 	if p.acts.NoCreate {
 		return p.skip("the Create target action is off", store.Record{})
 	}
-	attrs, props := creation(p.prog, values)
+	var attrs connectors.Attributes
+	var props []audit.Property
+	if p.planned != nil {
+		// The log's properties are its own: the recorded operation keeps
+		// the planned ones.
+		attrs, props = p.planned.sends, slices.Clone(p.planned.props)
+	} else {
+		attrs, props = creation(p.prog, values)
+	}
 	if len(e.Modified) == 0 {
 		e.Modified = props // sorted already
 	} else {
@@ -196,9 +204,8 @@ func (p *plan) create(ctx context.Context, values connectors.Attributes) store.R
 // creation returns the values a create sends, those that have one, and
 // their properties as the log shows them, sorted.
 //
-// It runs for every object created, twice in an initial cycle (its
-// operation is recorded before the push): each value is rendered once,
-// and the names, unique, sort without reflection.
+// It runs for every object created: each value is rendered once, and the
+// names, unique, sort without reflection.
 func creation(prog *mapping.Program, values connectors.Attributes) (connectors.Attributes, []audit.Property) {
 	attrs := make(connectors.Attributes, len(values))
 	props := make([]audit.Property, 0, len(values))

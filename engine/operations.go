@@ -214,11 +214,23 @@ func (p *plan) withdraw(ctx context.Context) error {
 	return nil
 }
 
-// mappedItem is a staged item that the batch may create, with its values.
+// mappedItem is a staged item that the batch may create, with the
+// attributes its scoping and mapping read and its mapped values.
 type mappedItem struct {
 	item   store.StagedItem
 	prog   *mapping.Program
+	attrs  connectors.Attributes
 	values connectors.Attributes
+}
+
+// plannedCreate is what planning an item's create worked out, which its
+// push then uses rather than works out again: the source attributes (in
+// scope), the mapped values, and what the create sends with the
+// properties the log shows. A mapping that calls a function such as Guid
+// is so evaluated once, and the values pushed are those recorded.
+type plannedCreate struct {
+	attrs, values, sends connectors.Attributes
+	props                []audit.Property
 }
 
 // planCreates records at once the creates the index says the batch will
@@ -236,12 +248,16 @@ func (b *batch) planCreates(ctx context.Context, bi *batchIndex, items []mappedI
 		if !bi.misses(it.Type, m.prog.Matching(), m.values) {
 			continue
 		}
-		_, props := creation(m.prog, m.values)
+		sends, props := creation(m.prog, m.values)
 		op := &store.Operation{ChangeID: changeID(b.in.Cycle.ID, it.Seq), Action: audit.Create, Modified: props, Time: time.Now().UTC()}
 		st := b.states[it.Type][it.Object.ID]
 		st.Type, st.SourceID, st.Operation = it.Type, it.Object.ID, op
 		records = append(records, store.Record{State: &st})
 		b.plan(it.Seq, op)
+		if b.creates == nil {
+			b.creates = map[int]*plannedCreate{}
+		}
+		b.creates[it.Seq] = &plannedCreate{attrs: m.attrs, values: m.values, sends: sends, props: props}
 	}
 	if len(records) == 0 {
 		return nil

@@ -49,6 +49,9 @@ type plan struct {
 	// object fail after (its writeback), the create stays pending, to be
 	// logged when the object is found.
 	created bool
+	// planned is what the batch worked out for the object's create as it
+	// began; nil when it planned none.
+	planned *plannedCreate
 }
 
 // hash fingerprints the source record for change detection.
@@ -72,11 +75,18 @@ func (p *plan) run(ctx context.Context) store.Record {
 	if o.Deleted {
 		return p.deleted(ctx)
 	}
-	attrs := sourceAttributes(o)
+	// A create planned as the batch began was scoped and mapped then.
+	p.planned = p.creates[p.item.Seq]
+	var attrs connectors.Attributes
+	if p.planned != nil {
+		attrs = p.planned.attrs
+	} else {
+		attrs = sourceAttributes(o)
+	}
 	p.entry.DisplayName = displayName(attrs)
 	// Only a trace and an object out of scope need the scope explained;
 	// every other object is only matched, which allocates nothing.
-	inScope := prog.InScope(attrs)
+	inScope := p.planned != nil || prog.InScope(attrs)
 	if p.trace != nil {
 		p.trace.scoped(prog.Scope(attrs))
 	}
@@ -88,7 +98,7 @@ func (p *plan) run(ctx context.Context) store.Record {
 	case !inScope:
 		return p.deprovision(ctx, "the source object is out of scope: "+describeScope(prog.Scope(attrs)))
 	}
-	values, err := prog.Map(attrs, !p.state.Linked())
+	values, err := p.mapped(attrs)
 	if err != nil {
 		return p.fail(CodeMappingError, err.Error())
 	}
@@ -107,6 +117,15 @@ func (p *plan) run(ctx context.Context) store.Record {
 		}
 	}
 	return rec
+}
+
+// mapped returns the object's mapped values: those its planned create
+// mapped, or the mapping's now.
+func (p *plan) mapped(attrs connectors.Attributes) (connectors.Attributes, error) {
+	if p.planned != nil {
+		return p.planned.values, nil
+	}
+	return p.prog.Map(attrs, !p.state.Linked())
 }
 
 // writeback copies target values into the source object when they differ

@@ -154,7 +154,7 @@ func (b *batch) loadIndex(ctx context.Context, items []store.StagedItem) (*batch
 			continue // the item fails: its mapping does not compile
 		}
 		attrs := sourceAttributes(o)
-		if !prog.Scope(attrs).InScope {
+		if !prog.InScope(attrs) {
 			continue
 		}
 		values, err := prog.Map(attrs, true)
@@ -166,7 +166,7 @@ func (b *batch) loadIndex(ctx context.Context, items []store.StagedItem) (*batch
 				keys[it.Type] = append(keys[it.Type], indexKey(m, v))
 			}
 		}
-		mapped = append(mapped, mappedItem{item: it, prog: prog, values: values})
+		mapped = append(mapped, mappedItem{item: it, prog: prog, attrs: attrs, values: values})
 	}
 	for t, ks := range keys {
 		found, err := b.store.LookupTargetIndex(ctx, b.in.Cycle, t, ks)
