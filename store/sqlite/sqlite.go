@@ -862,11 +862,16 @@ func (s *Store) TruncateStage(ctx context.Context, c store.Cycle, after int) err
 	})
 }
 
-// Staged returns a range of staged items.
+// Staged returns a range of staged items. Their outcomes are read apart,
+// in one pass over the range, and matched by Seq: joined, each item would
+// seek its outcome in the index, though in an initial cycle few have one.
 func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]store.StagedItem, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT s.seq, s.type, s.object, coalesce(o.outcome, s.outcome) FROM staged s
-		LEFT JOIN outcomes o ON o.job = s.job AND o.cycle = s.cycle AND o.seq = s.seq
-		WHERE s.job = ? AND s.cycle = ? AND s.seq BETWEEN ? AND ? ORDER BY s.seq`, c.Job, c.ID, from, to)
+	outcomes, err := s.outcomes(ctx, c, from, to)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, type, object, outcome FROM staged
+		WHERE job = ? AND cycle = ? AND seq BETWEEN ? AND ? ORDER BY seq`, c.Job, c.ID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("read staged objects: %w", err)
 	}
@@ -886,12 +891,43 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 			rows.Close()
 			return nil, err
 		}
+		for len(outcomes) > 0 && outcomes[0].seq < it.Seq {
+			outcomes = outcomes[1:]
+		}
+		if len(outcomes) > 0 && outcomes[0].seq == it.Seq {
+			it.Outcome = outcomes[0].outcome
+		}
 		it.Type = connectors.ObjectType(typ)
 		if err := dec.DecodeObject(obj, &it.Object); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("staged object %d: %w", it.Seq, err)
 		}
 		out = append(out, it)
+	}
+	return out, closeRows(rows)
+}
+
+// seqOutcome is a staged item's outcome, by the item's Seq.
+type seqOutcome struct {
+	seq     int
+	outcome []byte
+}
+
+// outcomes returns the outcomes recorded for a range of staged items, in
+// Seq order.
+func (s *Store) outcomes(ctx context.Context, c store.Cycle, from, to int) ([]seqOutcome, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, outcome FROM outcomes WHERE job = ? AND cycle = ? AND seq BETWEEN ? AND ? ORDER BY seq`, c.Job, c.ID, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read outcomes of staged objects: %w", err)
+	}
+	var out []seqOutcome
+	for rows.Next() {
+		var o seqOutcome
+		if err := rows.Scan(&o.seq, &o.outcome); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, o)
 	}
 	return out, closeRows(rows)
 }
