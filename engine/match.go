@@ -40,7 +40,9 @@ func (p *plan) match(ctx context.Context, values connectors.Attributes, find fin
 		if err != nil {
 			return nil, err
 		}
-		p.trace.matched("%s %q: %s", attr, p.shown(attr, v), plural(len(objs), "target object"))
+		if p.trace != nil { // its arguments are not worked out for every object
+			p.trace.matched("%s %q: %s", attr, p.shown(attr, v), plural(len(objs), "target object"))
+		}
 		if len(objs) > 1 {
 			return nil, &duplicateTargets{n: len(objs), attribute: attr, value: Canon(v)}
 		}

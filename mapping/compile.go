@@ -52,6 +52,7 @@ func Compile(om ObjectMapping, opts Options) (*Program, error) {
 	slices.Sort(p.sources)
 	p.sources = slices.Compact(p.sources)
 	p.redactedSources = c.redactedSources
+	p.redacts = slices.ContainsFunc(p.attrs, func(m compiledMapping) bool { return m.redacted })
 	return p, nil
 }
 

@@ -21,8 +21,11 @@ type Program struct {
 	sources  []string
 	// redactedSources are source attributes read by a Redact() mapping.
 	redactedSources []string
-	now             func() time.Time
-	exists          func(target, value string) (bool, error)
+	// redacts is set when a mapping calls Redact(): most mappings do not,
+	// and Redacted, asked of every value pushed, then answers at once.
+	redacts bool
+	now     func() time.Time
+	exists  func(target, value string) (bool, error)
 }
 
 // RoleMode says how a target attribute computed by an app role function is
@@ -68,6 +71,9 @@ func (p *Program) Matching() []string { return slices.Clone(p.matching) }
 // Redacted reports whether the mapping of target calls Redact(): the
 // engine must hide its value in history and logs.
 func (p *Program) Redacted(target string) bool {
+	if !p.redacts {
+		return false
+	}
 	for i := range p.attrs {
 		if p.attrs[i].Target == target {
 			return p.attrs[i].redacted
