@@ -16,19 +16,27 @@ const clockTicks = 100
 
 // peakRSS returns a process's peak resident set size (VmHWM) in bytes.
 func peakRSS(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	return procBytes(fmt.Sprintf("/proc/%d/status", pid), "VmHWM")
+}
+
+// memTotal returns the machine's memory in bytes.
+func memTotal() (int64, error) { return procBytes("/proc/meminfo", "MemTotal") }
+
+// procBytes reads a size in kB that a /proc file gives as "key: n kB".
+func procBytes(path, key string) (int64, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), key+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in %s", key, path)
 }
 
 // cpuTime returns the user plus system CPU time a process has used.

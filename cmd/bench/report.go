@@ -41,7 +41,7 @@ func report(out io.Writer, r *result) {
 	o := r.o
 	fmt.Fprintf(out, "\nProvisioning benchmark: %s HR rows, %s in scope, %s changed; concurrency %d, batch size %d, batches %d, worker max activities %d\n",
 		num(r.rows), num(r.inScope), num(o.changed), o.concurrency, o.batchSize, o.batches, o.maxActivities)
-	fmt.Fprintf(out, "%d CPUs; load average before the run: %s; payload compression %s, encryption %s\n", runtime.NumCPU(), r.load, onOff(o.compress), onOff(o.codec))
+	fmt.Fprintf(out, "%d CPUs; load average before the run: %s; payload compression %s, encryption %s; the bench's own process (sample application, baseline client) collects garbage at GOGC=%d\n", runtime.NumCPU(), r.load, onOff(o.compress), onOff(o.codec), o.gcPercent)
 
 	section(out, "Baseline: bare HTTP POST /Users into a fresh sample application, keep-alive connections")
 	tw := table(out)
