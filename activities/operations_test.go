@@ -125,19 +125,17 @@ func TestOperationIsRecordedBeforeThePush(t *testing.T) {
 	require.Nil(t, w.state(t, "E1").Operation)
 }
 
-// The updates of a batch's linked objects are recorded together as the
-// batch begins: at the first PATCH every changed object's state holds its
-// operation already, with the properties its entry then logs. An object
-// with nothing to push holds none.
-func TestUpdatesAreRecordedTogetherBeforeThePushes(t *testing.T) {
+// newWorldRecordingOperationsAtFirst returns a world whose application,
+// at the first request of method, notes the pending operations the state
+// store then holds for the users ids, in the map returned.
+func newWorldRecordingOperationsAtFirst(t *testing.T, method string, ids ...string) (*matchWorld, *map[string]*store.Operation) {
 	var (
 		atFirst map[string]*store.Operation
 		w       *matchWorld
 	)
-	ids := []string{"E1", "E2", "E3", "E4"}
 	w = newMatchWorldBehind(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodPatch && atFirst == nil {
+			if r.Method == method && atFirst == nil {
 				states, err := w.st.Objects(context.Background(), w.job.Name, connectors.User, ids)
 				require.NoError(t, err)
 				atFirst = map[string]*store.Operation{}
@@ -148,6 +146,15 @@ func TestUpdatesAreRecordedTogetherBeforeThePushes(t *testing.T) {
 			next.ServeHTTP(rw, r)
 		})
 	})
+	return w, &atFirst
+}
+
+// The updates of a batch's linked objects are recorded together as the
+// batch begins: at the first PATCH every changed object's state holds its
+// operation already, with the properties its entry then logs. An object
+// with nothing to push holds none.
+func TestUpdatesAreRecordedTogetherBeforeThePushes(t *testing.T) {
+	w, atFirst := newWorldRecordingOperationsAtFirst(t, http.MethodPatch, "E1", "E2", "E3", "E4")
 	// One call at a time: an operation recorded just before its own push
 	// would be the only one there at the first PATCH.
 	w.job.Options.Concurrency = 1
@@ -161,9 +168,9 @@ func TestUpdatesAreRecordedTogetherBeforeThePushes(t *testing.T) {
 	updated := w.provision(t)
 
 	require.Equal(t, 3, w.app.Stats().Requests["PATCH /Users"])
-	require.Nil(t, atFirst["E2"], "unchanged")
+	require.Nil(t, (*atFirst)["E2"], "unchanged")
 	for _, id := range []string{"E1", "E3", "E4"} {
-		op := atFirst[id]
+		op := (*atFirst)[id]
 		require.NotNil(t, op, id)
 		require.Equal(t, audit.Update, op.Action, id)
 		require.Equal(t, updated[id].ChangeID, op.ChangeID, id)
@@ -177,24 +184,8 @@ func TestUpdatesAreRecordedTogetherBeforeThePushes(t *testing.T) {
 // recorded then, though its mapping calls Guid(): each object is mapped
 // once, and nothing is recorded again before its POST.
 func TestPlannedCreatesPushTheValuesRecorded(t *testing.T) {
-	var (
-		atFirst map[string]*store.Operation
-		w       *matchWorld
-	)
 	ids := []string{"E1", "E2", "E3"}
-	w = newMatchWorldBehind(t, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodPost && atFirst == nil {
-				states, err := w.st.Objects(context.Background(), w.job.Name, connectors.User, ids)
-				require.NoError(t, err)
-				atFirst = map[string]*store.Operation{}
-				for id, st := range states {
-					atFirst[id] = st.Operation
-				}
-			}
-			next.ServeHTTP(rw, r)
-		})
-	})
+	w, atFirst := newWorldRecordingOperationsAtFirst(t, http.MethodPost, ids...)
 	w.job.Options.Concurrency = 1
 	om := &w.job.Objects[0].ObjectMapping
 	om.Attributes = append(om.Attributes, mapping.AttributeMapping{Target: "nickName", Type: mapping.Expression, Expression: "Guid()"})
@@ -206,7 +197,7 @@ func TestPlannedCreatesPushTheValuesRecorded(t *testing.T) {
 	require.Equal(t, 3, w.app.Stats().Requests["POST /Users"])
 	guids := map[string]bool{}
 	for _, id := range ids {
-		op, e := atFirst[id], created[id]
+		op, e := (*atFirst)[id], created[id]
 		require.NotNil(t, op, id)
 		require.Equal(t, audit.Create, e.Action, "%s: %+v", id, e)
 		require.Equal(t, audit.Success, e.Status, id)
