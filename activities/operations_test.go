@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -180,35 +181,47 @@ func TestUpdatesAreRecordedTogetherBeforeThePushes(t *testing.T) {
 	}
 }
 
-// A create the batch planned as it began is pushed with the values it
-// recorded then, though its mapping calls Guid(): each object is mapped
-// once, and nothing is recorded again before its POST.
-func TestPlannedCreatesPushTheValuesRecorded(t *testing.T) {
+// A push the batch planned as it began is sent with the values it
+// recorded then, though the mapping calls Guid(): each object is mapped
+// once, and nothing is recorded again before its request. So for creates,
+// then, in the next cycle, for the updates that a new Guid makes.
+func TestPlannedPushesSendTheValuesRecorded(t *testing.T) {
 	ids := []string{"E1", "E2", "E3"}
-	w, atFirst := newWorldRecordingOperationsAtFirst(t, http.MethodPost, ids...)
-	w.job.Options.Concurrency = 1
-	om := &w.job.Objects[0].ObjectMapping
-	om.Attributes = append(om.Attributes, mapping.AttributeMapping{Target: "nickName", Type: mapping.Expression, Expression: "Guid()"})
-	w.index(t)
-	w.stage(t, [3]string{"E1", "ada@example.com", "Engineer"}, [3]string{"E2", "bob@example.com", "Engineer"},
-		[3]string{"E3", "cy@example.com", "Engineer"})
-	created := w.provision(t)
+	rows := [][3]string{{"E1", "ada@example.com", "Engineer"}, {"E2", "bob@example.com", "Engineer"}, {"E3", "cy@example.com", "Engineer"}}
+	for _, method := range []string{http.MethodPost, http.MethodPatch} {
+		t.Run(method, func(t *testing.T) {
+			w, atFirst := newWorldRecordingOperationsAtFirst(t, method, ids...)
+			w.job.Options.Concurrency = 1
+			om := &w.job.Objects[0].ObjectMapping
+			om.Attributes = append(om.Attributes, mapping.AttributeMapping{Target: "nickName", Type: mapping.Expression, Expression: "Guid()"})
+			w.index(t)
+			w.stage(t, rows...)
+			pushed := w.provision(t)
+			want := audit.Create
+			if method == http.MethodPatch {
+				w.cycle, w.staged = store.Cycle{Job: w.job.Name, ID: "2"}, 0
+				w.index(t)
+				w.stage(t, rows...)
+				pushed, want = w.provision(t), audit.Update
+			}
 
-	require.Equal(t, 3, w.app.Stats().Requests["POST /Users"])
-	guids := map[string]bool{}
-	for _, id := range ids {
-		op, e := (*atFirst)[id], created[id]
-		require.NotNil(t, op, id)
-		require.Equal(t, audit.Create, e.Action, "%s: %+v", id, e)
-		require.Equal(t, audit.Success, e.Status, id)
-		require.Equal(t, op.Modified, e.Modified, "%s: pushed as recorded at the batch's start", id)
-		u, err := w.target.Get(context.Background(), connectors.User, e.TargetID)
-		require.NoError(t, err)
-		guid := u.Attributes["nickName"]
-		require.Contains(t, op.Modified, audit.Property{Name: "nickName", New: guid.(string)}, id)
-		guids[guid.(string)] = true
+			require.Equal(t, 3, w.app.Stats().Requests[method+" /Users"])
+			guids := map[string]bool{}
+			for _, id := range ids {
+				op, e := (*atFirst)[id], pushed[id]
+				require.NotNil(t, op, id)
+				require.Equal(t, want, e.Action, "%s: %+v", id, e)
+				require.Equal(t, audit.Success, e.Status, id)
+				require.Equal(t, op.Modified, e.Modified, "%s: pushed as recorded at the batch's start", id)
+				u, err := w.target.Get(context.Background(), connectors.User, e.TargetID)
+				require.NoError(t, err)
+				guid := u.Attributes["nickName"].(string)
+				require.True(t, slices.ContainsFunc(op.Modified, func(p audit.Property) bool { return p.Name == "nickName" && p.New == guid }), "%s: %+v", id, op.Modified)
+				guids[guid] = true
+			}
+			require.Len(t, guids, 3)
+		})
 	}
-	require.Len(t, guids, 3)
 }
 
 // A request provisioned on demand again after its result was lost logs

@@ -138,12 +138,11 @@ type batch struct {
 	// batch asks the target.
 	index *batchIndex
 	// intents records the objects' operations before they are pushed;
-	// planned holds, by Seq, those recorded together as the batch began,
-	// and creates what planning the creates among them worked out.
+	// plans holds, by Seq, the pushes planned as the batch began, with
+	// the operations recorded for them together.
 	intents     *stateWriter
 	intentsOnce sync.Once
-	planned     map[int]*store.Operation
-	creates     map[int]*plannedCreate
+	plans       map[int]*plannedPush
 }
 
 // changeID names the change a cycle's item Seq makes.

@@ -174,7 +174,7 @@ func (p *plan) create(ctx context.Context, values connectors.Attributes) store.R
 	}
 	var attrs connectors.Attributes
 	var props []audit.Property
-	if p.planned != nil {
+	if p.planned != nil && p.planned.sends != nil {
 		// The log's properties are its own: the recorded operation keeps
 		// the planned ones.
 		attrs, props = p.planned.sends, slices.Clone(p.planned.props)

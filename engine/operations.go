@@ -223,14 +223,31 @@ type mappedItem struct {
 	values connectors.Attributes
 }
 
-// plannedCreate is what planning an item's create worked out, which its
-// push then uses rather than works out again: the source attributes (in
-// scope), the mapped values, and what the create sends with the
-// properties the log shows. A mapping that calls a function such as Guid
-// is so evaluated once, and the values pushed are those recorded.
-type plannedCreate struct {
+// plannedPush is what planning an item's push worked out as its batch
+// began, which the push then uses rather than works out again: the
+// operation recorded, the source attributes (in scope) and the mapped
+// values, and for a create what it sends with the properties the log
+// shows. A mapping that calls a function such as Guid is so evaluated
+// once, and the values pushed are those recorded.
+type plannedPush struct {
+	op                   *store.Operation
 	attrs, values, sends connectors.Attributes
 	props                []audit.Property
+}
+
+// scopedValues returns the attributes an object's scoping and mapping
+// read and its mapped values, when it is in scope and its mapping does
+// not fail.
+func scopedValues(prog *mapping.Program, o connectors.Object, forCreate bool) (attrs, values connectors.Attributes, ok bool) {
+	attrs = sourceAttributes(o)
+	if !prog.InScope(attrs) {
+		return nil, nil, false
+	}
+	values, err := prog.Map(attrs, forCreate)
+	if err != nil {
+		return nil, nil, false
+	}
+	return attrs, values, true
 }
 
 // planCreates records at once the creates the index says the batch will
@@ -253,11 +270,7 @@ func (b *batch) planCreates(ctx context.Context, bi *batchIndex, items []mappedI
 		st := b.states[it.Type][it.Object.ID]
 		st.Type, st.SourceID, st.Operation = it.Type, it.Object.ID, op
 		records = append(records, store.Record{State: &st})
-		b.plan(it.Seq, op)
-		if b.creates == nil {
-			b.creates = map[int]*plannedCreate{}
-		}
-		b.creates[it.Seq] = &plannedCreate{attrs: m.attrs, values: m.values, sends: sends, props: props}
+		b.plan(it.Seq, &plannedPush{op: op, attrs: m.attrs, values: m.values, sends: sends, props: props})
 	}
 	if len(records) == 0 {
 		return nil
@@ -305,12 +318,8 @@ func (b *batch) planUpdates(ctx context.Context, items []store.StagedItem) error
 		if prog == nil || b.job.Objects[idx].Actions.NoUpdate || len(b.job.References(it.Type)) > 0 || b.assign != nil && !b.assign.assigned(it.Type, o) {
 			continue
 		}
-		attrs := sourceAttributes(o)
-		if !prog.InScope(attrs) {
-			continue
-		}
-		values, err := prog.Map(attrs, false)
-		if err != nil {
+		attrs, values, ok := scopedValues(prog, o, false)
+		if !ok {
 			continue
 		}
 		var props []audit.Property
@@ -326,7 +335,7 @@ func (b *batch) planUpdates(ctx context.Context, items []store.StagedItem) error
 		op := &store.Operation{ChangeID: changeID(b.in.Cycle.ID, it.Seq), Action: audit.Update, TargetID: st.TargetID, Modified: props, Time: now}
 		st.Type, st.SourceID, st.Operation = it.Type, o.ID, op
 		records = append(records, store.Record{State: &st})
-		b.plan(it.Seq, op)
+		b.plan(it.Seq, &plannedPush{op: op, attrs: attrs, values: values})
 	}
 	if len(records) == 0 {
 		return nil
@@ -337,18 +346,21 @@ func (b *batch) planUpdates(ctx context.Context, items []store.StagedItem) error
 	return nil
 }
 
-// plan notes an operation recorded for the item Seq before its push.
-func (b *batch) plan(seq int, op *store.Operation) {
-	if b.planned == nil {
-		b.planned = map[int]*store.Operation{}
+// plan notes the push planned for the item Seq, its operation recorded.
+func (b *batch) plan(seq int, push *plannedPush) {
+	if b.plans == nil {
+		b.plans = map[int]*plannedPush{}
 	}
-	b.planned[seq] = op
+	b.plans[seq] = push
 }
 
 // plannedOperation returns the operation recorded for the item Seq as the
 // batch began, when it is op.
 func (b *batch) plannedOperation(seq int, op *store.Operation) *store.Operation {
-	planned := b.planned[seq]
+	var planned *store.Operation
+	if push := b.plans[seq]; push != nil {
+		planned = push.op
+	}
 	if planned == nil || planned.ChangeID != op.ChangeID || planned.Action != op.Action || planned.TargetID != op.TargetID || !slices.Equal(planned.Modified, op.Modified) {
 		return nil
 	}

@@ -49,9 +49,9 @@ type plan struct {
 	// object fail after (its writeback), the create stays pending, to be
 	// logged when the object is found.
 	created bool
-	// planned is what the batch worked out for the object's create as it
+	// planned is what the batch worked out for the object's push as it
 	// began; nil when it planned none.
-	planned *plannedCreate
+	planned *plannedPush
 }
 
 // hash fingerprints the source record for change detection.
@@ -75,8 +75,8 @@ func (p *plan) run(ctx context.Context) store.Record {
 	if o.Deleted {
 		return p.deleted(ctx)
 	}
-	// A create planned as the batch began was scoped and mapped then.
-	p.planned = p.creates[p.item.Seq]
+	// A push planned as the batch began was scoped and mapped then.
+	p.planned = p.plans[p.item.Seq]
 	var attrs connectors.Attributes
 	if p.planned != nil {
 		attrs = p.planned.attrs
@@ -119,7 +119,7 @@ func (p *plan) run(ctx context.Context) store.Record {
 	return rec
 }
 
-// mapped returns the object's mapped values: those its planned create
+// mapped returns the object's mapped values: those its planned push
 // mapped, or the mapping's now.
 func (p *plan) mapped(attrs connectors.Attributes) (connectors.Attributes, error) {
 	if p.planned != nil {

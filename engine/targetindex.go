@@ -153,12 +153,8 @@ func (b *batch) loadIndex(ctx context.Context, items []store.StagedItem) (*batch
 		if prog == nil {
 			continue // the item fails: its mapping does not compile
 		}
-		attrs := sourceAttributes(o)
-		if !prog.InScope(attrs) {
-			continue
-		}
-		values, err := prog.Map(attrs, true)
-		if err != nil {
+		attrs, values, ok := scopedValues(prog, o, true)
+		if !ok {
 			continue
 		}
 		for _, m := range prog.Matching() {
