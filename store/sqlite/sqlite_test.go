@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -230,4 +231,33 @@ func TestConcurrentRecordsFailAlone(t *testing.T) {
 // object at a time by 64 callers at once.
 func BenchmarkConcurrentRecords(b *testing.B) {
 	storetest.BenchConcurrentRecords(b, open(b))
+}
+
+// The end of a cycle copies the WAL back into the database: the objects a
+// cycle recorded, in the log until then, are in the database file after
+// it, and the next cycle starts with a short log.
+func TestEndCycleCopiesTheLogBack(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := sqlite.Open(path)
+	require.NoError(t, err)
+	defer s.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		return fi.Size()
+	}
+	c := store.Cycle{Job: "job", ID: "1"}
+	var items []store.StagedItem
+	var records []store.Record
+	for i := range 2000 {
+		id := fmt.Sprintf("E%05d", i)
+		items = append(items, store.StagedItem{Seq: i + 1, Type: connectors.User, Object: connectors.Object{ID: id, Attributes: connectors.Attributes{"userName": id + "@example.com"}}})
+		records = append(records, store.Record{Seq: i + 1, Outcome: []byte(`{"action":"Create"}`), State: &store.ObjectState{Type: connectors.User, SourceID: id, TargetID: "t" + id, Active: true, Pushed: connectors.Attributes{"userName": id + "@example.com"}}})
+	}
+	require.NoError(t, s.Stage(ctx, c, items))
+	require.NoError(t, s.Record(ctx, c, records))
+	before := size()
+	require.NoError(t, s.EndCycle(ctx, c))
+	require.Greater(t, size(), before+100<<10, "the cycle's object states are copied into the database")
 }
