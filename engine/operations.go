@@ -226,13 +226,15 @@ type mappedItem struct {
 // plannedPush is what planning an item's push worked out as its batch
 // began, which the push then uses rather than works out again: the
 // operation recorded, the source attributes (in scope) and the mapped
-// values, and for a create what it sends with the properties the log
-// shows. A mapping that calls a function such as Guid is so evaluated
-// once, and the values pushed are those recorded.
+// values, for a create what it sends with the properties the log shows,
+// and for an update what the values change of those last pushed. A
+// mapping that calls a function such as Guid is so evaluated once, and
+// the values pushed are those recorded.
 type plannedPush struct {
 	op                   *store.Operation
 	attrs, values, sends connectors.Attributes
 	props                []audit.Property
+	changes              []connectors.Change
 }
 
 // scopedValues returns the attributes an object's scoping and mapping
@@ -322,8 +324,9 @@ func (b *batch) planUpdates(ctx context.Context, items []store.StagedItem) error
 		if !ok {
 			continue
 		}
+		changes := diff(values, st.Pushed)
 		var props []audit.Property
-		for _, c := range diff(values, st.Pushed) {
+		for _, c := range changes {
 			props = append(props, property(prog, c.Attribute, c.Old, c.New))
 		}
 		if !st.Active {
@@ -335,7 +338,7 @@ func (b *batch) planUpdates(ctx context.Context, items []store.StagedItem) error
 		op := &store.Operation{ChangeID: changeID(b.in.Cycle.ID, it.Seq), Action: audit.Update, TargetID: st.TargetID, Modified: props, Time: now}
 		st.Type, st.SourceID, st.Operation = it.Type, o.ID, op
 		records = append(records, store.Record{State: &st})
-		b.plan(it.Seq, &plannedPush{op: op, attrs: attrs, values: values})
+		b.plan(it.Seq, &plannedPush{op: op, attrs: attrs, values: values, changes: changes})
 	}
 	if len(records) == 0 {
 		return nil

@@ -128,6 +128,15 @@ func (p *plan) mapped(attrs connectors.Attributes) (connectors.Attributes, error
 	return p.prog.Map(attrs, !p.state.Linked())
 }
 
+// changes returns what values change of those last pushed: as the
+// object's planned update found them, or worked out now.
+func (p *plan) changes(values connectors.Attributes) []connectors.Change {
+	if p.planned != nil && p.planned.op.Action == audit.Update {
+		return p.planned.changes
+	}
+	return diff(values, p.state.Pushed)
+}
+
 // writeback copies target values into the source object when they differ
 // from what the source holds, so generated values flow back to the system
 // of record.
@@ -227,7 +236,7 @@ func (p *plan) deprovision(ctx context.Context, reason string) store.Record {
 func (p *plan) update(ctx context.Context, values connectors.Attributes) store.Record {
 	e, st := p.entry, p.state
 	e.TargetID = st.TargetID
-	changes, pushed, held := p.updateAction(diff(values, st.Pushed), st.Pushed, values)
+	changes, pushed, held := p.updateAction(p.changes(values), st.Pushed, values)
 	p.trace.matched("linked to target object %s by its object connection", st.TargetID)
 	err := p.push(ctx, st.TargetID, changes, !st.Active)
 	if errors.Is(err, connectors.ErrNotFound) {
