@@ -40,7 +40,7 @@ func run() error {
 		logLevel  = flag.String("log-level", "info", "log level")
 		maxActs   = flag.Int("max-activities", 16, "activities run at once by this worker")
 		debug     = flag.String("debug-listen", "", "serve Go's profiler (/debug/pprof/) on this loopback host:port, e.g. 127.0.0.1:6060")
-		heapMiB   = flag.Uint64("heap-budget", 160, "MiB the Go heap may grow to between garbage collections while its live part is under half of it, which spares CPU; 0 collects as Go does by default; a GOGC in the environment overrides it")
+		heapMiB   = flag.Uint64("heap-budget", 128, "MiB the Go heap may grow to between garbage collections while its live part is under half of it, which spares CPU; 0 collects as Go does by default; a GOGC in the environment overrides it")
 	)
 	var allow authorityFlags
 	allow.register(flag.CommandLine)

@@ -32,9 +32,10 @@ func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error
 			return credentials{}, connectors.SecretProblem("basic.password", err)
 		}
 		encoded := base64.StdEncoding.EncodeToString([]byte(c.Basic.Username + ":" + password))
+		basic := []string{"Basic " + encoded} // shared, as the other headers' values (see call)
 		return credentials{
 			authorize: func(r *http.Request) error {
-				r.Header.Set("Authorization", "Basic "+encoded)
+				r.Header["Authorization"] = basic
 				return nil
 			},
 			secrets:  []string{password, encoded},
@@ -76,10 +77,10 @@ func (c Config) resolveCredentials(tokenClient *http.Client) (credentials, error
 	if err != nil {
 		return credentials{}, connectors.SecretProblem("token", err)
 	}
-	bearer := "Bearer " + token
+	bearer := []string{"Bearer " + token} // shared, as the other headers' values (see call)
 	return credentials{
 		authorize: func(r *http.Request) error {
-			r.Header.Set("Authorization", bearer)
+			r.Header["Authorization"] = bearer
 			return nil
 		},
 		secrets:  []string{token},
