@@ -45,10 +45,19 @@ func FitEntry(e *audit.Entry) []byte {
 		}
 		e.Reason = e.Reason[:kept] + "… " + audit.Summary(e.Reason)
 	}
-	summarizeLong(e.Modified)
+	// The properties may be shared (with the operation recorded before
+	// the push): they are copied before any is shortened.
+	if slices.ContainsFunc(e.Modified, func(p audit.Property) bool { return len(p.Old) > valueLimit || len(p.New) > valueLimit }) {
+		e.Modified = slices.Clone(e.Modified)
+		summarizeLong(e.Modified)
+	}
 	encoded := encodeEntry(e)
-	if shed(e.Modified, len(encoded)-EntryLimit) {
-		encoded = encodeEntry(e)
+	if over := len(encoded) - EntryLimit; over > 0 {
+		props := slices.Clone(e.Modified)
+		if shed(props, over) {
+			e.Modified = props
+			encoded = encodeEntry(e)
+		}
 	}
 	return encoded
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,29 @@ func TestFitEntryBoundsTheEntry(t *testing.T) {
 	require.Greater(t, first, 0, "some values are summarized, not all")
 	whole := EncodedSize(strings.Repeat("<", 600+first))
 	require.Greater(t, size-EncodedSize(e.Modified[first].New)+whole, EntryLimit, "one value fewer summarized would not fit")
+}
+
+// An entry's properties may be those of the operation recorded before its
+// push: fitting the entry shortens a copy, and leaves the operation's
+// values as they were pushed.
+func TestFitEntryLeavesSharedPropertiesAlone(t *testing.T) {
+	photo := strings.Repeat("/9j/4AAQSkZJRgABAQ", 700)
+	var many []audit.Property
+	for i := range 40 {
+		many = append(many, audit.Property{Name: fmt.Sprintf("a%02d", i), New: strings.Repeat("v", 1000+i)})
+	}
+	for name, props := range map[string][]audit.Property{
+		"a value over the limit":  {{Name: "photo", New: photo}, {Name: "title", New: "Lead"}},
+		"an entry over its limit": many,
+	} {
+		t.Run(name, func(t *testing.T) {
+			recorded := slices.Clone(props)
+			e := audit.Entry{Action: audit.Create, Status: audit.Success, Modified: props}
+			FitEntry(&e)
+			require.Equal(t, recorded, props, "the shared properties are unchanged")
+			require.NotEqual(t, recorded, e.Modified, "the entry's are shortened")
+		})
+	}
 }
 
 // A reason longer than the limit (an error page quoted whole) keeps its

@@ -175,9 +175,10 @@ func (p *plan) create(ctx context.Context, values connectors.Attributes) store.R
 	var attrs connectors.Attributes
 	var props []audit.Property
 	if p.planned != nil && p.planned.sends != nil {
-		// The log's properties are its own: the recorded operation keeps
-		// the planned ones.
-		attrs, props = p.planned.sends, slices.Clone(p.planned.props)
+		// The log shares the recorded operation's properties: nothing
+		// changes an entry's properties in place (FitEntry copies them
+		// before it shortens any).
+		attrs, props = p.planned.sends, p.planned.props
 	} else {
 		attrs, props = creation(p.prog, values)
 	}

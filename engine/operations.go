@@ -150,11 +150,11 @@ func (p *plan) intend(ctx context.Context, targetID string) error {
 	if p.confirming != nil {
 		return nil
 	}
-	op := operation(p.entry, targetID)
-	if planned := p.plannedOperation(p.item.Seq, op); planned != nil {
+	if planned := p.plannedOperation(p.item.Seq, p.entry, targetID); planned != nil {
 		p.op = planned
 		return nil
 	}
+	op := operation(p.entry, targetID)
 	if err := p.putOperation(ctx, op); err != nil {
 		return fmt.Errorf("record the pending operation: %w", err)
 	}
@@ -358,13 +358,13 @@ func (b *batch) plan(seq int, push *plannedPush) {
 }
 
 // plannedOperation returns the operation recorded for the item Seq as the
-// batch began, when it is op.
-func (b *batch) plannedOperation(seq int, op *store.Operation) *store.Operation {
+// batch began, when it is the one the entry e describes, on targetID.
+func (b *batch) plannedOperation(seq int, e *audit.Entry, targetID string) *store.Operation {
 	var planned *store.Operation
 	if push := b.plans[seq]; push != nil {
 		planned = push.op
 	}
-	if planned == nil || planned.ChangeID != op.ChangeID || planned.Action != op.Action || planned.TargetID != op.TargetID || !slices.Equal(planned.Modified, op.Modified) {
+	if planned == nil || planned.ChangeID != e.ChangeID || planned.Action != e.Action || planned.TargetID != targetID || !slices.Equal(planned.Modified, e.Modified) {
 		return nil
 	}
 	return planned

@@ -13,6 +13,12 @@ import (
 // buildResource turns flat attributes into a SCIM resource with its
 // schemas list. Empty values are left out.
 func (c *Client) buildResource(t connectors.ObjectType, attrs connectors.Attributes) (map[string]any, error) {
+	return c.assembleResource(t, attrs, func(p attrPath, v any) any { return c.wireValue(t, p, v, false) })
+}
+
+// assembleResource places each attribute's value, as wire gives it, in
+// the resource; a shape's values are marks of their place (see newShape).
+func (c *Client) assembleResource(t connectors.ObjectType, attrs connectors.Attributes, wire func(attrPath, any) any) (map[string]any, error) {
 	res := map[string]any{}
 	schemas := []string{UserSchema}
 	if t == connectors.Group {
@@ -51,7 +57,7 @@ func (c *Client) buildResource(t connectors.ObjectType, attrs connectors.Attribu
 			}
 			container = ext
 		}
-		v = c.wireValue(t, p, v, false)
+		v = wire(p, v)
 		switch {
 		case p.filter != "":
 			elem := element(container, p)

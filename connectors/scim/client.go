@@ -47,6 +47,8 @@ type Client struct {
 	detectMu sync.Mutex
 	detected *connectors.ChangeDetection // set once the probe gave an answer
 
+	shapes shapes // of the bodies of creates
+
 	reads reads            // unfinished source reads
 	now   func() time.Time // caps watermarks; tests set it
 }
@@ -131,7 +133,9 @@ func (c *Client) Close() error {
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any) error {
 	op := method + " " + path
 	var payload []byte
-	if body != nil {
+	if encoded, ok := body.(encodedBody); ok {
+		payload = encoded
+	} else if body != nil {
 		var err error
 		if payload, err = encodeBody(body); err != nil {
 			return invalid(op, "encoding the request: "+err.Error())
@@ -208,6 +212,9 @@ var (
 	userAgentValues   = []string{userAgent}
 	contentTypeValues = []string{"application/scim+json"}
 )
+
+// encodedBody is a request body encoded already, sent as it is.
+type encodedBody []byte
 
 // answers holds buffers for reading answers, which are decoded (and so
 // copied) before call returns: a push reads its answer without growing a

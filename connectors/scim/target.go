@@ -105,12 +105,12 @@ func (c *Client) Create(ctx context.Context, t connectors.ObjectType, attrs conn
 	if err != nil {
 		return "", err
 	}
-	res, err := c.buildResource(t, attrs)
+	body, err := c.encodeResource(t, attrs)
 	if err != nil {
 		return "", invalid(http.MethodPost+" "+ep, err.Error())
 	}
 	var created createdResource
-	if err := c.call(ctx, http.MethodPost, ep, nil, res, &created); err != nil {
+	if err := c.call(ctx, http.MethodPost, ep, nil, encodedBody(body), &created); err != nil {
 		return "", err
 	}
 	id := created.ID

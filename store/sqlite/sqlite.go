@@ -947,7 +947,7 @@ func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Recor
 		// States are written many rows per statement, in order: a forget
 		// first writes the states before it, so the last record of an
 		// object wins as if each were written alone.
-		var rows []store.ObjectState
+		var rows []*store.ObjectState
 		flush := func() error {
 			err := s.upsertObjects(ctx, tx, c.Job, rows)
 			rows = rows[:0]
@@ -963,7 +963,7 @@ func (s *Store) Record(ctx context.Context, c store.Cycle, records []store.Recor
 					return fmt.Errorf("forget object %s: %w", r.SourceID, err)
 				}
 			case r.State != nil:
-				rows = append(rows, *r.State)
+				rows = append(rows, r.State)
 			}
 		}
 		return flush()
@@ -1017,14 +1017,14 @@ func (s *Store) recordOutcomes(ctx context.Context, tx *sql.Tx, c store.Cycle, r
 
 // upsertObjects writes object states, many rows per statement; of two rows
 // for one object the later wins.
-func (s *Store) upsertObjects(ctx context.Context, tx *sql.Tx, job string, states []store.ObjectState) error {
+func (s *Store) upsertObjects(ctx context.Context, tx *sql.Tx, job string, states []*store.ObjectState) error {
 	args := make([]any, 0, rowSizes[0]*objectArgCount)
 	var jobArg any = job // boxed once, not once a row
 	return inRows(len(states), func(start, n int) error {
 		args = args[:0]
 		var err error
 		for _, o := range states[start : start+n] {
-			if args, err = appendObjectArgs(args, jobArg, o); err != nil {
+			if args, err = appendObjectArgs(args, jobArg, *o); err != nil {
 				return err
 			}
 		}
