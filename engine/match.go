@@ -207,21 +207,29 @@ func (p *plan) create(ctx context.Context, values connectors.Attributes) store.R
 // creation returns the values a create sends, those that have one, and
 // their properties as the log shows them, sorted.
 //
-// It runs for every object created: each value is rendered once, and the
-// names, unique, sort without reflection.
+// It runs for every object created: each value is rendered once, the
+// names, unique, sort without reflection, and values none of which is
+// empty are sent as they are (nothing changes them after mapping).
 func creation(prog *mapping.Program, values connectors.Attributes) (connectors.Attributes, []audit.Property) {
-	attrs := make(connectors.Attributes, len(values))
 	props := make([]audit.Property, 0, len(values))
 	for k, v := range values {
 		c := Canon(v)
 		if c == "" {
 			continue
 		}
-		attrs[k] = v
 		if prog != nil && prog.Redacted(k) {
 			c = audit.Redacted
 		}
 		props = append(props, audit.Property{Name: k, New: c})
+	}
+	attrs := values
+	if len(props) < len(values) {
+		attrs = make(connectors.Attributes, len(props))
+		for k, v := range values {
+			if Canon(v) != "" {
+				attrs[k] = v
+			}
+		}
 	}
 	if len(props) == 0 {
 		return attrs, nil // as the log has always shown no properties
