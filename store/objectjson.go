@@ -49,6 +49,9 @@ func AppendObjectJSON(b []byte, o connectors.Object) ([]byte, error) {
 // is not safe for concurrent use.
 type ObjectDecoder struct {
 	names map[string]string
+	// width is how many attributes the last object had: the next one's
+	// map is made that large rather than grown.
+	width int
 }
 
 // DecodeObject decodes one object into a zero o.
@@ -133,6 +136,17 @@ type parser struct {
 	d *ObjectDecoder
 	b []byte
 	i int
+	// text is b as a string, made at the first string value: every value
+	// is a part of it, where a copy each was an allocation each.
+	text string
+}
+
+// substring returns b[start:end] as a part of text.
+func (p *parser) substring(start, end int) string {
+	if p.text == "" {
+		p.text = string(p.b)
+	}
+	return p.text[start:end]
 }
 
 // byte consumes c if it comes next.
@@ -236,7 +250,7 @@ func (p *parser) string(name bool) (string, bool) {
 			if name {
 				return p.d.name(raw), true
 			}
-			return string(raw), true
+			return p.substring(start, start+len(raw)), true
 		case c == '\\':
 			// Escapes are rare: the string is found and decoded whole.
 			return p.unquote(start - 1)
@@ -288,16 +302,20 @@ func (d *ObjectDecoder) name(raw []byte) string {
 
 // attributes reads an object of attribute values.
 func (p *parser) attributes() (connectors.Attributes, bool) {
-	m, ok := p.object()
+	m, ok := p.object(p.d.width)
+	if ok {
+		p.d.width = len(m)
+	}
 	return connectors.Attributes(m), ok
 }
 
-// object reads an object as encoding/json decodes one into an any.
-func (p *parser) object() (map[string]any, bool) {
+// object reads an object as encoding/json decodes one into an any, in a
+// map made for size entries.
+func (p *parser) object(size int) (map[string]any, bool) {
 	if !p.byte('{') {
 		return nil, false
 	}
-	m := map[string]any{}
+	m := make(map[string]any, size)
 	for first := true; ; first = false {
 		if p.byte('}') {
 			return m, true
@@ -348,7 +366,7 @@ func (p *parser) value() (any, bool) {
 	case c == '"':
 		return p.string(false)
 	case c == '{':
-		return p.object()
+		return p.object(0)
 	case c == '[':
 		p.i++
 		list := []any{}
