@@ -148,6 +148,9 @@ func run(ctx context.Context, o options) (bool, error) {
 	}
 	defer w.stop()
 	pids := map[string]int{"worker": w.pid(), "temporal": childNamed("temporal"), "bench+sampleapp": os.Getpid()}
+	if err := w.polling(ctx, c); err != nil {
+		return false, err
+	}
 
 	logf("initial cycle: %d rows, %d in scope", r.rows, r.inScope)
 	var prof *profiler

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,11 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/openprovisioning/provisioner/api"
 )
 
 // workerProc is the worker binary running as a child process, so that its
@@ -69,6 +75,34 @@ func devServerEnv(dir string) []string {
 }
 
 func (w *workerProc) pid() int { return w.cmd.Process.Pid }
+
+// polling returns once the worker polls the provisioning task queue for
+// workflow and activity tasks: a cycle is timed from then, as a worker
+// that runs for months would run it, not from the process's start.
+func (w *workerProc) polling(ctx context.Context, c client.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		ready := true
+		for _, t := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+			resp, err := c.DescribeTaskQueue(ctx, api.TaskQueue, t)
+			if err != nil || len(resp.GetPollers()) == 0 {
+				ready = false
+			}
+		}
+		if ready {
+			return nil
+		}
+		if err := w.exited(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the worker does not poll %s; see %s", api.TaskQueue, w.log)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
 
 // exited reports an early exit, which otherwise shows only as a cycle that
 // never finishes.
