@@ -59,13 +59,7 @@ func TestCreateBodiesFromShapesAreTheBuiltOnes(t *testing.T) {
 			c := &Client{cfg: cfg.withDefaults()}
 			for range 2 {
 				for _, attrs := range tc.attrs {
-					res, err := c.buildResource(tc.t, attrs)
-					require.NoError(t, err)
-					want, err := encodeBody(res)
-					require.NoError(t, err)
-					got, err := c.encodeResource(tc.t, attrs)
-					require.NoError(t, err)
-					assert.Equal(t, string(want), string(got))
+					requireBuiltBody(t, c, tc.t, attrs)
 				}
 			}
 		})
@@ -104,12 +98,19 @@ func FuzzCreateBodiesFromShapes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, user, given, active, dept, manager string) {
 		attrs := connectors.Attributes{"userName": user, "name.givenName": given, "active": active, department: dept,
 			EnterpriseSchema + ":manager": manager, `emails[type eq "work"].value`: user}
-		res, err := c.buildResource(connectors.User, attrs)
-		require.NoError(t, err)
-		want, err := encodeBody(res)
-		require.NoError(t, err)
-		got, err := c.encodeResource(connectors.User, attrs)
-		require.NoError(t, err)
-		require.Equal(t, string(want), string(got))
+		requireBuiltBody(t, c, connectors.User, attrs)
 	})
+}
+
+// requireBuiltBody checks that the body of a create of attrs is the
+// built resource's.
+func requireBuiltBody(t *testing.T, c *Client, typ connectors.ObjectType, attrs connectors.Attributes) {
+	t.Helper()
+	res, err := c.buildResource(typ, attrs)
+	require.NoError(t, err)
+	want, err := encodeBody(res)
+	require.NoError(t, err)
+	got, err := c.encodeResource(typ, attrs)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
 }
