@@ -24,6 +24,9 @@ type shape struct {
 	parts [][]byte
 	// slots are the attributes whose values go between parts, in order.
 	slots []slot
+	// size is the bytes of the parts and the closing newline, with room
+	// for the values besides.
+	size int
 }
 
 type slot struct {
@@ -65,11 +68,7 @@ func (c *Client) encodeResource(t connectors.ObjectType, attrs connectors.Attrib
 	if s == nil {
 		return c.encodeBuilt(t, attrs)
 	}
-	n := len(s.parts) + 1
-	for _, p := range s.parts {
-		n += len(p)
-	}
-	b := make([]byte, 0, n+32*len(s.slots))
+	b := make([]byte, 0, s.size)
 	b = append(b, s.parts[0]...)
 	for i, sl := range s.slots {
 		if b, err = jsonenc.AppendValue(b, c.wireValue(t, sl.path, attrs[sl.name], false), false); err != nil {
@@ -171,6 +170,10 @@ func (c *Client) newShape(t connectors.ObjectType, names []string) (*shape, erro
 		at := bytes.Index(body, mark)
 		if at < 0 {
 			s.parts = append(s.parts, body)
+			s.size = 1 + 32*len(s.slots)
+			for _, p := range s.parts {
+				s.size += len(p)
+			}
 			return s, nil
 		}
 		rest := body[at+len(mark):]
