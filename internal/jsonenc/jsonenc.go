@@ -6,10 +6,13 @@ package jsonenc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // AppendString appends s as a JSON string, escaped as encoding/json
@@ -18,8 +21,19 @@ import (
 // does; an Encoder may turn it off).
 func AppendString(dst []byte, s string, escapeHTML bool) []byte {
 	dst = append(dst, '"')
+	// Long strings (schema URNs, addresses) are mostly plain ASCII: their
+	// plain start is passed over eight bytes at a time, up to the first
+	// byte that needs a look. Short ones go straight to the byte loop.
+	i := 0
+	for i+8 <= len(s) {
+		if m := special(load8(s, i), escapeHTML); m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			break
+		}
+		i += 8
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if plain[c] || (!escapeHTML && (c == '<' || c == '>' || c == '&')) {
@@ -67,6 +81,36 @@ func AppendString(dst []byte, s string, escapeHTML bool) []byte {
 }
 
 const hex = "0123456789abcdef"
+
+// load8 reads the eight bytes of s from i as one little-endian word.
+func load8(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+}
+
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// special marks the bytes of x that may need escaping or decoding: a
+// control character, a quote, a backslash, a byte of a multi-byte
+// sequence, or, with escapeHTML, <, > or &. A byte above a marked one may
+// be marked wrongly (a borrow crosses into it), never one below: the
+// lowest byte marked is one that needs a look.
+func special(x uint64, escapeHTML bool) uint64 {
+	m := x&high | below(x, 0x20) | equal(x, '"') | equal(x, '\\')
+	if escapeHTML {
+		m |= equal(x, '<') | equal(x, '>') | equal(x, '&')
+	}
+	return m
+}
+
+// below marks the bytes of x that are less than n, exactly for the lowest
+// such byte; bytes of 0x80 and above are never marked.
+func below(x uint64, n byte) uint64 { return (x - ones*uint64(n)) &^ x & high }
+
+// equal marks the bytes of x that are c, exactly for the lowest one.
+func equal(x uint64, c byte) uint64 { return below(x^(ones*uint64(c)), 1) }
 
 // plain marks the ASCII bytes a JSON string holds as they are, HTML
 // characters excluded.

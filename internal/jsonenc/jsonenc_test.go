@@ -44,6 +44,48 @@ func TestAppendStringIsEncodingJSON(t *testing.T) {
 	}
 }
 
+// A byte that needs a look is found wherever it stands in the words
+// AppendString passes over eight bytes at a time, beside bytes one more
+// or less than it (which a borrow between bytes could confuse).
+func TestAppendStringFindsEveryByteInAWord(t *testing.T) {
+	const plainRun = "abcdefghijklmnopq"
+	for c := range 256 {
+		for at := range len(plainRun) {
+			for _, next := range []int{'a', c - 1, c + 1} {
+				b := []byte(plainRun)
+				b[at] = byte(c)
+				if at+1 < len(b) {
+					b[at+1] = byte(next)
+				}
+				s := string(b)
+				for _, html := range []bool{true, false} {
+					want, _ := encodingJSON(s, html)
+					if got := AppendString(nil, s, html); !bytes.Equal(got, want) {
+						t.Fatalf("AppendString(%q, %v) = %s, encoding/json makes %s", s, html, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAppendString(b *testing.B) {
+	for _, c := range []struct{ name, s string }{
+		{"urn", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"},
+		{"email", "Siobhan.Bjornson12345@example.com"},
+		{"accents", "Siobhán Björnson, São Paulo"},
+		{"short", "E00001"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			buf := make([]byte, 0, 256)
+			b.SetBytes(int64(len(c.s)))
+			for b.Loop() {
+				buf = AppendString(buf[:0], c.s, true)
+			}
+		})
+	}
+}
+
 func FuzzAppendString(f *testing.F) {
 	for _, s := range oddStrings {
 		f.Add(s)
