@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/openprovisioning/provisioner/connectors"
@@ -96,7 +97,7 @@ func (ss *shapes) get(c *Client, t connectors.ObjectType, names []string) (*shap
 	if s := ss.last[t]; s != nil && slices.Equal(s.names, names) {
 		return s, nil
 	}
-	id := string(t) + "\x00" + joinNames(names)
+	id := string(t) + "\x00" + strings.Join(names, "\x00")
 	s, ok := ss.byID[id]
 	if !ok {
 		var err error
@@ -118,14 +119,6 @@ func (ss *shapes) get(c *Client, t connectors.ObjectType, names []string) (*shap
 		ss.last[t] = s
 	}
 	return s, nil
-}
-
-func joinNames(names []string) string {
-	var b []byte
-	for _, n := range names {
-		b = append(append(b, n...), 0)
-	}
-	return string(b)
 }
 
 // slotMark is the text a value's place holds while a shape is written;
