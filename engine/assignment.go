@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/store"
 )
 
 // assignment is "sync only assigned" for one call: the source
@@ -62,7 +63,32 @@ func (as *assignment) assigned(t connectors.ObjectType, o connectors.Object) boo
 // and, in jobs that sync only assigned objects, whether it is assigned, so
 // a change of assignment alone provisions or deprovisions it.
 func sourceHash(o connectors.Object, assigned bool) string {
-	h := objectHash(o)
+	return contentHash(o, o.Attributes, assigned)
+}
+
+// stagedHash is sourceHash for a staged item, from the encoding of its
+// attributes the store read when it has it: a push then hashes what the
+// stage step encoded, rather than encode every object's attributes again.
+func stagedHash(it store.StagedItem, assigned bool) string {
+	if it.AttributesJSON != "" {
+		return contentHash(it.Object, it.AttributesJSON, assigned)
+	}
+	return sourceHash(it.Object, assigned)
+}
+
+// contentHash is sourceHash of o, its attributes given as attrs: the
+// attributes themselves or their encoding. No attributes or members hash
+// alike whether nil or empty, as the object read back from the stage
+// step, which keeps neither empty, has them nil.
+func contentHash(o connectors.Object, attrs any, assigned bool) string {
+	if a, ok := attrs.(connectors.Attributes); ok && len(a) == 0 {
+		attrs = connectors.Attributes(nil)
+	}
+	members := o.Members
+	if len(members) == 0 {
+		members = nil
+	}
+	h := Fingerprint(attrs, o.Disabled, o.Deleted, members)
 	if assigned {
 		return Fingerprint(h, "assigned")
 	}

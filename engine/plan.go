@@ -55,7 +55,7 @@ type plan struct {
 }
 
 // hash fingerprints the source record for change detection.
-func (p *plan) hash() string { return sourceHash(p.item.Object, p.assigned) }
+func (p *plan) hash() string { return stagedHash(p.item, p.assigned) }
 
 func (p *plan) run(ctx context.Context) store.Record {
 	o := p.item.Object

@@ -344,7 +344,7 @@ func (s *Stager) stageAbsent(ctx context.Context, seq int, each func(func(store.
 	err = each(func(o store.ObjectState) error {
 		tomb := absent
 		tomb.ID = o.SourceID
-		if o.SourceHash == objectHash(tomb) && o.Escrow == nil {
+		if o.SourceHash == sourceHash(tomb, false) && o.Escrow == nil {
 			return nil // already handled in an earlier cycle
 		}
 		seq++
@@ -408,9 +408,4 @@ func (s *Stager) DueEscrows(ctx context.Context, seq int) (PageCounts, error) {
 	}
 	n.Staged = len(items)
 	return n, s.e.store.Stage(ctx, s.cycle, items)
-}
-
-// objectHash fingerprints a source record's content.
-func objectHash(o connectors.Object) string {
-	return Fingerprint(o.Attributes, o.Disabled, o.Deleted, o.Members)
 }

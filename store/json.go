@@ -16,6 +16,8 @@ import (
 // stored; any other value goes through encoding/json.
 func AppendJSON(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
+	case EncodedJSON:
+		return append(b, x...), nil
 	case nil:
 		return append(b, "null"...), nil
 	case string:
@@ -42,6 +44,10 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 	enc, err := json.Marshal(v)
 	return append(b, enc...), err
 }
+
+// EncodedJSON is a value's encoding as AppendJSON writes it, which
+// AppendJSON then writes as it is.
+type EncodedJSON string
 
 // appendJSONObject appends a map's encoding, its keys in byte order.
 func appendJSONObject(b []byte, m map[string]any) ([]byte, error) {

@@ -54,13 +54,15 @@ type ObjectDecoder struct {
 	width int
 }
 
-// DecodeObject decodes one object into a zero o.
-func (d *ObjectDecoder) DecodeObject(data []byte, o *connectors.Object) error {
-	if d.object(data, o) {
-		return nil
+// DecodeObject decodes one object into a zero o. When data has the
+// shape AppendObjectJSON writes, it also returns the encoding of o's
+// attributes, a part of data; otherwise nothing.
+func (d *ObjectDecoder) DecodeObject(data []byte, o *connectors.Object) (EncodedJSON, error) {
+	if attrs, ok := d.object(data, o); ok {
+		return attrs, nil
 	}
 	*o = connectors.Object{}
-	return json.Unmarshal(data, o)
+	return "", json.Unmarshal(data, o)
 }
 
 // DecodeAttributes decodes an attribute map into a nil a.
@@ -74,11 +76,12 @@ func (d *ObjectDecoder) DecodeAttributes(data []byte, a *connectors.Attributes) 
 	return json.Unmarshal(data, a)
 }
 
-// object decodes data into o if it has the usual shape.
-func (d *ObjectDecoder) object(data []byte, o *connectors.Object) bool {
+// object decodes data into o if it has the usual shape, and returns the
+// encoding of o's attributes.
+func (d *ObjectDecoder) object(data []byte, o *connectors.Object) (attrs EncodedJSON, _ bool) {
 	p := parser{d: d, b: data}
 	if !p.byte('{') {
-		return false
+		return "", false
 	}
 	var seen uint8
 	for first := true; ; first = false {
@@ -86,11 +89,11 @@ func (d *ObjectDecoder) object(data []byte, o *connectors.Object) bool {
 			break
 		}
 		if !first && !p.byte(',') {
-			return false
+			return "", false
 		}
 		key, ok := p.rawKey()
 		if !ok || !p.byte(':') {
-			return false
+			return "", false
 		}
 		var field uint8
 		switch key {
@@ -102,8 +105,10 @@ func (d *ObjectDecoder) object(data []byte, o *connectors.Object) bool {
 			ok = p.optString(&o.Locator)
 		case "attributes":
 			field = 4
-			if !p.null() {
-				o.Attributes, ok = p.attributes()
+			if start := p.i; !p.null() {
+				if o.Attributes, ok = p.attributes(); ok {
+					attrs = EncodedJSON(p.substring(start, p.i))
+				}
 			}
 		case "disabled":
 			field = 8
@@ -120,15 +125,15 @@ func (d *ObjectDecoder) object(data []byte, o *connectors.Object) bool {
 			field = 64
 			ok = p.optString(&o.Invalid)
 		default:
-			return false
+			return "", false
 		}
 		// A field given twice merges for encoding/json; it is left to it.
 		if !ok || seen&field != 0 {
-			return false
+			return "", false
 		}
 		seen |= field
 	}
-	return p.i == len(p.b)
+	return attrs, p.i == len(p.b)
 }
 
 // parser reads JSON without whitespace, as AppendJSON writes it.

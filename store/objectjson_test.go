@@ -59,14 +59,21 @@ func decodeInputs(t testing.TB) []string {
 }
 
 // checkDecode requires DecodeObject and DecodeAttributes to give what
-// json.Unmarshal gives.
+// json.Unmarshal gives, and the encoding DecodeObject returns to be the
+// part of in that the attributes decode from.
 func checkDecode(t *testing.T, d *ObjectDecoder, in string) {
 	var want, got connectors.Object
 	werr := json.Unmarshal([]byte(in), &want)
-	gerr := d.DecodeObject([]byte(in), &got)
+	encoded, gerr := d.DecodeObject([]byte(in), &got)
 	require.Equal(t, werr == nil, gerr == nil, "%q: %v, %v", in, werr, gerr)
 	if werr == nil {
 		require.Equal(t, want, got, "%q", in)
+	}
+	if encoded != "" {
+		require.Contains(t, in, `"attributes":`+string(encoded), "%q", in)
+		var attrs connectors.Attributes
+		require.NoError(t, json.Unmarshal([]byte(encoded), &attrs), "%q", in)
+		require.Equal(t, got.Attributes, attrs, "%q", in)
 	}
 	var wantAttrs, gotAttrs connectors.Attributes
 	werr = json.Unmarshal([]byte(in), &wantAttrs)
@@ -84,7 +91,9 @@ func TestObjectDecoderMatchesUnmarshal(t *testing.T) {
 	}
 	// What AppendObjectJSON writes takes the fast path.
 	var o connectors.Object
-	require.True(t, d.object([]byte(decodeInputs(t)[0]), &o))
+	encoded, ok := d.object([]byte(decodeInputs(t)[0]), &o)
+	require.True(t, ok)
+	require.NotEmpty(t, encoded)
 	for _, in := range decodeInputs(t) {
 		var o connectors.Object
 		if json.Unmarshal([]byte(in), &o) == nil {
@@ -118,5 +127,16 @@ func FuzzObjectRoundTrip(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(got))
 		checkDecode(t, &d, string(got))
+		// The attributes' encoding read back is the one AppendJSON makes,
+		// which fingerprints are taken of.
+		var back connectors.Object
+		encoded, err := d.DecodeObject(got, &back)
+		require.NoError(t, err)
+		attrs, err := AppendJSON(nil, o.Attributes)
+		require.NoError(t, err)
+		require.Equal(t, string(attrs), string(encoded))
+		again, err := AppendJSON(nil, encoded)
+		require.NoError(t, err)
+		require.Equal(t, string(attrs), string(again))
 	})
 }

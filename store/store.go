@@ -104,6 +104,11 @@ type StagedItem struct {
 	// Outcome is the recorded result once the item is done; retried push
 	// steps return it instead of acting twice.
 	Outcome []byte `json:"outcome,omitempty"`
+	// AttributesJSON is Object.Attributes as AppendJSON encodes them, when
+	// the store read them in that form, and empty otherwise: an object's
+	// fingerprint is then taken from it rather than by encoding its
+	// attributes again.
+	AttributesJSON EncodedJSON `json:"-"`
 }
 
 // Record is the result of one staged item.

@@ -907,10 +907,12 @@ func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]stor
 			it.Outcome = outcomes[0].outcome
 		}
 		it.Type = connectors.ObjectType(typ)
-		if err := dec.DecodeObject(obj, &it.Object); err != nil {
+		attrs, err := dec.DecodeObject(obj, &it.Object)
+		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("staged object %d: %w", it.Seq, err)
 		}
+		it.AttributesJSON = attrs
 		out = append(out, it)
 	}
 	return out, closeRows(rows)
