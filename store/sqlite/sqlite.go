@@ -27,7 +27,7 @@ import (
 // schema creates the tables. Those whose rows are large (object states,
 // staged objects, outcomes) are rowid tables with a unique index on their
 // key: a WITHOUT ROWID table keeps rows whole in its key's B-tree, where
-// a row over about a quarter of a page spills to an overflow page
+// a row over about 1 KB (a quarter of a page) spills to an overflow page
 // of its own, and every insert moves large rows between pages. Tables of
 // small rows are WITHOUT ROWID. The indexes of large-row tables are made
 // by indexes, once migrate has converted the tables of earlier versions.
@@ -232,22 +232,13 @@ func Open(path string) (*Store, error) {
 		q := url.Values{}
 		// A statement that writes many rows keeps a journal to undo itself
 		// should it fail midway; past 64 KiB, SQLite writes that journal
-		// to a temporary file unless temporary storage is memory. The WAL
-		// is copied into the database every 2,500 pages (about 40 MB), not
-		// SQLite's 1,000: a page that many commits change in between, such
-		// as the last of a table that grows, is copied once.
-		//
-		// A new file gets pages of 16 KiB, not SQLite's 4 KiB: a cycle
-		// writes every page twice, to the WAL and in the copy back, one
-		// system call a page, and at a million objects those calls were a
-		// tenth of the worker's CPU. The size is fixed when the file is
-		// made, so it is set before the journal mode, which the driver
-		// applies after its pragma list; files made earlier keep theirs.
-		for _, p := range []string{"page_size(16384)", "busy_timeout(30000)", "foreign_keys(ON)", "temp_store(MEMORY)", "wal_autocheckpoint(2500)"} {
+		// to a temporary file unless temporary storage is memory. And the
+		// WAL is copied into the database every 10,000 pages (about 40 MB),
+		// not SQLite's 1,000: a page that many commits change in between,
+		// such as the last of a table that grows, is copied once.
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(30000)", "foreign_keys(ON)", "temp_store(MEMORY)", "wal_autocheckpoint(10000)"} {
 			q.Add("_pragma", p)
 		}
-		q.Set("_journal_mode", "WAL")
-		q.Set("_synchronous", "NORMAL")
 		q.Set("_txlock", "immediate")
 		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		if err != nil {
@@ -1067,7 +1058,7 @@ func (s *Store) EndCycle(ctx context.Context, c store.Cycle) error {
 	}
 	// Between cycles, the WAL is copied back into the database, so that
 	// the next cycle starts with a short log rather than pays for a copy
-	// of up to 2,500 pages at one of its first commits. Readers are not
+	// of up to 10,000 pages at one of its first commits. Readers are not
 	// waited for: what they still hold, a later commit copies.
 	_, _ = s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
 	return nil

@@ -70,31 +70,6 @@ func TestOpenUpgradesOlderFiles(t *testing.T) {
 	var n int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'objects_target'`).Scan(&n))
 	require.Zero(t, n)
-	require.Equal(t, []any{int64(4096), "wal"}, fileLayout(t, db), "a file keeps the page size it was made with")
-}
-
-// A new state file has pages of 16 KiB and a write-ahead log: the page
-// size is fixed once the journal mode is.
-func TestNewFilesHaveLargePages(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.db")
-	s, err := sqlite.Open(path)
-	require.NoError(t, err)
-	require.NoError(t, s.PutObject(context.Background(), "job", store.ObjectState{Type: connectors.User, SourceID: "E1"}))
-	require.NoError(t, s.Close())
-	db, err := sql.Open("sqlite", "file:"+path)
-	require.NoError(t, err)
-	defer db.Close()
-	require.Equal(t, []any{int64(16384), "wal"}, fileLayout(t, db))
-}
-
-// fileLayout returns a state file's page size and journal mode.
-func fileLayout(t *testing.T, db *sql.DB) []any {
-	t.Helper()
-	var size int64
-	var mode string
-	require.NoError(t, db.QueryRow(`PRAGMA page_size`).Scan(&size))
-	require.NoError(t, db.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
-	return []any{size, mode}
 }
 
 // A state file whose large-row tables are WITHOUT ROWID, as earlier
