@@ -468,6 +468,15 @@ func marshalIf(v any, empty bool) (any, error) {
 
 // Objects returns the known states of the given source IDs.
 func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType, ids []string) (map[string]store.ObjectState, error) {
+	if len(ids) >= minRangeRead {
+		held, ok, err := s.heldAmong(ctx, job, t, ids)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ids = held
+		}
+	}
 	out := make(map[string]store.ObjectState, len(ids))
 	var dec store.ObjectDecoder
 	const chunk = 500
@@ -495,6 +504,41 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 		}
 	}
 	return out, nil
+}
+
+// heldAmong returns which of ids the store has an object of, read from
+// the key index over their range, or false when that range holds many
+// more objects than ids. A batch of an initial cycle then looks up none
+// of its objects, which are all new, where a lookup each cost it more
+// than the rest of its reads; a batch whose range is mostly other
+// objects, such as the changed few of an incremental cycle, looks them
+// up as before, after a short read of the index.
+func (s *Store) heldAmong(ctx context.Context, job string, t connectors.ObjectType, ids []string) ([]string, bool, error) {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	limit := 2*len(ids) + 16
+	rows, err := s.db.QueryContext(ctx, `SELECT source_id FROM objects WHERE job = ? AND type = ? AND source_id BETWEEN ? AND ? LIMIT ?`,
+		job, string(t), sorted[0], sorted[len(sorted)-1], limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("read object states: %w", err)
+	}
+	var held []string
+	read := 0
+	for rows.Next() {
+		var id sql.RawBytes
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, false, fmt.Errorf("read object states: %w", err)
+		}
+		read++
+		if i, ok := slices.BinarySearchFunc(sorted, id, func(s string, id sql.RawBytes) int { return strings.Compare(s, string(id)) }); ok {
+			held = append(held, sorted[i])
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, false, fmt.Errorf("read object states: %w", err)
+	}
+	return held, read < limit, nil
 }
 
 // Fingerprints returns what fetch compares of the given known objects,

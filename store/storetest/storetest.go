@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ObjectsRoundTrip", objectsRoundTrip},
 		{"PutObjectReplaces", putObjectReplaces},
 		{"ObjectsManyIDs", objectsManyIDs},
+		{"ObjectsOfARange", objectsOfARange},
 		{"Fingerprints", fingerprints},
 		{"FingerprintsInOrder", fingerprintsInOrder},
 		{"Connections", connections},
@@ -208,6 +209,58 @@ func objectsManyIDs(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Len(t, got, 1200)
 	require.Equal(t, "hE1199", got["E1199"].SourceHash)
+}
+
+// Objects returns the known objects among many IDs in any order, whether
+// their key range holds few objects besides them or many.
+func objectsOfARange(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var states []store.ObjectState
+	for i := range 3000 {
+		states = append(states, user(fmt.Sprintf("P%05d", i), fmt.Sprint("t", i)))
+	}
+	for _, id := range mixedIDs {
+		states = append(states, user(id, ""))
+	}
+	putMany(t, s, "job", states...)
+	put(t, s, "job", store.ObjectState{Type: connectors.Group, SourceID: "P01500", SourceHash: "group"})
+	put(t, s, "other", user("P01501", "other"))
+
+	check := func(ids []string, want []string, msg string) {
+		t.Helper()
+		got, err := s.Objects(ctx, "job", connectors.User, ids)
+		require.NoError(t, err)
+		require.ElementsMatch(t, want, slices.Collect(maps.Keys(got)), msg)
+		for _, id := range want {
+			require.Equal(t, "h"+id, got[id].SourceHash, msg)
+		}
+	}
+	var dense, want []string
+	for i := 1999; i >= 1000; i-- {
+		id := fmt.Sprintf("P%05d", i)
+		dense, want = append(dense, id), append(want, id)
+		if i%7 == 0 {
+			dense = append(dense, id+"-new")
+		}
+	}
+	check(dense, want, "known IDs among new ones, in reverse order")
+	var sparse, some []string
+	for i := 0; i < 3000; i += 20 {
+		sparse, some = append(sparse, fmt.Sprintf("P%05d", i)), append(some, fmt.Sprintf("P%05d", i))
+		sparse = append(sparse, fmt.Sprintf("P%05d-new", i))
+	}
+	check(sparse, some, "IDs whose range holds many other objects")
+	fresh := []string{"P02999"}
+	for i := range 100 {
+		fresh = append(fresh, fmt.Sprintf("Q%05d", i))
+	}
+	check(fresh, []string{"P02999"}, "new IDs but one")
+	check(fresh[1:], nil, "new IDs only")
+	mixed := slices.Clone(mixedIDs)
+	for i := range 100 {
+		mixed = append(mixed, fmt.Sprint("absent", i))
+	}
+	check(mixed, mixedIDs, "IDs whose byte order differs from a language's")
 }
 
 func fingerprints(t *testing.T, s store.Store) {
