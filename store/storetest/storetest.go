@@ -211,10 +211,11 @@ func objectsManyIDs(t *testing.T, s store.Store) {
 	require.Equal(t, "hE1199", got["E1199"].SourceHash)
 }
 
-// Objects returns the known objects among many IDs in any order, whether
-// their key range holds few objects besides them or many.
-func objectsOfARange(t *testing.T, s store.Store) {
-	ctx := t.Context()
+// rangeReads stores the users the key-range tests read, 3,000 in ID order
+// and those of mixedIDs, with a group and another job's user among them,
+// and returns a check that read, given IDs, finds exactly want by their
+// source hashes.
+func rangeReads(t *testing.T, s store.Store, read func(ids []string) (map[string]string, error)) func(ids, want []string, msg string) {
 	var states []store.ObjectState
 	for i := range 3000 {
 		states = append(states, user(fmt.Sprintf("P%05d", i), fmt.Sprint("t", i)))
@@ -225,16 +226,33 @@ func objectsOfARange(t *testing.T, s store.Store) {
 	putMany(t, s, "job", states...)
 	put(t, s, "job", store.ObjectState{Type: connectors.Group, SourceID: "P01500", SourceHash: "group"})
 	put(t, s, "other", user("P01501", "other"))
-
-	check := func(ids []string, want []string, msg string) {
+	return func(ids, want []string, msg string) {
 		t.Helper()
-		got, err := s.Objects(ctx, "job", connectors.User, ids)
+		got, err := read(ids)
 		require.NoError(t, err)
 		require.ElementsMatch(t, want, slices.Collect(maps.Keys(got)), msg)
 		for _, id := range want {
-			require.Equal(t, "h"+id, got[id].SourceHash, msg)
+			require.Equal(t, "h"+id, got[id], msg)
 		}
 	}
+}
+
+// sourceHashes maps what a read returned to its source hashes.
+func sourceHashes[V any](read map[string]V, hash func(V) string) map[string]string {
+	out := make(map[string]string, len(read))
+	for id, v := range read {
+		out[id] = hash(v)
+	}
+	return out
+}
+
+// Objects returns the known objects among many IDs in any order, whether
+// their key range holds few objects besides them or many.
+func objectsOfARange(t *testing.T, s store.Store) {
+	check := rangeReads(t, s, func(ids []string) (map[string]string, error) {
+		got, err := s.Objects(t.Context(), "job", connectors.User, ids)
+		return sourceHashes(got, func(o store.ObjectState) string { return o.SourceHash }), err
+	})
 	var dense, want []string
 	for i := 1999; i >= 1000; i-- {
 		id := fmt.Sprintf("P%05d", i)
@@ -290,27 +308,10 @@ func fingerprints(t *testing.T, s store.Store) {
 // Pages of IDs in order, as a snapshot sorted by its key reads, whether
 // their range holds the page's objects only or very many others between.
 func fingerprintsInOrder(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	var states []store.ObjectState
-	for i := range 3000 {
-		states = append(states, user(fmt.Sprintf("P%05d", i), fmt.Sprint("t", i)))
-	}
-	for _, id := range mixedIDs {
-		states = append(states, user(id, ""))
-	}
-	putMany(t, s, "job", states...)
-	put(t, s, "job", store.ObjectState{Type: connectors.Group, SourceID: "P01500", SourceHash: "group"})
-	put(t, s, "other", user("P01501", "other"))
-
-	check := func(ids []string, want []string, msg string) {
-		t.Helper()
-		got, err := s.Fingerprints(ctx, "job", connectors.User, ids)
-		require.NoError(t, err)
-		require.ElementsMatch(t, want, slices.Collect(maps.Keys(got)), msg)
-		for _, id := range want {
-			require.Equal(t, "h"+id, got[id].SourceHash, msg)
-		}
-	}
+	check := rangeReads(t, s, func(ids []string) (map[string]string, error) {
+		got, err := s.Fingerprints(t.Context(), "job", connectors.User, ids)
+		return sourceHashes(got, func(f store.Fingerprint) string { return f.SourceHash }), err
+	})
 	var dense, want []string
 	for i := 1000; i < 2000; i++ {
 		id := fmt.Sprintf("P%05d", i)
