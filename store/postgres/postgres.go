@@ -524,9 +524,9 @@ func (s *Store) Stage(ctx context.Context, c store.Cycle, items []store.StagedIt
 		outcomes = make([][]byte, len(items))
 	)
 	for i, it := range items {
-		obj, err := json.Marshal(it.Object)
+		obj, err := store.AppendObjectJSON(nil, it.Object)
 		if err != nil {
-			return err
+			return fmt.Errorf("stage object %s: %w", it.Object.ID, err)
 		}
 		seqs[i], types[i], objects[i], outcomes[i] = int64(it.Seq), string(it.Type), string(obj), it.Outcome
 	}
@@ -551,18 +551,22 @@ func (s *Store) TruncateStage(ctx context.Context, c store.Cycle, after int) err
 // Staged returns a range of staged items.
 func (s *Store) Staged(ctx context.Context, c store.Cycle, from, to int) ([]store.StagedItem, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT seq, type, object, outcome FROM staged WHERE job = $1 AND cycle = $2 AND seq BETWEEN $3 AND $4 ORDER BY seq`, c.Job, c.ID, from, to)
+	var dec store.ObjectDecoder
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.StagedItem, error) {
 		var (
-			it       store.StagedItem
-			typ, obj string
+			it  store.StagedItem
+			typ string
+			obj []byte
 		)
 		if err := row.Scan(&it.Seq, &typ, &obj, &it.Outcome); err != nil {
 			return it, err
 		}
 		it.Type = connectors.ObjectType(typ)
-		if err := json.Unmarshal([]byte(obj), &it.Object); err != nil {
+		attrs, err := dec.DecodeObject(obj, &it.Object)
+		if err != nil {
 			return it, fmt.Errorf("staged object %d: %w", it.Seq, err)
 		}
+		it.AttributesJSON = attrs
 		return it, nil
 	})
 	if err != nil {
