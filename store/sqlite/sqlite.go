@@ -516,7 +516,7 @@ func (s *Store) Objects(ctx context.Context, job string, t connectors.ObjectType
 func (s *Store) heldAmong(ctx context.Context, job string, t connectors.ObjectType, ids []string) ([]string, bool, error) {
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
-	limit := 2*len(ids) + 16
+	limit := rangeLimit(len(ids))
 	rows, err := s.db.QueryContext(ctx, `SELECT source_id FROM objects WHERE job = ? AND type = ? AND source_id BETWEEN ? AND ? LIMIT ?`,
 		job, string(t), sorted[0], sorted[len(sorted)-1], limit)
 	if err != nil {
@@ -552,7 +552,7 @@ func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.Objec
 	out := make(map[string]store.Fingerprint, len(ids))
 	rest := ids
 	if len(ids) >= minRangeRead && slices.IsSorted(ids) {
-		limit := 2*len(ids) + 16
+		limit := rangeLimit(len(ids))
 		rows, err := s.db.QueryContext(ctx, `SELECT `+fingerprintColumns+` FROM objects WHERE job = ? AND type = ? AND source_id BETWEEN ? AND ? ORDER BY source_id LIMIT ?`,
 			job, string(t), ids[0], ids[len(ids)-1], limit)
 		if err != nil {
@@ -585,8 +585,13 @@ func (s *Store) Fingerprints(ctx context.Context, job string, t connectors.Objec
 	return out, err
 }
 
-// minRangeRead is the fewest IDs Fingerprints reads as a key range.
+// minRangeRead is the fewest IDs whose key range Objects and Fingerprints
+// read.
 const minRangeRead = 64
+
+// rangeLimit is how many objects a read of n IDs' key range takes before
+// it gives up on the range as holding mostly other objects.
+func rangeLimit(n int) int { return 2*n + 16 }
 
 const fingerprintColumns = `source_id, source_hash, target_id <> '', active, escrow`
 
