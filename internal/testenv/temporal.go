@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -21,6 +20,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/openprovisioning/provisioner/api"
+	"github.com/openprovisioning/provisioner/internal/testenv/daemon"
 )
 
 // RepoRoot returns the repository's top folder.
@@ -113,18 +113,35 @@ func startTemporal(t testing.TB, uiPort, dbFile string, extra []string) *Tempora
 	for _, k := range api.SearchAttributeKeys() {
 		sas = append(sas, k.ValueSet(""))
 	}
+	// The server's output is kept, not printed: the test shows it if it
+	// fails. A panic of the server printed in a test's output reads as a
+	// panic of the test binary, and a failed test is then not run again.
+	out := &tail{}
+	co := &client.Options{Namespace: "default", Logger: quiet{}}
+	if dbFile != "" {
+		port, err := daemon.RestartablePort()
+		if err != nil {
+			t.Fatalf("Temporal dev server: %v", err)
+		}
+		co.HostPort = fmt.Sprintf("127.0.0.1:%d", port)
+	}
 	opts := testsuite.DevServerOptions{
 		ExistingPath:     TemporalCLI(t),
 		LogLevel:         "error",
-		ClientOptions:    &client.Options{Namespace: "default", Logger: quiet{}},
+		ClientOptions:    co,
 		SearchAttributes: temporal.NewSearchAttributes(sas...),
 		ExtraArgs:        extra,
 		EnableUI:         uiPort != "",
 		UIPort:           uiPort,
 		DBFilename:       dbFile,
-		Stdout:           os.Stderr,
-		Stderr:           os.Stderr,
+		Stdout:           out,
+		Stderr:           out,
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the Temporal dev server's last output:\n%s", out)
+		}
+	})
 	srv := launch(t, opts)
 	tmp := &Temporal{Server: srv, Client: srv.Client(), opts: opts}
 	t.Cleanup(func() { _ = tmp.Server.Stop() })
@@ -141,6 +158,30 @@ func launch(t testing.TB, opts testsuite.DevServerOptions) *testsuite.DevServer 
 		t.Fatalf("start Temporal dev server: %v", err)
 	}
 	return srv
+}
+
+// tail keeps the last tailSize bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailSize = 16 << 10
+
+func (w *tail) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if over := len(w.buf) - tailSize; over > 0 {
+		w.buf = append(w.buf[:0], w.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tail) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(w.buf)
 }
 
 // quiet keeps SDK client chatter out of test output.

@@ -4,6 +4,8 @@ package daemon
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"time"
@@ -53,4 +55,33 @@ func (p *Process) Stop(sig os.Signal) {
 		_ = p.cmd.Process.Kill()
 		<-p.exit
 	}
+}
+
+// RestartablePort returns a free loopback port for a server that is
+// stopped and started again on the same port. It is below the kernel's
+// range of ephemeral ports where the kernel says what that range is: a
+// port the kernel hands out could, between the stop and the start,
+// become the local end of another process's connection (the tests of
+// other packages run at the same time), and the server would fail to
+// bind it, where ports below the range are only taken on purpose.
+func RestartablePort() (int, error) {
+	if r, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var low, high int
+		if _, err := fmt.Sscan(string(r), &low, &high); err == nil && low > 2048 {
+			from := max(1024, low-12000)
+			for range 100 {
+				port := from + rand.IntN(low-from)
+				if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+					l.Close()
+					return port, nil
+				}
+			}
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -137,15 +137,15 @@ func (s *Server) prepare(opts Options) error {
 	return nil
 }
 
-// start runs slapd on new free ports.
+// start runs slapd on new free ports, which Restart starts it on again.
 func (s *Server) start(withTLS bool) error {
-	port, err := freePort()
+	port, err := daemon.RestartablePort()
 	if err != nil {
 		return err
 	}
 	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", port)
 	if withTLS {
-		tlsPort, err := freePort()
+		tlsPort, err := daemon.RestartablePort()
 		if err != nil {
 			return err
 		}
@@ -222,15 +222,6 @@ func (s *Server) Modify(t testing.TB, ldif string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("slapd: ldapmodify: %v\n%s", err, out)
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func appArmorEnabled() bool {
