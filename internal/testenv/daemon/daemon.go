@@ -78,6 +78,11 @@ func RestartablePort() (int, error) {
 			}
 		}
 	}
+	return FreePort()
+}
+
+// FreePort returns a loopback port free now, from the kernel.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

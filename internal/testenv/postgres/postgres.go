@@ -174,7 +174,7 @@ func (s *Server) command(name string, args ...string) *exec.Cmd {
 
 // start runs the server on a new free port and waits until it answers.
 func (s *Server) start() error {
-	port, err := freePort()
+	port, err := daemon.FreePort()
 	if err != nil {
 		return err
 	}
@@ -214,13 +214,4 @@ func (s *Server) Stop() {
 	// SIGINT is PostgreSQL's fast shutdown: clients are disconnected.
 	s.proc.Stop(syscall.SIGINT)
 	s.proc = nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
