@@ -2,6 +2,7 @@ package codec
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	commonpb "go.temporal.io/api/common/v1"
@@ -40,14 +41,33 @@ var (
 	// default level and better than zlib, at a fraction of zlib's CPU; s2
 	// is faster still but leaves 60% more (BenchmarkCompress). EncodeAll
 	// and DecodeAll are safe for concurrent use, one call per CPU at a
-	// time. A window of Temporal's 2 MB payload limit holds any payload
-	// whole.
-	zstdEncoder = must(zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(0), zstd.WithWindowSize(2<<20)))
+	// time. Each encoder keeps history buffers sized by its window, for
+	// the worker's life: a batch result's entries repeat one another
+	// within a few kilobytes, so a window of 512 KiB compresses them as
+	// well as one of 2 MB (BenchmarkCompress) and keeps about 3 MB of the
+	// worker's heap alive, not 10.
+	zstdEncoder = must(zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(0), zstd.WithWindowSize(512<<10)))
 	zstdDecoder = must(zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxDecoded)))
 	// zlibCodec decodes the payloads of histories written before zstd,
 	// when the encrypted codec compressed every payload with zlib.
 	zlibCodec = converter.NewZlibCodec(converter.ZlibCodecOptions{})
 )
+
+// scratch holds the buffers a payload passes through on its way in or
+// out: its protobuf encoding, compressed from, and its decompressed form,
+// which decoding copies from. A batch result is up to a megabyte; a
+// buffer each time would be most of what the workflow's worker allocates
+// for it. Buffers larger than keptScratch, which only a rare payload
+// needs, are left to the collector.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+const keptScratch = 4 << 20
+
+func putScratch(b *[]byte) {
+	if cap(*b) <= keptScratch {
+		scratch.Put(b)
+	}
+}
 
 func must[T any](v T, err error) T {
 	if err != nil {
@@ -71,12 +91,17 @@ func (c compression) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, 
 		if len(p.GetData()) < MinCompressSize {
 			continue
 		}
-		raw, err := proto.Marshal(p)
+		buf := scratch.Get().(*[]byte)
+		raw, err := proto.MarshalOptions{}.MarshalAppend((*buf)[:0], p)
 		if err != nil {
+			putScratch(buf)
 			return payloads, fmt.Errorf("compress payload: %w", err)
 		}
 		z := zstdEncoder.EncodeAll(raw, make([]byte, 0, len(raw)/4))
-		if len(z) > len(raw)*keepEighths/8 {
+		*buf = raw
+		kept := len(z) <= len(raw)*keepEighths/8
+		putScratch(buf)
+		if !kept {
 			continue
 		}
 		out[i] = &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(EncodingZstd)}, Data: z}
@@ -89,12 +114,19 @@ func (compression) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, er
 	for i, p := range payloads {
 		switch string(p.GetMetadata()[converter.MetadataEncoding]) {
 		case EncodingZstd:
-			raw, err := zstdDecoder.DecodeAll(p.GetData(), nil)
+			buf := scratch.Get().(*[]byte)
+			raw, err := zstdDecoder.DecodeAll(p.GetData(), (*buf)[:0])
 			if err != nil {
+				putScratch(buf)
 				return payloads, fmt.Errorf("decompress payload: %w", err)
 			}
+			// Unmarshal copies the payload's bytes out of raw, which so
+			// goes back to the pool.
 			out[i] = &commonpb.Payload{}
-			if err := proto.Unmarshal(raw, out[i]); err != nil {
+			err = proto.Unmarshal(raw, out[i])
+			*buf = raw
+			putScratch(buf)
+			if err != nil {
 				return payloads, fmt.Errorf("decompressed payload: %w", err)
 			}
 		case encodingZlib:

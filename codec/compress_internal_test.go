@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/base64"
 	"testing"
 
@@ -24,4 +25,23 @@ func TestDecodesZlibThenEncrypted(t *testing.T) {
 	var got map[string]string
 	require.NoError(t, Codec{Keys: k}.DataConverter().FromPayload(p, &got))
 	require.Equal(t, "ada.lovelace@example.com", got["userName"])
+}
+
+// Payloads pass through pooled buffers: a payload decoded, or compressed,
+// keeps its bytes when the next one reuses the buffer.
+func TestPayloadsOutliveTheirScratchBuffers(t *testing.T) {
+	payload := func(fill byte) *commonpb.Payload {
+		return &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)}, Data: bytes.Repeat([]byte{fill}, 64<<10)}
+	}
+	a, b := payload('a'), payload('b')
+	z, err := compression{}.Encode([]*commonpb.Payload{a, b})
+	require.NoError(t, err)
+	require.Equal(t, EncodingZstd, string(z[0].GetMetadata()[converter.MetadataEncoding]))
+	first, err := compression{}.Decode(z[:1])
+	require.NoError(t, err)
+	second, err := compression{}.Decode(z[1:])
+	require.NoError(t, err)
+	require.Equal(t, a.GetData(), first[0].GetData())
+	require.Equal(t, b.GetData(), second[0].GetData())
+	require.Equal(t, []byte(converter.MetadataEncodingJSON), first[0].GetMetadata()[converter.MetadataEncoding])
 }
