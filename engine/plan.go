@@ -303,9 +303,12 @@ func (p *plan) linked(targetID string, pushed connectors.Attributes) store.Recor
 // of mappings applied only on creation (an initial password) are left
 // out: no later cycle compares them, and a secret is safest not stored.
 func (p *plan) kept(pushed connectors.Attributes) connectors.Attributes {
+	if p.prog == nil || !p.prog.Redacts() {
+		return pushed
+	}
 	var out connectors.Attributes
 	for k := range pushed {
-		if p.prog != nil && p.prog.Redacted(k) && p.prog.CreationOnly(k) {
+		if p.prog.Redacted(k) && p.prog.CreationOnly(k) {
 			if out == nil {
 				out = maps.Clone(pushed)
 			}

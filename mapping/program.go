@@ -68,6 +68,9 @@ func (p *Program) SourceAttributes() []string { return slices.Clone(p.sources) }
 // precedence order (priority 1 first).
 func (p *Program) Matching() []string { return slices.Clone(p.matching) }
 
+// Redacts reports whether any mapping calls Redact().
+func (p *Program) Redacts() bool { return p.redacts }
+
 // Redacted reports whether the mapping of target calls Redact(): the
 // engine must hide its value in history and logs.
 func (p *Program) Redacted(target string) bool {
