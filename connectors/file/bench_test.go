@@ -146,7 +146,7 @@ func BenchmarkGet1M(b *testing.B) {
 		for b.Loop() {
 			get(b, indexed, last)
 		}
-		b.ReportMetric(float64(len(indexed.index.Load().entries)*int(unsafe.Sizeof(indexEntry{})))/1e6, "index-MB")
+		b.ReportMetric(float64(len(indexed.index.Load().entries)*int(unsafe.Sizeof(rowEntry{})))/1e6, "index-MB")
 	})
 	b.Run("scan", func(b *testing.B) {
 		for b.Loop() {

@@ -75,7 +75,7 @@ func (s *Source) getIndexed(ctx context.Context, rd *pass, id string, scanning b
 	}
 	if entries := ix.lookup(id); len(entries) > 0 {
 		for _, e := range entries {
-			rec, err := rd.recordAt(e.at, false)
+			rec, err := rd.recordAt(e.at(), false)
 			if err != nil {
 				return connectors.Object{}, false, nil
 			}

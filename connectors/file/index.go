@@ -2,7 +2,9 @@ package file
 
 import (
 	"cmp"
+	"errors"
 	"hash/maphash"
+	"math"
 	"slices"
 	"sync"
 )
@@ -10,7 +12,7 @@ import (
 // rowIndex is where each ID's first record starts in one version of a
 // local file, kept from the last complete pass over it (a Read, or a Get
 // that had to scan) so that a Get seeks to the record instead of scanning
-// the file. It costs 24 bytes a record (24 MB for a million rows), in the
+// the file. It costs 16 bytes a record (16 MB for a million rows), in the
 // worker's memory, one per Source; it is never changed once built, so
 // concurrent Gets share it without a lock.
 //
@@ -30,18 +32,44 @@ type rowIndex struct {
 	appendable bool
 
 	sort    sync.Once
-	entries []indexEntry // sorted byKey on first use
+	entries []rowEntry // sorted byKey on first use
 }
 
+// indexEntry is where a record whose ID has key starts, as a pass
+// collects them: the whole key tells duplicates apart (see firstRecords).
 type indexEntry struct {
 	key uint64 // idKey of the ID
 	at  position
 }
 
+// rowEntry is an indexEntry as the index keeps it, in two thirds of the
+// bytes: with the key's high half, since a lookup reads the record and
+// checks its ID anyway, and the line number in 32 bits.
+type rowEntry struct {
+	key  uint32
+	line uint32
+	off  int64
+}
+
+func (e rowEntry) at() position { return position{n: int64(e.line), off: e.off} }
+
+// compact returns the entries as the index keeps them, or false when a
+// record starts past the line numbers they hold.
+func compact(entries []indexEntry) ([]rowEntry, bool) {
+	out := make([]rowEntry, len(entries))
+	for i, e := range entries {
+		if e.at.n > math.MaxUint32 {
+			return nil, false
+		}
+		out[i] = rowEntry{key: uint32(e.key >> 32), line: uint32(e.at.n), off: e.at.off}
+	}
+	return out, true
+}
+
 // byKey orders entries by key, then in file order, so that of the records
-// whose IDs hash alike the first comes first.
-func byKey(a, b indexEntry) int {
-	return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.at.off, b.at.off))
+// whose keys are alike the first comes first.
+func byKey(a, b rowEntry) int {
+	return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.off, b.off))
 }
 
 // indexBlock is how many bytes at each end of the file its identity hashes.
@@ -86,13 +114,27 @@ func (x *indexer) malformed(sh *shape, rec *record) {
 	}
 }
 
+// errLongFile is why a file of more lines than an index entry counts has
+// no index: its Gets scan.
+var errLongFile = errors.New("more lines than the row index counts")
+
 // build makes the index of a complete pass that ended at end.
 func (x *indexer) build(f Snapshot, fp fingerprint, end position, format string) (*rowIndex, error) {
+	entries, ok := compact(x.entries)
+	if !ok {
+		return nil, errLongFile
+	}
+	return x.index(f, fp, end, format, entries)
+}
+
+// index makes the index of a complete pass that ended at end, whose
+// entries are given.
+func (x *indexer) index(f Snapshot, fp fingerprint, end position, format string, entries []rowEntry) (*rowIndex, error) {
 	head, tail, last, err := blocks(f, fp.size)
 	if err != nil {
 		return nil, err
 	}
-	return &rowIndex{fp: fp, head: head, tail: tail, end: end, entries: x.entries,
+	return &rowIndex{fp: fp, head: head, tail: tail, end: end, entries: entries,
 		appendable: format != JSON && !x.broken && end.off == fp.size && last == '\n'}, nil
 }
 
@@ -143,11 +185,11 @@ func (ix *rowIndex) match(f Snapshot, fp fingerprint) (indexMatch, error) {
 }
 
 // lookup returns where the records whose ID may be id start: those whose
-// ID hashes as id's does.
-func (ix *rowIndex) lookup(id string) []indexEntry {
+// ID's key has the high half of id's.
+func (ix *rowIndex) lookup(id string) []rowEntry {
 	ix.sorted()
-	k := idKey(id)
-	i, _ := slices.BinarySearchFunc(ix.entries, k, func(e indexEntry, k uint64) int { return cmp.Compare(e.key, k) })
+	k := uint32(idKey(id) >> 32)
+	i, _ := slices.BinarySearchFunc(ix.entries, k, func(e rowEntry, k uint32) int { return cmp.Compare(e.key, k) })
 	j := i
 	for j < len(ix.entries) && ix.entries[j].key == k {
 		j++
@@ -162,11 +204,13 @@ func (ix *rowIndex) sorted() { ix.sort.Do(func() { slices.SortFunc(ix.entries, b
 // ix.end the indexer x holds.
 func (ix *rowIndex) extend(x *indexer, f Snapshot, fp fingerprint, end position, format string) (*rowIndex, error) {
 	ix.sorted()
-	more := x.entries
+	more, ok := compact(x.entries)
+	if !ok {
+		return nil, errLongFile
+	}
 	slices.SortFunc(more, byKey)
-	x.entries = mergeEntries(ix.entries, more)
 	x.broken = x.broken || !ix.appendable
-	next, err := x.build(f, fp, end, format)
+	next, err := x.index(f, fp, end, format, mergeEntries(ix.entries, more))
 	if err != nil {
 		return nil, err
 	}
@@ -175,8 +219,8 @@ func (ix *rowIndex) extend(x *indexer, f Snapshot, fp fingerprint, end position,
 }
 
 // mergeEntries merges two sorted runs, a's entries first among equal keys.
-func mergeEntries(a, b []indexEntry) []indexEntry {
-	out := make([]indexEntry, 0, len(a)+len(b))
+func mergeEntries(a, b []rowEntry) []rowEntry {
+	out := make([]rowEntry, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
 		if b[0].key < a[0].key {
 			out, b = append(out, b[0]), b[1:]

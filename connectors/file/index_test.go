@@ -3,6 +3,8 @@ package file
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
+	"math"
 	"os"
 	"reflect"
 	"strings"
@@ -160,6 +162,29 @@ func TestGetIndexed(t *testing.T) {
 				getsAsRead(t, s, cfg)
 			}
 		})
+	}
+}
+
+// The index keeps the high half of each ID's key: IDs whose keys differ
+// only in their low half are told apart by the pass, which finds no
+// duplicate, and by Get, which reads each record the index points to.
+func TestGetIndexedWhenKeysShareTheirHighHalf(t *testing.T) {
+	defer func(k func(string) uint64) { idKey = k }(idKey)
+	idKey = func(id string) uint64 { return uint64(uint32(maphash.String(idSeed, id))) }
+	TestGetIndexed(t)
+}
+
+// A file of more lines than an index entry counts gets no index.
+func TestNoIndexPastTheLinesItCounts(t *testing.T) {
+	if _, ok := compact([]indexEntry{{key: 1, at: position{n: math.MaxUint32, off: 10}}}); !ok {
+		t.Fatal("the last line an entry counts was refused")
+	}
+	if _, ok := compact([]indexEntry{{key: 1, at: position{n: math.MaxUint32 + 1, off: 10}}}); ok {
+		t.Fatal("an entry took a line past those it counts")
+	}
+	x := &indexer{entries: []indexEntry{{key: 1, at: position{n: 1 << 33}}}}
+	if _, err := x.build(nil, fingerprint{}, position{}, CSV); err != errLongFile {
+		t.Fatalf("build: %v", err)
 	}
 }
 
