@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"reflect"
 	"strings"
@@ -317,4 +318,19 @@ func TestDuplicatesWhenEveryKeyCollides(t *testing.T) {
 	idKey = func(string) uint64 { return 7 }
 	t.Run("csv", TestCSVMalformedRowsFailAlone)
 	t.Run("json", TestJSONRecords)
+}
+
+// The table of first records keeps each key's low half and the row index
+// its high half: IDs whose keys share either half are still told apart.
+func TestDuplicatesWhenKeysShareAHalf(t *testing.T) {
+	defer func(k func(string) uint64) { idKey = k }(idKey)
+	for name, key := range map[string]func(string) uint64{
+		"high": func(id string) uint64 { return uint64(uint32(maphash.String(idSeed, id))) },
+		"low":  func(id string) uint64 { return maphash.String(idSeed, id) << 32 },
+	} {
+		idKey = key
+		t.Run(name+"/csv", TestCSVMalformedRowsFailAlone)
+		t.Run(name+"/json", TestJSONRecords)
+		t.Run(name+"/get", TestGetIndexed)
+	}
 }

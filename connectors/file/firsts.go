@@ -11,11 +11,12 @@ import (
 // numbers over the entries an indexer collects, so that a read which
 // builds the row index holds each first record's position once: a map of
 // keys to positions beside the index took three times the index's bytes
-// at a million rows. A slot holds the key's high 32 bits, so that probing
-// compares within the table and reads an entry only on a likely match.
+// at a million rows. A slot holds the key's low 32 bits, which the entry
+// lacks (see rowEntry), so that probing compares within the table and
+// reads an entry only on a likely match, and the whole key is compared.
 type firstRecords struct {
 	x     *indexer
-	slots []uint64 // high 32 bits of the key, then the entry's number + 1; 0 is empty
+	slots []uint64 // low 32 bits of the key, then the entry's number + 1; 0 is empty
 	n     int
 }
 
@@ -31,15 +32,15 @@ func (f *firstRecords) find(k uint64) (position, bool) {
 	if len(f.slots) == 0 {
 		return position{}, false
 	}
-	mask, hi := uint64(len(f.slots)-1), k>>32
+	mask, lo := uint64(len(f.slots)-1), k&math.MaxUint32
 	for i := k & mask; ; i = (i + 1) & mask {
 		s := f.slots[i]
 		if s == 0 {
 			return position{}, false
 		}
-		if s>>32 == hi {
-			if e := f.x.entries[uint32(s)-1]; e.key == k {
-				return e.at, true
+		if s>>32 == lo {
+			if e := f.x.entries[uint32(s)-1]; e.key() == uint32(k>>32) {
+				return e.at(), true
 			}
 		}
 	}
@@ -51,7 +52,9 @@ func (f *firstRecords) add(k uint64, at position, first bool) error {
 	if len(f.x.entries) >= math.MaxUint32-1 {
 		return errTooManyRecords
 	}
-	f.x.addKey(k, at)
+	if err := f.x.addKey(k, at); err != nil {
+		return err
+	}
 	if !first {
 		return nil
 	}
@@ -72,7 +75,7 @@ func (f *firstRecords) put(k uint64, num uint32) {
 	for f.slots[i] != 0 {
 		i = (i + 1) & mask
 	}
-	f.slots[i] = k>>32<<32 | uint64(num)
+	f.slots[i] = k<<32 | uint64(num)
 }
 
 // resize makes room for n keys and puts the ones held back.
@@ -83,7 +86,7 @@ func (f *firstRecords) resize(n int) {
 	for _, s := range old {
 		if s != 0 {
 			num := uint32(s)
-			f.put(f.x.entries[num-1].key, num)
+			f.put(uint64(f.x.entries[num-1].key())<<32|s>>32, num)
 		}
 	}
 }

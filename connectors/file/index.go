@@ -35,41 +35,38 @@ type rowIndex struct {
 	entries []rowEntry // sorted byKey on first use
 }
 
-// indexEntry is where a record whose ID has key starts, as a pass
-// collects them: the whole key tells duplicates apart (see firstRecords).
-type indexEntry struct {
-	key uint64 // idKey of the ID
-	at  position
-}
+// rowEntry is where a record starts whose ID's key (idKey) has the high
+// half key(), in 16 bytes: that half, the record's line number (40 bits)
+// and its byte offset (56 bits). A lookup reads the record and checks its
+// ID anyway; a pass tells duplicates by the whole key, its low half kept
+// in firstRecords.
+type rowEntry struct{ hi, lo uint64 }
 
-// rowEntry is an indexEntry as the index keeps it, in two thirds of the
-// bytes: with the key's high half, since a lookup reads the record and
-// checks its ID anyway, and the line number in 32 bits.
-type rowEntry struct {
-	key  uint32
-	line uint32
-	off  int64
-}
+const (
+	maxLine   = 1<<40 - 1
+	maxOffset = 1<<56 - 1
+)
 
-func (e rowEntry) at() position { return position{n: int64(e.line), off: e.off} }
+var errLongFile = errors.New("a record starts past line 2^40 or byte 2^56: too far into the file to tell duplicates apart")
 
-// compact returns the entries as the index keeps them, or false when a
-// record starts past the line numbers they hold.
-func compact(entries []indexEntry) ([]rowEntry, bool) {
-	out := make([]rowEntry, len(entries))
-	for i, e := range entries {
-		if e.at.n > math.MaxUint32 {
-			return nil, false
-		}
-		out[i] = rowEntry{key: uint32(e.key >> 32), line: uint32(e.at.n), off: e.at.off}
+func newRowEntry(k uint64, at position) (rowEntry, error) {
+	if at.n < 0 || at.n > maxLine || at.off < 0 || at.off > maxOffset {
+		return rowEntry{}, errLongFile
 	}
-	return out, true
+	n := uint64(at.n)
+	return rowEntry{hi: k>>32<<32 | n&math.MaxUint32, lo: n>>32<<56 | uint64(at.off)}, nil
+}
+
+func (e rowEntry) key() uint32 { return uint32(e.hi >> 32) }
+
+func (e rowEntry) at() position {
+	return position{n: int64(e.hi&math.MaxUint32 | e.lo>>56<<32), off: int64(e.lo & maxOffset)}
 }
 
 // byKey orders entries by key, then in file order, so that of the records
 // whose keys are alike the first comes first.
 func byKey(a, b rowEntry) int {
-	return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.off, b.off))
+	return cmp.Or(cmp.Compare(a.key(), b.key()), cmp.Compare(a.lo&maxOffset, b.lo&maxOffset))
 }
 
 // indexBlock is how many bytes at each end of the file its identity hashes.
@@ -83,8 +80,9 @@ var idKey = func(id string) uint64 { return maphash.String(idSeed, id) }
 
 // indexer collects the entries of a pass over the whole file.
 type indexer struct {
-	entries []indexEntry
+	entries []rowEntry
 	broken  bool  // a CSV record was malformed
+	long    bool  // a record lies past what an entry holds
 	size    int64 // of the file, to size entries from the first records
 }
 
@@ -94,17 +92,22 @@ const sample = 4096
 
 // add records where the first record of an ID starts.
 func (x *indexer) add(rec *record, at position) {
-	if rec.anchored {
-		x.addKey(idKey(rec.obj.ID), at)
+	if rec.anchored && x.addKey(idKey(rec.obj.ID), at) != nil {
+		x.long = true
 	}
 }
 
 // addKey records where the first record of the ID whose key is k starts.
-func (x *indexer) addKey(k uint64, at position) {
+func (x *indexer) addKey(k uint64, at position) error {
+	e, err := newRowEntry(k, at)
+	if err != nil {
+		return err
+	}
 	if len(x.entries) == sample && at.off > 0 && x.size > at.off {
 		x.entries = slices.Grow(x.entries, int(float64(sample)*float64(x.size-at.off)/float64(at.off)*1.1))
 	}
-	x.entries = append(x.entries, indexEntry{key: k, at: at})
+	x.entries = append(x.entries, e)
+	return nil
 }
 
 // malformed notes a record that keeps the file from being extended.
@@ -114,27 +117,16 @@ func (x *indexer) malformed(sh *shape, rec *record) {
 	}
 }
 
-// errLongFile is why a file of more lines than an index entry counts has
-// no index: its Gets scan.
-var errLongFile = errors.New("more lines than the row index counts")
-
 // build makes the index of a complete pass that ended at end.
 func (x *indexer) build(f Snapshot, fp fingerprint, end position, format string) (*rowIndex, error) {
-	entries, ok := compact(x.entries)
-	if !ok {
+	if x.long {
 		return nil, errLongFile
 	}
-	return x.index(f, fp, end, format, entries)
-}
-
-// index makes the index of a complete pass that ended at end, whose
-// entries are given.
-func (x *indexer) index(f Snapshot, fp fingerprint, end position, format string, entries []rowEntry) (*rowIndex, error) {
 	head, tail, last, err := blocks(f, fp.size)
 	if err != nil {
 		return nil, err
 	}
-	return &rowIndex{fp: fp, head: head, tail: tail, end: end, entries: entries,
+	return &rowIndex{fp: fp, head: head, tail: tail, end: end, entries: x.entries,
 		appendable: format != JSON && !x.broken && end.off == fp.size && last == '\n'}, nil
 }
 
@@ -189,9 +181,9 @@ func (ix *rowIndex) match(f Snapshot, fp fingerprint) (indexMatch, error) {
 func (ix *rowIndex) lookup(id string) []rowEntry {
 	ix.sorted()
 	k := uint32(idKey(id) >> 32)
-	i, _ := slices.BinarySearchFunc(ix.entries, k, func(e rowEntry, k uint32) int { return cmp.Compare(e.key, k) })
+	i, _ := slices.BinarySearchFunc(ix.entries, k, func(e rowEntry, k uint32) int { return cmp.Compare(e.key(), k) })
 	j := i
-	for j < len(ix.entries) && ix.entries[j].key == k {
+	for j < len(ix.entries) && ix.entries[j].key() == k {
 		j++
 	}
 	return ix.entries[i:j]
@@ -204,13 +196,11 @@ func (ix *rowIndex) sorted() { ix.sort.Do(func() { slices.SortFunc(ix.entries, b
 // ix.end the indexer x holds.
 func (ix *rowIndex) extend(x *indexer, f Snapshot, fp fingerprint, end position, format string) (*rowIndex, error) {
 	ix.sorted()
-	more, ok := compact(x.entries)
-	if !ok {
-		return nil, errLongFile
-	}
+	more := x.entries
 	slices.SortFunc(more, byKey)
+	x.entries = mergeEntries(ix.entries, more)
 	x.broken = x.broken || !ix.appendable
-	next, err := x.index(f, fp, end, format, mergeEntries(ix.entries, more))
+	next, err := x.build(f, fp, end, format)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +212,7 @@ func (ix *rowIndex) extend(x *indexer, f Snapshot, fp fingerprint, end position,
 func mergeEntries(a, b []rowEntry) []rowEntry {
 	out := make([]rowEntry, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		if b[0].key < a[0].key {
+		if b[0].key() < a[0].key() {
 			out, b = append(out, b[0]), b[1:]
 		} else {
 			out, a = append(out, a[0]), a[1:]

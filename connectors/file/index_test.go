@@ -3,7 +3,6 @@ package file
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"math"
 	"os"
 	"reflect"
@@ -165,26 +164,31 @@ func TestGetIndexed(t *testing.T) {
 	}
 }
 
-// The index keeps the high half of each ID's key: IDs whose keys differ
-// only in their low half are told apart by the pass, which finds no
-// duplicate, and by Get, which reads each record the index points to.
-func TestGetIndexedWhenKeysShareTheirHighHalf(t *testing.T) {
-	defer func(k func(string) uint64) { idKey = k }(idKey)
-	idKey = func(id string) uint64 { return uint64(uint32(maphash.String(idSeed, id))) }
-	TestGetIndexed(t)
-}
-
-// A file of more lines than an index entry counts gets no index.
-func TestNoIndexPastTheLinesItCounts(t *testing.T) {
-	if _, ok := compact([]indexEntry{{key: 1, at: position{n: math.MaxUint32, off: 10}}}); !ok {
-		t.Fatal("the last line an entry counts was refused")
+// An entry holds a key's high half and any position up to line 2^40 and
+// byte 2^56; past them, a pass fails as it does past 2^32 records, and a
+// scan builds no index.
+func TestRowEntriesHoldTheirPositions(t *testing.T) {
+	for _, c := range []struct {
+		k  uint64
+		at position
+	}{{0, position{}}, {math.MaxUint64, position{n: maxLine, off: maxOffset}}, {0x0123456789abcdef, position{n: 1<<32 + 5, off: 1<<40 + 7}}} {
+		e, err := newRowEntry(c.k, c.at)
+		if err != nil || e.at() != c.at || e.key() != uint32(c.k>>32) {
+			t.Errorf("entry of %x at %+v: key %x at %+v, %v", c.k, c.at, e.key(), e.at(), err)
+		}
 	}
-	if _, ok := compact([]indexEntry{{key: 1, at: position{n: math.MaxUint32 + 1, off: 10}}}); ok {
-		t.Fatal("an entry took a line past those it counts")
+	for _, at := range []position{{n: maxLine + 1}, {off: maxOffset + 1}, {n: -1}} {
+		if _, err := newRowEntry(1, at); err != errLongFile {
+			t.Errorf("entry at %+v: %v", at, err)
+		}
 	}
-	x := &indexer{entries: []indexEntry{{key: 1, at: position{n: 1 << 33}}}}
+	x := &indexer{}
+	x.add(&record{anchored: true, obj: connectors.Object{ID: "E1"}}, position{n: maxLine + 1})
 	if _, err := x.build(nil, fingerprint{}, position{}, CSV); err != errLongFile {
 		t.Fatalf("build: %v", err)
+	}
+	if err := newFirstRecords(&indexer{}).add(1, position{off: maxOffset + 1}, true); err != errLongFile {
+		t.Fatalf("a pass past byte 2^56: %v", err)
 	}
 }
 
