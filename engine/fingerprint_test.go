@@ -100,3 +100,14 @@ func BenchmarkObjectHash(b *testing.B) {
 		sourceHash(o, true)
 	}
 }
+
+// Scoping and mappings read a record's attributes and IsSoftDeleted, from
+// a copy: the staged record, whose attributes are fingerprinted and
+// logged, keeps only its own.
+func TestSourceAttributesAreACopy(t *testing.T) {
+	o := connectors.Object{ID: "E1", Disabled: true, Attributes: connectors.Attributes{"userName": "ada", "department": nil}}
+	got := sourceAttributes(o)
+	require.Equal(t, connectors.Attributes{"userName": "ada", "department": nil, SoftDeletedAttribute: true}, got)
+	require.Equal(t, connectors.Attributes{"userName": "ada", "department": nil}, o.Attributes)
+	require.Equal(t, connectors.Attributes{SoftDeletedAttribute: false}, sourceAttributes(connectors.Object{ID: "E2"}))
+}
