@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -373,4 +374,27 @@ func TestPaceLowersOnceAndClimbsBack(t *testing.T) {
 	p.set(at.Add(time.Hour))
 	p.mu.Unlock()
 	assert.Equal(t, rate.Inf, p.limiter.Limit(), "unlimited again")
+}
+
+// The transport sends each attempt with the credentials in a header of its
+// own: the caller's request, which a retry sends again, keeps its headers
+// as they were.
+func TestAttemptsLeaveTheCallersRequestAlone(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	defer srv.Close()
+	lim, leave := joinLimits(t.Name(), &limitUse{concurrency: 1})
+	defer leave()
+	tr := &transport{base: srv.Client().Transport, timeout: time.Second, limits: lim,
+		authorize: func(r *http.Request) error { r.Header.Set("Authorization", "Bearer token"); return nil }}
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/Users", nil)
+	require.NoError(t, err)
+	req.Header["Accept"] = []string{"application/scim+json"}
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, "Bearer token", got.Get("Authorization"))
+	assert.Equal(t, "application/scim+json", got.Get("Accept"))
+	assert.Equal(t, http.Header{"Accept": {"application/scim+json"}}, req.Header)
+	assert.Equal(t, context.Background(), req.Context())
 }

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -45,9 +46,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// A RoundTripper must not change the caller's request: the attempt
 	// goes out as a shallow copy with a header of its own for the
 	// credentials, the caller's values shared, as nothing changes them.
-	header := make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		header[k] = v
+	header := maps.Clone(req.Header)
+	if header == nil {
+		header = http.Header{}
 	}
 	req = req.WithContext(attempt)
 	req.Header = header
