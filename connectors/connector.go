@@ -157,6 +157,25 @@ type Target interface {
 	Close() error
 }
 
+// Crew is implemented by targets whose calls from this process share a
+// limit of calls in flight. Work that pushes many objects at once has
+// each of its goroutines join the crew for as long as it takes objects,
+// so that no more of them run than the target takes calls: the others
+// wait once for a place, not once for every call.
+type Crew interface {
+	JoinCrew(ctx context.Context) (CrewPlace, error)
+}
+
+// CrewPlace is a goroutine's place in a Crew.
+type CrewPlace interface {
+	// Keep reports, between objects, whether the place is still held:
+	// when the crew has shrunk, it is given back, and the goroutine joins
+	// again before its next object.
+	Keep() bool
+	// Leave gives the place back.
+	Leave()
+}
+
 // Lister is implemented by targets that can list every object of a type in
 // pages. When many objects need matching, the engine reads the target once
 // this way and matches against what it read instead of calling Find per

@@ -92,7 +92,7 @@ func (e *Engine) ProvisionBatch(ctx context.Context, in BatchRequest) (Batch, er
 	// have failed only because it ends. Items are taken while their
 	// entries fit the budget; those done earlier count as they were
 	// recorded.
-	pool := Pool{Workers: e.opts.Concurrency, Heartbeat: e.beat, Save: func() { _ = rec.flush(ctx) }}
+	pool := Pool{Workers: e.opts.Concurrency, Heartbeat: e.beat, Save: func() { _ = rec.flush(ctx) }, Crew: e.crew()}
 	taken := pool.RunWithin(ctx, len(items), in.Budget, func(i int) int {
 		if done[i] {
 			return len(items[i].Outcome)

@@ -95,6 +95,13 @@ func New(c Config) *Engine {
 // Target returns the target the engine pushes to.
 func (e *Engine) Target() connectors.Target { return e.target }
 
+// crew is the target's crew, when it has one: a push step's workers take
+// objects only while they hold a place in it.
+func (e *Engine) crew() connectors.Crew {
+	c, _ := e.target.(connectors.Crew)
+	return c
+}
+
 // compiler compiles the job's mappings on first use.
 func compiler(job *config.Job) func(int) (*mapping.Program, error) {
 	var mu sync.Mutex

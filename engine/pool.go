@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/openprovisioning/provisioner/connectors"
 )
 
 // budget decides which items of a call go into its result: items in
@@ -80,15 +82,19 @@ type Pool struct {
 	// Save, when set, is called before each report, so that what the
 	// calls finished is kept should the work be started again.
 	Save func()
+	// Crew, when set, is the target's: a worker takes items only while it
+	// holds a place in it (see connectors.Crew).
+	Crew connectors.Crew
 }
 
 // Run calls fn for 0..n-1 with at most Workers calls at once. It stops
-// starting calls once ctx is done.
+// starting calls once ctx is done. Workers take the next item from a
+// shared counter: handing each item over a channel woke the goroutine
+// feeding it once per item.
 func (p Pool) Run(ctx context.Context, n int, fn func(i int)) {
 	var (
-		wg   sync.WaitGroup
-		done atomic.Int64
-		next = make(chan int)
+		wg         sync.WaitGroup
+		next, done atomic.Int64
 	)
 	if p.Heartbeat != nil {
 		defer p.Heartbeat.While(ctx, func() any {
@@ -98,23 +104,44 @@ func (p Pool) Run(ctx context.Context, n int, fn func(i int)) {
 			return done.Load()
 		})()
 	}
-	for w := 0; w < min(p.Workers, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-				done.Add(1)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
+	take := func() (int, bool) {
+		if ctx.Err() != nil {
+			return 0, false
 		}
+		i := int(next.Add(1) - 1)
+		return i, i < n
 	}
-	close(next)
+	for range min(p.Workers, n) {
+		wg.Go(func() {
+			if p.Crew == nil {
+				for i, ok := take(); ok; i, ok = take() {
+					fn(i)
+					done.Add(1)
+				}
+				return
+			}
+			// The worker joins before its first item, and again after
+			// giving its place back.
+			for ctx.Err() == nil && int(next.Load()) < n {
+				place, err := p.Crew.JoinCrew(ctx)
+				if err != nil {
+					return
+				}
+				for {
+					i, ok := take()
+					if !ok {
+						place.Leave()
+						break
+					}
+					fn(i)
+					done.Add(1)
+					if !place.Keep() {
+						break
+					}
+				}
+			}
+		})
+	}
 	wg.Wait()
 }
 

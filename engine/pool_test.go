@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/openprovisioning/provisioner/connectors"
 )
 
 // Items are taken in order while their entries fit: the result never
@@ -55,4 +57,84 @@ func TestParallelWithinEdges(t *testing.T) {
 		return 100
 	})
 	require.Less(t, taken, 100, "a cancelled context stops taking items")
+}
+
+// crewOf is a target's crew of size places, which shrinks by one place at
+// every shrinkEvery-th Keep (0: never) and grows back at once.
+type crewOf struct {
+	places      chan struct{}
+	keeps       atomic.Int64
+	shrinkEvery int64
+}
+
+func newCrew(size int) *crewOf { return &crewOf{places: make(chan struct{}, size)} }
+
+func (c *crewOf) JoinCrew(ctx context.Context) (connectors.CrewPlace, error) {
+	select {
+	case c.places <- struct{}{}:
+		return crewPlace{c}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type crewPlace struct{ c *crewOf }
+
+func (p crewPlace) Keep() bool {
+	if n := p.c.keeps.Add(1); p.c.shrinkEvery > 0 && n%p.c.shrinkEvery == 0 {
+		p.Leave()
+		return false
+	}
+	return true
+}
+
+func (p crewPlace) Leave() { <-p.c.places }
+
+// Two push steps with many workers each run no more calls at once than
+// the target's crew has places, run every item once, also when the crew
+// shrinks under them, and give every place back.
+func TestPoolWorksWithinTheCrew(t *testing.T) {
+	for _, shrinkEvery := range []int64{0, 7} {
+		crew := newCrew(3)
+		crew.shrinkEvery = shrinkEvery
+		var inFlight, peak atomic.Int32
+		const n = 400
+		var runs [2][n]atomic.Int32
+		var wg sync.WaitGroup
+		for step := range 2 {
+			wg.Go(func() {
+				Pool{Workers: 16, Crew: crew}.Run(context.Background(), n, func(i int) {
+					now := inFlight.Add(1)
+					for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
+					}
+					time.Sleep(50 * time.Microsecond)
+					inFlight.Add(-1)
+					runs[step][i].Add(1)
+				})
+			})
+		}
+		wg.Wait()
+		require.LessOrEqual(t, peak.Load(), int32(3), "shrink every %d", shrinkEvery)
+		require.Equal(t, int32(3), peak.Load(), "shrink every %d: the places are used", shrinkEvery)
+		for step := range 2 {
+			for i := range n {
+				require.Equal(t, int32(1), runs[step][i].Load(), "shrink every %d: step %d item %d", shrinkEvery, step, i)
+			}
+		}
+		require.Empty(t, crew.places, "shrink every %d: every place given back", shrinkEvery)
+	}
+}
+
+// A pool whose workers wait for places returns once its context ends.
+func TestPoolWaitingForTheCrewStopsWithItsContext(t *testing.T) {
+	crew := newCrew(1)
+	held, err := crew.JoinCrew(context.Background())
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	var calls atomic.Int32
+	Pool{Workers: 4, Crew: crew}.Run(ctx, 10, func(int) { calls.Add(1) })
+	require.Zero(t, calls.Load())
+	held.Leave()
+	require.Empty(t, crew.places)
 }

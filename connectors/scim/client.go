@@ -59,6 +59,7 @@ var (
 	_ connectors.Source           = (*Client)(nil)
 	_ connectors.DeletionDetector = (*Client)(nil)
 	_ connectors.Writer           = (*Client)(nil)
+	_ connectors.Crew             = (*Client)(nil)
 )
 
 const (
@@ -120,6 +121,24 @@ func (c Config) Open(_ context.Context, log *logrus.Entry) (*Client, error) {
 	return client, nil
 }
 
+// JoinCrew waits for a place among the goroutines pushing objects to the
+// service from this process. A job's push steps together run more of them
+// than the service takes calls, so that while a call waits to retry
+// others go on; those beyond the slots would each wait for a slot at
+// every call, which cost several percent of the worker's CPU.
+func (c *Client) JoinCrew(ctx context.Context) (connectors.CrewPlace, error) {
+	if err := c.limits.crew.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return crewPlace{&c.limits.crew}, nil
+}
+
+// crewPlace is a place in the limits' crew.
+type crewPlace struct{ crew *slots }
+
+func (p crewPlace) Keep() bool { return p.crew.keep() }
+func (p crewPlace) Leave()     { p.crew.release() }
+
 // Close releases idle connections and the client's part in the shared
 // limits.
 func (c *Client) Close() error {
@@ -149,8 +168,9 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if payload != nil {
 		rawBody = payload
 	}
-	doubt := &inDoubt{}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, inDoubtKey{}, doubt), method, u, rawBody)
+	st := &callState{crew: &c.limits.crew}
+	defer st.tryAgain()
+	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, st), method, u, rawBody)
 	if err != nil {
 		return invalid(op, c.redact(err.Error()))
 	}
@@ -181,7 +201,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		}
 		// A refusal may answer what an earlier try did: a create conflicts
 		// with the object it made.
-		if doubt.set.Load() && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+		if st.inDoubt.Load() && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
 			ce.Resent = true
 			ce.Detail += " (sent again after an earlier try got no answer)"
 		}

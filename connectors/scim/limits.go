@@ -20,8 +20,13 @@ import (
 type limits struct {
 	key   string
 	slots slots
-	pace  *pace
-	gate  gate
+	// crew holds the places of the goroutines pushing objects to the
+	// service from this process (see Client.JoinCrew): as many as there
+	// are slots, and one more for each call waiting to retry, which holds
+	// no slot meanwhile.
+	crew slots
+	pace *pace
+	gate gate
 	// uses are the configurations of the open clients sharing the limits.
 	uses map[*limitUse]bool
 }
@@ -81,14 +86,17 @@ func (l *limits) apply() {
 		}
 	}
 	l.slots.resize(concurrency)
+	l.crew.resize(concurrency)
 	l.pace.configure(perSecond, time.Now())
 }
 
 // slots is a concurrency limit whose size can change while slots are held.
 // Waiters get slots in the order they asked.
 type slots struct {
-	mu      sync.Mutex
-	size    int
+	mu   sync.Mutex
+	size int
+	// extra are slots added to size for a while (see grow).
+	extra   int
 	used    int
 	waiters list.List // of chan struct{}, sent to when granted a slot
 }
@@ -104,7 +112,7 @@ var grants = sync.Pool{New: func() any { return make(chan struct{}, 1) }}
 // acquire waits for a slot.
 func (s *slots) acquire(ctx context.Context) error {
 	s.mu.Lock()
-	if s.used < s.size && s.waiters.Len() == 0 {
+	if s.used < s.size+s.extra && s.waiters.Len() == 0 {
 		s.used++
 		s.mu.Unlock()
 		return nil
@@ -149,9 +157,31 @@ func (s *slots) resize(n int) {
 	s.grant()
 }
 
+// grow adds n slots for a while, or takes them away again when n is
+// negative, as resize does.
+func (s *slots) grow(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.extra += n
+	s.grant()
+}
+
+// keep reports whether a holder may keep its slot: not when more are held
+// than there are, as after the slots shrank; the slot is then given back.
+func (s *slots) keep() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used <= s.size+s.extra {
+		return true
+	}
+	s.used--
+	s.grant()
+	return false
+}
+
 // grant hands free slots to the first waiters; the caller holds mu.
 func (s *slots) grant() {
-	for s.used < s.size && s.waiters.Len() > 0 {
+	for s.used < s.size+s.extra && s.waiters.Len() > 0 {
 		s.used++
 		s.waiters.Remove(s.waiters.Front()).(chan struct{}) <- struct{}{}
 	}

@@ -398,3 +398,87 @@ func TestAttemptsLeaveTheCallersRequestAlone(t *testing.T) {
 	assert.Equal(t, http.Header{"Accept": {"application/scim+json"}}, req.Header)
 	assert.Equal(t, context.Background(), req.Context())
 }
+
+// joinWithin joins c's crew, or fails after a short wait.
+func joinWithin(c *Client) (connectors.CrewPlace, error) {
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	return c.JoinCrew(short)
+}
+
+// The crew has as many places as the shared slots: the strictest limit of
+// the clients open, whichever client a place is joined through.
+func TestCrewFollowsTheSlots(t *testing.T) {
+	e := setup(t, sampleapp.Options{}, Config{MaxConcurrency: 2}, nil)
+	other := open(t, Config{BaseURL: e.url + "/scim/v2", Token: secrets.Ref{Env: "SCIM_TEST_TOKEN"}, MaxConcurrency: 3})
+	first, err := e.client.JoinCrew(ctx(t))
+	require.NoError(t, err)
+	_, err = other.JoinCrew(ctx(t))
+	require.NoError(t, err)
+	_, err = joinWithin(other)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "two places, both held")
+
+	first.Leave()
+	third, err := joinWithin(other)
+	require.NoError(t, err, "a place given back is taken")
+	require.NoError(t, e.client.Close())
+	_, err = joinWithin(other)
+	require.NoError(t, err, "the stricter client closed: three places")
+	assert.True(t, third.Keep())
+}
+
+// While a call waits to retry a 503, holding no slot, the crew has a
+// place more, so that another goroutine pushes meanwhile. Once the call
+// is answered, the crew is back to its size: the place held beyond it is
+// given back at its holder's next Keep.
+func TestCrewGrowsWhileACallWaitsToRetry(t *testing.T) {
+	f := &failing{n: 1, status: http.StatusServiceUnavailable, retryAfter: "1"}
+	e := setup(t, sampleapp.Options{}, Config{MaxConcurrency: 1}, f.wrap)
+	waiting, err := e.client.JoinCrew(ctx(t))
+	require.NoError(t, err)
+	answered := make(chan struct{})
+	go func() {
+		defer close(answered)
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "refused")
+		assert.NoError(t, err)
+	}()
+	require.Eventually(t, func() bool { return len(f.times()) == 1 }, 5*time.Second, time.Millisecond)
+	var other connectors.CrewPlace
+	require.Eventually(t, func() bool {
+		other, err = joinWithin(e.client)
+		return err == nil
+	}, 500*time.Millisecond, time.Millisecond, "a place while the refused call waits")
+	_, err = e.client.Find(ctx(t), connectors.User, "userName", "other")
+	require.NoError(t, err)
+
+	<-answered
+	assert.False(t, waiting.Keep(), "two places held of one: the first to look gives its place back")
+	assert.True(t, other.Keep())
+	_, err = joinWithin(e.client)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "one place, held")
+	other.Leave()
+	place, err := joinWithin(e.client)
+	require.NoError(t, err)
+	place.Leave()
+}
+
+// A 429 asks the service's clients for fewer calls: the crew does not
+// grow while a call waits it out.
+func TestCrewKeepsItsSizeUnderTooManyRequests(t *testing.T) {
+	var refuse atomic.Int32
+	refuse.Store(1)
+	e := setup(t, sampleapp.Options{}, Config{MaxConcurrency: 1}, throttling(&refuse))
+	place, err := e.client.JoinCrew(ctx(t))
+	require.NoError(t, err)
+	answered := make(chan struct{})
+	go func() {
+		defer close(answered)
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "x")
+		assert.NoError(t, err)
+	}()
+	require.Eventually(t, func() bool { return refuse.Load() == 0 }, 5*time.Second, time.Millisecond, "refused once")
+	_, err = joinWithin(e.client)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	<-answered
+	place.Leave()
+}

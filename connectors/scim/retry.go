@@ -25,9 +25,19 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if d, ok := ctx.Value(inDoubtKey{}).(*inDoubt); ok && mayHaveActed(resp, err) {
-		d.set.Store(true)
+	st, _ := ctx.Value(callKey{}).(*callState)
+	if st != nil && mayHaveActed(resp, err) {
+		st.inDoubt.Store(true)
 	}
+	retry, err := retryPolicy(ctx, resp, err)
+	// A 429 asks for fewer calls: no one takes the place of its call.
+	if retry && st != nil && (resp == nil || resp.StatusCode != http.StatusTooManyRequests) {
+		st.waitToRetry()
+	}
+	return retry, err
+}
+
+func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if err != nil {
 		var ae *authError
 		if errors.As(err, &ae) {
@@ -40,13 +50,34 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	return s == http.StatusTooManyRequests || (s >= 500 && s != http.StatusNotImplemented), nil
 }
 
-// inDoubt is set once a try of a call may have reached the service without
-// its answer coming back: the service may have acted on it, and a try
-// sent again may find that done (a create conflicting).
-type inDoubt struct{ set atomic.Bool }
+// callState is what the tries of one call share, through its context.
+type callState struct {
+	// inDoubt is set once a try may have reached the service without its
+	// answer coming back: the service may have acted on it, and a try
+	// sent again may find that done (a create conflicting).
+	inDoubt atomic.Bool
+	// crew grows by one while the call waits to retry (see limits.crew),
+	// so that another goroutine pushes meanwhile; waiting says it has.
+	crew    *slots
+	waiting atomic.Bool
+}
 
-// inDoubtKey holds a call's *inDoubt in its context.
-type inDoubtKey struct{}
+// callKey holds a call's *callState in its context.
+type callKey struct{}
+
+// waitToRetry notes that the call waits before its next try.
+func (s *callState) waitToRetry() {
+	if s.waiting.CompareAndSwap(false, true) {
+		s.crew.grow(1)
+	}
+}
+
+// tryAgain notes that the call's wait is over: it tries again, or ends.
+func (s *callState) tryAgain() {
+	if s.waiting.CompareAndSwap(true, false) {
+		s.crew.grow(-1)
+	}
+}
 
 // mayHaveActed reports whether a failed try may have been carried out: the
 // connection failed after it was made, or a server or gateway failed

@@ -28,6 +28,9 @@ type transport struct {
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	if st, ok := ctx.Value(callKey{}).(*callState); ok {
+		st.tryAgain()
+	}
 	if err := t.limits.gate.wait(ctx); err != nil {
 		return nil, err
 	}
