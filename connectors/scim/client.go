@@ -115,7 +115,9 @@ func (c Config) Open(_ context.Context, log *logrus.Entry) (*Client, error) {
 		RetryWaitMax: time.Duration(cfg.MaxRetryWait),
 		RetryMax:     cfg.MaxRetries,
 		CheckRetry:   checkRetry,
-		Backoff:      backoff,
+		Backoff: func(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+			return backoff(lo, hi, attempt, resp, lim.health.sporadic())
+		},
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 	return client, nil

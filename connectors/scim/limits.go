@@ -24,9 +24,10 @@ type limits struct {
 	// service from this process (see Client.JoinCrew): as many as there
 	// are slots, and one more for each call waiting to retry, which holds
 	// no slot meanwhile.
-	crew slots
-	pace *pace
-	gate gate
+	crew   slots
+	pace   *pace
+	gate   gate
+	health health
 	// uses are the configurations of the open clients sharing the limits.
 	uses map[*limitUse]bool
 }

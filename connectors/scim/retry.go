@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -98,8 +99,11 @@ func mayHaveActed(resp *http.Response, err error) bool {
 // Retry-After, only this call waits that long, and up to a quarter longer,
 // so calls refused together do not come back together; the service may be
 // refusing some calls, not all. Otherwise it backs off exponentially with
-// jitter.
-func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+// jitter, unless the failure is sporadic (see health): a service that
+// answers most calls is tried again after the shortest wait, as a call
+// struck by one fault after another would otherwise hold its push step
+// for seconds.
+func backoff(lo, hi time.Duration, attempt int, resp *http.Response, sporadic bool) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if d, ok := httpcall.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			d = min(d, hi)
@@ -110,11 +114,54 @@ func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Durati
 		}
 	}
 	d := hi
-	if attempt < 30 {
+	switch {
+	case sporadic && (resp == nil || resp.StatusCode != http.StatusTooManyRequests):
+		d = min(lo, hi)
+	case attempt < 30:
 		d = min(lo<<attempt, hi)
 	}
 	// Up to a quarter less, so calls that failed together do not retry together.
 	return d - time.Duration(rand.Int64N(int64(d)/4+1))
+}
+
+// health keeps whether the latest tries to a service failed: answered
+// with a 5xx (but 501, which will not change) or not answered at all.
+type health struct {
+	mu       sync.Mutex
+	failed   [answerWindow]bool
+	next     int
+	seen     int
+	failures int
+}
+
+// note records a try's outcome.
+func (h *health) note(failed bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen == answerWindow && h.failed[h.next] {
+		h.failures--
+	}
+	h.failed[h.next] = failed
+	if failed {
+		h.failures++
+	}
+	h.next = (h.next + 1) % answerWindow
+	h.seen = min(h.seen+1, answerWindow)
+}
+
+// sporadic reports whether failures are few among the latest tries: of at
+// least a quarter of the window, under a quarter failed. The service
+// answers most calls, so one that failed is no sign of an outage to back
+// off from.
+func (h *health) sporadic() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seen >= answerWindow/4 && h.failures*4 < h.seen
+}
+
+// failedTry reports whether a try failed as health counts failures.
+func failedTry(resp *http.Response, err error) bool {
+	return err != nil || resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented
 }
 
 // retryLogger routes retryablehttp's messages to logrus at debug level. They

@@ -250,10 +250,86 @@ func TestConcurrencyAndRateLimits(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"120"}}}
-	assert.Equal(t, 30*time.Second, backoff(time.Second, 30*time.Second, 0, resp), "capped at the maximum wait")
+	assert.Equal(t, 30*time.Second, backoff(time.Second, 30*time.Second, 0, resp, false), "capped at the maximum wait")
 	for attempt := range 10 {
-		d := backoff(100*time.Millisecond, 5*time.Second, attempt, nil)
+		d := backoff(100*time.Millisecond, 5*time.Second, attempt, nil, false)
 		assert.LessOrEqual(t, d, 5*time.Second)
 		assert.GreaterOrEqual(t, d, 75*time.Millisecond)
 	}
+}
+
+// After a 5xx or a lost answer, a call to a service that answers most
+// calls tries again after the shortest wait; one to a service failing
+// more often backs off exponentially. A 503's Retry-After holds either way.
+func TestBackoffAfterSporadicFailures(t *testing.T) {
+	const lo, hi = 100 * time.Millisecond, 5 * time.Second
+	for attempt := range 10 {
+		d := backoff(lo, hi, attempt, nil, true)
+		assert.LessOrEqual(t, d, lo)
+		assert.GreaterOrEqual(t, d, 75*time.Millisecond)
+		unavailable := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}
+		assert.LessOrEqual(t, backoff(lo, hi, attempt, unavailable, true), lo)
+	}
+	assert.GreaterOrEqual(t, backoff(lo, hi, 5, nil, false), 2400*time.Millisecond)
+	asked := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"2"}}}
+	assert.GreaterOrEqual(t, backoff(lo, hi, 0, asked, true), 2*time.Second)
+
+	var h health
+	for i := range answerWindow / 4 {
+		h.note(i == 0)
+	}
+	assert.True(t, h.sporadic(), "1 failure in 16 tries")
+	for range answerWindow {
+		h.note(false)
+	}
+	for range answerWindow/4 - 1 {
+		h.note(true)
+	}
+	assert.True(t, h.sporadic(), "15 failures in the latest 64 tries")
+	h.note(true)
+	assert.False(t, h.sporadic(), "16 failures in the latest 64 tries")
+	for range answerWindow {
+		h.note(false)
+	}
+	assert.True(t, h.sporadic(), "older failures leave the window")
+	var fresh health
+	fresh.note(true)
+	assert.False(t, fresh.sporadic(), "too few tries to tell")
+}
+
+// failingAfter answers 503 (no Retry-After) to the arrivals after the first
+// ok, up to failures of them.
+func failingAfter(ok, failures int32) func(http.Handler) http.Handler {
+	var arrivals atomic.Int32
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n := arrivals.Add(1); n > ok && n <= ok+failures {
+				http.Error(w, "unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// A call struck by faults three times in a row, on a service that answered
+// the calls before it, retries after the shortest wait each time; a call
+// that fails as often on a service it has not heard from yet backs off.
+func TestSporadicFailuresAreRetriedSoon(t *testing.T) {
+	find := func(e *env) time.Duration {
+		start := time.Now()
+		_, err := e.client.Find(ctx(t), connectors.User, "userName", "x")
+		require.NoError(t, err)
+		return time.Since(start)
+	}
+	warm := setup(t, sampleapp.Options{}, Config{}, failingAfter(20, 3))
+	warm.client.http.RetryWaitMin = 100 * time.Millisecond
+	for range 20 {
+		find(warm)
+	}
+	assert.Less(t, find(warm), 450*time.Millisecond, "three waits of at most 100 ms")
+
+	cold := setup(t, sampleapp.Options{}, Config{}, failingAfter(0, 3))
+	cold.client.http.RetryWaitMin = 100 * time.Millisecond
+	assert.GreaterOrEqual(t, find(cold), 520*time.Millisecond, "waits of 100, 200 and 400 ms, less a quarter at most")
 }

@@ -61,6 +61,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	sent := time.Now()
 	resp, err := t.base.RoundTrip(req)
+	if ctx.Err() == nil { // a call given up on says nothing of the service
+		t.limits.health.note(failedTry(resp, err))
+	}
 	if err != nil {
 		release()
 		return nil, err
