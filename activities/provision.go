@@ -103,8 +103,8 @@ const (
 // for `active` (see engine.SoftDeletedAttribute).
 const SoftDeletedAttribute = engine.SoftDeletedAttribute
 
-// ResultBudget is the most bytes of encoded log entries one activity
-// result holds (see engine.ResultBudget).
+// ResultBudget is how many bytes of encoded log entries one activity
+// result is filled to (see engine.ResultBudget).
 const ResultBudget = engine.ResultBudget
 
 // ProvisionBatch scopes, maps, matches and pushes a batch of staged objects

@@ -10,9 +10,11 @@ import (
 	"github.com/openprovisioning/provisioner/internal/jsonenc"
 )
 
-// ResultBudget is the most bytes of encoded log entries one activity
-// result holds. Temporal refuses a payload over 2 MB, and would refuse it
-// after the changes it logs were pushed; the budget leaves room for the
+// ResultBudget is how many bytes of encoded log entries one activity
+// result is filled to; it holds half as much again at most, should the
+// entries of the items in flight as it fills all be of EntryLimit (see
+// budget). Temporal refuses a payload over 2 MB, and would refuse it
+// after the changes it logs were pushed; the rest leaves room for the
 // rest of the result and for an entry larger than it should be.
 const ResultBudget = 1 << 20
 
@@ -23,7 +25,7 @@ const valueLimit = 4 << 10
 // EntryLimit bounds one encoded log entry: an object with very many
 // large values has its longest ones logged as their audit.Summary until
 // its entry fits. A result keeps room for one such entry per item in
-// flight, so it never outgrows its budget.
+// flight within half a budget more than its own.
 const EntryLimit = 32 << 10
 
 // reasonKept is how much of a reason longer than valueLimit (an error page

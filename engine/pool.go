@@ -9,25 +9,51 @@ import (
 )
 
 // budget decides which items of a call go into its result: items in
-// order, while their entries fit. Room is kept for an entry of EntryLimit
-// per item in flight, so the entries never outgrow the budget; an item
-// waits while those in flight may leave no room, and the first that finds
-// none with nothing in flight, and every later one, is left out.
+// order, while their entries fit. An item is taken while the entries done,
+// and for each item in flight one as large as the largest done so far
+// (EntryLimit before any is done), fit the budget; and while, were every
+// item in flight to end with an entry of EntryLimit, the entries would
+// stay within half a budget more (see hardLimit). Keeping room for an entry
+// of EntryLimit per item in flight within the budget itself left a
+// three-quarters full result with a few items in flight, which calls
+// waiting to retry then held up. An item waits while those in flight may
+// leave no room, and the first that finds none with nothing in flight,
+// and every later one, is left out.
 type budget struct {
 	limit int // bytes; 0 takes every item
 
 	mu       sync.Mutex
 	cond     *sync.Cond
 	used     int // bytes of the entries of the items done
+	largest  int // bytes of the largest of those entries
 	inflight int
 	next     int // the next item to decide
 	stop     int // the first item left out; -1 while none is
 }
 
+// hardLimit is the most bytes of entries a result of budget limit may
+// hold, should every item in flight end with an entry of EntryLimit:
+// half a budget more, which keeps a result of ResultBudget well within
+// the 2 MB Temporal accepts.
+func hardLimit(limit int) int { return limit + limit/2 }
+
 func newBudget(limit int) *budget {
 	b := &budget{limit: limit, stop: -1}
 	b.cond = sync.NewCond(&b.mu)
 	return b
+}
+
+// fits reports whether one more item in flight fits; the caller holds mu.
+func (b *budget) fits() bool {
+	if b.limit <= 0 {
+		return true
+	}
+	expected := EntryLimit
+	if b.largest > 0 {
+		expected = b.largest
+	}
+	n := b.inflight + 1
+	return b.used+n*expected <= b.limit && b.used+n*EntryLimit <= hardLimit(b.limit)
 }
 
 // take reports whether item i goes into the result, deciding items in
@@ -40,7 +66,7 @@ func (b *budget) take(ctx context.Context, i int) bool {
 		case ctx.Err() != nil || b.stop >= 0 && i >= b.stop:
 			return false
 		case i != b.next:
-		case b.limit <= 0 || b.used+(b.inflight+1)*EntryLimit <= b.limit:
+		case b.fits():
 			b.next++
 			b.inflight++
 			b.cond.Broadcast()
@@ -60,6 +86,7 @@ func (b *budget) done(size int) {
 	defer b.mu.Unlock()
 	b.inflight--
 	b.used += size
+	b.largest = max(b.largest, size)
 	b.cond.Broadcast()
 }
 

@@ -138,3 +138,49 @@ func TestPoolWaitingForTheCrewStopsWithItsContext(t *testing.T) {
 	held.Leave()
 	require.Empty(t, crew.places)
 }
+
+// As a result fills with entries of the usual size, the items in flight
+// stay as many as the workers: room is kept for entries as large as the
+// largest done, not for an entry of EntryLimit per item in flight, which
+// left a few in flight once the result was three quarters full.
+func TestBudgetKeepsItemsInFlightAsTheResultFills(t *testing.T) {
+	const n, size, workers = 1000, 900, 16
+	var inFlight, peak atomic.Int32
+	taken := Pool{Workers: workers}.RunWithin(context.Background(), n, ResultBudget, func(i int) int {
+		now := inFlight.Add(1)
+		if i >= n-100 {
+			for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
+			}
+		}
+		time.Sleep(time.Millisecond)
+		inFlight.Add(-1)
+		return size
+	})
+	require.Equal(t, n, taken)
+	require.GreaterOrEqual(t, peak.Load(), int32(12), "items in flight among the last hundred")
+}
+
+// Entries that turn out larger than those before them may take a result
+// past its budget, never past hardLimit.
+func TestBudgetHoldsWhenEntriesGrow(t *testing.T) {
+	const n = 2000
+	for _, workers := range []int{8, 64} {
+		var mu sync.Mutex
+		total := 0
+		taken := Pool{Workers: workers}.RunWithin(context.Background(), n, ResultBudget, func(i int) int {
+			// The large entries take a while: the items taken meanwhile
+			// are taken while only small entries were done.
+			size := 500
+			if i >= 1500 {
+				size = EntryLimit
+				time.Sleep(20 * time.Millisecond)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			total += size
+			return size
+		})
+		require.Less(t, taken, n, "workers %d", workers)
+		require.LessOrEqual(t, total, hardLimit(ResultBudget), "workers %d", workers)
+	}
+}

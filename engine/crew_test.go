@@ -1,0 +1,136 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/openprovisioning/provisioner/audit"
+	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/engine"
+	"github.com/openprovisioning/provisioner/store"
+)
+
+// crewTarget is a target whose calls share a crew of places, as a SCIM
+// client's do: creating "slow" waits to retry, and meanwhile makes a place
+// for one more, as a SCIM call waiting to retry does.
+type crewTarget struct {
+	*memoryTarget
+	mu       sync.Mutex
+	cond     *sync.Cond
+	size     int
+	held     int
+	creating atomic.Int32
+	// peak is the most creates at once, and peakWhileWaiting while
+	// "slow" waited.
+	peak, peakWhileWaiting atomic.Int32
+	waiting                atomic.Bool
+}
+
+func newCrewTarget(size int) *crewTarget {
+	c := &crewTarget{memoryTarget: newMemoryTarget(), size: size}
+	c.cond = sync.NewCond(&c.mu)
+	return c
+}
+
+func (c *crewTarget) resize(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.size += n
+	c.cond.Broadcast()
+}
+
+func (c *crewTarget) JoinCrew(context.Context) (connectors.CrewPlace, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.held >= c.size {
+		c.cond.Wait()
+	}
+	c.held++
+	return crewPlace{c}, nil
+}
+
+type crewPlace struct{ c *crewTarget }
+
+func (p crewPlace) Keep() bool {
+	p.c.mu.Lock()
+	defer p.c.mu.Unlock()
+	if p.c.held <= p.c.size {
+		return true
+	}
+	p.c.held--
+	p.c.cond.Broadcast()
+	return false
+}
+
+func (p crewPlace) Leave() {
+	p.c.mu.Lock()
+	defer p.c.mu.Unlock()
+	p.c.held--
+	p.c.cond.Broadcast()
+}
+
+func (c *crewTarget) Create(ctx context.Context, t connectors.ObjectType, attrs connectors.Attributes) (string, error) {
+	if attrs["userName"] == "slow" {
+		c.resize(1)
+		c.waiting.Store(true)
+		time.Sleep(200 * time.Millisecond)
+		c.waiting.Store(false)
+		c.resize(-1)
+		return c.memoryTarget.Create(ctx, t, attrs)
+	}
+	n := c.creating.Add(1)
+	defer c.creating.Add(-1)
+	raise(&c.peak, n)
+	if c.waiting.Load() {
+		raise(&c.peakWhileWaiting, n)
+	}
+	time.Sleep(2 * time.Millisecond)
+	return c.memoryTarget.Create(ctx, t, attrs)
+}
+
+// raise sets peak to n when n is higher.
+func raise(peak *atomic.Int32, n int32) {
+	for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+	}
+}
+
+// A push step with more workers than the target's crew has places works
+// on as many objects as it has, and while a call waits to retry, which
+// makes a place for one more, on as many beside it.
+func TestPushStepWorksWithinTheTargetsCrew(t *testing.T) {
+	w := newWorld(t)
+	tg := newCrewTarget(2)
+	w.job.Options.Concurrency = 4
+	objs := []connectors.Object{user("E0", "slow", "Engineer")}
+	for i := 1; i < 200; i++ {
+		objs = append(objs, user(fmt.Sprint("E", i), fmt.Sprint("u", i), "Engineer"))
+	}
+	entries := runWith(t, w, tg, objs...)
+	require.Len(t, entries, 200)
+	require.Equal(t, int32(2), tg.peak.Load(), "as many creates at once as places")
+	require.Equal(t, int32(2), tg.peakWhileWaiting.Load(), "two creates at once beside the waiting one")
+	require.Len(t, tg.objects, 200)
+}
+
+// runWith is world.run through target.
+func runWith(t *testing.T, w *world, target connectors.Target, objs ...connectors.Object) []audit.Entry {
+	t.Helper()
+	ctx := context.Background()
+	w.cycles++
+	c := store.Cycle{Job: w.job.Name, ID: fmt.Sprint(w.cycles)}
+	items := make([]store.StagedItem, len(objs))
+	for i, o := range objs {
+		items[i] = store.StagedItem{Seq: i + 1, Type: connectors.User, Object: o}
+	}
+	require.NoError(t, w.st.Stage(ctx, c, items))
+	e := engine.New(engine.Config{Store: w.st, Job: &w.job, Source: w.source, Target: target})
+	b, err := e.ProvisionBatch(ctx, engine.BatchRequest{Cycle: c, From: 1, To: len(objs)})
+	require.NoError(t, err)
+	return b.Entries
+}
