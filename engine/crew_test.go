@@ -10,10 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/openprovisioning/provisioner/audit"
 	"github.com/openprovisioning/provisioner/connectors"
-	"github.com/openprovisioning/provisioner/engine"
-	"github.com/openprovisioning/provisioner/store"
 )
 
 // crewTarget is a target whose calls share a crew of places, as a SCIM
@@ -111,26 +108,9 @@ func TestPushStepWorksWithinTheTargetsCrew(t *testing.T) {
 	for i := 1; i < 200; i++ {
 		objs = append(objs, user(fmt.Sprint("E", i), fmt.Sprint("u", i), "Engineer"))
 	}
-	entries := runWith(t, w, tg, objs...)
-	require.Len(t, entries, 200)
+	w.pushTo = tg
+	require.Len(t, w.run(t, objs...), 200)
 	require.Equal(t, int32(2), tg.peak.Load(), "as many creates at once as places")
 	require.Equal(t, int32(2), tg.peakWhileWaiting.Load(), "two creates at once beside the waiting one")
 	require.Len(t, tg.objects, 200)
-}
-
-// runWith is world.run through target.
-func runWith(t *testing.T, w *world, target connectors.Target, objs ...connectors.Object) []audit.Entry {
-	t.Helper()
-	ctx := context.Background()
-	w.cycles++
-	c := store.Cycle{Job: w.job.Name, ID: fmt.Sprint(w.cycles)}
-	items := make([]store.StagedItem, len(objs))
-	for i, o := range objs {
-		items[i] = store.StagedItem{Seq: i + 1, Type: connectors.User, Object: o}
-	}
-	require.NoError(t, w.st.Stage(ctx, c, items))
-	e := engine.New(engine.Config{Store: w.st, Job: &w.job, Source: w.source, Target: target})
-	b, err := e.ProvisionBatch(ctx, engine.BatchRequest{Cycle: c, From: 1, To: len(objs)})
-	require.NoError(t, err)
-	return b.Entries
 }

@@ -25,6 +25,8 @@ type world struct {
 	job    config.Job
 	source *memorySource
 	target *memoryTarget
+	// pushTo, when set, is the target the engine pushes to instead.
+	pushTo connectors.Target
 	cycles int
 }
 
@@ -46,7 +48,11 @@ func newWorld(t *testing.T) *world {
 }
 
 func (w *world) engine() *engine.Engine {
-	return engine.New(engine.Config{Store: w.st, Job: &w.job, Source: w.source, Target: w.target})
+	var target connectors.Target = w.target
+	if w.pushTo != nil {
+		target = w.pushTo
+	}
+	return engine.New(engine.Config{Store: w.st, Job: &w.job, Source: w.source, Target: target})
 }
 
 // run stages the objects in a cycle of their own, provisions them in one
