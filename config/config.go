@@ -73,7 +73,9 @@ type Options struct {
 	BatchSize int `json:"batchSize,omitempty" yaml:"batchSize,omitempty"`
 	// Batches is how many push steps run at once.
 	Batches int `json:"batches,omitempty" yaml:"batches,omitempty"`
-	// Concurrency is how many target calls one push step makes at once.
+	// Concurrency is how many target calls one push step makes at once,
+	// and one more for each of them waiting to retry when the target
+	// tells (connectors.RetryWaits).
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
 	// SkipOutOfScopeDeletions leaves target accounts alone when their source
 	// object leaves scope or is disabled.

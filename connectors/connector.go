@@ -176,6 +176,27 @@ type CrewPlace interface {
 	Leave()
 }
 
+// RetryWaits is told, through the context of a target's calls, when one
+// of them waits to retry and when its wait is over: work that makes a few
+// calls at once may make another meanwhile.
+type RetryWaits interface {
+	Waiting()
+	Resumed()
+}
+
+type retryWaitsKey struct{}
+
+// WithRetryWaits returns ctx carrying w to the calls made with it.
+func WithRetryWaits(ctx context.Context, w RetryWaits) context.Context {
+	return context.WithValue(ctx, retryWaitsKey{}, w)
+}
+
+// RetryWaitsOf returns the RetryWaits ctx carries, or nil.
+func RetryWaitsOf(ctx context.Context) RetryWaits {
+	w, _ := ctx.Value(retryWaitsKey{}).(RetryWaits)
+	return w
+}
+
 // Lister is implemented by targets that can list every object of a type in
 // pages. When many objects need matching, the engine reads the target once
 // this way and matches against what it read instead of calling Find per

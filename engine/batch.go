@@ -92,12 +92,19 @@ func (e *Engine) ProvisionBatch(ctx context.Context, in BatchRequest) (Batch, er
 	// have failed only because it ends. Items are taken while their
 	// entries fit the budget; those done earlier count as they were
 	// recorded.
-	pool := Pool{Workers: e.opts.Concurrency, Heartbeat: e.beat, Save: func() { _ = rec.flush(ctx) }, Crew: e.crew()}
+	pool := Pool{Workers: e.opts.Concurrency, Heartbeat: e.beat, Save: func() { _ = rec.flush(ctx) }}
+	calls := ctx
+	if crew := e.crew(); crew != nil {
+		// A call waiting to retry makes a place in the crew and in the
+		// step for one more: twice the workers take the items meanwhile.
+		pool.Workers, pool.Crew, pool.step = 2*e.opts.Concurrency, crew, newStepLimit(e.opts.Concurrency)
+		calls = connectors.WithRetryWaits(ctx, pool.step)
+	}
 	taken := pool.RunWithin(ctx, len(items), in.Budget, func(i int) int {
 		if done[i] {
 			return len(items[i].Outcome)
 		}
-		entries[i], rec.records[i], rec.followUps[i] = b.item(ctx, items[i])
+		entries[i], rec.records[i], rec.followUps[i] = b.item(calls, items[i])
 		if ctx.Err() == nil {
 			rec.finished(i)
 		}

@@ -74,10 +74,13 @@ func (p crewPlace) Leave() {
 
 func (c *crewTarget) Create(ctx context.Context, t connectors.ObjectType, attrs connectors.Attributes) (string, error) {
 	if attrs["userName"] == "slow" {
+		step := connectors.RetryWaitsOf(ctx)
 		c.resize(1)
+		step.Waiting()
 		c.waiting.Store(true)
 		time.Sleep(200 * time.Millisecond)
 		c.waiting.Store(false)
+		step.Resumed()
 		c.resize(-1)
 		return c.memoryTarget.Create(ctx, t, attrs)
 	}
@@ -97,20 +100,22 @@ func raise(peak *atomic.Int32, n int32) {
 	}
 }
 
-// A push step with more workers than the target's crew has places works
-// on as many objects as it has, and while a call waits to retry, which
-// makes a place for one more, on as many beside it.
+// A push step works on as many objects at once as its concurrency, or as
+// the target's crew has places when fewer; while a call waits to retry,
+// which makes a place in both for one more, on as many beside it.
 func TestPushStepWorksWithinTheTargetsCrew(t *testing.T) {
-	w := newWorld(t)
-	tg := newCrewTarget(2)
-	w.job.Options.Concurrency = 4
-	objs := []connectors.Object{user("E0", "slow", "Engineer")}
-	for i := 1; i < 200; i++ {
-		objs = append(objs, user(fmt.Sprint("E", i), fmt.Sprint("u", i), "Engineer"))
+	for _, c := range []struct{ concurrency, places int }{{2, 4}, {4, 2}} {
+		w := newWorld(t)
+		tg := newCrewTarget(c.places)
+		w.job.Options.Concurrency = c.concurrency
+		objs := []connectors.Object{user("E0", "slow", "Engineer")}
+		for i := 1; i < 200; i++ {
+			objs = append(objs, user(fmt.Sprint("E", i), fmt.Sprint("u", i), "Engineer"))
+		}
+		w.pushTo = tg
+		require.Len(t, w.run(t, objs...), 200)
+		require.Equal(t, int32(2), tg.peak.Load(), "%+v: creates at once", c)
+		require.Equal(t, int32(2), tg.peakWhileWaiting.Load(), "%+v: creates at once beside the waiting one", c)
+		require.Len(t, tg.objects, 200)
 	}
-	w.pushTo = tg
-	require.Len(t, w.run(t, objs...), 200)
-	require.Equal(t, int32(2), tg.peak.Load(), "as many creates at once as places")
-	require.Equal(t, int32(2), tg.peakWhileWaiting.Load(), "two creates at once beside the waiting one")
-	require.Len(t, tg.objects, 200)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -112,6 +113,9 @@ type Pool struct {
 	// Crew, when set, is the target's: a worker takes items only while it
 	// holds a place in it (see connectors.Crew).
 	Crew connectors.Crew
+	// step, when set, also holds the workers taking items to a number that
+	// grows while their calls wait to retry (see stepLimit).
+	step *stepLimit
 }
 
 // Run calls fn for 0..n-1 with at most Workers calls at once. It stops
@@ -150,19 +154,22 @@ func (p Pool) Run(ctx context.Context, n int, fn func(i int)) {
 			// The worker joins before its first item, and again after
 			// giving its place back.
 			for ctx.Err() == nil && int(next.Load()) < n {
-				place, err := p.Crew.JoinCrew(ctx)
+				m, err := p.join(ctx)
 				if err != nil {
 					return
 				}
 				for {
 					i, ok := take()
 					if !ok {
-						place.Leave()
+						m.leave()
+						if p.step != nil {
+							p.step.end()
+						}
 						break
 					}
 					fn(i)
 					done.Add(1)
-					if !place.Keep() {
+					if !m.keep() {
 						break
 					}
 				}
@@ -170,6 +177,144 @@ func (p Pool) Run(ctx context.Context, n int, fn func(i int)) {
 		})
 	}
 	wg.Wait()
+}
+
+// places are a worker's place in its step's limit, when the pool has
+// one, and in the target's crew.
+type places struct {
+	step  *stepLimit
+	place connectors.CrewPlace
+}
+
+// join takes a place in the step's limit, then in the crew: a worker
+// waiting for its step holds no place others could use.
+func (p Pool) join(ctx context.Context) (places, error) {
+	m := places{step: p.step}
+	if m.step != nil {
+		if err := m.step.join(ctx); err != nil {
+			return m, err
+		}
+	}
+	place, err := p.Crew.JoinCrew(ctx)
+	if err != nil {
+		if m.step != nil {
+			m.step.leave()
+		}
+		return m, err
+	}
+	m.place = place
+	return m, nil
+}
+
+// keep reports whether both places are still held after an item; when
+// either was given back, so is the other.
+func (m places) keep() bool {
+	if m.step != nil && !m.step.keep() {
+		m.place.Leave()
+		return false
+	}
+	if !m.place.Keep() {
+		if m.step != nil {
+			m.step.leave()
+		}
+		return false
+	}
+	return true
+}
+
+func (m places) leave() {
+	m.place.Leave()
+	if m.step != nil {
+		m.step.leave()
+	}
+}
+
+// stepLimit holds a push step's workers taking items to its concurrency,
+// and one more for each of its calls waiting to retry: it is the step's
+// connectors.RetryWaits. Its workers are more than its concurrency, so
+// that those beyond it take the items of calls waiting to retry.
+type stepLimit struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	size   int
+	active int
+	// over is set once every item is taken: the workers still waiting
+	// stop.
+	over bool
+}
+
+// errStepOver is join's answer once every item is taken.
+var errStepOver = errors.New("every item is taken")
+
+// end lets the workers still waiting stop.
+func (l *stepLimit) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.over = true
+	l.cond.Broadcast()
+}
+
+func newStepLimit(size int) *stepLimit {
+	l := &stepLimit{size: size}
+	l.cond = sync.NewCond(&l.mu)
+	return l
+}
+
+func (l *stepLimit) Waiting() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.size++
+	l.cond.Broadcast()
+}
+
+func (l *stepLimit) Resumed() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.size--
+}
+
+// join waits until fewer workers than the limit take items, or every
+// item is taken, or ctx ends.
+func (l *stepLimit) join(ctx context.Context) error {
+	defer context.AfterFunc(ctx, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.cond.Broadcast()
+	})()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.active >= l.size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if l.over {
+			return errStepOver
+		}
+		l.cond.Wait()
+	}
+	l.active++
+	return nil
+}
+
+// keep reports whether a worker may take another item: not when more
+// take items than the limit, as after a call's wait ended; its place is
+// then given back.
+func (l *stepLimit) keep() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.active <= l.size {
+		return true
+	}
+	l.active--
+	l.cond.Broadcast()
+	return false
+}
+
+func (l *stepLimit) leave() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.active--
+	l.cond.Broadcast()
 }
 
 // RunWithin is Run for items whose log entries make up one result: it

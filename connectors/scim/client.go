@@ -170,7 +170,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if payload != nil {
 		rawBody = payload
 	}
-	st := &callState{crew: &c.limits.crew}
+	st := &callState{crew: &c.limits.crew, step: connectors.RetryWaitsOf(ctx)}
 	defer st.tryAgain()
 	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, st), method, u, rawBody)
 	if err != nil {

@@ -482,3 +482,28 @@ func TestCrewKeepsItsSizeUnderTooManyRequests(t *testing.T) {
 	<-answered
 	place.Leave()
 }
+
+// stepWaits records what a call tells its caller's RetryWaits.
+type stepWaits struct{ told []string }
+
+func (s *stepWaits) Waiting() { s.told = append(s.told, "waiting") }
+func (s *stepWaits) Resumed() { s.told = append(s.told, "resumed") }
+
+// A call waiting to retry tells the RetryWaits its context carries, and
+// again when the wait is over; a 429's wait tells nothing.
+func TestCallTellsItsStepOfItsWait(t *testing.T) {
+	f := &failing{n: 1, status: http.StatusServiceUnavailable}
+	e := setup(t, sampleapp.Options{}, Config{}, f.wrap)
+	step := &stepWaits{}
+	_, err := e.client.Find(connectors.WithRetryWaits(ctx(t), step), connectors.User, "userName", "x")
+	require.NoError(t, err)
+	require.Equal(t, []string{"waiting", "resumed"}, step.told)
+
+	var refuse atomic.Int32
+	refuse.Store(1)
+	throttled := setup(t, sampleapp.Options{}, Config{}, throttling(&refuse))
+	step = &stepWaits{}
+	_, err = throttled.client.Find(connectors.WithRetryWaits(ctx(t), step), connectors.User, "userName", "x")
+	require.NoError(t, err)
+	require.Empty(t, step.told)
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sirupsen/logrus"
 
+	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/internal/httpcall"
 )
 
@@ -58,8 +59,10 @@ type callState struct {
 	// sent again may find that done (a create conflicting).
 	inDoubt atomic.Bool
 	// crew grows by one while the call waits to retry (see limits.crew),
-	// so that another goroutine pushes meanwhile; waiting says it has.
+	// so that another goroutine pushes meanwhile, and step, when the
+	// caller gave one, is told; waiting says they have been.
 	crew    *slots
+	step    connectors.RetryWaits
 	waiting atomic.Bool
 }
 
@@ -70,6 +73,9 @@ type callKey struct{}
 func (s *callState) waitToRetry() {
 	if s.waiting.CompareAndSwap(false, true) {
 		s.crew.grow(1)
+		if s.step != nil {
+			s.step.Waiting()
+		}
 	}
 }
 
@@ -77,6 +83,9 @@ func (s *callState) waitToRetry() {
 func (s *callState) tryAgain() {
 	if s.waiting.CompareAndSwap(true, false) {
 		s.crew.grow(-1)
+		if s.step != nil {
+			s.step.Resumed()
+		}
 	}
 }
 
