@@ -2,11 +2,11 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/internal/places"
 )
 
 // budget decides which items of a call go into its result: items in
@@ -135,6 +135,8 @@ func (p Pool) Run(ctx context.Context, n int, fn func(i int)) {
 			return done.Load()
 		})()
 	}
+	joining, allTaken := context.WithCancel(ctx)
+	defer allTaken()
 	take := func() (int, bool) {
 		if ctx.Err() != nil {
 			return 0, false
@@ -152,9 +154,10 @@ func (p Pool) Run(ctx context.Context, n int, fn func(i int)) {
 				return
 			}
 			// The worker joins before its first item, and again after
-			// giving its place back.
+			// giving its place back; those still waiting stop once every
+			// item is taken.
 			for ctx.Err() == nil && int(next.Load()) < n {
-				m, err := p.join(ctx)
+				m, err := p.join(joining)
 				if err != nil {
 					return
 				}
@@ -162,9 +165,7 @@ func (p Pool) Run(ctx context.Context, n int, fn func(i int)) {
 					i, ok := take()
 					if !ok {
 						m.leave()
-						if p.step != nil {
-							p.step.end()
-						}
+						allTaken()
 						break
 					}
 					fn(i)
@@ -179,26 +180,26 @@ func (p Pool) Run(ctx context.Context, n int, fn func(i int)) {
 	wg.Wait()
 }
 
-// places are a worker's place in its step's limit, when the pool has
+// seats are a worker's place in its step's limit, when the pool has
 // one, and in the target's crew.
-type places struct {
+type seats struct {
 	step  *stepLimit
 	place connectors.CrewPlace
 }
 
 // join takes a place in the step's limit, then in the crew: a worker
 // waiting for its step holds no place others could use.
-func (p Pool) join(ctx context.Context) (places, error) {
-	m := places{step: p.step}
+func (p Pool) join(ctx context.Context) (seats, error) {
+	m := seats{step: p.step}
 	if m.step != nil {
-		if err := m.step.join(ctx); err != nil {
+		if err := m.step.Acquire(ctx); err != nil {
 			return m, err
 		}
 	}
 	place, err := p.Crew.JoinCrew(ctx)
 	if err != nil {
 		if m.step != nil {
-			m.step.leave()
+			m.step.Release()
 		}
 		return m, err
 	}
@@ -208,24 +209,24 @@ func (p Pool) join(ctx context.Context) (places, error) {
 
 // keep reports whether both places are still held after an item; when
 // either was given back, so is the other.
-func (m places) keep() bool {
-	if m.step != nil && !m.step.keep() {
+func (m seats) keep() bool {
+	if m.step != nil && !m.step.Keep() {
 		m.place.Leave()
 		return false
 	}
 	if !m.place.Keep() {
 		if m.step != nil {
-			m.step.leave()
+			m.step.Release()
 		}
 		return false
 	}
 	return true
 }
 
-func (m places) leave() {
+func (m seats) leave() {
 	m.place.Leave()
 	if m.step != nil {
-		m.step.leave()
+		m.step.Release()
 	}
 }
 
@@ -233,89 +234,16 @@ func (m places) leave() {
 // and one more for each of its calls waiting to retry: it is the step's
 // connectors.RetryWaits. Its workers are more than its concurrency, so
 // that those beyond it take the items of calls waiting to retry.
-type stepLimit struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	size   int
-	active int
-	// over is set once every item is taken: the workers still waiting
-	// stop.
-	over bool
-}
-
-// errStepOver is join's answer once every item is taken.
-var errStepOver = errors.New("every item is taken")
-
-// end lets the workers still waiting stop.
-func (l *stepLimit) end() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.over = true
-	l.cond.Broadcast()
-}
+type stepLimit struct{ places.Limit }
 
 func newStepLimit(size int) *stepLimit {
-	l := &stepLimit{size: size}
-	l.cond = sync.NewCond(&l.mu)
+	l := &stepLimit{}
+	l.Resize(size)
 	return l
 }
 
-func (l *stepLimit) Waiting() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.size++
-	l.cond.Broadcast()
-}
-
-func (l *stepLimit) Resumed() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.size--
-}
-
-// join waits until fewer workers than the limit take items, or every
-// item is taken, or ctx ends.
-func (l *stepLimit) join(ctx context.Context) error {
-	defer context.AfterFunc(ctx, func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.cond.Broadcast()
-	})()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for l.active >= l.size {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if l.over {
-			return errStepOver
-		}
-		l.cond.Wait()
-	}
-	l.active++
-	return nil
-}
-
-// keep reports whether a worker may take another item: not when more
-// take items than the limit, as after a call's wait ended; its place is
-// then given back.
-func (l *stepLimit) keep() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.active <= l.size {
-		return true
-	}
-	l.active--
-	l.cond.Broadcast()
-	return false
-}
-
-func (l *stepLimit) leave() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.active--
-	l.cond.Broadcast()
-}
+func (l *stepLimit) Waiting() { l.Grow(1) }
+func (l *stepLimit) Resumed() { l.Grow(-1) }
 
 // RunWithin is Run for items whose log entries make up one result: it
 // takes items in order while their entries fit the budget of limit bytes

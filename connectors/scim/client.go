@@ -28,6 +28,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/openprovisioning/provisioner/connectors"
+	"github.com/openprovisioning/provisioner/internal/places"
 	"github.com/sirupsen/logrus"
 )
 
@@ -129,17 +130,17 @@ func (c Config) Open(_ context.Context, log *logrus.Entry) (*Client, error) {
 // others go on; those beyond the slots would each wait for a slot at
 // every call, which cost several percent of the worker's CPU.
 func (c *Client) JoinCrew(ctx context.Context) (connectors.CrewPlace, error) {
-	if err := c.limits.crew.acquire(ctx); err != nil {
+	if err := c.limits.crew.Acquire(ctx); err != nil {
 		return nil, err
 	}
 	return crewPlace{&c.limits.crew}, nil
 }
 
 // crewPlace is a place in the limits' crew.
-type crewPlace struct{ crew *slots }
+type crewPlace struct{ crew *places.Limit }
 
-func (p crewPlace) Keep() bool { return p.crew.keep() }
-func (p crewPlace) Leave()     { p.crew.release() }
+func (p crewPlace) Keep() bool { return p.crew.Keep() }
+func (p crewPlace) Leave()     { p.crew.Release() }
 
 // Close releases idle connections and the client's part in the shared
 // limits.

@@ -1,13 +1,13 @@
 package scim
 
 import (
-	"container/list"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
 	"sync"
 	"time"
+
+	"github.com/openprovisioning/provisioner/internal/places"
 )
 
 // limits are what calls to one SCIM service, made with one identity, wait
@@ -19,12 +19,12 @@ import (
 // same slots. When their configurations differ, the strictest holds.
 type limits struct {
 	key   string
-	slots slots
+	slots places.Limit
 	// crew holds the places of the goroutines pushing objects to the
 	// service from this process (see Client.JoinCrew): as many as there
 	// are slots, and one more for each call waiting to retry, which holds
 	// no slot meanwhile.
-	crew   slots
+	crew   places.Limit
 	pace   *pace
 	gate   gate
 	health health
@@ -86,104 +86,7 @@ func (l *limits) apply() {
 			perSecond = min(perSecond, u.rate)
 		}
 	}
-	l.slots.resize(concurrency)
-	l.crew.resize(concurrency)
+	l.slots.Resize(concurrency)
+	l.crew.Resize(concurrency)
 	l.pace.configure(perSecond, time.Now())
-}
-
-// slots is a concurrency limit whose size can change while slots are held.
-// Waiters get slots in the order they asked.
-type slots struct {
-	mu   sync.Mutex
-	size int
-	// extra are slots added to size for a while (see grow).
-	extra   int
-	used    int
-	waiters list.List // of chan struct{}, sent to when granted a slot
-}
-
-// grants are the waiters' channels. A job's push steps together run more
-// calls than a target takes at once, so that a call waiting to retry
-// leaves its slot to others: most calls wait for a slot, and making a
-// channel for each took 0.4% of the worker's CPU in a million-user
-// initial cycle. A channel holds one grant and goes back empty: received
-// from, or removed before any grant.
-var grants = sync.Pool{New: func() any { return make(chan struct{}, 1) }}
-
-// acquire waits for a slot.
-func (s *slots) acquire(ctx context.Context) error {
-	s.mu.Lock()
-	if s.used < s.size+s.extra && s.waiters.Len() == 0 {
-		s.used++
-		s.mu.Unlock()
-		return nil
-	}
-	granted := grants.Get().(chan struct{})
-	w := s.waiters.PushBack(granted)
-	s.mu.Unlock()
-	select {
-	case <-granted:
-		grants.Put(granted)
-		return nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		select {
-		case <-granted:
-			// Granted as the context ended: pass the slot on.
-			s.used--
-			s.grant()
-		default:
-			s.waiters.Remove(w)
-		}
-		grants.Put(granted)
-		return ctx.Err()
-	}
-}
-
-// release gives a slot back.
-func (s *slots) release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.used--
-	s.grant()
-}
-
-// resize changes the number of slots; a smaller size takes effect as held
-// slots are given back.
-func (s *slots) resize(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.size = n
-	s.grant()
-}
-
-// grow adds n slots for a while, or takes them away again when n is
-// negative, as resize does.
-func (s *slots) grow(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.extra += n
-	s.grant()
-}
-
-// keep reports whether a holder may keep its slot: not when more are held
-// than there are, as after the slots shrank; the slot is then given back.
-func (s *slots) keep() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.used <= s.size+s.extra {
-		return true
-	}
-	s.used--
-	s.grant()
-	return false
-}
-
-// grant hands free slots to the first waiters; the caller holds mu.
-func (s *slots) grant() {
-	for s.used < s.size+s.extra && s.waiters.Len() > 0 {
-		s.used++
-		s.waiters.Remove(s.waiters.Front()).(chan struct{}) <- struct{}{}
-	}
 }

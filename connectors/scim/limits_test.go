@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -84,113 +83,6 @@ func TestLimitsAreByIdentity(t *testing.T) {
 	assert.Equal(t, int32(4), peak())
 }
 
-// Slots shrink as held ones are given back, grow at once, and go to
-// waiters in order; a waiter whose context ends leaves the queue.
-func TestSlotsResize(t *testing.T) {
-	var s slots
-	s.resize(2)
-	require.NoError(t, s.acquire(context.Background()))
-	require.NoError(t, s.acquire(context.Background()))
-	s.resize(1)
-	s.release()
-	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	require.ErrorIs(t, s.acquire(short), context.DeadlineExceeded, "one slot is held, and one is the size")
-
-	got := make(chan int, 2)
-	for i := range 2 {
-		go func() {
-			assert.NoError(t, s.acquire(context.Background()))
-			got <- i
-		}()
-		time.Sleep(10 * time.Millisecond)
-	}
-	s.release()
-	assert.Equal(t, 0, <-got, "the first waiter first")
-	s.resize(2)
-	assert.Equal(t, 1, <-got, "a grown limit lets the next one in")
-}
-
-// Waiters' channels are reused: with contexts ending as slots are
-// granted, no call ever holds a slot beyond the limit, and every slot
-// comes back.
-func TestSlotsHoldUnderCancellations(t *testing.T) {
-	var s slots
-	s.resize(3)
-	var holders, peak atomic.Int32
-	var wg sync.WaitGroup
-	for g := range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 300 {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Duration((g*7+i)%50)*time.Microsecond)
-				if s.acquire(ctx) == nil {
-					n := holders.Add(1)
-					for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-					}
-					holders.Add(-1)
-					s.release()
-				}
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
-	assert.LessOrEqual(t, peak.Load(), int32(3))
-	// A collection empties the pool: a slot granted to a channel left
-	// in it would be lost.
-	runtime.GC()
-	runtime.GC()
-	for range 3 {
-		short, cancel := context.WithTimeout(context.Background(), time.Second)
-		require.NoError(t, s.acquire(short), "every slot came back")
-		cancel()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	assert.Equal(t, 3, s.used)
-	assert.Zero(t, s.waiters.Len())
-}
-
-// A waiter granted a slot as its context ends passes the slot on, and its
-// channel goes back to the pool empty: the slot is not lost, nor granted
-// twice.
-func TestSlotGrantedAsTheContextEnds(t *testing.T) {
-	var s slots
-	s.resize(1)
-	require.NoError(t, s.acquire(context.Background()))
-	ctx, cancel := context.WithCancel(context.Background())
-	ended := make(chan error, 1)
-	go func() { ended <- s.acquire(ctx) }()
-	require.Eventually(t, func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.waiters.Len() == 1
-	}, 5*time.Second, time.Millisecond)
-	// The waiter wakes for its context, and finds the slot granted once it
-	// has the lock.
-	s.mu.Lock()
-	cancel()
-	time.Sleep(20 * time.Millisecond)
-	s.used--
-	s.grant()
-	s.mu.Unlock()
-	require.ErrorIs(t, <-ended, context.Canceled)
-
-	runtime.GC()
-	runtime.GC()
-	short, stop := context.WithTimeout(context.Background(), time.Second)
-	defer stop()
-	require.NoError(t, s.acquire(short), "the slot was passed on")
-	s.mu.Lock()
-	assert.Equal(t, 1, s.used)
-	s.mu.Unlock()
-	blocked, stop2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer stop2()
-	require.ErrorIs(t, s.acquire(blocked), context.DeadlineExceeded, "and granted once")
-}
-
 // A call waiting to retry a 503 holds no slot: with a single slot, another
 // call goes through while the refused one waits out its Retry-After, which
 // pauses no one else.
@@ -206,10 +98,7 @@ func TestSlotIsFreeWhileACallWaitsToRetry(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool { return len(f.times()) == 1 }, 5*time.Second, time.Millisecond)
 	require.Eventually(t, func() bool {
-		s := &e.client.limits.slots
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.used == 0
+		return e.client.limits.slots.Held() == 0
 	}, 500*time.Millisecond, time.Millisecond, "the refused call gave its slot back")
 
 	start := time.Now()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/internal/httpcall"
+	"github.com/openprovisioning/provisioner/internal/places"
 )
 
 // retryWaitMin is the first back-off when the service named no Retry-After.
@@ -61,7 +62,7 @@ type callState struct {
 	// crew grows by one while the call waits to retry (see limits.crew),
 	// so that another goroutine pushes meanwhile, and step, when the
 	// caller gave one, is told; waiting says they have been.
-	crew    *slots
+	crew    *places.Limit
 	step    connectors.RetryWaits
 	waiting atomic.Bool
 }
@@ -72,7 +73,7 @@ type callKey struct{}
 // waitToRetry notes that the call waits before its next try.
 func (s *callState) waitToRetry() {
 	if s.waiting.CompareAndSwap(false, true) {
-		s.crew.grow(1)
+		s.crew.Grow(1)
 		if s.step != nil {
 			s.step.Waiting()
 		}
@@ -82,7 +83,7 @@ func (s *callState) waitToRetry() {
 // tryAgain notes that the call's wait is over: it tries again, or ends.
 func (s *callState) tryAgain() {
 	if s.waiting.CompareAndSwap(true, false) {
-		s.crew.grow(-1)
+		s.crew.Grow(-1)
 		if s.step != nil {
 			s.step.Resumed()
 		}

@@ -37,13 +37,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.limits.pace.wait(ctx); err != nil {
 		return nil, err
 	}
-	if err := t.limits.slots.acquire(ctx); err != nil {
+	if err := t.limits.slots.Acquire(ctx); err != nil {
 		return nil, err
 	}
 	attempt, cancel := context.WithTimeout(ctx, t.timeout)
 	release := func() {
 		cancel()
-		t.limits.slots.release()
+		t.limits.slots.Release()
 	}
 
 	// A RoundTripper must not change the caller's request: the attempt
