@@ -76,9 +76,12 @@ func TestLogTellsTheTruthAcrossCrashes(t *testing.T) {
 	startJob(t, c, w.job)
 
 	// Each kill lands while the worker pushes: it ends attempts that made
-	// accounts they had not recorded yet.
-	for i, share := range []int{10, 20, 30} {
-		require.Eventually(t, func() bool { return w.app.Stats().Users >= want*share/100 }, 90*time.Second, 10*time.Millisecond)
+	// accounts they had not recorded yet. The target's crew has one batch
+	// push at a time, mostly, so a kill lands halfway through a batch's
+	// accounts: once one ended, its outcomes are in its result.
+	perBatch := w.job.Options.BatchSize * want / len(ps)
+	for i, batches := range []int{6, 12, 18} {
+		require.Eventually(t, func() bool { return w.app.Stats().Users >= batches*perBatch+perBatch/2 }, 90*time.Second, 10*time.Millisecond)
 		if i == 1 {
 			tmp.Restart(t)
 		}
