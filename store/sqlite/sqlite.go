@@ -27,10 +27,11 @@ import (
 // schema creates the tables. Those whose rows are large (object states,
 // staged objects, outcomes) are rowid tables with a unique index on their
 // key: a WITHOUT ROWID table keeps rows whole in its key's B-tree, where
-// a row over about 1 KB (a quarter of a page) spills to an overflow page
-// of its own, and every insert moves large rows between pages. Tables of
-// small rows are WITHOUT ROWID. The indexes of large-row tables are made
-// by indexes, once migrate has converted the tables of earlier versions.
+// a row over a quarter of a page (4 KB; 1 KB in files made before) spills
+// to an overflow page of its own, and every insert moves large rows between
+// pages. Tables of small rows are WITHOUT ROWID. The indexes of large-row
+// tables are made by indexes, once migrate has converted the tables of
+// earlier versions.
 const schema = `
 CREATE TABLE IF NOT EXISTS objects (
 	job TEXT NOT NULL,
@@ -221,6 +222,12 @@ func (p *statements) close() {
 
 var _ store.Store = (*Store)(nil)
 
+// pageSize is the page size of a new state file: 16 KiB, not SQLite's 4
+// KiB. Every page a commit changes is one more write to the WAL and, at
+// the checkpoint, to the file: an object recorded takes a quarter of the
+// writes and reads, in pages four times the size.
+const pageSize = 16384
+
 // Open opens (creating if needed) the store in the file at path. Writes
 // go through one connection: SQLite drops a connection's page cache
 // whenever another connection has written, so the one writer keeps the
@@ -228,15 +235,12 @@ var _ store.Store = (*Store)(nil)
 // write at a time anyway; writers queue rather than poll the file's lock.
 // Reads have connections of their own.
 func Open(path string) (*Store, error) {
-	open := func(conns int) (*sql.DB, error) {
+	open := func(conns int, pragmas ...string) (*sql.DB, error) {
 		q := url.Values{}
 		// A statement that writes many rows keeps a journal to undo itself
 		// should it fail midway; past 64 KiB, SQLite writes that journal
-		// to a temporary file unless temporary storage is memory. And the
-		// WAL is copied into the database every 10,000 pages (about 40 MB),
-		// not SQLite's 1,000: a page that many commits change in between,
-		// such as the last of a table that grows, is copied once.
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(30000)", "foreign_keys(ON)", "temp_store(MEMORY)", "wal_autocheckpoint(10000)"} {
+		// to a temporary file unless temporary storage is memory.
+		for _, p := range append(pragmas, "synchronous(NORMAL)", "busy_timeout(30000)", "foreign_keys(ON)", "temp_store(MEMORY)") {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
@@ -254,6 +258,10 @@ func Open(path string) (*Store, error) {
 	// The writer's one connection is kept open, with its cache.
 	w.SetConnMaxIdleTime(0)
 	w.SetMaxIdleConns(1)
+	if err := setUpWriter(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open state store %s: %w", path, err)
+	}
 	if _, err := w.Exec(schema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("create state store schema in %s: %w", path, err)
@@ -266,7 +274,7 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("create state store indexes in %s: %w", path, err)
 	}
-	db, err := open(8)
+	db, err := open(8, "journal_mode(WAL)")
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -277,6 +285,23 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("prepare state store statements in %s: %w", path, err)
 	}
 	return st, nil
+}
+
+// setUpWriter gives a new file its page size before it turns to WAL,
+// after which the size is fixed (a file of an earlier version keeps its
+// own), and has the WAL copied into the file every 40 MB or so, not
+// SQLite's 1,000 pages: a page that many commits change in between, such
+// as the last of a table that grows, is copied once.
+func setUpWriter(w *sql.DB) error {
+	if _, err := w.Exec(`PRAGMA page_size = ` + strconv.Itoa(pageSize) + `; PRAGMA journal_mode = WAL`); err != nil {
+		return err
+	}
+	var size int
+	if err := w.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+		return err
+	}
+	_, err := w.Exec(`PRAGMA wal_autocheckpoint = ` + strconv.Itoa(40<<20/size))
+	return err
 }
 
 // migrate brings files created by earlier versions up to date: it adds

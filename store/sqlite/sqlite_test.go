@@ -70,6 +70,31 @@ func TestOpenUpgradesOlderFiles(t *testing.T) {
 	var n int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'objects_target'`).Scan(&n))
 	require.Zero(t, n)
+	requirePages(t, db, 4096)
+}
+
+// A new state file has pages of 16 KiB, in WAL mode: it is made so before
+// turning to WAL, after which its page size is fixed.
+func TestNewFilesHaveLargePages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := sqlite.Open(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	defer db.Close()
+	requirePages(t, db, 16384)
+}
+
+// requirePages checks a state file's page size and that it is in WAL mode.
+func requirePages(t *testing.T, db *sql.DB, size int) {
+	t.Helper()
+	var got int
+	var mode string
+	require.NoError(t, db.QueryRow(`PRAGMA page_size`).Scan(&got))
+	require.NoError(t, db.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
+	require.Equal(t, size, got, "page size")
+	require.Equal(t, "wal", mode)
 }
 
 // A state file whose large-row tables are WITHOUT ROWID, as earlier
