@@ -27,11 +27,11 @@ import (
 // schema creates the tables. Those whose rows are large (object states,
 // staged objects, outcomes) are rowid tables with a unique index on their
 // key: a WITHOUT ROWID table keeps rows whole in its key's B-tree, where
-// a row over a quarter of a page (4 KB; 1 KB in files made before) spills
-// to an overflow page of its own, and every insert moves large rows between
-// pages. Tables of small rows are WITHOUT ROWID. The indexes of large-row
-// tables are made by indexes, once migrate has converted the tables of
-// earlier versions.
+// a row over a quarter of a page (4 KB; 1 KB in files of earlier
+// versions) spills to an overflow page of its own, and every insert moves
+// large rows between pages. Tables of small rows are WITHOUT ROWID. The
+// indexes of large-row tables are made by indexes, once migrate has
+// converted the tables of earlier versions.
 const schema = `
 CREATE TABLE IF NOT EXISTS objects (
 	job TEXT NOT NULL,
