@@ -33,6 +33,7 @@ import (
 
 	"github.com/openprovisioning/provisioner/connectors"
 	"github.com/openprovisioning/provisioner/connectors/internal/httpcall"
+	"github.com/openprovisioning/provisioner/internal/places"
 )
 
 const (
@@ -247,14 +248,14 @@ func (t *throttled) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.tenant.wait(ctx); err != nil {
 		return nil, err
 	}
-	if err := t.tenant.acquire(ctx); err != nil {
+	if err := t.tenant.slots.Acquire(ctx); err != nil {
 		return nil, err
 	}
 	attempt, cancel := context.WithTimeout(ctx, t.timeout)
 	// Called once: here on an error, or by the body when it is closed.
 	release := func() {
 		cancel()
-		t.tenant.release()
+		t.tenant.slots.Release()
 	}
 	resp, err := t.base.RoundTrip(req.Clone(attempt))
 	if err != nil {
@@ -273,9 +274,9 @@ type tenant struct {
 	key   string
 	mu    sync.Mutex
 	until time.Time
-	inUse int
-	freed chan struct{} // closed when a slot is given back
 	users map[*int]bool // each open connection's maxConcurrency
+	// slots are the calls in flight, as many as limit allows.
+	slots places.Limit
 }
 
 var tenants = struct {
@@ -290,12 +291,13 @@ func joinTenant(key string, concurrency int) (*tenant, func()) {
 	defer tenants.mu.Unlock()
 	t := tenants.all[key]
 	if t == nil {
-		t = &tenant{key: key, freed: make(chan struct{}), users: map[*int]bool{}}
+		t = &tenant{key: key, users: map[*int]bool{}}
 		tenants.all[key] = t
 	}
 	use := &concurrency
 	t.mu.Lock()
 	t.users[use] = true
+	t.slots.Resize(t.limit())
 	t.mu.Unlock()
 	return t, sync.OnceFunc(func() {
 		tenants.mu.Lock()
@@ -303,7 +305,7 @@ func joinTenant(key string, concurrency int) (*tenant, func()) {
 		t.mu.Lock()
 		delete(t.users, use)
 		empty := len(t.users) == 0
-		t.wake()
+		t.slots.Resize(t.limit())
 		t.mu.Unlock()
 		if empty {
 			delete(tenants.all, t.key)
@@ -321,37 +323,6 @@ func (t *tenant) limit() int {
 		}
 	}
 	return max(n, 1)
-}
-
-func (t *tenant) acquire(ctx context.Context) error {
-	for {
-		t.mu.Lock()
-		if t.inUse < t.limit() {
-			t.inUse++
-			t.mu.Unlock()
-			return nil
-		}
-		freed := t.freed
-		t.mu.Unlock()
-		select {
-		case <-freed:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-func (t *tenant) release() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.inUse--
-	t.wake()
-}
-
-// wake lets the waiters try again; the caller holds mu.
-func (t *tenant) wake() {
-	close(t.freed)
-	t.freed = make(chan struct{})
 }
 
 // hold pauses every call to the tenant until the time given.

@@ -1,6 +1,7 @@
 // Package places limits how many goroutines do something at once, with a
 // limit that can change while places are held: the SCIM client's requests
-// in flight and its crew of pushing goroutines, and a push step's workers.
+// in flight and its crew of pushing goroutines, a Graph tenant's calls,
+// and a push step's workers.
 package places
 
 import (
