@@ -58,12 +58,15 @@ func TestLongCycleLeavesJobHistoryAlone(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		require.True(t, time.Now().Before(deadline), "the cycle did not finish")
+		// The job's events are read before its status: read after, they
+		// could be those of a cycle that ended in between.
+		events := jobEvents()
 		st, err := api.JobStatus(ctx, c, w.job.Name)
 		if err == nil && st.LastCycle != nil && st.Current == nil {
 			break
 		}
 		if err == nil && st.Current != nil && st.Current.Phase == "Provisioning" && st.Current.Processed > 0 {
-			samples = append(samples, sample{time.Now(), st.Current.Processed, jobEvents()})
+			samples = append(samples, sample{time.Now(), st.Current.Processed, events})
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
